@@ -1,0 +1,289 @@
+import { RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
+import { GraphKeys } from './GraphKeys.ts';
+import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
+import { Variable, type VariableOptions } from './Variable.ts';
+
+let nextNodeId = 1;
+
+const FINALIZED_MESSAGE = 'Graph is finalized and cannot be modified.';
+
+/**
+ * A dataflow graph: placeholders, constants, variables, ops over plain (sync or async)
+ * functions, queues and collections. Build it once, then run parts of it with a `Session`.
+ * @example
+ * const g = new Graph();
+ * const x = g.placeholder<number>('x');
+ * const w = g.variable(0, { name: 'w' });
+ * const loss = g.op('loss', [w, x], (w, x) => (w * x - 3) ** 2);
+ */
+export class Graph {
+  readonly #nodes = new Map<string, Tensor>();
+  readonly #namesInUse = new Set<string>();
+  readonly #collections = new Map<string, unknown[]>();
+  #finalized = false;
+
+  /** True after {@link finalize}: no node or collection item can be added. */
+  get finalized(): boolean {
+    return this.#finalized;
+  }
+
+  /** Forbids further changes; `MonitoredSession` finalizes the graph when it creates a session. */
+  finalize(): void {
+    this.#finalized = true;
+  }
+
+  /** Allows changes again (TensorFlow's `_unsafe_unfinalize`); used when a session closes. */
+  unsafeUnfinalize(): void {
+    this.#finalized = false;
+  }
+
+  /** A value fed at run time (`feedDict`); running it unfed fails with `InvalidArgumentError`. */
+  placeholder<T>(name = 'Placeholder'): Tensor<T> {
+    const unique = this.#reserve(name, 'placeholder');
+    return this.#add(unique, 'Placeholder', [], () => {
+      // The session rejects unfed placeholders before running anything; this is a safety net.
+      throw new RuntimeError(`Placeholder '${unique}' was evaluated without a feed.`);
+    });
+  }
+
+  /** A fixed value. */
+  constant<T>(value: T, name = 'Const'): Tensor<T> {
+    return this.#add(this.#reserve(name, 'constant'), 'Const', [], () => value);
+  }
+
+  /**
+   * A variable with an initial value, or an initializer function called at each initialization.
+   * Global and trainable unless the options say otherwise.
+   */
+  variable<T>(initial: T | (() => T), options: VariableOptions = {}): Variable<T> {
+    const name = this.#reserve(options.name ?? 'Variable', 'variable');
+    const local = options.local ?? false;
+    const trainable = options.trainable ?? !local;
+    const variable = new Variable<T>(this, nextNodeId++, name, initial, { trainable, local }, (v) =>
+      this.#add(this.#reserve(`${name}/Assign`, 'variable'), 'Assign', [], (_args, ctx) => {
+        const value = v.initialValue();
+        return then(ctx.store.writeVariable(name, value), () => value);
+      }),
+    );
+    this.#nodes.set(name, variable);
+    const collections = options.collections ?? [
+      local ? GraphKeys.LOCAL_VARIABLES : GraphKeys.GLOBAL_VARIABLES,
+      ...(trainable ? [GraphKeys.TRAINABLE_VARIABLES] : []),
+    ];
+    for (const key of collections) this.addToCollection(key, variable);
+    return variable;
+  }
+
+  /**
+   * An op computing `fn(...inputValues)`; `fn` may be async. Independent async ops of one run
+   * execute concurrently.
+   */
+  op<const I extends readonly Tensor<any>[], R>(name: string, inputs: I, fn: (...args: ValuesOf<I>) => R): Tensor<Awaited<R>> {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`Graph.op: expected \`fn\` to be a function, got ${describeValue(fn)}`);
+    }
+    this.#checkInputs('op', inputs);
+    const call = fn as (...args: unknown[]) => unknown;
+    return this.#add(this.#reserve(name, 'op'), 'PyFunc', inputs, (args) => call(...args)) as Tensor<Awaited<R>>;
+  }
+
+  /** Sets `variable` to `value` (a tensor or a plain value); its value is the new value. */
+  assign<T>(variable: Variable<T>, value: TensorLike<T>, name = 'Assign'): Tensor<T> {
+    this.#checkVariable('assign', variable);
+    const unique = this.#reserve(name, 'assign');
+    if (value instanceof Tensor) {
+      this.#checkInputs('assign', [value]);
+      return this.#add(unique, 'Assign', [value], (args, ctx) => then(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T));
+    }
+    return this.#add(unique, 'Assign', [], (_args, ctx) => then(ctx.store.writeVariable(variable.name, value), () => value));
+  }
+
+  /** Adds `delta` to a numeric (number or bigint) variable, atomically within this process. */
+  assignAdd<T extends number | bigint>(variable: Variable<T>, delta: TensorLike<T>, name = 'AssignAdd'): Tensor<T> {
+    this.#checkVariable('assignAdd', variable);
+    const inputs = delta instanceof Tensor ? [delta] : [];
+    this.#checkInputs('assignAdd', inputs);
+    const fixed = delta instanceof Tensor ? undefined : delta;
+    return this.#add(this.#reserve(name, 'assignAdd'), 'AssignAdd', inputs, (args, ctx) => {
+      const d = (inputs.length > 0 ? args[0] : fixed) as T;
+      return then(ctx.store.readVariable(variable.name), (current) => {
+        const next = ((current as number) + (d as number)) as T;
+        return then(ctx.store.writeVariable(variable.name, next), () => next);
+      });
+    });
+  }
+
+  /** An op that runs all of `tensors` and has no value (`undefined`). */
+  group(tensors: readonly Tensor[], name = 'group_deps'): Tensor<undefined> {
+    this.#checkInputs('group', tensors);
+    return this.#add(this.#reserve(name, 'group'), 'NoOp', [...tensors], () => undefined);
+  }
+
+  /** An op that does nothing. */
+  noOp(name = 'NoOp'): Tensor<undefined> {
+    return this.#add(this.#reserve(name, 'noOp'), 'NoOp', [], () => undefined);
+  }
+
+  /** A first-in first-out queue with a capacity; its operations are graph nodes. */
+  fifoQueue<T>(options: FIFOQueueOptions): FIFOQueue<T> {
+    const capacity = options?.capacity;
+    if (!(capacity === Infinity || (Number.isInteger(capacity) && capacity > 0))) {
+      throw new ValueError(`Graph.fifoQueue: expected \`capacity\` to be a positive integer or Infinity, got ${describeValue(capacity)}`);
+    }
+    const name = this.#reserve(options.name ?? 'fifo_queue', 'fifoQueue');
+    const queue = new FIFOQueue<T>(this, name, capacity);
+    this.#add(name, 'FIFOQueueV2', [], () => name);
+    return queue;
+  }
+
+  /** Adds `item` to the collection `key` (a `GraphKeys` value or any string). */
+  addToCollection(key: string, item: unknown): void {
+    this.#checkNotFinalized();
+    let items = this.#collections.get(key);
+    if (items === undefined) this.#collections.set(key, (items = []));
+    items.push(item);
+  }
+
+  /** A copy of the collection `key` (empty when there is none). */
+  getCollection<T = unknown>(key: string): T[] {
+    return [...((this.#collections.get(key) ?? []) as T[])];
+  }
+
+  /** Removes every item of the collection `key`. */
+  clearCollection(key: string): void {
+    this.#checkNotFinalized();
+    this.#collections.delete(key);
+  }
+
+  /** Names of the non-empty collections. */
+  getAllCollectionKeys(): string[] {
+    return [...this.#collections.keys()].filter((k) => (this.#collections.get(k)?.length ?? 0) > 0);
+  }
+
+  globalVariables(): Variable[] {
+    return this.getCollection<Variable>(GraphKeys.GLOBAL_VARIABLES);
+  }
+
+  localVariables(): Variable[] {
+    return this.getCollection<Variable>(GraphKeys.LOCAL_VARIABLES);
+  }
+
+  trainableVariables(): Variable[] {
+    return this.getCollection<Variable>(GraphKeys.TRAINABLE_VARIABLES);
+  }
+
+  /** An op running the initializers of `variables` (a no-op when there are none). */
+  variablesInitializer(variables: readonly Variable[], name = 'init'): Tensor<undefined> {
+    for (const v of variables) this.#checkVariable('variablesInitializer', v);
+    return this.group(variables.map((v) => v.initializer), name);
+  }
+
+  globalVariablesInitializer(): Tensor<undefined> {
+    return this.variablesInitializer(this.globalVariables(), 'init');
+  }
+
+  localVariablesInitializer(): Tensor<undefined> {
+    return this.variablesInitializer(this.localVariables(), 'init');
+  }
+
+  /**
+   * A tensor whose value is the names of the uninitialized variables among `variables`
+   * (by default every global and local variable at the time of the call).
+   */
+  reportUninitializedVariables(variables?: readonly Variable[], name = 'report_uninitialized_variables'): Tensor<string[]> {
+    const vars = variables ?? [...this.globalVariables(), ...this.localVariables()];
+    for (const v of vars) this.#checkVariable('reportUninitializedVariables', v);
+    return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
+      const states = vars.map((v) => ctx.store.isInitialized(v.name));
+      const names = (flags: readonly boolean[]): string[] => vars.filter((_, i) => !flags[i]).map((v) => v.name);
+      return states.some(isPromise) ? Promise.all(states).then(names) : names(states as boolean[]);
+    });
+  }
+
+  /** The node named `name` (`'x'` or `'x:0'`); throws `ValueError` when there is none. */
+  getTensorByName<T = unknown>(name: string): Tensor<T> {
+    const node = this.tryGetTensorByName<T>(name);
+    if (node === undefined) {
+      throw new ValueError(`Graph.getTensorByName: the name ${describeValue(name)} refers to a tensor which does not exist`);
+    }
+    return node;
+  }
+
+  /** The node named `name` (`'x'` or `'x:0'`), or `undefined`. */
+  tryGetTensorByName<T = unknown>(name: string): Tensor<T> | undefined {
+    if (typeof name !== 'string') return undefined;
+    const bare = name.endsWith(':0') ? name.slice(0, -2) : name;
+    return this.#nodes.get(bare) as Tensor<T> | undefined;
+  }
+
+  /** Every node, in creation order. */
+  nodes(): Tensor[] {
+    return [...this.#nodes.values()];
+  }
+
+  /** A name not yet used in this graph: `name`, else `name_1`, `name_2`, ... (TensorFlow's rule). */
+  uniqueName(name: string): string {
+    if (!this.#namesInUse.has(name)) return name;
+    for (let i = 1; ; i++) {
+      const candidate = `${name}_${i}`;
+      if (!this.#namesInUse.has(candidate)) return candidate;
+    }
+  }
+
+  /** @internal Adds a node built elsewhere (queues, summaries); `name` is made unique. */
+  addNode<T>(name: string, type: string, inputs: readonly Tensor[], compute: Compute, api = 'addNode'): Tensor<T> {
+    this.#checkInputs(api, inputs);
+    return this.#add(this.#reserve(name, api), type, inputs, compute);
+  }
+
+  #reserve(name: string, api: string): string {
+    this.#checkNotFinalized();
+    if (typeof name !== 'string' || name.length === 0 || /[:\s]/.test(name)) {
+      throw new ValueError(`Graph.${api}: expected \`name\` to be a non-empty string without ':' or spaces, got ${describeValue(name)}`);
+    }
+    const unique = this.uniqueName(name);
+    this.#namesInUse.add(unique);
+    return unique;
+  }
+
+  #add<T>(name: string, type: string, inputs: readonly Tensor[], compute: Compute): Tensor<T> {
+    const node = new Tensor<T>(this, nextNodeId++, name, type, inputs, compute);
+    this.#nodes.set(name, node);
+    return node;
+  }
+
+  #checkNotFinalized(): void {
+    if (this.#finalized) throw new RuntimeError(FINALIZED_MESSAGE);
+  }
+
+  #checkInputs(api: string, inputs: readonly unknown[]): void {
+    if (!Array.isArray(inputs)) {
+      throw new TypeError(`Graph.${api}: expected \`inputs\` to be an array of tensors, got ${describeValue(inputs)}`);
+    }
+    for (const [i, input] of inputs.entries()) {
+      if (!(input instanceof Tensor)) {
+        throw new TypeError(`Graph.${api}: expected input ${i} to be a Tensor, got ${describeValue(input)}`);
+      }
+      if (input.graph !== this) {
+        throw new ValueError(`Graph.${api}: input ${i} ('${input.name}') must be from the same graph`);
+      }
+    }
+  }
+
+  #checkVariable(api: string, variable: unknown): void {
+    if (!(variable instanceof Variable)) {
+      throw new TypeError(`Graph.${api}: expected a Variable, got ${describeValue(variable)}`);
+    }
+    if (variable.graph !== this) throw new ValueError(`Graph.${api}: variable '${variable.name}' must be from the same graph`);
+  }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Continues with `fn` at once for plain values, after settling for promises. @internal */
+export function then<A, B>(value: A | Promise<A>, fn: (value: A) => B | Promise<B>): B | Promise<B> {
+  return isPromise(value) ? (value as Promise<A>).then(fn) : fn(value as A);
+}

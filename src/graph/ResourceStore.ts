@@ -1,0 +1,42 @@
+import type { RunScope } from './RunScope.ts';
+
+/** A value or a promise of it: stores may answer synchronously (in memory) or not (remote). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A queue resource as the session's executor sees it. The in-memory implementation is
+ * `FIFOQueueState`; a remote store returns a proxy with the same shape.
+ */
+export interface QueueResource<T = unknown> {
+  readonly name: string;
+  readonly capacity: number;
+  /** Enqueues one element; waits (the returned promise) while the queue is full. */
+  enqueue(item: T, scope: RunScope): MaybePromise<void>;
+  /** Enqueues the items in order; waits while the queue is full. */
+  enqueueMany(items: readonly T[], scope: RunScope): MaybePromise<void>;
+  /** Dequeues one element; waits while the queue is empty and open. */
+  dequeue(scope: RunScope): MaybePromise<T>;
+  /** Dequeues exactly `n` elements; waits until that many are there. */
+  dequeueMany(n: number, scope: RunScope): MaybePromise<T[]>;
+  size(): MaybePromise<number>;
+  close(cancelPendingEnqueues: boolean): MaybePromise<void>;
+  readonly closed: boolean;
+}
+
+/**
+ * Where a session's state lives: variable values and queues, keyed by name. A plain `Session`
+ * owns a private store; sessions on a `Server`'s target share one. This is the seam a
+ * distributed store (e.g. `redis://`) plugs into: every method may return a promise.
+ */
+export interface ResourceStore {
+  /** Reads a variable; throws `FailedPreconditionError` (message has "uninitialized") if unset. */
+  readVariable(name: string): MaybePromise<unknown>;
+  writeVariable(name: string, value: unknown): MaybePromise<void>;
+  isInitialized(name: string): MaybePromise<boolean>;
+  /** The queue named `name`, created with `capacity` on first use. */
+  queue<T>(name: string, capacity: number): QueueResource<T>;
+  /** Set when the store can no longer serve (its server closed); runs then fail with this error. */
+  readonly closedWith: Error | undefined;
+  /** Cancels the pending operations of every session on this store and refuses new ones. */
+  close(error: Error): void;
+}

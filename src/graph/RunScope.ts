@@ -1,0 +1,38 @@
+import type { OpError } from '../errors.ts';
+
+/** Something pending inside a run that can be cancelled (a blocked queue operation). @internal */
+export interface Cancellable {
+  cancel(error: OpError): void;
+}
+
+/**
+ * The cancellation scope of one `Session.run`: blocked queue operations register here, so that a
+ * timeout, a failing sibling op, or closing the session cancels them instead of leaving a waiter
+ * that would later consume an element for a run that no longer exists.
+ * @internal
+ */
+export class RunScope {
+  #pending: Set<Cancellable> | undefined;
+  #cancelledWith: OpError | undefined;
+
+  /** Set once the scope is cancelled; an op starting later fails at once with this error. */
+  get cancelledWith(): OpError | undefined {
+    return this.#cancelledWith;
+  }
+
+  add(item: Cancellable): void {
+    (this.#pending ??= new Set()).add(item);
+  }
+
+  delete(item: Cancellable): void {
+    this.#pending?.delete(item);
+  }
+
+  cancel(error: OpError): void {
+    if (this.#cancelledWith !== undefined) return;
+    this.#cancelledWith = error;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending) for (const item of pending) item.cancel(error);
+  }
+}

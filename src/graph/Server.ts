@@ -1,0 +1,90 @@
+import { nanoid } from 'nanoid';
+import { InvalidArgumentError, UnavailableError, describeValue } from '../errors.ts';
+import { InMemoryStore } from './InMemoryStore.ts';
+import type { ResourceStore } from './ResourceStore.ts';
+
+/** Turns a target string (e.g. `redis://host/0`) into the store that sessions on it share. */
+export type TargetResolver = (target: string) => ResourceStore;
+
+const servers = new Map<string, InMemoryStore>();
+const resolvers = new Map<string, TargetResolver>();
+
+/**
+ * An in-process server: sessions opened on its `target` share variables and queues. This is
+ * how a chief and its workers share state in one process; other stores plug in through
+ * {@link registerTargetResolver}.
+ * @example
+ * const server = Server.createLocalServer();
+ * const chief = new Session(g, { target: server.target });
+ * const worker = new Session(g, { target: server.target }); // sees the chief's variables
+ */
+export class Server {
+  /** The string to pass as `target` (or `master`) to sessions and session creators. */
+  readonly target: string;
+  readonly #store: InMemoryStore;
+
+  private constructor(target: string, store: InMemoryStore) {
+    this.target = target;
+    this.#store = store;
+  }
+
+  /** Starts a new in-process server with a unique `local://` target. */
+  static createLocalServer(): Server {
+    const target = `local://${nanoid(10)}`;
+    const store = new InMemoryStore();
+    servers.set(target, store);
+    return new Server(target, store);
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#store.closedWith !== undefined;
+  }
+
+  /**
+   * Stops the server: pending queue operations of its sessions and all later runs on them fail
+   * with `UnavailableError`, and new sessions on the target cannot be created.
+   */
+  async close(): Promise<void> {
+    servers.delete(this.target);
+    this.#store.close(new UnavailableError(`Server ${this.target} was closed.`));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Registers how to reach targets that start with `scheme` (e.g. `'redis:'`); returns a function
+ * that removes the registration.
+ */
+export function registerTargetResolver(scheme: string, resolver: TargetResolver): () => void {
+  if (typeof scheme !== 'string' || !/^[a-z][a-z0-9+.-]*:$/i.test(scheme) || scheme === 'local:') {
+    throw new InvalidArgumentError(`registerTargetResolver: expected \`scheme\` like 'redis:', got ${describeValue(scheme)}`);
+  }
+  if (typeof resolver !== 'function') {
+    throw new TypeError(`registerTargetResolver: expected \`resolver\` to be a function, got ${describeValue(resolver)}`);
+  }
+  resolvers.set(scheme, resolver);
+  return () => {
+    if (resolvers.get(scheme) === resolver) resolvers.delete(scheme);
+  };
+}
+
+/** The store for a session target: a private one for `''`, a server's for its target. @internal */
+export function resolveTarget(target: string): ResourceStore {
+  if (typeof target !== 'string') {
+    throw new InvalidArgumentError(`Session: expected \`target\` to be a string, got ${describeValue(target)}`);
+  }
+  if (target === '') return new InMemoryStore();
+  const local = servers.get(target);
+  if (local) return local;
+  if (target.startsWith('local://')) throw new UnavailableError(`Session: no server is running at target '${target}'`);
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(target)?.[0];
+  const resolver = scheme === undefined ? undefined : resolvers.get(scheme);
+  if (resolver === undefined) {
+    throw new InvalidArgumentError(`Session: expected \`target\` to be '' or a server's target, got ${describeValue(target)} (no resolver for its scheme)`);
+  }
+  return resolver(target);
+}

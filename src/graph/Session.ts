@@ -1,0 +1,176 @@
+import { systemClock, type Clock } from '../clock.ts';
+import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import { buildPlan, execute, type Plan } from './executor.ts';
+import { buildResult, flattenFetches, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
+import { Graph } from './Graph.ts';
+import type { ResourceStore } from './ResourceStore.ts';
+import { CPU_DEVICE, type NodeExecStats, type RunMetadata, type RunOptions } from './RunOptions.ts';
+import { RunScope } from './RunScope.ts';
+import { resolveTarget } from './Server.ts';
+import { Tensor } from './Tensor.ts';
+
+/** Session configuration (the parts of TensorFlow's `ConfigProto` that apply here). */
+export interface SessionConfig {
+  /** Default `timeoutInMs` of every run. 0 or unset: no limit. */
+  operationTimeoutInMs?: number;
+  /** Clock for run timeouts. @default systemClock */
+  clock?: Clock;
+}
+
+/** Options of the {@link Session} constructor. */
+export interface SessionOptions {
+  /** A server's target (`Server.createLocalServer().target`) to share state with; unset: private state. */
+  target?: string;
+  config?: SessionConfig;
+}
+
+const MAX_CACHED_PLANS = 1024;
+
+/**
+ * Runs parts of a {@link Graph}, holding variable values and queue contents (or sharing them
+ * through a server's `target`).
+ * @example
+ * const sess = new Session(g);
+ * await sess.run(g.globalVariablesInitializer());
+ * const [loss, _] = await sess.run([lossTensor, train], { x: 2 });
+ */
+export class Session {
+  readonly graph: Graph;
+  /** The target this session is attached to (`''` for private state). */
+  readonly target: string;
+  readonly #store: ResourceStore;
+  readonly #clock: Clock;
+  readonly #defaultTimeout: number;
+  readonly #plans = new Map<string, Plan>();
+  readonly #singlePlans = new Map<Tensor, Plan>();
+  readonly #active = new Set<RunScope>();
+  #closed = false;
+
+  constructor(graph: Graph, options: SessionOptions = {}) {
+    if (!(graph instanceof Graph)) throw new TypeError(`Session: expected \`graph\` to be a Graph, got ${describeValue(graph)}`);
+    this.graph = graph;
+    this.target = options.target ?? '';
+    const timeout = options.config?.operationTimeoutInMs ?? 0;
+    checkTimeout('config.operationTimeoutInMs', timeout);
+    this.#defaultTimeout = timeout;
+    this.#clock = options.config?.clock ?? systemClock;
+    this.#store = resolveTarget(this.target);
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal The state this session reads and writes. */
+  get store(): ResourceStore {
+    return this.#store;
+  }
+
+  /**
+   * Evaluates `fetches` (each needed node once), with `feedDict` overriding any tensors' values.
+   * The result has the shape of `fetches`. `runMetadata` is filled in place when `options` ask
+   * for tracing (`traceLevel`) or partition graphs.
+   */
+  async run<const F extends Fetch>(
+    fetches: F,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<FetchResult<F>> {
+    if (this.#closed) throw new RuntimeError('Attempted to use a closed Session.');
+    const closedWith = this.#store.closedWith;
+    if (closedWith) throw closedWith instanceof OpError ? closedWith : new UnavailableError(closedWith.message, { cause: closedWith });
+
+    let plan: Plan;
+    let flat: Tensor[];
+    let feedValues: readonly unknown[] = [];
+    const noFeeds = feedDict === undefined || feedDict === null;
+    if (noFeeds && isTensorLike(fetches)) {
+      // Fast path: one tensor, no feeds.
+      flat = [];
+      flattenFetches(this.graph, fetches, flat);
+      const tensor = flat[0]!;
+      plan = this.#singlePlans.get(tensor) ?? this.#cache(this.#singlePlans, tensor, buildPlan(flat, []));
+    } else {
+      flat = [];
+      flattenFetches(this.graph, fetches, flat);
+      let fed: Tensor[] = [];
+      if (!noFeeds) ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
+      let key = '';
+      for (let i = 0; i < flat.length; i++) key += `${flat[i]!.id},`;
+      key += '|';
+      for (let i = 0; i < fed.length; i++) key += `${fed[i]!.id},`;
+      plan = this.#plans.get(key) ?? this.#cache(this.#plans, key, buildPlan(flat, fed));
+    }
+
+    const timeoutInMs = options?.timeoutInMs ?? this.#defaultTimeout;
+    if (timeoutInMs !== 0) checkTimeout('options.timeoutInMs', timeoutInMs);
+    const tracing = (options?.traceLevel ?? 0) > 0;
+    const trace: NodeExecStats[] | undefined = tracing ? [] : undefined;
+    const scope = new RunScope();
+    let values = execute(plan, feedValues, { store: this.#store, scope }, trace);
+    if (values instanceof Promise) values = await this.#settle(values, scope, timeoutInMs);
+    if (runMetadata) {
+      if (trace) runMetadata.stepStats = trace;
+      if (options?.outputPartitionGraphs) runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
+    }
+    const fetched = plan.fetchSlots.map((slot) => (values as unknown[])[slot]);
+    return (flat.length === 1 && isTensorLike(fetches) ? fetched[0] : buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
+  }
+
+  /**
+   * Closes the session: later runs fail, and this session's pending queue operations are
+   * cancelled with `CancelledError`. Closing twice is a no-op.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new CancelledError('Session was closed while the operation was pending.');
+    for (const scope of this.#active) scope.cancel(error);
+    this.#active.clear();
+    this.#plans.clear();
+    this.#singlePlans.clear();
+  }
+
+  /** Waits for an asynchronous run, enforcing the timeout and cancelling leftovers on failure. */
+  async #settle(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
+    this.#active.add(scope);
+    let timer: unknown;
+    try {
+      if (!(timeoutInMs > 0)) return await values;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = this.#clock.setTimeout(() => {
+          const error = new DeadlineExceededError(`Session.run: the run did not finish within timeoutInMs=${timeoutInMs}`);
+          scope.cancel(error);
+          reject(error);
+        }, timeoutInMs);
+      });
+      return await Promise.race([values, timeout]);
+    } catch (error) {
+      // Release blocked queue operations of a failed run so they cannot take elements later.
+      scope.cancel(new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }));
+      values.catch(() => {});
+      throw error;
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      this.#active.delete(scope);
+    }
+  }
+
+  #cache<K>(cache: Map<K, Plan>, key: K, plan: Plan): Plan {
+    if (cache.size >= MAX_CACHED_PLANS) cache.clear();
+    cache.set(key, plan);
+    return plan;
+  }
+}
+
+function isTensorLike(fetches: unknown): boolean {
+  return fetches instanceof Tensor || typeof fetches === 'string';
+}
+
+function checkTimeout(option: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new ValueError(`Session: expected \`${option}\` to be a non-negative number of milliseconds, got ${describeValue(value)}`);
+  }
+}

@@ -1,0 +1,108 @@
+import { InvalidArgumentError, describeValue } from '../errors.ts';
+import type { Graph } from './Graph.ts';
+import { Tensor } from './Tensor.ts';
+
+/**
+ * What `Session.run` can fetch: a tensor, a node name, or any nesting of arrays and plain
+ * objects of them. `null`/`undefined` leaves come back unchanged.
+ */
+export type Fetch = Tensor<any> | string | null | undefined | FetchArray | FetchObject;
+/** An array of fetches. */
+export interface FetchArray extends ReadonlyArray<Fetch> {}
+/** A plain object of fetches. */
+export interface FetchObject {
+  readonly [key: string]: Fetch;
+}
+
+/** The result of fetching `F`: the same structure with each tensor replaced by its value. */
+export type FetchResult<F> = F extends Tensor<infer T>
+  ? T
+  : F extends string
+    ? unknown
+    : F extends null | undefined
+      ? F
+      : F extends readonly unknown[]
+        ? { -readonly [K in keyof F]: FetchResult<F[K]> }
+        : F extends object
+          ? { -readonly [K in keyof F]: FetchResult<F[K]> }
+          : never;
+
+/** Feeds: a map keyed by tensors or node names, or a plain object keyed by node names. */
+export type FeedDict = ReadonlyMap<Tensor<any> | string, unknown> | { readonly [name: string]: unknown };
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Resolves a tensor or a name against `graph`, or throws `InvalidArgumentError`. */
+export function resolveTensor(graph: Graph, item: Tensor | string, api: string, role: string): Tensor {
+  if (item instanceof Tensor) {
+    if (item.graph !== graph) {
+      throw new InvalidArgumentError(`${api}: ${role} ${item.toString()} is not an element of this graph`, { op: item.name });
+    }
+    return item;
+  }
+  const tensor = graph.tryGetTensorByName(item);
+  if (tensor === undefined) {
+    throw new InvalidArgumentError(`${api}: ${role} ${describeValue(item)} does not name a node of this graph`);
+  }
+  return tensor;
+}
+
+/** Appends the tensors of a fetch structure to `out`, depth first, in key order. */
+export function flattenFetches(graph: Graph, fetch: unknown, out: Tensor[]): void {
+  if (fetch instanceof Tensor || typeof fetch === 'string') {
+    out.push(resolveTensor(graph, fetch, 'Session.run', 'fetch'));
+  } else if (Array.isArray(fetch)) {
+    for (let i = 0; i < fetch.length; i++) flattenFetches(graph, fetch[i], out);
+  } else if (fetch === null || fetch === undefined) {
+    // kept as is
+  } else if (typeof fetch === 'object' && isPlainObject(fetch)) {
+    for (const key in fetch) flattenFetches(graph, (fetch as Record<string, unknown>)[key], out);
+  } else {
+    throw new TypeError(
+      `Session.run: fetch argument ${describeValue(fetch)} has invalid type ${typeof fetch}; ` +
+        'expected a Tensor, a node name, or an array or plain object of them',
+    );
+  }
+}
+
+/** Rebuilds the fetch structure with `values` (in `flattenFetches` order) in place of tensors. */
+export function buildResult(fetch: unknown, values: readonly unknown[], cursor: { i: number }): unknown {
+  if (fetch instanceof Tensor || typeof fetch === 'string') return values[cursor.i++];
+  if (Array.isArray(fetch)) {
+    const out = new Array<unknown>(fetch.length);
+    for (let i = 0; i < fetch.length; i++) out[i] = buildResult(fetch[i], values, cursor);
+    return out;
+  }
+  if (fetch === null || fetch === undefined) return fetch;
+  const out: Record<string, unknown> = {};
+  for (const key in fetch as Record<string, unknown>) out[key] = buildResult((fetch as Record<string, unknown>)[key], values, cursor);
+  return out;
+}
+
+/** Resolves the feeds to parallel arrays of tensors and values, rejecting unknown and duplicate keys. */
+export function resolveFeeds(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; values: unknown[] } {
+  const tensors: Tensor[] = [];
+  const values: unknown[] = [];
+  const add = (key: unknown, value: unknown): void => {
+    if (!(key instanceof Tensor) && typeof key !== 'string') {
+      throw new TypeError(`Session.run: feed key ${describeValue(key)} must be a Tensor or a node name`);
+    }
+    const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
+    if (tensors.includes(tensor)) {
+      throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, { op: tensor.name });
+    }
+    tensors.push(tensor);
+    values.push(value);
+  };
+  if (feedDict instanceof Map) {
+    for (const [key, value] of feedDict) add(key, value);
+  } else if (typeof feedDict === 'object' && isPlainObject(feedDict)) {
+    for (const key in feedDict) add(key, (feedDict as Record<string, unknown>)[key]);
+  } else {
+    throw new TypeError(`Session.run: expected \`feedDict\` to be a Map or a plain object, got ${describeValue(feedDict)}`);
+  }
+  return { tensors, values };
+}

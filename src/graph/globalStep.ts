@@ -1,0 +1,31 @@
+import { ValueError } from '../errors.ts';
+import type { Graph } from './Graph.ts';
+import { GraphKeys } from './GraphKeys.ts';
+import { Variable } from './Variable.ts';
+
+/**
+ * The graph's global step: the single item of `GraphKeys.GLOBAL_STEP`, else a variable named
+ * `global_step`, else `undefined`.
+ */
+export function getGlobalStep(graph: Graph): Variable<number> | undefined {
+  const items = graph.getCollection<Variable<number>>(GraphKeys.GLOBAL_STEP);
+  if (items.length > 1) throw new ValueError('getGlobalStep: there are multiple tensors in the global_step collection.');
+  if (items.length === 1) return items[0];
+  const named = graph.tryGetTensorByName('global_step');
+  return named instanceof Variable ? (named as Variable<number>) : undefined;
+}
+
+/** Creates the global step (a non-trainable global variable named `global_step`, starting at 0). */
+export function createGlobalStep(graph: Graph): Variable<number> {
+  if (getGlobalStep(graph) !== undefined) throw new ValueError('createGlobalStep: "global_step" already exists.');
+  return graph.variable(0, {
+    name: 'global_step',
+    trainable: false,
+    collections: [GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
+  });
+}
+
+/** The graph's global step, created when there is none. */
+export function getOrCreateGlobalStep(graph: Graph): Variable<number> {
+  return getGlobalStep(graph) ?? createGlobalStep(graph);
+}

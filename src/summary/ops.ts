@@ -1,0 +1,74 @@
+/**
+ * Summary ops: graph nodes whose values are `Summary` records for the `SummaryWriter`.
+ * Exported as the `summary` namespace: `summary.scalar(graph, 'loss', loss)`.
+ */
+import { InvalidArgumentError, describeValue } from '../errors.ts';
+import type { Graph } from '../graph/Graph.ts';
+import { GraphKeys } from '../graph/GraphKeys.ts';
+import type { Tensor } from '../graph/Tensor.ts';
+import { buildHistogram, type HistogramProto, type HistogramValues } from './histogram.ts';
+
+/** One tagged value of a {@link Summary}. */
+export interface SummaryValue {
+  tag: string;
+  /** A scalar (TF1's `simple_value`). */
+  simpleValue?: number;
+  histo?: HistogramProto;
+}
+
+/** A set of tagged values written at one step (TensorFlow's `Summary` proto). */
+export interface Summary {
+  value: SummaryValue[];
+}
+
+function checkTag(api: string, tag: unknown): string {
+  if (typeof tag !== 'string' || tag.length === 0) {
+    throw new InvalidArgumentError(`summary.${api}: expected \`tag\` to be a non-empty string, got ${describeValue(tag)}`);
+  }
+  return tag;
+}
+
+function nodeName(tag: string): string {
+  const cleaned = tag.replace(/[^A-Za-z0-9_.\-/]/g, '_').replace(/^[^A-Za-z0-9.]+/, '');
+  return cleaned.length > 0 ? cleaned : 'summary';
+}
+
+/** A scalar summary of a numeric tensor, added to `GraphKeys.SUMMARIES`. */
+export function scalar(graph: Graph, tag: string, tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>): Tensor<Summary> {
+  checkTag('scalar', tag);
+  const node = graph.addNode<Summary>(nodeName(tag), 'ScalarSummary', [tensor], ([v]) => {
+    if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
+      throw new InvalidArgumentError(`summary.scalar('${tag}'): expected a number, got ${describeValue(v)}`);
+    }
+    return { value: [{ tag, simpleValue: Number(v) }] };
+  }, 'summary.scalar');
+  graph.addToCollection(GraphKeys.SUMMARIES, node);
+  return node;
+}
+
+/** A histogram summary of an array or typed array of numbers, added to `GraphKeys.SUMMARIES`. */
+export function histogram(graph: Graph, tag: string, tensor: Tensor<HistogramValues> | Tensor<number>): Tensor<Summary> {
+  checkTag('histogram', tag);
+  const node = graph.addNode<Summary>(nodeName(tag), 'HistogramSummary', [tensor], ([v]) => {
+    const values = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
+      throw new InvalidArgumentError(`summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`);
+    }
+    return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
+  }, 'summary.histogram');
+  graph.addToCollection(GraphKeys.SUMMARIES, node);
+  return node;
+}
+
+/** One summary holding the values of all `summaries`. */
+export function merge(graph: Graph, summaries: readonly Tensor<Summary>[], name = 'Merge/MergeSummary'): Tensor<Summary> {
+  return graph.addNode<Summary>(name, 'MergeSummary', summaries, (parts) => ({
+    value: (parts as Summary[]).flatMap((p) => p.value),
+  }), 'summary.merge');
+}
+
+/** Merges every summary in `GraphKeys.SUMMARIES`; `undefined` when there is none. */
+export function mergeAll(graph: Graph): Tensor<Summary> | undefined {
+  const all = graph.getCollection<Tensor<Summary>>(GraphKeys.SUMMARIES);
+  return all.length === 0 ? undefined : merge(graph, all);
+}
