@@ -44,7 +44,7 @@ export class OpError extends Error {
   /** The canonical code name, e.g. `'ABORTED'`. */
   readonly code: ErrorCodeName;
   /** The failing node's name, when the error came from a graph node. */
-  readonly op?: string;
+  declare readonly op?: string;
 
   constructor(code: ErrorCodeName, message: string, options: OpErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

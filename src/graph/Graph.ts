@@ -63,7 +63,7 @@ export class Graph {
     const variable = new Variable<T>(this, nextNodeId++, name, initial, { trainable, local }, (v) =>
       this.#add(this.#reserve(`${name}/Assign`, 'variable'), 'Assign', [], (_args, ctx) => {
         const value = v.initialValue();
-        return then(ctx.store.writeVariable(name, value), () => value);
+        return andThen(ctx.store.writeVariable(name, value), () => value);
       }),
     );
     this.#nodes.set(name, variable);
@@ -94,9 +94,9 @@ export class Graph {
     const unique = this.#reserve(name, 'assign');
     if (value instanceof Tensor) {
       this.#checkInputs('assign', [value]);
-      return this.#add(unique, 'Assign', [value], (args, ctx) => then(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T));
+      return this.#add(unique, 'Assign', [value], (args, ctx) => andThen(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T));
     }
-    return this.#add(unique, 'Assign', [], (_args, ctx) => then(ctx.store.writeVariable(variable.name, value), () => value));
+    return this.#add(unique, 'Assign', [], (_args, ctx) => andThen(ctx.store.writeVariable(variable.name, value), () => value));
   }
 
   /** Adds `delta` to a numeric (number or bigint) variable, atomically within this process. */
@@ -107,9 +107,9 @@ export class Graph {
     const fixed = delta instanceof Tensor ? undefined : delta;
     return this.#add(this.#reserve(name, 'assignAdd'), 'AssignAdd', inputs, (args, ctx) => {
       const d = (inputs.length > 0 ? args[0] : fixed) as T;
-      return then(ctx.store.readVariable(variable.name), (current) => {
+      return andThen(ctx.store.readVariable(variable.name), (current) => {
         const next = ((current as number) + (d as number)) as T;
-        return then(ctx.store.writeVariable(variable.name, next), () => next);
+        return andThen(ctx.store.writeVariable(variable.name, next), () => next);
       });
     });
   }
@@ -197,7 +197,7 @@ export class Graph {
     return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
       const states = vars.map((v) => ctx.store.isInitialized(v.name));
       const names = (flags: readonly boolean[]): string[] => vars.filter((_, i) => !flags[i]).map((v) => v.name);
-      return states.some(isPromise) ? Promise.all(states).then(names) : names(states as boolean[]);
+      return states.some(isPromise) ? Promise.all(states.map((s) => Promise.resolve(s))).then(names) : names(states as boolean[]);
     });
   }
 
@@ -284,6 +284,6 @@ function isPromise(value: unknown): value is Promise<unknown> {
 }
 
 /** Continues with `fn` at once for plain values, after settling for promises. @internal */
-export function then<A, B>(value: A | Promise<A>, fn: (value: A) => B | Promise<B>): B | Promise<B> {
+export function andThen<A, B>(value: A | Promise<A>, fn: (value: A) => B | Promise<B>): B | Promise<B> {
   return isPromise(value) ? (value as Promise<A>).then(fn) : fn(value as A);
 }

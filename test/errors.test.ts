@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  AbortedError,
+  CancelledError,
+  DataLossError,
+  ErrorCode,
+  NanLossDuringTrainingError,
+  OpError,
+  OutOfRangeError,
+  RuntimeError,
+  StopIteration,
+  UnavailableError,
+  ValueError,
+  errorClassByCode,
+  isRecoverable,
+  type ErrorCodeName,
+} from '../src/index.ts';
+
+describe('errors', () => {
+  it('has one class per canonical code, each an OpError carrying its code', () => {
+    const names = Object.keys(ErrorCode) as ErrorCodeName[];
+    assert.equal(names.length, 16);
+    for (const code of names) {
+      const cls = errorClassByCode[code];
+      const error = new cls('boom', { op: 'node_1' });
+      assert.ok(error instanceof OpError);
+      assert.ok(error instanceof Error);
+      assert.equal(error.code, code);
+      assert.equal(error.errorCode, ErrorCode[code]);
+      assert.equal(error.op, 'node_1');
+      assert.equal(error.message, 'boom');
+      assert.match(String(error), new RegExp(`^${cls.name}: boom`));
+    }
+  });
+
+  it('keeps the cause and leaves op unset when none is given', () => {
+    const cause = new Error('disk full');
+    const error = new DataLossError('checkpoint is corrupt', { cause });
+    assert.equal(error.cause, cause);
+    assert.equal(error.op, undefined);
+    assert.ok(!('op' in error));
+  });
+
+  it('classes are distinct: an AbortedError is not an UnavailableError', () => {
+    assert.ok(!(new AbortedError('x') instanceof UnavailableError));
+    assert.ok(!(new CancelledError('x') instanceof OutOfRangeError));
+  });
+
+  it('isRecoverable is true exactly for AbortedError and UnavailableError, subclasses included', () => {
+    class Preempted extends UnavailableError {}
+    assert.equal(isRecoverable(new AbortedError('a')), true);
+    assert.equal(isRecoverable(new UnavailableError('u')), true);
+    assert.equal(isRecoverable(new Preempted('p')), true);
+    for (const code of Object.keys(ErrorCode) as ErrorCodeName[]) {
+      if (code === 'ABORTED' || code === 'UNAVAILABLE') continue;
+      assert.equal(isRecoverable(new errorClassByCode[code]('x')), false, code);
+    }
+    assert.equal(isRecoverable(new Error('x')), false);
+    assert.equal(isRecoverable('aborted'), false);
+    assert.equal(isRecoverable(undefined), false);
+  });
+
+  it('has the Python-level errors with their names', () => {
+    assert.equal(new StopIteration('s').name, 'StopIteration');
+    assert.equal(new RuntimeError('r').name, 'RuntimeError');
+    assert.equal(new ValueError('v').name, 'ValueError');
+    const nan = new NanLossDuringTrainingError();
+    assert.equal(nan.message, 'NaN loss during training.');
+    assert.equal(nan.name, 'NanLossDuringTrainingError');
+    assert.ok(nan instanceof RuntimeError);
+    assert.ok(!(new StopIteration('s') instanceof OpError));
+  });
+});
