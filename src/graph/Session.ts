@@ -41,8 +41,8 @@ export class Session {
   readonly #store: ResourceStore;
   readonly #clock: Clock;
   readonly #defaultTimeout: number;
-  readonly #plans = new Map<string, Plan>();
-  readonly #singlePlans = new Map<Tensor, Plan>();
+  readonly #plans = new Map<Tensor | undefined, { fetches: Tensor[]; fed: Tensor[]; plan: Plan }[]>();
+  #planCount = 0;
   readonly #active = new Set<RunScope>();
   #closed = false;
 
@@ -82,27 +82,12 @@ export class Session {
     const closedWith = this.#store.closedWith;
     if (closedWith) throw closedWith instanceof OpError ? closedWith : new UnavailableError(closedWith.message, { cause: closedWith });
 
-    let plan: Plan;
-    let flat: Tensor[];
-    let feedValues: readonly unknown[] = [];
-    const noFeeds = feedDict === undefined || feedDict === null;
-    if (noFeeds && isTensorLike(fetches)) {
-      // Fast path: one tensor, no feeds.
-      flat = [];
-      flattenFetches(this.graph, fetches, flat);
-      const tensor = flat[0]!;
-      plan = this.#singlePlans.get(tensor) ?? this.#cache(this.#singlePlans, tensor, buildPlan(flat, []));
-    } else {
-      flat = [];
-      flattenFetches(this.graph, fetches, flat);
-      let fed: Tensor[] = [];
-      if (!noFeeds) ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
-      let key = '';
-      for (let i = 0; i < flat.length; i++) key += `${flat[i]!.id},`;
-      key += '|';
-      for (let i = 0; i < fed.length; i++) key += `${fed[i]!.id},`;
-      plan = this.#plans.get(key) ?? this.#cache(this.#plans, key, buildPlan(flat, fed));
-    }
+    const flat: Tensor[] = [];
+    flattenFetches(this.graph, fetches, flat);
+    let fed: readonly Tensor[] = NO_TENSORS;
+    let feedValues: readonly unknown[] = NO_TENSORS;
+    if (feedDict !== undefined && feedDict !== null) ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
+    const plan = this.#plan(flat, fed);
 
     const timeoutInMs = options?.timeoutInMs ?? this.#defaultTimeout;
     if (timeoutInMs !== 0) checkTimeout('options.timeoutInMs', timeoutInMs);
@@ -115,8 +100,13 @@ export class Session {
       if (trace) runMetadata.stepStats = trace;
       if (options?.outputPartitionGraphs) runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
     }
-    const fetched = plan.fetchSlots.map((slot) => (values as unknown[])[slot]);
-    return (flat.length === 1 && isTensorLike(fetches) ? fetched[0] : buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
+    const slots = plan.fetchSlots;
+    const fetched = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) fetched[i] = values[slots[i]!];
+    if (isTensorLike(fetches)) return fetched[0] as FetchResult<F>;
+    // A flat array of tensors (the common case) is already its own result.
+    if (Array.isArray(fetches) && fetched.length === fetches.length && fetches.every(isTensorLike)) return fetched as FetchResult<F>;
+    return buildResult(fetches, fetched, { i: 0 }) as FetchResult<F>;
   }
 
   /**
@@ -130,7 +120,6 @@ export class Session {
     for (const scope of this.#active) scope.cancel(error);
     this.#active.clear();
     this.#plans.clear();
-    this.#singlePlans.clear();
   }
 
   /** Waits for an asynchronous run, enforcing the timeout and cancelling leftovers on failure. */
@@ -158,11 +147,38 @@ export class Session {
     }
   }
 
-  #cache<K>(cache: Map<K, Plan>, key: K, plan: Plan): Plan {
-    if (cache.size >= MAX_CACHED_PLANS) cache.clear();
-    cache.set(key, plan);
+  /**
+   * The cached plan for these fetches and feeds, built on first use. Plans are bucketed by their
+   * first tensor and compared element-wise: no key string is built on the per-step path.
+   */
+  #plan(fetches: readonly Tensor[], fed: readonly Tensor[]): Plan {
+    const head = fetches[0] ?? fed[0];
+    const bucket = this.#plans.get(head);
+    if (bucket !== undefined) {
+      for (let b = 0; b < bucket.length; b++) {
+        const entry = bucket[b]!;
+        if (sameTensors(entry.fetches, fetches) && sameTensors(entry.fed, fed)) return entry.plan;
+      }
+    }
+    const plan = buildPlan(fetches, fed);
+    if (this.#planCount >= MAX_CACHED_PLANS) {
+      this.#plans.clear();
+      this.#planCount = 0;
+    }
+    const entry = { fetches: [...fetches], fed: [...fed], plan };
+    if (bucket === undefined) this.#plans.set(head, [entry]);
+    else bucket.push(entry);
+    this.#planCount++;
     return plan;
   }
+}
+
+const NO_TENSORS: readonly never[] = Object.freeze([]);
+
+function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isTensorLike(fetches: unknown): boolean {

@@ -73,6 +73,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 const noop = (): void => {};
+/** Shared by every input-less node; computes never write to their argument array. */
+const NO_ARGS: unknown[] = [];
 
 /**
  * Evaluates a plan. Nodes whose inputs are all ready run synchronously in plan order; a node
@@ -97,7 +99,7 @@ export function execute(
     for (let n = 0; n < nodes.length; n++) {
       const node = nodes[n]!;
       const slots = inputSlots[n]!;
-      const args = new Array<unknown>(slots.length);
+      const args = slots.length === 0 ? NO_ARGS : new Array<unknown>(slots.length);
       let waitOn: Promise<unknown>[] | undefined;
       for (let k = 0; k < slots.length; k++) {
         const slot = slots[k]!;
