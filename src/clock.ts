@@ -15,12 +15,7 @@ export interface Clock {
 /** The real clock: `Date.now()` and the global timers. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => {
-    const handle = setTimeout(fn, ms);
-    // A timer alone must never keep a finished process alive.
-    handle.unref?.();
-    return handle;
-  },
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
   clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 });
 

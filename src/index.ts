@@ -74,3 +74,56 @@ import * as summary from './summary/ops.ts';
 export { summary };
 export type { Summary, SummaryValue } from './summary/ops.ts';
 export type { HistogramProto } from './summary/histogram.ts';
+
+export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues } from './hooks/index.ts';
+export type { Hook, EndInfo, EndReason } from './hooks/index.ts';
+
+export {
+  MonitoredSession,
+  SingularMonitoredSession,
+  withSession,
+  StepContext,
+  Coordinator,
+  QueueRunner,
+  addQueueRunner,
+  startQueueRunners,
+  Scaffold,
+  SessionManager,
+  ChiefSessionCreator,
+  WorkerSessionCreator,
+  NotReadyYet,
+} from './session/index.ts';
+export type {
+  MonitoredSessionOptions,
+  SingularMonitoredSessionOptions,
+  AnyMonitoredSession,
+  InspectObserver,
+  StepFn,
+  CoordinatorOptions,
+  JoinOptions,
+  CoordinatedThread,
+  QueueRunnerOptions,
+  CreateThreadsOptions,
+  ScaffoldOptions,
+  ScaffoldInitFn,
+  SaverLike,
+  SessionManagerOptions,
+  PrepareSessionOptions,
+  RestoreOptions,
+  SessionCreator,
+  SteppedSessionCreator,
+  ChiefSessionCreatorOptions,
+  WorkerSessionCreatorOptions,
+  RecoveryPolicy,
+  RecoveryInfo,
+  BackoffOptions,
+} from './session/index.ts';
+
+export { getCheckpointState, latestCheckpoint } from './checkpoint/state.ts';
+export type { CheckpointState } from './checkpoint/state.ts';
+
+export { logger, setLogger, consoleLogger, silentLogger } from './logger.ts';
+export type { Logger, LogLevel } from './logger.ts';
+
+export { lifecycleMachine } from '../machines/index.ts';
+export type { LifecycleActor, LifecycleSnapshot, LifecycleContext, LifecycleEvent, RecoveryRecord } from '../machines/index.ts';

@@ -1,0 +1,94 @@
+import type { FeedDict, Fetch } from '../graph/fetches.ts';
+import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
+import type { Session } from '../graph/Session.ts';
+import type { Coordinator } from '../session/Coordinator.ts';
+
+/** Why a monitored session ended, as told to `end` (beyond TensorFlow). */
+export type EndReason = 'finished' | 'stopRequested' | 'endOfInput';
+
+/** What `end` is told besides the session (beyond TensorFlow's `end(session)`). */
+export interface EndInfo {
+  readonly reason: EndReason;
+}
+
+/** What a hook adds to a run: fetches, feeds and options (TensorFlow's `SessionRunArgs`). */
+export class SessionRunArgs {
+  readonly fetches: Fetch;
+  readonly feedDict: FeedDict | undefined;
+  readonly options: RunOptions | undefined;
+
+  constructor(fetches?: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null) {
+    this.fetches = fetches;
+    this.feedDict = feedDict ?? undefined;
+    this.options = options ?? undefined;
+  }
+}
+
+/** The run in progress, as hooks see it (TensorFlow's `SessionRunContext`). */
+export class SessionRunContext {
+  /** The caller's fetches and feeds (options are not part of it, as in TensorFlow). */
+  readonly originalArgs: SessionRunArgs;
+  /** The raw session: running it directly does not call hooks. */
+  readonly session: Session;
+  #stopRequested = false;
+
+  constructor(originalArgs: SessionRunArgs, session: Session) {
+    this.originalArgs = originalArgs;
+    this.session = session;
+  }
+
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /** Asks the monitored session to stop after this run; the run itself completes. */
+  requestStop(): void {
+    this.#stopRequested = true;
+  }
+}
+
+/** What a hook gets back after the run (TensorFlow's `SessionRunValues`). */
+export class SessionRunValues<R = unknown> {
+  /** This hook's fetches, in the shape it asked for; `undefined` when it asked for none. */
+  readonly results: R;
+  readonly options: RunOptions;
+  readonly runMetadata: RunMetadata;
+
+  constructor(results: R, options: RunOptions, runMetadata: RunMetadata) {
+    this.results = results;
+    this.options = options;
+    this.runMetadata = runMetadata;
+  }
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The hook protocol. Every method is optional and may be sync or async; a plain object with
+ * some of these methods is a hook too.
+ * - `begin` once per monitored session, before any session is created (may add ops to the graph);
+ * - `afterCreateSession` after each session creation, including every recovery;
+ * - `beforeRun`/`afterRun` around each run, in hook order;
+ * - `end` at a clean close only; `endOnError` (beyond TensorFlow) at a close caused by an error.
+ */
+export interface Hook {
+  begin?(): MaybePromise<void>;
+  afterCreateSession?(session: Session, coord: Coordinator): MaybePromise<void>;
+  beforeRun?(runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void>;
+  afterRun?(runContext: SessionRunContext, runValues: SessionRunValues): MaybePromise<void>;
+  end?(session: Session, info: EndInfo): MaybePromise<void>;
+  /** Told of a close caused by an error, where `end` is skipped (beyond TensorFlow). */
+  endOnError?(session: Session | undefined, error: unknown): MaybePromise<void>;
+}
+
+/**
+ * Base class for hooks (TensorFlow's `SessionRunHook`): override what you need. Methods left
+ * alone cost nothing per step: the runtime skips them.
+ */
+export abstract class SessionRunHook implements Hook {
+  begin(): MaybePromise<void> {}
+  afterCreateSession(_session: Session, _coord: Coordinator): MaybePromise<void> {}
+  beforeRun(_runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void> {}
+  afterRun(_runContext: SessionRunContext, _runValues: SessionRunValues): MaybePromise<void> {}
+  end(_session: Session, _info: EndInfo): MaybePromise<void> {}
+}

@@ -1,0 +1,1 @@
+export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, type Hook, type EndInfo, type EndReason } from './SessionRunHook.ts';

@@ -1,0 +1,244 @@
+import { sleep, systemClock, type Clock } from '../clock.ts';
+import { getCheckpointState } from '../checkpoint/state.ts';
+import { DeadlineExceededError, FailedPreconditionError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import type { FeedDict } from '../graph/fetches.ts';
+import { Graph } from '../graph/Graph.ts';
+import type { RunOptions } from '../graph/RunOptions.ts';
+import { Session, type SessionConfig } from '../graph/Session.ts';
+import type { Tensor } from '../graph/Tensor.ts';
+import { logger } from '../logger.ts';
+import type { SaverLike } from './Scaffold.ts';
+
+/** Options of {@link SessionManager}. */
+export interface SessionManagerOptions {
+  graph: Graph;
+  localInitOp?: Tensor | undefined;
+  localInitFeedDict?: FeedDict | undefined;
+  localInitRunOptions?: RunOptions | undefined;
+  readyOp?: Tensor | undefined;
+  readyForLocalInitOp?: Tensor | undefined;
+  /** Seconds between readiness checks while waiting. @default 30 */
+  recoveryWaitSecs?: number;
+  clock?: Clock | undefined;
+}
+
+/** Where to restore from. */
+export interface RestoreOptions {
+  saver?: SaverLike | undefined;
+  checkpointDir?: string | undefined;
+  checkpointFilenameWithPath?: string | undefined;
+  /** Wait up to `maxWaitSecs` for a checkpoint to appear in `checkpointDir`. @default false */
+  waitForCheckpoint?: boolean;
+  /** @default 7200 */
+  maxWaitSecs?: number;
+}
+
+/** Options of {@link SessionManager.prepareSession}. */
+export interface PrepareSessionOptions extends RestoreOptions {
+  master?: string;
+  config?: SessionConfig | undefined;
+  initOp?: Tensor | undefined;
+  initFeedDict?: FeedDict | undefined;
+  initFn?: ((session: Session) => unknown) | undefined;
+}
+
+type Readiness = { ready: true } | { ready: false; message: string };
+
+function nameOf(op: Tensor | undefined): string {
+  return op === undefined ? 'None' : op.name;
+}
+
+/**
+ * Creates sessions that are initialized, restored from a checkpoint, or waited on until another
+ * process (the chief) made them ready (TensorFlow's `SessionManager`).
+ */
+export class SessionManager {
+  readonly graph: Graph;
+  readonly localInitOp: Tensor | undefined;
+  readonly readyOp: Tensor | undefined;
+  readonly readyForLocalInitOp: Tensor | undefined;
+  readonly recoveryWaitSecs: number;
+  readonly #localInitFeedDict: FeedDict | undefined;
+  readonly #localInitRunOptions: RunOptions | undefined;
+  readonly #clock: Clock;
+
+  constructor(options: SessionManagerOptions) {
+    if (!(options?.graph instanceof Graph)) {
+      throw new TypeError(`SessionManager: expected \`graph\` to be a Graph, got ${describeValue(options?.graph)}`);
+    }
+    if (options.readyForLocalInitOp !== undefined && options.localInitOp === undefined) {
+      throw new ValueError('SessionManager: If you pass a ready_for_local_init_op you must also pass a local_init_op , ready_for_local_init_op [' + options.readyForLocalInitOp.name + ']');
+    }
+    const wait = options.recoveryWaitSecs ?? 30;
+    if (typeof wait !== 'number' || !(wait >= 0)) {
+      throw new ValueError(`SessionManager: expected \`recoveryWaitSecs\` to be a non-negative number, got ${describeValue(wait)}`);
+    }
+    this.graph = options.graph;
+    this.localInitOp = options.localInitOp;
+    this.readyOp = options.readyOp;
+    this.readyForLocalInitOp = options.readyForLocalInitOp;
+    this.recoveryWaitSecs = wait;
+    this.#localInitFeedDict = options.localInitFeedDict;
+    this.#localInitRunOptions = options.localInitRunOptions;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** A new session on `master` for this graph. */
+  openSession(master = '', config?: SessionConfig): Session {
+    return new Session(this.graph, { target: master, ...(config ? { config } : {}) });
+  }
+
+  /**
+   * Restores `session` from the checkpoint that `options` name, if any. A missing checkpoint is
+   * not an error (the answer is false); a failing restore is.
+   */
+  async restore(session: Session, options: RestoreOptions): Promise<boolean> {
+    const { saver, checkpointDir, checkpointFilenameWithPath } = options;
+    if (checkpointDir && checkpointFilenameWithPath) {
+      throw new ValueError('Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
+    }
+    if (!saver || !(checkpointDir || checkpointFilenameWithPath)) return false;
+    if (checkpointFilenameWithPath) {
+      await saver.restore(session, checkpointFilenameWithPath);
+      return true;
+    }
+    const maxWait = options.maxWaitSecs ?? 7200;
+    let waited = 0;
+    let state = await getCheckpointState(checkpointDir!);
+    while (state === undefined) {
+      if (!options.waitForCheckpoint || waited >= maxWait) return false;
+      logger.info(`Waiting for checkpoint to be available in ${checkpointDir}.`);
+      await sleep(this.#clock, this.recoveryWaitSecs * 1000);
+      waited += this.recoveryWaitSecs;
+      state = await getCheckpointState(checkpointDir!);
+    }
+    await saver.restore(session, state.modelCheckpointPath);
+    saver.recoverLastCheckpoints?.(state.allModelCheckpointPaths);
+    return true;
+  }
+
+  /**
+   * Makes a session ready after restore: init op and init fn when nothing was restored, then the
+   * local init op, then the ready check; throws TensorFlow's "not ready" errors.
+   */
+  async initialize(
+    session: Session,
+    restored: boolean,
+    init: { initOp?: Tensor | undefined; initFeedDict?: FeedDict | undefined; initFn?: ((session: Session) => unknown) | undefined },
+  ): Promise<void> {
+    const { initOp, initFeedDict, initFn } = init;
+    if (!restored) {
+      if (initOp === undefined && initFn === undefined && this.localInitOp === undefined) {
+        throw new RuntimeError('Model is not initialized and no init_op or init_fn or local_init_op was given');
+      }
+      if (initOp !== undefined) await session.run(initOp, initFeedDict ?? null);
+      if (initFn !== undefined) await initFn(session);
+    }
+    const local = await this.tryRunLocalInitOp(session);
+    if (!local.ready) {
+      throw new RuntimeError(
+        `Init operations did not make model ready for local_init.  Init op: ${nameOf(initOp)}, init fn: ${initFn ? 'given' : 'None'}, error: ${local.message}`,
+      );
+    }
+    const ready = await this.modelReady(session);
+    if (!ready.ready) {
+      throw new RuntimeError(
+        `Init operations did not make model ready.  Init op: ${nameOf(initOp)}, init fn: ${initFn ? 'given' : 'None'}, local_init_op: ${nameOf(this.localInitOp)}, error: ${ready.message}`,
+      );
+    }
+  }
+
+  /** Creates a session and restores, or initializes it; TensorFlow's `prepare_session`. */
+  async prepareSession(options: PrepareSessionOptions = {}): Promise<Session> {
+    const session = this.openSession(options.master, options.config);
+    try {
+      const restored = await this.restore(session, options);
+      await this.initialize(session, restored, options);
+      return session;
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Creates a session and restores it if it can; runs the local init op. Returns the session and
+   * whether it is ready; never throws for "not ready".
+   */
+  async recoverSession(options: RestoreOptions & { master?: string; config?: SessionConfig } = {}): Promise<[Session, boolean]> {
+    const session = this.openSession(options.master, options.config);
+    const restored = await this.restore(session, options);
+    if (!restored) return [session, false];
+    const local = await this.tryRunLocalInitOp(session);
+    if (!local.ready) return [session, false];
+    return [session, (await this.modelReady(session)).ready];
+  }
+
+  /** One readiness attempt for a worker: local init, then the ready check. */
+  async tryReady(session: Session): Promise<Readiness> {
+    const local = await this.tryRunLocalInitOp(session);
+    if (!local.ready) return local;
+    return this.modelReady(session);
+  }
+
+  /**
+   * Creates sessions until one is ready (another process initialized the shared state),
+   * checking every `recoveryWaitSecs`; `DeadlineExceededError` after `maxWaitSecs`.
+   */
+  async waitForSession(options: { master?: string; config?: SessionConfig; maxWaitSecs?: number } = {}): Promise<Session> {
+    const maxWait = options.maxWaitSecs ?? Infinity;
+    const start = this.#clock.now();
+    for (;;) {
+      let readiness: Readiness;
+      let session: Session | undefined;
+      try {
+        session = this.openSession(options.master, options.config);
+        readiness = await this.tryReady(session);
+      } catch (error) {
+        // The shared target may not be up yet: keep waiting, as for "not ready".
+        if (!(error instanceof UnavailableError)) throw error;
+        readiness = { ready: false, message: error.message };
+      }
+      if (readiness.ready && session) return session;
+      await session?.close();
+      const elapsed = (this.#clock.now() - start) / 1000;
+      if (maxWait - elapsed - this.recoveryWaitSecs < 0) {
+        throw new DeadlineExceededError(`Session was not ready after waiting ${Math.floor(elapsed)} secs.`);
+      }
+      logger.info(`Waiting for model to be ready. Ready_for_local_init_op: ${nameOf(this.readyForLocalInitOp)}, ready: ${readiness.ready ? '' : readiness.message}`);
+      await sleep(this.#clock, this.recoveryWaitSecs * 1000);
+    }
+  }
+
+  /** Runs the local init op if the model is ready for it. */
+  async tryRunLocalInitOp(session: Session): Promise<Readiness> {
+    if (this.localInitOp === undefined) return { ready: true };
+    const readyForLocal = await ready(this.readyForLocalInitOp, session, 'Model not ready for local init');
+    if (!readyForLocal.ready) return readyForLocal;
+    logger.info('Running local_init_op.');
+    await session.run(this.localInitOp, this.#localInitFeedDict ?? null, this.#localInitRunOptions ?? null);
+    return { ready: true };
+  }
+
+  /** Runs the ready op. */
+  modelReady(session: Session): Promise<Readiness> {
+    return ready(this.readyOp, session, 'Model not ready');
+  }
+}
+
+/** TensorFlow's `_ready`: an op reporting uninitialized names; empty (or none) means ready. */
+async function ready(op: Tensor | undefined, session: Session, what: string): Promise<Readiness> {
+  if (op === undefined) return { ready: true };
+  try {
+    const value = await session.run(op);
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return { ready: true };
+    const names = Array.isArray(value) ? value.map(String).join(', ') : describeValue(value);
+    return { ready: false, message: `Variables not initialized: ${names}` };
+  } catch (error) {
+    if (error instanceof FailedPreconditionError && error.message.includes('uninitialized')) {
+      logger.warn(`${what}: ${error.message}`);
+      return { ready: false, message: error.message };
+    }
+    throw error;
+  }
+}

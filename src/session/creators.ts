@@ -1,0 +1,226 @@
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { DeadlineExceededError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import { Graph } from '../graph/Graph.ts';
+import type { Session, SessionConfig } from '../graph/Session.ts';
+import { Scaffold } from './Scaffold.ts';
+import { SessionManager } from './SessionManager.ts';
+
+/** Creates a ready-to-use session: initialized, restored, or made ready by someone else. */
+export interface SessionCreator {
+  createSession(): Promise<Session>;
+}
+
+/**
+ * A creator that exposes its steps, so the lifecycle statechart can show them as states
+ * (`creating` → `restoring` → `initializing`). `createSession` is the steps in a row.
+ */
+export interface SteppedSessionCreator extends SessionCreator {
+  openSession(): Promise<Session>;
+  /** False when there is nothing to restore from (so the chart skips `restoring`). */
+  readonly restores: boolean;
+  restoreSession(session: Session): Promise<boolean>;
+  /** Throws {@link NotReadyYet} when the session must be re-created after a wait. */
+  initializeSession(session: Session, restored: boolean): Promise<void>;
+}
+
+/** True for creators that expose their steps. */
+export function isSteppedCreator(creator: SessionCreator): creator is SteppedSessionCreator {
+  const c = creator as Partial<SteppedSessionCreator>;
+  return typeof c.openSession === 'function' && typeof c.restoreSession === 'function' && typeof c.initializeSession === 'function';
+}
+
+/** Thrown by a worker's `initializeSession` when the chief has not made the model ready yet. */
+export class NotReadyYet extends Error {
+  /** How long to wait before the next attempt. */
+  readonly retryInMs: number;
+  constructor(message: string, retryInMs: number) {
+    super(message);
+    this.name = 'NotReadyYet';
+    this.retryInMs = retryInMs;
+  }
+}
+
+/** Options of {@link ChiefSessionCreator}. */
+export interface ChiefSessionCreatorOptions {
+  graph: Graph;
+  scaffold?: Scaffold | undefined;
+  /** Target to create sessions on. @default '' (private state) */
+  master?: string | undefined;
+  config?: SessionConfig | undefined;
+  checkpointDir?: string | undefined;
+  checkpointFilenameWithPath?: string | undefined;
+  clock?: Clock | undefined;
+}
+
+function checkGraph(api: string, graph: unknown): Graph {
+  if (!(graph instanceof Graph)) throw new TypeError(`${api}: expected \`graph\` to be a Graph, got ${describeValue(graph)}`);
+  return graph;
+}
+
+function checkScaffold(api: string, scaffold: unknown): Scaffold {
+  if (scaffold === undefined) return new Scaffold();
+  if (!(scaffold instanceof Scaffold)) throw new TypeError(`${api}: expected \`scaffold\` to be a Scaffold, got ${describeValue(scaffold)}`);
+  return scaffold;
+}
+
+/** The SessionManager a creator uses, built once from its finalized scaffold. */
+function managerFor(graph: Graph, scaffold: Scaffold, clock: Clock | undefined): SessionManager {
+  return new SessionManager({
+    graph,
+    localInitOp: scaffold.localInitOp,
+    localInitFeedDict: scaffold.localInitFeedDict,
+    readyOp: scaffold.readyOp,
+    readyForLocalInitOp: scaffold.readyForLocalInitOp,
+    clock,
+  });
+}
+
+/**
+ * Creates sessions for the chief: restores the latest checkpoint of `checkpointDir` (or
+ * `checkpointFilenameWithPath`) when there is one, otherwise runs the init op and init fn.
+ */
+export class ChiefSessionCreator implements SteppedSessionCreator {
+  readonly graph: Graph;
+  readonly scaffold: Scaffold;
+  readonly master: string;
+  readonly #options: ChiefSessionCreatorOptions;
+  #manager: SessionManager | undefined;
+
+  constructor(options: ChiefSessionCreatorOptions) {
+    this.graph = checkGraph('ChiefSessionCreator', options?.graph);
+    this.scaffold = checkScaffold('ChiefSessionCreator', options.scaffold);
+    this.master = options.master ?? '';
+    if (options.checkpointDir && options.checkpointFilenameWithPath) {
+      throw new ValueError('ChiefSessionCreator: Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
+    }
+    this.#options = options;
+  }
+
+  get restores(): boolean {
+    return Boolean(this.#options.checkpointDir || this.#options.checkpointFilenameWithPath);
+  }
+
+  async openSession(): Promise<Session> {
+    this.scaffold.finalize(this.graph);
+    this.#manager ??= managerFor(this.graph, this.scaffold, this.#options.clock);
+    return this.#manager.openSession(this.master, this.#options.config);
+  }
+
+  async restoreSession(session: Session): Promise<boolean> {
+    return this.#manager!.restore(session, {
+      saver: this.scaffold.saver,
+      checkpointDir: this.#options.checkpointDir,
+      checkpointFilenameWithPath: this.#options.checkpointFilenameWithPath,
+      waitForCheckpoint: false,
+    });
+  }
+
+  async initializeSession(session: Session, restored: boolean): Promise<void> {
+    await this.#manager!.initialize(session, restored, {
+      initOp: this.scaffold.initOp,
+      initFeedDict: this.scaffold.initFeedDict,
+      initFn: this.scaffold.initFn,
+    });
+  }
+
+  async createSession(): Promise<Session> {
+    const session = await this.openSession();
+    try {
+      await this.initializeSession(session, await this.restoreSession(session));
+      return session;
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+}
+
+/** Options of {@link WorkerSessionCreator}. */
+export interface WorkerSessionCreatorOptions {
+  graph: Graph;
+  scaffold?: Scaffold | undefined;
+  master?: string | undefined;
+  config?: SessionConfig | undefined;
+  /** How long to wait for the chief to make the model ready. @default 1800 */
+  maxWaitSecs?: number | undefined;
+  clock?: Clock | undefined;
+}
+
+/**
+ * Creates sessions for a worker: never initializes or restores; waits until the chief made the
+ * shared state ready (checking every `recoveryWaitSecs`), up to `maxWaitSecs`.
+ */
+export class WorkerSessionCreator implements SteppedSessionCreator {
+  readonly graph: Graph;
+  readonly scaffold: Scaffold;
+  readonly master: string;
+  readonly maxWaitSecs: number;
+  readonly restores = false;
+  readonly #options: WorkerSessionCreatorOptions;
+  readonly #clock: Clock;
+  #manager: SessionManager | undefined;
+  #waitingSince: number | undefined;
+
+  constructor(options: WorkerSessionCreatorOptions) {
+    this.graph = checkGraph('WorkerSessionCreator', options?.graph);
+    this.scaffold = checkScaffold('WorkerSessionCreator', options.scaffold);
+    this.master = options.master ?? '';
+    const maxWait = options.maxWaitSecs ?? 1800;
+    if (typeof maxWait !== 'number' || !(maxWait >= 0)) {
+      throw new ValueError(`WorkerSessionCreator: expected \`maxWaitSecs\` to be a non-negative number, got ${describeValue(maxWait)}`);
+    }
+    this.maxWaitSecs = maxWait;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  #managerFor(): SessionManager {
+    this.scaffold.finalize(this.graph);
+    return (this.#manager ??= managerFor(this.graph, this.scaffold, this.#clock));
+  }
+
+  async openSession(): Promise<Session> {
+    const manager = this.#managerFor();
+    this.#waitingSince ??= this.#clock.now();
+    try {
+      return manager.openSession(this.master, this.#options.config);
+    } catch (error) {
+      if (error instanceof UnavailableError) this.#notReady(error.message);
+      throw error;
+    }
+  }
+
+  async restoreSession(): Promise<boolean> {
+    return false;
+  }
+
+  async initializeSession(session: Session): Promise<void> {
+    const readiness = await this.#manager!.tryReady(session);
+    if (readiness.ready) {
+      this.#waitingSince = undefined;
+      return;
+    }
+    await session.close();
+    this.#notReady(readiness.message);
+  }
+
+  /** Throws `NotReadyYet` to wait and retry, or `DeadlineExceededError` once the wait is over. */
+  #notReady(message: string): never {
+    const elapsed = (this.#clock.now() - (this.#waitingSince ?? this.#clock.now())) / 1000;
+    const wait = this.#manager!.recoveryWaitSecs;
+    if (this.maxWaitSecs - elapsed - wait < 0) {
+      this.#waitingSince = undefined;
+      throw new DeadlineExceededError(`Session was not ready after waiting ${Math.floor(elapsed)} secs.`);
+    }
+    throw new NotReadyYet(`Waiting for the chief to make the model ready: ${message}`, wait * 1000);
+  }
+
+  async createSession(): Promise<Session> {
+    return this.#managerFor().waitForSession({
+      master: this.master,
+      maxWaitSecs: this.maxWaitSecs,
+      ...(this.#options.config ? { config: this.#options.config } : {}),
+    });
+  }
+}
