@@ -207,8 +207,9 @@ export const lifecycleMachine = setup({
       },
     },
     waitingForChief: {
+      always: { guard: ({ context }) => context.retryInMs <= 0, target: 'creating' },
       after: { chiefWait: 'creating' },
-      on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind }) } },
+      on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) } },
     },
     startingServices: {
       initial: 'startingCoordinator',
@@ -235,7 +236,7 @@ export const lifecycleMachine = setup({
             input: ({ context }) => ({ generation: context.generation }),
             onDone: {
               target: '#monitoredSession.running',
-              actions: assign({ sessionsCreated: ({ context }) => context.sessionsCreated + 1, attempt: 0, lastError: undefined }),
+              actions: assign({ sessionsCreated: ({ context }) => context.sessionsCreated + 1, lastError: undefined }),
             },
             onError: '#monitoredSession.creationFailed',
           },
@@ -265,7 +266,7 @@ export const lifecycleMachine = setup({
           { guard: 'mayRecover', target: 'recovering', actions: ['planRetry', assign({ lastError: ({ event }) => event.error })] },
           { target: 'detaching', actions: assign({ lastError: ({ event }) => event.error }) },
         ],
-        CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind }) },
+        CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) },
       },
     },
     recovering: {
@@ -281,10 +282,11 @@ export const lifecycleMachine = setup({
           },
         },
         backingOff: {
+          always: { guard: ({ context }) => context.retryInMs <= 0, target: '#monitoredSession.creating' },
           after: { backoff: '#monitoredSession.creating' },
         },
       },
-      on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind }) } },
+      on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) } },
     },
     /** Closing the current session without recreating it (recovery refused by the policy). */
     detaching: {
@@ -299,7 +301,7 @@ export const lifecycleMachine = setup({
     detached: {
       on: {
         CREATE: { target: 'creating' },
-        CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind }) },
+        CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) },
       },
     },
     stopping: {

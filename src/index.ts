@@ -75,7 +75,8 @@ export { summary };
 export type { Summary, SummaryValue } from './summary/ops.ts';
 export type { HistogramProto } from './summary/histogram.ts';
 
-export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues } from './hooks/index.ts';
+export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, StopAtStepHook } from './hooks/index.ts';
+export type { StopAtStepHookOptions } from './hooks/index.ts';
 export type { Hook, EndInfo, EndReason } from './hooks/index.ts';
 
 export {

@@ -1,4 +1,5 @@
 import type { FeedDict, Fetch } from '../graph/fetches.ts';
+import type { Graph } from '../graph/Graph.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Coordinator } from '../session/Coordinator.ts';
@@ -72,7 +73,8 @@ type MaybePromise<T> = T | Promise<T>;
  * - `end` at a clean close only; `endOnError` (beyond TensorFlow) at a close caused by an error.
  */
 export interface Hook {
-  begin?(): MaybePromise<void>;
+  /** `graph` is the monitored session's graph (TensorFlow's default graph), when it is known. */
+  begin?(graph?: Graph): MaybePromise<void>;
   afterCreateSession?(session: Session, coord: Coordinator): MaybePromise<void>;
   beforeRun?(runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void>;
   afterRun?(runContext: SessionRunContext, runValues: SessionRunValues): MaybePromise<void>;
@@ -86,7 +88,7 @@ export interface Hook {
  * alone cost nothing per step: the runtime skips them.
  */
 export abstract class SessionRunHook implements Hook {
-  begin(): MaybePromise<void> {}
+  begin(_graph?: Graph): MaybePromise<void> {}
   afterCreateSession(_session: Session, _coord: Coordinator): MaybePromise<void> {}
   beforeRun(_runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void> {}
   afterRun(_runContext: SessionRunContext, _runValues: SessionRunValues): MaybePromise<void> {}

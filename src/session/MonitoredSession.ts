@@ -305,7 +305,7 @@ abstract class BaseMonitoredSession {
     return lifecycleMachine.provide({
       actors: {
         beginHooks: fromPromise(async () => {
-          for (const hook of hooks) await hook.begin?.();
+          for (const hook of hooks) await hook.begin?.(this.#graph);
         }),
         openSession: fromPromise(async () => {
           const raw = isSteppedCreator(creator) ? await creator.openSession() : await creator.createSession();

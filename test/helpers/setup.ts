@@ -5,3 +5,10 @@ process.on('unhandledRejection', (reason) => {
   process.exitCode = 1;
   throw reason;
 });
+
+// The runtime's warnings (recoveries, abandoned producers) are expected in tests; keep the output
+// readable unless MONITORED_SESSION_LOG asks for them.
+if (process.env['MONITORED_SESSION_LOG'] === undefined) {
+  const { setLogger, silentLogger } = await import('../../src/logger.ts');
+  setLogger(silentLogger);
+}
