@@ -10,3 +10,11 @@ export type {
   CloseOutput,
   CloseKind,
 } from './lifecycle.ts';
+export { toMermaid } from './mermaid.ts';
+export { toSpecMachine, specEdges, leafStates, type SpecEdge } from './spec.ts';
+
+import { lifecycleMachine } from './lifecycle.ts';
+import { toSpecMachine } from './spec.ts';
+
+/** The lifecycle as a `createTestModel`-ready spec: no invokes, one event per chart edge. */
+export const lifecycleSpec = toSpecMachine(lifecycleMachine);

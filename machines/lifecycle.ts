@@ -132,6 +132,16 @@ export const lifecycleMachine = setup({
     mayRecover: notProvided('mayRecover') as (args: { context: LifecycleContext; event: unknown }) => boolean,
     /** Whether the error means "not ready yet, wait for the chief". */
     isNotReady: notProvided('isNotReady') as (args: { context: LifecycleContext; event: unknown }) => boolean,
+    /** The creator exposes its steps and has a checkpoint to restore from. */
+    canRestore: ({ context }) => context.stepped && context.restores,
+    /** The creator exposes its steps (restore, initialize). */
+    isStepped: ({ context }) => context.stepped,
+    /** No session was ever created: a failure now fails `create`. */
+    neverCreated: ({ context }) => context.sessionsCreated === 0,
+    /** The next attempt is due at once. */
+    noDelay: ({ context }) => context.retryInMs <= 0,
+    /** The report is about a session that was already replaced. */
+    isStale: ({ context, event }) => (event as { generation?: number }).generation !== context.generation,
   },
   delays: {
     /** Backoff before the next creation attempt (from the recovery policy). */
@@ -181,8 +191,8 @@ export const lifecycleMachine = setup({
         src: 'openSession',
         input: ({ context }) => ({ generation: context.generation }),
         onDone: [
-          { guard: ({ context }) => context.stepped && context.restores, target: 'restoring' },
-          { guard: ({ context }) => context.stepped, target: 'initializing' },
+          { guard: 'canRestore', target: 'restoring' },
+          { guard: 'isStepped', target: 'initializing' },
           { target: 'startingServices' },
         ],
         onError: '#monitoredSession.creationFailed',
@@ -207,7 +217,7 @@ export const lifecycleMachine = setup({
       },
     },
     waitingForChief: {
-      always: { guard: ({ context }) => context.retryInMs <= 0, target: 'creating' },
+      always: { guard: 'noDelay', target: 'creating' },
       after: { chiefWait: 'creating' },
       on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) } },
     },
@@ -252,7 +262,7 @@ export const lifecycleMachine = setup({
           actions: ['planRetry', assign({ lastError: ({ event }) => (event as { error?: unknown }).error })],
         },
         {
-          guard: ({ context }) => context.sessionsCreated === 0,
+          guard: 'neverCreated',
           target: 'failedClosing',
           actions: assign({ lastError: ({ event }) => (event as { error?: unknown }).error }),
         },
@@ -262,7 +272,7 @@ export const lifecycleMachine = setup({
     running: {
       on: {
         RECOVER: [
-          { guard: ({ context, event }) => event.generation !== context.generation },
+          { guard: 'isStale' },
           { guard: 'mayRecover', target: 'recovering', actions: ['planRetry', assign({ lastError: ({ event }) => event.error })] },
           { target: 'detaching', actions: assign({ lastError: ({ event }) => event.error }) },
         ],
@@ -282,7 +292,7 @@ export const lifecycleMachine = setup({
           },
         },
         backingOff: {
-          always: { guard: ({ context }) => context.retryInMs <= 0, target: '#monitoredSession.creating' },
+          always: { guard: 'noDelay', target: '#monitoredSession.creating' },
           after: { backoff: '#monitoredSession.creating' },
         },
       },

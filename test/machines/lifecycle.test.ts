@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { createActor, transition } from 'xstate';
+import { createTestModel, getShortestPaths } from 'xstate/graph';
+import { diagrams } from '../../diagrams/generate.ts';
+import { leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
+import { AbortedError, MonitoredSession, OutOfRangeError, QueueRunner, RuntimeError, addQueueRunner, withSession, type InspectObserver } from '../../src/index.ts';
+import { gstepGraph, RaiseOnceAtCountN } from '../helpers/tf.ts';
+
+/** Leaf path of a snapshot value: `{ recovering: 'backingOff' }` → `recovering.backingOff`. */
+function leaf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${key}.${leaf(inner)}`;
+}
+
+/** Records the root actor's distinct leaf states, from the very first snapshot. */
+function recorder(): { states: string[]; inspect: InspectObserver } {
+  const states: string[] = [];
+  return {
+    states,
+    inspect: (event) => {
+      if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+      const state = leaf((event.snapshot as { value: unknown }).value);
+      if (states.at(-1) !== state) states.push(state);
+    },
+  };
+}
+
+const edges = specEdges(lifecycleMachine);
+const always = edges.filter((e) => e.event.startsWith('always'));
+
+/** True when the chart can go from `from` to `to` in one macrostep: one edge, then eventless ones. */
+function oneStep(from: string, to: string): boolean {
+  const seen = new Set<string>();
+  let frontier = edges.filter((e) => e.from === from || from.startsWith(`${e.from}.`)).map((e) => e.to);
+  while (frontier.length > 0) {
+    if (frontier.includes(to)) return true;
+    const next: string[] = [];
+    for (const s of frontier) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      next.push(...always.filter((e) => e.from === s).map((e) => e.to));
+    }
+    frontier = next;
+  }
+  return false;
+}
+
+function assertWalksTheChart(states: readonly string[]): void {
+  for (let i = 1; i < states.length; i++) {
+    assert.ok(oneStep(states[i - 1]!, states[i]!), `no chart edge from ${states[i - 1]} to ${states[i]} (walk: ${states.join(' → ')})`);
+  }
+}
+
+describe('lifecycle statechart', () => {
+  it('the diagrams in diagrams/ match the machines (run `npm run diagrams` after changing a machine)', async () => {
+    for (const [name, text] of Object.entries(diagrams())) {
+      const onDisk = await readFile(new URL(`../../diagrams/${name}`, import.meta.url), 'utf8');
+      assert.equal(onDisk, text, `diagrams/${name} is stale`);
+    }
+  });
+
+  it('has the states the API names', () => {
+    const states = leafStates(lifecycleMachine);
+    for (const s of ['creating', 'initializing', 'restoring', 'running', 'waitingForChief', 'detached', 'closed', 'failed']) assert.ok(states.includes(s), s);
+    assert.ok(states.some((s) => s.startsWith('recovering.')));
+    assert.ok(states.some((s) => s.startsWith('stopping.')));
+  });
+
+  it('model-based: shortest paths over the spec reach every state of the chart', () => {
+    const paths = getShortestPaths(lifecycleSpec);
+    const reached = new Set(paths.map((p) => leaf(p.state.value)));
+    const missing = leafStates(lifecycleMachine).filter((s) => !reached.has(s));
+    assert.deepEqual(missing, []);
+  });
+
+  it('model-based: every edge of the chart is an event of the spec that leads to its target', () => {
+    for (const edge of edges) {
+      const [head, tail] = edge.from.split('.');
+      const from = lifecycleSpec.resolveState({ value: tail === undefined ? head! : { [head!]: tail }, context: {} } as never);
+      const [next] = transition(lifecycleSpec, from, { type: edge.event } as never);
+      assert.equal(leaf(next.value), edge.to, `${edge.from} --${edge.event}--> ${edge.to}`);
+    }
+  });
+
+  it('createTestModel works on the spec (users test their hooks along its paths)', async () => {
+    const model = createTestModel(lifecycleSpec);
+    const paths = model.getShortestPaths();
+    assert.ok(paths.length >= leafStates(lifecycleMachine).length - 1);
+    const visited: string[] = [];
+    await paths[0]!.test({ states: { '*': (state) => void visited.push(leaf(state.value)) } });
+    assert.ok(visited.length > 0);
+  });
+
+  it('the stub implementations fail loudly when not provided', () => {
+    const actor = createActor(lifecycleMachine, { input: {} });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (e) => void errors.push(e) });
+    actor.start();
+    // beginHooks is a stub: the invoke fails, and the chart routes it to `failed`.
+    assert.equal(actor.getSnapshot().value, 'failed');
+    assert.match(String(actor.getSnapshot().context.lastError), /'beginHooks' implementation was not provided/);
+  });
+});
+
+describe('the live snapshot walks the chart', () => {
+  it('clean run', async () => {
+    const { graph, doStep } = gstepGraph();
+    const { states, inspect } = recorder();
+    await withSession(MonitoredSession.create({ graph, inspect }), async (s) => {
+      await s.run(doStep);
+    });
+    assert.deepEqual(states, [
+      'beginning', 'creating', 'initializing', 'startingServices.startingCoordinator', 'startingServices.notifyingHooks', 'running',
+      'stopping.endingHooks', 'stopping.closingSession', 'closed',
+    ]);
+    assertWalksTheChart(states);
+  });
+
+  it('recovery', async () => {
+    const { graph, doStep } = gstepGraph();
+    const { states, inspect } = recorder();
+    await withSession(MonitoredSession.create({ graph, inspect, hooks: [new RaiseOnceAtCountN(2, new AbortedError('x'))], recovery: { backoff: { initialMs: 1 } } }), async (s) => {
+      await s.run(doStep);
+      await s.run(doStep);
+    });
+    const running = states.indexOf('running');
+    assert.deepEqual(states.slice(running, running + 8), [
+      'running', 'recovering.closingSession', 'recovering.backingOff', 'creating', 'initializing',
+      'startingServices.startingCoordinator', 'startingServices.notifyingHooks', 'running',
+    ]);
+    assert.equal(states.at(-1), 'closed');
+    assertWalksTheChart(states);
+  });
+
+  it('error close', async () => {
+    const { graph } = gstepGraph();
+    const { states, inspect } = recorder();
+    await assert.rejects(withSession(MonitoredSession.create({ graph, inspect }), () => { throw new RuntimeError('boom'); }), /boom/);
+    assert.deepEqual(states.slice(-4), ['running', 'stopping.endingHooks', 'stopping.closingSession', 'closed']);
+    assertWalksTheChart(states);
+  });
+
+  it('end of input', async () => {
+    const { graph } = gstepGraph();
+    const q = graph.fifoQueue<number>({ capacity: 2, name: 'input' });
+    let n = 0;
+    const next = graph.op('next', [], () => {
+      if (n >= 3) throw new OutOfRangeError('done');
+      return n++;
+    });
+    addQueueRunner(graph, new QueueRunner({ queue: q, enqueueOps: [q.enqueue(next)] }));
+    const dequeue = q.dequeue();
+    const { states, inspect } = recorder();
+    let reason = '';
+    await withSession(MonitoredSession.create({ graph, inspect, hooks: [{ end: (_s, info) => void (reason = info.reason) }] }), async (s) => {
+      for (;;) await s.run(dequeue);
+    });
+    assert.equal(reason, 'endOfInput');
+    assert.deepEqual(states.slice(-4), ['running', 'stopping.endingHooks', 'stopping.closingSession', 'closed']);
+    assertWalksTheChart(states);
+  });
+
+  it('a failed first creation ends in failed', async () => {
+    const { graph } = gstepGraph();
+    const { states, inspect } = recorder();
+    const boom = new RuntimeError('begin failed');
+    await assert.rejects(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw boom; } }] }), (e) => e === boom);
+    assert.deepEqual(states, ['beginning', 'failed']);
+    assertWalksTheChart(states);
+  });
+});
