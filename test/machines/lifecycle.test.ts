@@ -22,7 +22,7 @@ function recorder(): { states: string[]; inspect: InspectObserver } {
     states,
     inspect: (event) => {
       if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
-      const state = leaf((event.snapshot as { value: unknown }).value);
+      const state = leaf((event.snapshot as unknown as { value: unknown }).value);
       if (states.at(-1) !== state) states.push(state);
     },
   };
