@@ -1,7 +1,10 @@
 // `npm run bench`: every benchmark, each measured side by side with its baseline in this run.
 import { benchQueue, benchSessionRun } from './backend.bench.ts';
+import { benchMonitoredSession } from './session.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
 await benchSessionRun();
 await benchQueue();
+console.log('-- monitored session');
+await benchMonitoredSession();

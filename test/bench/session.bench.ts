@@ -1,0 +1,44 @@
+import { Graph, MonitoredSession, Session, SessionRunHook, getOrCreateGlobalStep, setLogger, silentLogger, type Hook } from '../../src/index.ts';
+import { fmtUs, report, sideBySide } from './harness.ts';
+
+/** A hook that implements beforeRun and afterRun and does nothing in them. */
+class NoOpHook extends SessionRunHook {
+  override beforeRun(): undefined {
+    return undefined;
+  }
+  override afterRun(): void {}
+}
+
+function trivialGraph() {
+  const g = new Graph();
+  const w = g.variable(1.5, { name: 'w' });
+  const step = getOrCreateGlobalStep(g);
+  return { g, fetches: [w, g.assignAdd(step, 1)] as const };
+}
+
+/** MonitoredSession.run vs raw Session.run on the same trivial graph, with 0 and 5 no-op hooks. */
+export async function benchMonitoredSession(): Promise<void> {
+  setLogger(silentLogger);
+  const raw = trivialGraph();
+  const rawSess = new Session(raw.g);
+  await rawSess.run(raw.g.globalVariablesInitializer());
+
+  for (const hookCount of [0, 5]) {
+    const m = trivialGraph();
+    const hooks: Hook[] = Array.from({ length: hookCount }, () => new NoOpHook());
+    const sess = await MonitoredSession.create({ graph: m.g, hooks });
+    const [ours, base] = await sideBySide(
+      [`MonitoredSession.run, ${hookCount} hooks`, async (n) => { for (let i = 0; i < n; i++) await sess.run(m.fetches); }],
+      ['Session.run', async (n) => { for (let i = 0; i < n; i++) await rawSess.run(raw.fetches); }],
+      100_000,
+    );
+    const overhead = ours.nsPerOp - base.nsPerOp;
+    const target = hookCount === 5 ? overhead <= 10_000 : undefined;
+    report(
+      `MonitoredSession.run overhead, ${hookCount} no-op hooks`,
+      `${fmtUs(ours.nsPerOp)} vs raw ${fmtUs(base.nsPerOp)}  overhead ${fmtUs(overhead)}  ratio ${(ours.nsPerOp / base.nsPerOp).toFixed(2)}x${hookCount === 5 ? ' (target <= 10 µs)' : ''}`,
+      target,
+    );
+    await sess.close();
+  }
+}
