@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The README's TypeScript examples, with the package import pointed at this checkout. */
+async function examples(): Promise<string[]> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.replaceAll("from 'monitored-session'", `from '${path.join(root, 'src/index.ts')}'`));
+}
+
+describe('README', () => {
+  it('every TypeScript example runs as written', async () => {
+    const blocks = await examples();
+    assert.ok(blocks.length >= 2);
+    await mkdir(path.join(root, '.tmp'), { recursive: true });
+    const dir = await mkdtemp(path.join(root, '.tmp', 'readme-'));
+    for (const [i, code] of blocks.entries()) {
+      const file = path.join(dir, `example-${i}.mts`);
+      await writeFile(file, code);
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root });
+      if (code.includes('recoveries')) assert.match(stdout, /ended: stopRequested\n0 recoveries/);
+    }
+  });
+});
