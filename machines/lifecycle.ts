@@ -9,7 +9,7 @@
  * `waitingForChief` is a worker waiting for the chief to make the model ready; `detached` has no
  * session (a creation or recovery failed); `failed` is a first creation that failed.
  */
-import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 
 /** Why the session is closing. */
 export type CloseKind = 'clean' | 'error';
@@ -47,6 +47,18 @@ export interface LifecycleContext {
   abandoned: string[];
   /** Ids of the producer (queue runner) actors of the current session. */
   producers: string[];
+  /** Ids of the hook actors of the current session, in hook order. */
+  hooks: string[];
+  /** Number of hooks (one actor each per created session). */
+  hookCount: number;
+  /** Which hook is being called in the current phase. */
+  hookCursor: number;
+  /** The hook method the current phase calls. */
+  hookMethod: HookMethod;
+  /** How long the hooks' `end` phase may take before the hooks left are abandoned. */
+  endGraceMs: number;
+  /** Hooks abandoned because the `end` phase ran out of time. */
+  abandonedHooks: string[];
   /** True for `SingularMonitoredSession`: no recovery at all. */
   singular: boolean;
   /** Whether the creator exposes restore/initialize steps (so the chart shows them). */
@@ -57,6 +69,8 @@ export interface LifecycleContext {
 
 export interface LifecycleInput {
   singular?: boolean;
+  hookCount?: number;
+  endGraceMs?: number;
   stepped?: boolean;
   restores?: boolean;
 }
@@ -67,7 +81,26 @@ export type LifecycleEvent =
   /** Asks a session-less lifecycle to create one (the next run needs it). */
   | { type: 'CREATE' }
   /** Starts the close: `clean` runs the hooks' `end`; `error` skips it. */
-  | { type: 'CLOSE'; kind: CloseKind };
+  | { type: 'CLOSE'; kind: CloseKind }
+  /** A hook actor finished the call it was asked to make. */
+  | { type: 'HOOK.DONE'; index: number }
+  /** A hook actor's call threw. */
+  | { type: 'HOOK.FAILED'; index: number; error: unknown };
+
+/** The lifecycle methods that hook actors call. */
+export type HookMethod = 'afterCreateSession' | 'end' | 'endOnError';
+
+/** What the chart sends a hook actor. */
+export interface HookCall {
+  type: 'CALL';
+  method: HookMethod;
+}
+
+/** A hook actor's input. */
+export interface HookActorInput {
+  readonly index: number;
+  readonly generation: number;
+}
 
 /** A producer to run as a child actor. */
 export interface ProducerSpec {
@@ -120,10 +153,8 @@ export const lifecycleMachine = setup({
     startCoordinator: fromPromise<ProducerSpec[], { generation: number }>(notProvided('startCoordinator')),
     /** One background input producer (a queue runner task); resolves when it ends. */
     producer: fromPromise<void, ProducerSpec>(notProvided('producer')),
-    /** Hooks' `afterCreateSession`, in order. */
-    afterCreateSession: fromPromise<void, { generation: number }>(notProvided('afterCreateSession')),
-    /** Hooks' `end` at a clean close (`endOnError` at an error close). */
-    endHooks: fromPromise<void, { kind: CloseKind }>(notProvided('endHooks')),
+    /** One hook of the session: makes the lifecycle calls (`afterCreateSession`, `end`) it is sent. */
+    hook: fromCallback<HookCall, HookActorInput>(notProvided('hook')),
     /** Stops the coordinator, joins producers (abandoning them after the grace period), closes the session. */
     closeStack: fromPromise<CloseOutput, { purpose: 'recovery' | 'close' }>(notProvided('closeStack')),
   },
@@ -140,6 +171,12 @@ export const lifecycleMachine = setup({
     neverCreated: ({ context }) => context.sessionsCreated === 0,
     /** The next attempt is due at once. */
     noDelay: ({ context }) => context.retryInMs <= 0,
+    /** There is no hook to call. */
+    noHooks: ({ context }) => context.hooks.length === 0,
+    /** The hook that just answered was the last one. */
+    lastHook: ({ context }) => context.hookCursor >= context.hooks.length - 1,
+    /** The current phase is an error close, where hook failures are ignored. */
+    errorClose: ({ context }) => context.hookMethod === 'endOnError',
     /** The report is about a session that was already replaced. */
     isStale: ({ context, event }) => (event as { generation?: number }).generation !== context.generation,
   },
@@ -148,15 +185,31 @@ export const lifecycleMachine = setup({
     backoff: ({ context }) => context.retryInMs,
     /** Wait between readiness checks of a worker. */
     chiefWait: ({ context }) => context.retryInMs,
+    /** Time limit of the hooks' `end` phase. */
+    endGrace: ({ context }) => context.endGraceMs,
   },
   actions: {
     /** Computes the next backoff delay (provided: it depends on the policy). */
     planRetry: assign(notProvided('planRetry') as never),
-    /** Stops the producer actors of the closed session (abandoning any still running). */
+    /** Stops the producer and hook actors of the closed session (abandoning any still running). */
     stopProducers: enqueueActions(({ context, enqueue }) => {
       for (const id of context.producers) enqueue.stopChild(id);
-      enqueue.assign({ producers: [] });
+      for (const id of context.hooks) enqueue.stopChild(id);
+      enqueue.assign({ producers: [], hooks: [] });
     }),
+    /** Stops the hook actors (after their `end`, before producers and the session close). */
+    stopHooks: enqueueActions(({ context, enqueue }) => {
+      for (const id of context.hooks) enqueue.stopChild(id);
+      enqueue.assign({ hooks: [] });
+    }),
+    /** Sends the current hook method to the hook at the cursor. */
+    callHook: sendTo(({ context }) => context.hooks[context.hookCursor]!, ({ context }) => ({ type: 'CALL' as const, method: context.hookMethod })),
+    /** Moves the cursor to the next hook. */
+    nextHook: assign({ hookCursor: ({ context }) => context.hookCursor + 1 }),
+    /** Counts the created session. */
+    markCreated: assign({ sessionsCreated: ({ context }) => context.sessionsCreated + 1, lastError: undefined }),
+    /** Makes the new session the one runs use (provided). */
+    activateSession: notProvided('activateSession') as never,
   },
 }).createMachine({
   id: 'monitoredSession',
@@ -172,6 +225,12 @@ export const lifecycleMachine = setup({
     closeKind: undefined,
     abandoned: [],
     producers: [],
+    hooks: [],
+    hookCount: input.hookCount ?? 0,
+    hookCursor: 0,
+    hookMethod: 'afterCreateSession' as HookMethod,
+    endGraceMs: input.endGraceMs ?? 120_000,
+    abandonedHooks: [],
     singular: input.singular ?? false,
     stepped: input.stepped ?? false,
     restores: input.restores ?? false,
@@ -231,24 +290,36 @@ export const lifecycleMachine = setup({
             onDone: {
               target: 'notifyingHooks',
               actions: [
-                assign({ producers: ({ event }) => event.output.map((p) => p.id) }),
-                enqueueActions(({ enqueue, event }) => {
+                assign({
+                  producers: ({ event }) => event.output.map((p) => p.id),
+                  hooks: ({ context }) => Array.from({ length: context.hookCount }, (_, i) => `hook-${context.generation}-${i}`),
+                }),
+                enqueueActions(({ enqueue, event, context }) => {
                   for (const spec of event.output) enqueue.spawnChild('producer', { id: spec.id, input: spec });
+                  for (let index = 0; index < context.hookCount; index++) {
+                    enqueue.spawnChild('hook', { id: `hook-${context.generation}-${index}`, input: { index, generation: context.generation } });
+                  }
                 }),
               ],
             },
             onError: '#monitoredSession.creationFailed',
           },
         },
+        /** Each hook actor in turn calls its hook's `afterCreateSession`. */
         notifyingHooks: {
-          invoke: {
-            src: 'afterCreateSession',
-            input: ({ context }) => ({ generation: context.generation }),
-            onDone: {
-              target: '#monitoredSession.running',
-              actions: assign({ sessionsCreated: ({ context }) => context.sessionsCreated + 1, lastError: undefined }),
-            },
-            onError: '#monitoredSession.creationFailed',
+          entry: [
+            assign({ hookCursor: 0, hookMethod: 'afterCreateSession' as HookMethod }),
+            enqueueActions(({ context, enqueue }) => {
+              if (context.hooks.length > 0) enqueue('callHook');
+            }),
+          ],
+          always: { guard: 'noHooks', target: '#monitoredSession.running', actions: ['markCreated', 'activateSession'] },
+          on: {
+            'HOOK.DONE': [
+              { guard: 'lastHook', target: '#monitoredSession.running', actions: ['markCreated', 'activateSession'] },
+              { actions: ['nextHook', 'callHook'] },
+            ],
+            'HOOK.FAILED': '#monitoredSession.creationFailed',
           },
         },
       },
@@ -317,15 +388,35 @@ export const lifecycleMachine = setup({
     stopping: {
       initial: 'endingHooks',
       states: {
+        /**
+         * Each hook actor in turn calls `end` (clean close) or `endOnError`; a failing `end` skips
+         * the rest (TensorFlow's order). Hooks still busy after `endGraceMs` are abandoned.
+         */
         endingHooks: {
-          invoke: {
-            src: 'endHooks',
-            input: ({ context }) => ({ kind: context.closeKind ?? 'clean' }),
-            onDone: 'closingSession',
-            onError: { target: 'closingSession', actions: assign({ lastError: ({ event }) => event.error }) },
+          entry: [
+            assign({ hookCursor: 0, hookMethod: ({ context }) => (context.closeKind === 'error' ? 'endOnError' : 'end') as HookMethod }),
+            enqueueActions(({ context, enqueue }) => {
+              if (context.hooks.length > 0) enqueue('callHook');
+            }),
+          ],
+          always: { guard: 'noHooks', target: 'closingSession' },
+          after: {
+            endGrace: {
+              target: 'closingSession',
+              actions: assign({ abandonedHooks: ({ context }) => context.hooks.slice(context.hookCursor) }),
+            },
+          },
+          on: {
+            'HOOK.DONE': [{ guard: 'lastHook', target: 'closingSession' }, { actions: ['nextHook', 'callHook'] }],
+            'HOOK.FAILED': [
+              { guard: 'errorClose', actions: ['nextHook', 'callHook'] },
+              { target: 'closingSession', actions: assign({ lastError: ({ event }) => event.error }) },
+            ],
           },
         },
         closingSession: {
+          // Hooks are done (or abandoned): their actors stop before the producers and the session.
+          entry: 'stopHooks',
           invoke: {
             src: 'closeStack',
             input: { purpose: 'close' },

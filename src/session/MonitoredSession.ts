@@ -1,5 +1,5 @@
-import { assign, createActor, fromPromise, waitFor, type InspectionEvent, type Observer } from 'xstate';
-import { errorMessage, errorName, lifecycleMachine, MAX_HISTORY, type CloseKind, type LifecycleActor, type LifecycleContext, type LifecycleSnapshot, type ProducerSpec } from '../../machines/lifecycle.ts';
+import { assign, createActor, fromCallback, fromPromise, waitFor, type InspectionEvent, type Observer } from 'xstate';
+import { errorMessage, errorName, lifecycleMachine, MAX_HISTORY, type CloseKind, type HookActorInput, type HookCall, type HookMethod, type LifecycleActor, type LifecycleContext, type LifecycleSnapshot, type ProducerSpec } from '../../machines/lifecycle.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { OutOfRangeError, RuntimeError, StopIteration, ValueError, describeValue, isRecoverable } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
@@ -127,7 +127,7 @@ abstract class BaseMonitoredSession {
     const stepped = isSteppedCreator(creator);
     const restores = isSteppedCreator(creator) && creator.restores;
     this.#actor = createActor(this.#provideMachine(), {
-      input: { singular, stepped, restores },
+      input: { singular, stepped, restores, hookCount: this.#hooks.length, endGraceMs: grace * 1000 },
       clock: this.#clock,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
@@ -264,6 +264,27 @@ abstract class BaseMonitoredSession {
     if (error !== undefined) throw error;
   }
 
+  /** One lifecycle call of a hook, made by its actor: after creation, or at close. */
+  async #callHook(hook: Hook, method: HookMethod): Promise<void> {
+    if (method === 'afterCreateSession') {
+      const { raw, stack } = this.#building!;
+      await hook.afterCreateSession?.(raw, stack!.coord);
+      return;
+    }
+    const raw = this.#stack?.raw;
+    if (raw === undefined) return;
+    if (method === 'end') {
+      await hook.end?.(raw, { reason: this.#endReason });
+      return;
+    }
+    if (!implementsMethod(hook, 'endOnError')) return;
+    try {
+      await hook.endOnError!(raw, this.#closeError);
+    } catch (error) {
+      logger.error('A hook failed in endOnError; the close goes on.', error);
+    }
+  }
+
   #sendRecover(error: unknown, source: string, stack: SessionStack): void {
     this.#actor.send({ type: 'RECOVER', error, source, generation: stack.generation, fresh: this.#fresh });
     this.#fresh = false;
@@ -330,27 +351,14 @@ abstract class BaseMonitoredSession {
           stack.coord.registerThread(done, input.name);
           await done.catch((error: unknown) => logger.error(`${input.name} failed`, error));
         }),
-        afterCreateSession: fromPromise(async () => {
-          const { raw, stack } = this.#building!;
-          for (const hook of hooks) await hook.afterCreateSession?.(raw, stack!.coord);
-          this.#stack = stack;
-          this.#building = undefined;
-        }),
-        endHooks: fromPromise(async ({ input }) => {
-          const raw = this.#stack?.raw;
-          if (raw === undefined) return;
-          if (input.kind === 'clean') {
-            for (const hook of hooks) await hook.end?.(raw, { reason: this.#endReason });
-            return;
-          }
-          for (const hook of hooks) {
-            if (!implementsMethod(hook, 'endOnError')) continue;
-            try {
-              await hook.endOnError!(raw, this.#closeError);
-            } catch (error) {
-              logger.error('A hook failed in endOnError; the close goes on.', error);
-            }
-          }
+        hook: fromCallback<HookCall, HookActorInput>(({ input, receive, sendBack }) => {
+          const hook = hooks[input.index]!;
+          receive((call) => {
+            void this.#callHook(hook, call.method).then(
+              () => sendBack({ type: 'HOOK.DONE', index: input.index }),
+              (error: unknown) => sendBack({ type: 'HOOK.FAILED', index: input.index, error }),
+            );
+          });
         }),
         closeStack: fromPromise(async ({ input }) => {
           const stack = this.#stack ?? this.#building?.stack;
@@ -400,6 +408,10 @@ abstract class BaseMonitoredSession {
         isNotReady: ({ event }) => (event as { error?: unknown }).error instanceof NotReadyYet,
       },
       actions: {
+        activateSession: () => {
+          this.#stack = this.#building?.stack;
+          this.#building = undefined;
+        },
         planRetry: assign(({ context, event }) => {
           const e = event as { type: string; error?: unknown; fresh?: boolean; source?: string };
           if (e.error instanceof NotReadyYet) return { retryInMs: e.error.retryInMs };

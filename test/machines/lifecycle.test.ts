@@ -6,7 +6,7 @@ import { createTestModel, getShortestPaths } from 'xstate/graph';
 import { diagrams } from '../../diagrams/generate.ts';
 import { leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
 import { AbortedError, MonitoredSession, OutOfRangeError, QueueRunner, RuntimeError, addQueueRunner, withSession, type InspectObserver } from '../../src/index.ts';
-import { gstepGraph, RaiseOnceAtCountN } from '../helpers/tf.ts';
+import { FakeHook, gstepGraph, RaiseOnceAtCountN } from '../helpers/tf.ts';
 
 /** Leaf path of a snapshot value: `{ recovering: 'backingOff' }` → `recovering.backingOff`. */
 function leaf(value: unknown): string {
@@ -109,7 +109,7 @@ describe('the live snapshot walks the chart', () => {
   it('clean run', async () => {
     const { graph, doStep } = gstepGraph();
     const { states, inspect } = recorder();
-    await withSession(MonitoredSession.create({ graph, inspect }), async (s) => {
+    await withSession(MonitoredSession.create({ graph, inspect, hooks: [new FakeHook()] }), async (s) => {
       await s.run(doStep);
     });
     assert.deepEqual(states, [
@@ -131,6 +131,8 @@ describe('the live snapshot walks the chart', () => {
       'running', 'recovering.closingSession', 'recovering.backingOff', 'creating', 'initializing',
       'startingServices.startingCoordinator', 'startingServices.notifyingHooks', 'running',
     ]);
+    // A hook actor per hook and session: the recovered session has its own.
+    assert.equal(states.filter((x) => x === 'startingServices.notifyingHooks').length, 2);
     assert.equal(states.at(-1), 'closed');
     assertWalksTheChart(states);
   });
@@ -138,7 +140,7 @@ describe('the live snapshot walks the chart', () => {
   it('error close', async () => {
     const { graph } = gstepGraph();
     const { states, inspect } = recorder();
-    await assert.rejects(withSession(MonitoredSession.create({ graph, inspect }), () => { throw new RuntimeError('boom'); }), /boom/);
+    await assert.rejects(withSession(MonitoredSession.create({ graph, inspect, hooks: [new FakeHook()] }), () => { throw new RuntimeError('boom'); }), /boom/);
     assert.deepEqual(states.slice(-4), ['running', 'stopping.endingHooks', 'stopping.closingSession', 'closed']);
     assertWalksTheChart(states);
   });

@@ -156,7 +156,7 @@ describe('ChiefSessionCreator and WorkerSessionCreator on a shared server', () =
     assert.equal(await sess.run(workerModel.step), 1);
     assert.deepEqual(states, [
       '"beginning"', '"creating"', '"initializing"', '"waitingForChief"', '"creating"', '"initializing"',
-      '{"startingServices":"startingCoordinator"}', '{"startingServices":"notifyingHooks"}', '"running"',
+      '{"startingServices":"startingCoordinator"}', '"running"',
     ]);
     await sess.close();
     await server.close();

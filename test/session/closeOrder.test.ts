@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  AbortedError,
+  Coordinator,
+  InvalidArgumentError,
+  MonitoredSession,
+  QueueRunner,
+  RuntimeError,
+  TestClock,
+  UnknownError,
+  addQueueRunner,
+  withSession,
+  type Session,
+} from '../../src/index.ts';
+import { tick } from '../helpers/assert.ts';
+import { FakeHook, RaiseOnceAtCountN, gstepGraph } from '../helpers/tf.ts';
+
+describe('hooks as child actors and the close order', () => {
+  it('each hook has a child actor per session, stopped after its end and replaced on recovery', async () => {
+    const { graph, doStep } = gstepGraph();
+    const hooks = [new FakeHook('a'), new FakeHook('b')];
+    const sess = await MonitoredSession.create({ graph, hooks: [...hooks, new RaiseOnceAtCountN(2, new AbortedError('x'))], recovery: { backoff: { initialMs: 0 } } });
+    assert.deepEqual(sess.snapshot.context.hooks, ['hook-1-0', 'hook-1-1', 'hook-1-2']);
+    assert.ok(['hook-1-0', 'hook-1-1', 'hook-1-2'].every((id) => id in sess.snapshot.children));
+    await sess.run(doStep);
+    await sess.run(doStep); // recovers
+    assert.deepEqual(sess.snapshot.context.hooks, ['hook-2-0', 'hook-2-1', 'hook-2-2']);
+    assert.ok(!('hook-1-0' in sess.snapshot.children));
+    await sess.close();
+    assert.deepEqual(Object.keys(sess.snapshot.children), []);
+    assert.deepEqual(hooks.map((h) => h.callCounter.end), [1, 1]);
+  });
+
+  it('close order: hooks end in list order, then producers stop, then the session closes', async () => {
+    const { graph } = gstepGraph();
+    const log: string[] = [];
+    const q = graph.fifoQueue<number>({ capacity: 1, name: 'input' });
+    const produce = graph.op('produce', [], () => 1);
+    addQueueRunner(graph, new QueueRunner({ queue: q, enqueueOps: [q.enqueue(produce)] }));
+    let coord: Coordinator | undefined;
+    let raw: Session | undefined;
+    const watcher = {
+      afterCreateSession: (s: Session, c: Coordinator) => {
+        coord = c;
+        raw = s;
+      },
+      end: () => {
+        log.push(`watcher.end: coord stopped=${coord!.shouldStop()} session closed=${raw!.closed}`);
+      },
+    };
+    const sess = await MonitoredSession.create({ graph, hooks: [new FakeHook('first', log), watcher, new FakeHook('last', log)] });
+    await tick();
+    await sess.close();
+    log.push(`after close: coord stopped=${coord!.shouldStop()} session closed=${raw!.closed}`);
+    assert.deepEqual(log, [
+      'first.begin', 'last.begin', 'first.afterCreateSession', 'last.afterCreateSession',
+      'first.end', 'watcher.end: coord stopped=false session closed=false', 'last.end',
+      'after close: coord stopped=true session closed=true',
+    ]);
+  });
+
+  it('G5: a failing end skips the later hooks, the session still closes, the error comes out of close', async () => {
+    const { graph } = gstepGraph();
+    const boom = new InvalidArgumentError('end failed');
+    const later = new FakeHook('later');
+    let raw: Session | undefined;
+    const failing = { afterCreateSession: (s: Session) => void (raw = s), end: () => { throw boom; } };
+    const sess = await MonitoredSession.create({ graph, hooks: [failing, later] });
+    await assert.rejects(sess.close(), (e) => e === boom);
+    assert.equal(later.callCounter.end, 0);
+    assert.equal(raw!.closed, true);
+    assert.equal(sess.snapshot.value, 'closed');
+  });
+
+  it('a hung end is abandoned after the grace period and reported; the close completes', async () => {
+    const clock = new TestClock();
+    const { graph } = gstepGraph();
+    const after = new FakeHook('after');
+    const hung = { end: () => new Promise<void>(() => {}) };
+    const sess = await MonitoredSession.create({ graph, clock, stopGracePeriodSecs: 5, hooks: [hung, after] });
+    let closed = false;
+    const closing = sess.close().then(() => (closed = true));
+    await clock.advance(4999);
+    assert.equal(closed, false);
+    await clock.advance(1);
+    await closing;
+    assert.deepEqual(sess.snapshot.context.abandonedHooks, ['hook-1-0', 'hook-1-1']);
+    assert.equal(after.callCounter.end, 0);
+  });
+
+  it('at an error close every hook is told through endOnError, even after one of them fails there', async () => {
+    const { graph } = gstepGraph();
+    const told: string[] = [];
+    const boom = new RuntimeError('body failed');
+    const hooks = [
+      { endOnError: () => { told.push('a'); throw new Error('ignored'); } },
+      { endOnError: (_s: Session | undefined, e: unknown) => void told.push(`b:${(e as Error).message}`) },
+    ];
+    await assert.rejects(withSession(MonitoredSession.create({ graph, hooks }), () => { throw boom; }), (e) => e === boom);
+    assert.deepEqual(told, ['a', 'b:body failed']);
+  });
+
+  it('E11: a non-preemption error held by the old coordinator turns a recovery into that error', async () => {
+    const { graph, doStep } = gstepGraph();
+    let coord: Coordinator | undefined;
+    const fatal = new UnknownError('fatal in a thread');
+    const hooks = [
+      { afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c) },
+      {
+        beforeRun: () => {
+          coord!.requestStop(fatal);
+          throw new AbortedError('preempted');
+        },
+      },
+    ];
+    const sess = await MonitoredSession.create({ graph, hooks, recovery: { backoff: { initialMs: 0 } } });
+    await assert.rejects(sess.run(doStep), (e) => e === fatal);
+    assert.equal(sess.snapshot.value, 'detached');
+    await sess.close();
+  });
+});
