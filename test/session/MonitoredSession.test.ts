@@ -345,6 +345,41 @@ describe('MonitoredSession step_fn (MonitoredSessionTest step_fn group)', () => 
     await sess.close();
   });
 
+  it('test_step_request_stop_with_returning_a_type: runStepFn returns what the step function returns', async () => {
+    const { graph } = vGraph();
+    await withSession(MonitoredSession.create({ graph }), async (s) => {
+      assert.equal(await s.runStepFn(() => 'a type'), 'a type');
+    });
+  });
+
+  it('test_step_request_stop_in_a_loop: a loop of step functions ends cleanly at requestStop', async () => {
+    const { graph, v, c } = vGraph();
+    let steps = 0;
+    await withSession(MonitoredSession.create({ graph }), async (s) => {
+      while (!s.shouldStop()) {
+        await s.runStepFn(async (ctx) => {
+          if (++steps === 5) ctx.requestStop();
+          return ctx.runWithHooks(v, new Map([[c, steps]]));
+        });
+      }
+    });
+    assert.equal(steps, 5);
+  });
+
+  it('test_step_fn_belongs_to_a_class: a bound one-argument method is accepted', async () => {
+    const { graph } = vGraph();
+    class Model {
+      readonly factor = 2;
+      step(_ctx: StepContext): number {
+        return this.factor * 21;
+      }
+    }
+    const model = new Model();
+    await withSession(MonitoredSession.create({ graph }), async (s) => {
+      assert.equal(await s.runStepFn(model.step.bind(model)), 42);
+    });
+  });
+
   it('test_step_with_extra_arguments: a step_fn with two parameters is refused before anything runs', async () => {
     const { graph } = vGraph();
     const sess = await MonitoredSession.create({ graph });
