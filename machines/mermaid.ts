@@ -4,33 +4,15 @@
  * with its event (done/error of the invoked effect, `after` delays, `always`) and guard.
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { specEdges } from './spec.ts';
 
 function nodeId(node: AnyStateNode): string {
   return node.path.length === 0 ? node.machine.id : node.path.join('_');
 }
 
-function guardLabel(guard: unknown): string {
-  if (guard === undefined) return '';
-  if (typeof guard === 'string') return ` [${guard}]`;
-  if (typeof guard === 'object' && guard !== null && 'type' in guard) return ` [${String((guard as { type: unknown }).type)}]`;
-  return ' [guard]';
-}
-
-function eventLabel(node: AnyStateNode, eventType: string): string {
-  const invokeSrc = (id: string): string => {
-    const inv = node.invoke.find((i: { id: string }) => i.id === id);
-    return typeof inv?.src === 'string' ? inv.src : id;
-  };
-  if (eventType === '') return 'always';
-  if (eventType.startsWith('xstate.done.actor.')) return `${invokeSrc(eventType.slice('xstate.done.actor.'.length))} done`;
-  if (eventType.startsWith('xstate.error.actor.')) return `${invokeSrc(eventType.slice('xstate.error.actor.'.length))} failed`;
-  return eventType;
-}
-
 /** The diagram text for `machine`. */
 export function toMermaid(machine: AnyStateMachine): string {
   const lines: string[] = ['stateDiagram-v2'];
-  const delayNames = new Map<string, string>();
   const walk = (parent: AnyStateNode, indent: string): void => {
     const children = Object.values(parent.states) as AnyStateNode[];
     const initial = parent.initial?.target?.[0] as AnyStateNode | undefined;
@@ -49,31 +31,9 @@ export function toMermaid(machine: AnyStateMachine): string {
   };
   walk(machine.root, '  ');
   // Transitions after the states, so every id is declared first.
-  const all: AnyStateNode[] = [];
-  const collect = (n: AnyStateNode): void => {
-    for (const c of Object.values(n.states) as AnyStateNode[]) {
-      all.push(c);
-      collect(c);
-    }
-  };
-  collect(machine.root);
-  for (const node of all) {
-    for (const after of node.after) {
-      const delay = typeof after.delay === 'string' ? after.delay : `${String(after.delay)}ms`;
-      delayNames.set(after.eventType, delay);
-    }
-  }
-  for (const node of all) {
-    const entries: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [...node.transitions.entries()];
-    if (node.always) entries.unshift(['', node.always]);
-    for (const [eventType, transitions] of entries) {
-      for (const t of transitions) {
-        const label = (delayNames.has(eventType) ? `after ${delayNames.get(eventType)}` : eventLabel(node, eventType)) + guardLabel(t.guard);
-        const targets = t.target ?? [];
-        if (targets.length === 0) lines.push(`  ${nodeId(node)} --> ${nodeId(node)} : ${label} (ignored)`);
-        for (const target of targets) lines.push(`  ${nodeId(node)} --> ${nodeId(target)} : ${label}`);
-      }
-    }
+  const id = (statePath: string): string => statePath.replaceAll('.', '_');
+  for (const edge of specEdges(machine, { toLeaf: false })) {
+    lines.push(`  ${id(edge.from)} --> ${id(edge.to)} : ${edge.event}${edge.ignored ? ' (ignored)' : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -10,10 +10,18 @@ import { createMachine, type AnyStateMachine, type AnyStateNode } from 'xstate';
 export interface SpecEdge {
   /** Path of the source state, e.g. `recovering.closingSession`. */
   readonly from: string;
-  /** Path of the target state. */
+  /** Path of the target state (the source itself for an ignored event). */
   readonly to: string;
   /** The spec event that takes it. */
   readonly event: string;
+  /** True for a guarded transition without target: the event is consumed and ignored. */
+  readonly ignored: boolean;
+}
+
+/** Options of {@link specEdges}. */
+export interface SpecEdgeOptions {
+  /** Resolve compound targets to the leaf they enter through `initial`. @default true */
+  toLeaf?: boolean;
 }
 
 function guardLabel(guard: unknown): string {
@@ -28,7 +36,8 @@ function path(node: AnyStateNode): string {
 }
 
 /** Every edge of `machine`, labelled as the spec names its events. */
-export function specEdges(machine: AnyStateMachine): SpecEdge[] {
+export function specEdges(machine: AnyStateMachine, options: SpecEdgeOptions = {}): SpecEdge[] {
+  const toLeaf = options.toLeaf ?? true;
   const edges: SpecEdge[] = [];
   const visit = (node: AnyStateNode): void => {
     const delays = new Map<string, string>();
@@ -48,11 +57,13 @@ export function specEdges(machine: AnyStateMachine): SpecEdge[] {
     if (node.always) entries.unshift(['', node.always]);
     for (const [eventType, transitions] of entries) {
       for (const t of transitions) {
+        const event = label(eventType) + guardLabel(t.guard);
+        if ((t.target ?? []).length === 0) edges.push({ from: path(node), to: path(node), event, ignored: true });
         for (const target of t.target ?? []) {
           // Entering a compound state lands in its initial leaf.
           let leaf: AnyStateNode = target;
-          while (leaf.initial?.target?.[0]) leaf = leaf.initial.target[0] as AnyStateNode;
-          edges.push({ from: path(node), to: path(leaf), event: label(eventType) + guardLabel(t.guard) });
+          while (toLeaf && leaf.initial?.target?.[0]) leaf = leaf.initial.target[0] as AnyStateNode;
+          edges.push({ from: path(node), to: path(leaf), event, ignored: false });
         }
       }
     }

@@ -169,8 +169,9 @@ abstract class BaseMonitoredSession {
    * (`AbortedError`, `UnavailableError`) is recreated and the same run issued again.
    */
   async run<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
-    const stack = this.#stack;
-    if (stack !== undefined) {
+    // The first attempt takes the current stack without awaiting anything else: the per-step path.
+    for (let current = this.#stack; ; current = undefined) {
+      const stack = current ?? (await this.#ensureStack());
       try {
         const result = await stack.run(fetches, feedDict, options, runMetadata);
         this.#fresh = true;
@@ -178,17 +179,6 @@ abstract class BaseMonitoredSession {
       } catch (error) {
         if (this.#singular || !isRecoverable(error)) throw error;
         await this.#recover(error, 'run', stack);
-      }
-    }
-    for (;;) {
-      const current = await this.#ensureStack();
-      try {
-        const result = await current.run(fetches, feedDict, options, runMetadata);
-        this.#fresh = true;
-        return result as FetchResult<F>;
-      } catch (error) {
-        if (this.#singular || !isRecoverable(error)) throw error;
-        await this.#recover(error, 'run', current);
       }
     }
   }
