@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { fsyncDir, isInside, writeFileAtomic } from './files.ts';
 
 /** TensorFlow's `CheckpointState`: the newest checkpoint and every one kept, oldest first. */
 export interface CheckpointState {
@@ -70,7 +72,20 @@ export async function getCheckpointState(dir: string): Promise<CheckpointState |
   const state = parseCheckpointState(text);
   if (state === undefined) return undefined;
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.join(dir, p));
-  return { modelCheckpointPath: abs(state.modelCheckpointPath), allModelCheckpointPaths: state.allModelCheckpointPaths.map(abs) };
+  // Paths are confined to the directory: a state file cannot make us read elsewhere.
+  const model = abs(state.modelCheckpointPath);
+  if (!isInside(dir, model)) {
+    logger.warn(`getCheckpointState: ignoring ${path.join(dir, CHECKPOINT_STATE_FILE)}: it points outside its directory (${model})`);
+    return undefined;
+  }
+  const all = state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p));
+  return { modelCheckpointPath: model, allModelCheckpointPaths: all };
+}
+
+/** Writes `<dir>/checkpoint` crash-consistently (temporary file, fsync, rename, directory fsync). */
+export async function updateCheckpointState(dir: string, state: CheckpointState): Promise<void> {
+  await writeFileAtomic(path.join(dir, CHECKPOINT_STATE_FILE), [Buffer.from(formatCheckpointState(dir, state))]);
+  await fsyncDir(dir);
 }
 
 /** The prefix of the newest checkpoint in `dir`, or `undefined`. */

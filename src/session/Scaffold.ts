@@ -4,6 +4,7 @@ import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
+import { Saver } from '../checkpoint/Saver.ts';
 import { mergeAll, type Summary } from '../summary/ops.ts';
 
 /** What session creation needs of a saver (the `Saver` of the checkpoint module has it). */
@@ -30,13 +31,6 @@ export interface ScaffoldOptions {
   copyFromScaffold?: Scaffold;
 }
 
-/** Builds the default saver when the graph has none (installed by the checkpoint module). @internal */
-let defaultSaverFactory: ((graph: Graph) => SaverLike) | undefined;
-
-/** @internal */
-export function setDefaultSaverFactory(factory: (graph: Graph) => SaverLike): void {
-  defaultSaverFactory = factory;
-}
 
 /**
  * Everything needed to create or restore a session for a graph (TensorFlow's `Scaffold`):
@@ -118,8 +112,9 @@ export class Scaffold {
         throw new RuntimeError('More than one item in collection savers. Please indicate which one to use by passing it to the constructor.');
       }
       this.#saver = savers[0];
-      if (this.#saver === undefined && defaultSaverFactory !== undefined && !graph.finalized) {
-        this.#saver = defaultSaverFactory(graph);
+      if (this.#saver === undefined && !graph.finalized) {
+        // TensorFlow's default: a saver of all global variables, added to SAVERS.
+        this.#saver = new Saver();
         graph.addToCollection(GraphKeys.SAVERS, this.#saver);
       }
     }

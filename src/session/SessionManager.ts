@@ -1,6 +1,7 @@
 import { sleep, systemClock, type Clock } from '../clock.ts';
+import { checkpointExists } from '../checkpoint/Saver.ts';
 import { getCheckpointState } from '../checkpoint/state.ts';
-import { DeadlineExceededError, FailedPreconditionError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import { DataLossError, DeadlineExceededError, FailedPreconditionError, NotFoundError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
 import type { FeedDict } from '../graph/fetches.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { RunOptions } from '../graph/RunOptions.ts';
@@ -112,9 +113,24 @@ export class SessionManager {
       waited += this.recoveryWaitSecs;
       state = await getCheckpointState(checkpointDir!);
     }
-    await saver.restore(session, state.modelCheckpointPath);
-    saver.recoverLastCheckpoints?.(state.allModelCheckpointPaths);
-    return true;
+    // Newest first; a corrupt or torn checkpoint falls back to the previous listed one, never
+    // silently to re-initialization.
+    const candidates = [...new Set([state.modelCheckpointPath, ...[...state.allModelCheckpointPaths].reverse()])];
+    let firstError: unknown;
+    for (const prefix of candidates) {
+      try {
+        await saver.restore(session, prefix);
+        saver.recoverLastCheckpoints?.(state.allModelCheckpointPaths.slice(0, state.allModelCheckpointPaths.indexOf(prefix) + 1));
+        if (firstError !== undefined) logger.warn(`Restored the older checkpoint ${prefix} because a newer one could not be loaded.`);
+        return true;
+      } catch (error) {
+        const unusable = error instanceof DataLossError || (error instanceof NotFoundError && !(await checkpointExists(prefix)));
+        if (!unusable) throw error;
+        firstError ??= error;
+        logger.warn(`Cannot restore checkpoint ${prefix}: ${(error as Error).message}. Trying the previous one.`);
+      }
+    }
+    throw firstError;
   }
 
   /**
