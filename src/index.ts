@@ -120,8 +120,16 @@ export type {
   BackoffOptions,
 } from './session/index.ts';
 
-export { getCheckpointState, latestCheckpoint } from './checkpoint/state.ts';
-export type { CheckpointState } from './checkpoint/state.ts';
+export {
+  Saver,
+  getCheckpointState,
+  latestCheckpoint,
+  updateCheckpointState,
+  checkpointExists,
+  removeStrayTemporaries,
+  graphToPbtxt,
+} from './checkpoint/index.ts';
+export type { CheckpointState, SaverOptions, SaveOptions, GraphDef } from './checkpoint/index.ts';
 
 export { logger, setLogger, consoleLogger, silentLogger } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';

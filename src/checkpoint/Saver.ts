@@ -170,9 +170,11 @@ export class Saver {
 
     if (options.writeState ?? true) {
       this.#remember(prefix);
-      // 3. The state file, then 4. delete what fell out of the window.
+      const dropped = this.#retain();
+      // 3. The state file (listing what is kept), then 4. delete what fell out of the window.
       await updateCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: this.lastCheckpoints });
-      await this.#deleteDropped(dir);
+      for (const old of dropped) await deleteCheckpointFiles(old);
+      if (dropped.length > 0) await fsyncDir(dir);
     }
     return prefix;
   }
@@ -203,21 +205,22 @@ export class Saver {
     this.#last.push({ path: prefix, time: this.#clock.now() });
   }
 
-  /** Drops the oldest checkpoints past `maxToKeep`, keeping one every N hours and the restored one. */
-  async #deleteDropped(dir: string): Promise<void> {
-    if (this.maxToKeep === 0) return;
-    const deleted: string[] = [];
+  /**
+   * Takes the oldest checkpoints past `maxToKeep` out of the list and returns those to delete:
+   * not one due under `keepCheckpointEveryNHours`, nor the one this run restored from.
+   */
+  #retain(): string[] {
+    const dropped: string[] = [];
+    if (this.maxToKeep === 0) return dropped;
     while (this.#last.length > this.maxToKeep) {
       const oldest = this.#last.shift()!;
       if (oldest.time >= this.#nextKeepTime) {
         this.#nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
         continue;
       }
-      if (oldest.path === this.#restoredFrom) continue;
-      await deleteCheckpointFiles(oldest.path);
-      deleted.push(oldest.path);
+      if (oldest.path !== this.#restoredFrom) dropped.push(oldest.path);
     }
-    if (deleted.length > 0) await fsyncDir(dir);
+    return dropped;
   }
 
   async #cleanOnce(dir: string): Promise<void> {
