@@ -75,8 +75,10 @@ export { summary };
 export type { Summary, SummaryValue } from './summary/ops.ts';
 export type { HistogramProto } from './summary/histogram.ts';
 
-export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, StopAtStepHook } from './hooks/index.ts';
-export type { StopAtStepHookOptions } from './hooks/index.ts';
+export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, StopAtStepHook, SecondOrStepTimer, CheckpointSaverHook } from './hooks/index.ts';
+export type { StopAtStepHookOptions, SecondOrStepTimerOptions, CheckpointSaverHookOptions, CheckpointSaverListener, SessionLogSink } from './hooks/index.ts';
+export { monitoredTrainingSession } from './session/monitoredTrainingSession.ts';
+export type { MonitoredTrainingSessionOptions } from './session/monitoredTrainingSession.ts';
 export type { Hook, EndInfo, EndReason } from './hooks/index.ts';
 
 export {

@@ -9,7 +9,7 @@ import { mergeAll, type Summary } from '../summary/ops.ts';
 
 /** What session creation needs of a saver (the `Saver` of the checkpoint module has it). */
 export interface SaverLike {
-  save(session: Session, savePath: string, options?: { globalStep?: number }): Promise<string>;
+  save(session: Session, savePath: string, options?: { globalStep?: number; writeMetaGraph?: boolean }): Promise<string>;
   restore(session: Session, prefix: string): Promise<void>;
   recoverLastCheckpoints?(paths: readonly string[]): void;
 }

@@ -1,0 +1,114 @@
+import type { Clock } from '../clock.ts';
+import { ValueError, describeValue } from '../errors.ts';
+import { Graph } from '../graph/Graph.ts';
+import type { SessionConfig } from '../graph/Session.ts';
+import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
+import type { Hook } from '../hooks/SessionRunHook.ts';
+import { ChiefSessionCreator, WorkerSessionCreator } from './creators.ts';
+import { MonitoredSession, type InspectObserver } from './MonitoredSession.ts';
+import type { RecoveryPolicy } from './recovery.ts';
+import { Scaffold } from './Scaffold.ts';
+
+/**
+ * Options of {@link monitoredTrainingSession}. A saving option left `undefined` means
+ * TensorFlow's default (`USE_DEFAULT`); `null` or `0` turns that saver off.
+ */
+export interface MonitoredTrainingSessionOptions {
+  graph: Graph;
+  /** @default '' */
+  master?: string;
+  /** @default true */
+  isChief?: boolean;
+  checkpointDir?: string;
+  scaffold?: Scaffold;
+  hooks?: readonly Hook[];
+  /** Hooks for the chief only, placed before the default hooks. */
+  chiefOnlyHooks?: readonly Hook[];
+  /** @default 600 when neither checkpoint option is given */
+  saveCheckpointSecs?: number | null;
+  saveCheckpointSteps?: number | null;
+  /** @default 100 when neither summary option is given */
+  saveSummariesSteps?: number | null;
+  saveSummariesSecs?: number | null;
+  config?: SessionConfig;
+  /** @default 120 */
+  stopGracePeriodSecs?: number;
+  /** @default 100 */
+  logStepCountSteps?: number | null;
+  /** How long a worker waits for the chief. @default 7200 */
+  maxWaitSecs?: number;
+  /** @default checkpointDir */
+  summaryDir?: string;
+  /** @default true */
+  saveGraphDef?: boolean;
+  recovery?: RecoveryPolicy;
+  clock?: Clock;
+  inspect?: InspectObserver;
+}
+
+/** Resolves TensorFlow's USE_DEFAULT rules for a (secs, steps) pair. @internal */
+export function resolveSaveFrequency(
+  secs: number | null | undefined,
+  steps: number | null | undefined,
+  defaults: { secs?: number; steps?: number },
+): { secs: number | undefined; steps: number | undefined } {
+  if (secs === undefined && steps === undefined) return { secs: defaults.secs, steps: defaults.steps };
+  return { secs: secs ?? undefined, steps: steps ?? undefined };
+}
+
+const positive = (x: number | undefined): x is number => x !== undefined && x > 0;
+
+function checkCount(option: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new ValueError(`monitoredTrainingSession: expected \`${option}\` to be a non-negative number, null or undefined, got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * TensorFlow's `MonitoredTrainingSession`: a `MonitoredSession` set up for training. The chief
+ * restores from and saves to `checkpointDir` and writes summaries; workers wait for the chief.
+ * @example
+ * const sess = await monitoredTrainingSession({ graph, checkpointDir: 'runs/a', saveCheckpointSteps: 100, hooks: [new StopAtStepHook({ lastStep: 1000 })] });
+ */
+export async function monitoredTrainingSession(options: MonitoredTrainingSessionOptions): Promise<MonitoredSession> {
+  if (options === null || typeof options !== 'object' || !(options.graph instanceof Graph)) {
+    throw new TypeError(`monitoredTrainingSession: expected \`graph\` to be a Graph, got ${describeValue(options?.graph)}`);
+  }
+  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs'] as const) {
+    checkCount(key, options[key]);
+  }
+  const { graph, master = '', isChief = true, checkpointDir, stopGracePeriodSecs = 120, maxWaitSecs = 7200 } = options;
+  const scaffold = options.scaffold ?? new Scaffold();
+  const common = {
+    stopGracePeriodSecs,
+    graph,
+    ...(options.recovery ? { recovery: options.recovery } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  };
+  if (!isChief) {
+    const sessionCreator = new WorkerSessionCreator({ graph, scaffold, master, config: options.config, maxWaitSecs, clock: options.clock });
+    return MonitoredSession.create({ ...common, sessionCreator, hooks: [...(options.hooks ?? [])] });
+  }
+
+  const checkpoint = resolveSaveFrequency(options.saveCheckpointSecs, options.saveCheckpointSteps, { secs: 600 });
+  // The summary hooks (StepCounterHook, SummarySaverHook into `summaryDir ?? checkpointDir`) go
+  // between the chief-only hooks and the checkpoint hook once they exist.
+  const hooks: Hook[] = [...(options.chiefOnlyHooks ?? [])];
+  if (checkpointDir && (positive(checkpoint.secs) || positive(checkpoint.steps))) {
+    hooks.push(
+      new CheckpointSaverHook({
+        checkpointDir,
+        saveSecs: positive(checkpoint.secs) ? checkpoint.secs : null,
+        saveSteps: positive(checkpoint.steps) ? checkpoint.steps : null,
+        scaffold,
+        saveGraphDef: options.saveGraphDef ?? true,
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
+    );
+  }
+  hooks.push(...(options.hooks ?? []));
+  const sessionCreator = new ChiefSessionCreator({ graph, scaffold, master, config: options.config, checkpointDir, clock: options.clock });
+  return MonitoredSession.create({ ...common, sessionCreator, hooks });
+}
