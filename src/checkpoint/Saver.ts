@@ -259,7 +259,7 @@ export async function readCheckpoint(prefix: string): Promise<{ variables: Recor
   const files = checkpointFiles(prefix);
   let raw: Buffer;
   try {
-    raw = await readWhole(files.index, 'Saver.restore');
+    raw = (await readWhole(files.index, 'Saver.restore')).buffer;
   } catch (error) {
     if (error instanceof NotFoundError) throw new NotFoundError(`Saver.restore: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
     throw error;
@@ -273,8 +273,8 @@ export async function readCheckpoint(prefix: string): Promise<{ variables: Recor
   if (index.format !== FORMAT || index.version !== 1) {
     throw new DataLossError(`Saver.restore: ${files.index} is not a checkpoint index of a known format`);
   }
-  const data = await readWhole(path.join(path.dirname(prefix), index.dataFile), 'Saver.restore');
-  if (data.byteLength !== index.dataBytes || crc32(data) !== index.dataCrc32) {
+  const { buffer: data, crc: dataCrc } = await readWhole(path.join(path.dirname(prefix), index.dataFile), 'Saver.restore');
+  if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
     throw new DataLossError(`Saver.restore: checkpoint data ${files.data} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
   }
   const tensors = index.tensors.map((e) => {

@@ -55,8 +55,10 @@ export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>
   try {
     handle = await open(tmp, 'w');
     for (const piece of pieces) {
+      // Checksum this piece while the write of it is in flight.
+      const writing = writeAll(handle, piece);
       crc = crc32(piece, crc);
-      await writeAll(handle, piece);
+      await writing;
     }
     await handle.sync();
     await handle.close();
@@ -70,19 +72,29 @@ export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>
   }
 }
 
-/** Reads a whole file into one buffer that owns its memory (so typed-array views can align). */
-export async function readWhole(file: string, api: string): Promise<Buffer> {
+const READ_CHUNK = 16 * 1024 * 1024;
+
+/**
+ * Reads a whole file into one buffer that owns its memory (so typed-array views can align),
+ * computing its CRC-32 on the way: each chunk is checksummed while the next one is being read.
+ */
+export async function readWhole(file: string, api: string): Promise<{ buffer: Buffer; crc: number }> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(file, 'r');
     const { size } = await handle.stat();
     const buffer = Buffer.allocUnsafeSlow(size);
-    for (let offset = 0; offset < size; ) {
-      const { bytesRead } = await handle.read(buffer, offset, Math.min(size - offset, MAX_WRITE), offset);
-      if (bytesRead === 0) break;
+    let crc = 0;
+    let offset = 0;
+    let pending = size > 0 ? handle.read(buffer, 0, Math.min(size, READ_CHUNK), 0) : undefined;
+    while (pending !== undefined) {
+      const { bytesRead } = await pending;
+      const start = offset;
       offset += bytesRead;
+      pending = bytesRead > 0 && offset < size ? handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
+      crc = crc32(buffer.subarray(start, offset), crc);
     }
-    return buffer;
+    return { buffer: offset === size ? buffer : buffer.subarray(0, offset), crc };
   } catch (error) {
     throw fsError(api, 'read', file, error);
   } finally {

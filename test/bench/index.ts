@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each measured side by side with its baseline in this run.
 import { benchQueue, benchSessionRun } from './backend.bench.ts';
 import { benchMonitoredSession } from './session.bench.ts';
+import { benchCheckpoint } from './checkpoint.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -8,3 +9,5 @@ await benchSessionRun();
 await benchQueue();
 console.log('-- monitored session');
 await benchMonitoredSession();
+console.log('-- checkpoints');
+await benchCheckpoint();
