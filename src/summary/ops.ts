@@ -8,12 +8,17 @@ import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { buildHistogram, type HistogramProto, type HistogramValues } from './histogram.ts';
 
+export { buildHistogram };
+
 /** One tagged value of a {@link Summary}. */
 export interface SummaryValue {
   tag: string;
   /** A scalar (TF1's `simple_value`). */
   simpleValue?: number;
   histo?: HistogramProto;
+  /** A scalar tensor (TF2's form of a scalar, with `metadata.pluginName = 'scalars'`). */
+  tensor?: { dtype: 'DT_FLOAT' | 'DT_DOUBLE'; value: number };
+  metadata?: { pluginName?: string; content?: Uint8Array; displayName?: string; summaryDescription?: string; dataClass?: number };
 }
 
 /** A set of tagged values written at one step (TensorFlow's `Summary` proto). */
@@ -71,4 +76,9 @@ export function merge(graph: Graph, summaries: readonly Tensor<Summary>[], name 
 export function mergeAll(graph: Graph): Tensor<Summary> | undefined {
   const all = graph.getCollection<Tensor<Summary>>(GraphKeys.SUMMARIES);
   return all.length === 0 ? undefined : merge(graph, all);
+}
+
+/** A scalar in TensorFlow 2's form: a float tensor with the `scalars` plugin's metadata. */
+export function scalarValueTF2(tag: string, value: number): SummaryValue {
+  return { tag, tensor: { dtype: 'DT_FLOAT', value }, metadata: { pluginName: 'scalars' } };
 }
