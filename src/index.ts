@@ -78,8 +78,44 @@ export type { SummaryWriterOptions } from './summary/SummaryWriter.ts';
 export type { Event, SessionLog } from './summary/event.ts';
 export type { HistogramProto } from './summary/histogram.ts';
 
-export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, StopAtStepHook, SecondOrStepTimer, CheckpointSaverHook } from './hooks/index.ts';
-export type { StopAtStepHookOptions, SecondOrStepTimerOptions, CheckpointSaverHookOptions, CheckpointSaverListener, SessionLogSink } from './hooks/index.ts';
+export {
+  SessionRunHook,
+  SessionRunArgs,
+  SessionRunContext,
+  SessionRunValues,
+  StopAtStepHook,
+  SecondOrStepTimer,
+  CheckpointSaverHook,
+  StepCounterHook,
+  LoggingTensorHook,
+  NanTensorHook,
+  GlobalStepWaiterHook,
+  FinalOpsHook,
+  FeedFnHook,
+  SummarySaverHook,
+  ProfilerHook,
+  ProgressHook,
+  toChromeTrace,
+} from './hooks/index.ts';
+export type {
+  StopAtStepHookOptions,
+  SecondOrStepTimerOptions,
+  CheckpointSaverHookOptions,
+  CheckpointSaverListener,
+  SessionLogSink,
+  StepCounterHookOptions,
+  SummarySink,
+  LoggingTensorHookOptions,
+  NanTensorHookOptions,
+  GlobalStepWaiterHookOptions,
+  FinalOpsHookOptions,
+  FeedFnHookOptions,
+  SummarySaverHookOptions,
+  ProfilerHookOptions,
+  ChromeTrace,
+  ProgressHookOptions,
+  ProgressStream,
+} from './hooks/index.ts';
 export { monitoredTrainingSession } from './session/monitoredTrainingSession.ts';
 export type { MonitoredTrainingSessionOptions } from './session/monitoredTrainingSession.ts';
 export type { Hook, EndInfo, EndReason } from './hooks/index.ts';

@@ -9,6 +9,7 @@ import type { Session } from '../graph/Session.ts';
 import type { Variable } from '../graph/Variable.ts';
 import { logger } from '../logger.ts';
 import type { SaverLike, Scaffold } from '../session/Scaffold.ts';
+import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
 import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
 import { requireGlobalStep } from './StopAtStepHook.ts';
@@ -73,7 +74,7 @@ export class CheckpointSaverHook extends SessionRunHook {
   readonly #scaffold: Scaffold | undefined;
   readonly #listeners: readonly CheckpointSaverListener[];
   readonly #saveGraphDef: boolean;
-  readonly #writer: SessionLogSink | undefined;
+  #writer: SessionLogSink | undefined;
   readonly #failOnSaveError: boolean;
   readonly #onSaveError: ((error: unknown, globalStep: number) => void) | undefined;
   #step: Variable<number> | undefined;
@@ -103,6 +104,13 @@ export class CheckpointSaverHook extends SessionRunHook {
   }
 
   override async begin(graph?: Graph): Promise<void> {
+    // TensorFlow records each save as a CHECKPOINT session log in the checkpoint directory's events.
+    try {
+      this.#writer ??= SummaryWriterCache.get(this.checkpointDir);
+    } catch (error) {
+      if (this.#failOnSaveError) throw error;
+      logger.error(`CheckpointSaverHook: no event file in ${this.checkpointDir}; checkpoints are not logged as events.`, error);
+    }
     if (graph !== undefined) {
       this.#graph = graph;
       this.#step = requireGlobalStep(graph, 'CheckpointSaverHook');
@@ -141,6 +149,7 @@ export class CheckpointSaverHook extends SessionRunHook {
     const step = await session.run(this.#step!);
     if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
     for (const l of this.#listeners) await l.end?.(session, step);
+    await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
   }
 
   /** The saver: the given one, the scaffold's, or the single one in `SAVERS`. */

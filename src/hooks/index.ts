@@ -2,3 +2,19 @@ export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, ty
 export { StopAtStepHook, type StopAtStepHookOptions } from './StopAtStepHook.ts';
 export { SecondOrStepTimer, type SecondOrStepTimerOptions } from './SecondOrStepTimer.ts';
 export { CheckpointSaverHook, type CheckpointSaverHookOptions, type CheckpointSaverListener, type SessionLogSink } from './CheckpointSaverHook.ts';
+export { StepCounterHook, type StepCounterHookOptions, type SummarySink } from './StepCounterHook.ts';
+export {
+  LoggingTensorHook,
+  NanTensorHook,
+  GlobalStepWaiterHook,
+  FinalOpsHook,
+  FeedFnHook,
+  type LoggingTensorHookOptions,
+  type NanTensorHookOptions,
+  type GlobalStepWaiterHookOptions,
+  type FinalOpsHookOptions,
+  type FeedFnHookOptions,
+} from './basicHooks.ts';
+export { SummarySaverHook, type SummarySaverHookOptions } from './SummarySaverHook.ts';
+export { ProfilerHook, toChromeTrace, type ProfilerHookOptions, type ChromeTrace } from './ProfilerHook.ts';
+export { ProgressHook, type ProgressHookOptions, type ProgressStream } from './ProgressHook.ts';

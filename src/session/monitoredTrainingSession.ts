@@ -3,6 +3,8 @@ import { ValueError, describeValue } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { SessionConfig } from '../graph/Session.ts';
 import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
+import { StepCounterHook } from '../hooks/StepCounterHook.ts';
+import { SummarySaverHook } from '../hooks/SummarySaverHook.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
 import { ChiefSessionCreator, WorkerSessionCreator } from './creators.ts';
 import { MonitoredSession, type InspectObserver } from './MonitoredSession.ts';
@@ -93,9 +95,25 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
   }
 
   const checkpoint = resolveSaveFrequency(options.saveCheckpointSecs, options.saveCheckpointSteps, { secs: 600 });
-  // The summary hooks (StepCounterHook, SummarySaverHook into `summaryDir ?? checkpointDir`) go
-  // between the chief-only hooks and the checkpoint hook once they exist.
+  const summaries = resolveSaveFrequency(options.saveSummariesSecs, options.saveSummariesSteps, { steps: 100 });
+  const summaryDir = options.summaryDir ?? checkpointDir;
+  const logStepCountSteps = options.logStepCountSteps === undefined ? 100 : options.logStepCountSteps;
+  const clock = options.clock ? { clock: options.clock } : {};
   const hooks: Hook[] = [...(options.chiefOnlyHooks ?? [])];
+  if (summaryDir) {
+    if (positive(logStepCountSteps ?? undefined)) hooks.push(new StepCounterHook({ outputDir: summaryDir, everyNSteps: logStepCountSteps, ...clock }));
+    if (positive(summaries.steps) || positive(summaries.secs)) {
+      hooks.push(
+        new SummarySaverHook({
+          scaffold,
+          outputDir: summaryDir,
+          saveSteps: positive(summaries.steps) ? summaries.steps : null,
+          saveSecs: positive(summaries.secs) ? summaries.secs : null,
+          ...clock,
+        }),
+      );
+    }
+  }
   if (checkpointDir && (positive(checkpoint.secs) || positive(checkpoint.steps))) {
     hooks.push(
       new CheckpointSaverHook({
@@ -104,7 +122,7 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
         saveSteps: positive(checkpoint.steps) ? checkpoint.steps : null,
         scaffold,
         saveGraphDef: options.saveGraphDef ?? true,
-        ...(options.clock ? { clock: options.clock } : {}),
+        ...clock,
       }),
     );
   }
