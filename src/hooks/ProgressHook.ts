@@ -104,7 +104,12 @@ export class ProgressHook extends SessionRunHook {
     this.#draw(step, values, now);
   }
 
-  override end(_session: Session, info: EndInfo): void {
+  override async end(session: Session, info: EndInfo): Promise<void> {
+    // A last draw with the step reached (runs see the step from before they ran).
+    if (this.#step !== undefined && this.#startStep !== undefined) {
+      const [step, ...values] = await session.run([this.#step, ...this.#tensors]);
+      this.#draw(step as number, values, this.#clock.now());
+    }
     if (this.#drewBar) this.#stream.write('\n');
     if (!this.#tty) this.#stream.write(`training ended: ${info.reason}\n`);
   }

@@ -85,7 +85,7 @@ export class HookedSession {
         throw new TypeError(`SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`);
       }
       if (request.fetches !== undefined && request.fetches !== null) {
-        (hookFetches ??= new Array<Fetch>(this.#hookCount + 1))[index + 1] = request.fetches;
+        (hookFetches ??= new Array<Fetch>(this.#hookCount + 1))[index] = request.fetches;
       }
       if (request.feedDict !== undefined) {
         const { tensors, values } = resolveFeeds(this.raw.graph, request.feedDict);
@@ -120,13 +120,15 @@ export class HookedSession {
     if (hookFetches === undefined) {
       callerResult = await this.raw.run(fetches, feeds, runOptions, metadata);
     } else {
-      hookFetches[0] = fetches;
+      // Hooks' fetches come first, so a variable a hook reads (the global step, typically) is read
+      // before the caller's ops change it: hooks see the value before this run, as in TensorFlow.
+      hookFetches[this.#hookCount] = fetches;
       hookResults = (await this.raw.run(hookFetches, feeds, runOptions, metadata)) as unknown[];
-      callerResult = hookResults[0];
+      callerResult = hookResults[this.#hookCount];
     }
 
     for (const { hook, index } of this.#after) {
-      const done = hook.afterRun!(context, new SessionRunValues(hookResults?.[index + 1], runOptions, metadata));
+      const done = hook.afterRun!(context, new SessionRunValues(hookResults?.[index], runOptions, metadata));
       if (isThenable(done)) await done;
     }
     if (context.stopRequested) this.#stopRequested = true;
