@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, each measured side by side with its baseline in this run.
 import { benchQueue, benchSessionRun } from './backend.bench.ts';
-import { benchMonitoredSession } from './session.bench.ts';
+import { benchDefaultHooks, benchMonitoredSession } from './session.bench.ts';
 import { benchCheckpoint } from './checkpoint.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -9,5 +9,6 @@ await benchSessionRun();
 await benchQueue();
 console.log('-- monitored session');
 await benchMonitoredSession();
+await benchDefaultHooks();
 console.log('-- checkpoints');
 await benchCheckpoint();

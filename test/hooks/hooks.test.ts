@@ -336,6 +336,11 @@ describe('MonitoredTrainingSession summaries (test_summaries_steps)', () => {
     const tags = new Set(files.at(-1)!.events.flatMap((e) => e.summary?.value.map((v) => v.tag) ?? []));
     assert.ok(tags.has('my_summary_tag'), [...tags].join(','));
     assert.ok(tags.has('global_step/sec'), [...tags].join(','));
+    const mine = files.at(-1)!.events.filter((e) => e.summary?.value[0]?.tag === 'my_summary_tag');
+    // Written at the step each run reached; the value is the step the run read before incrementing it.
+    assert.deepEqual(mine.map((e) => [e.step, e.summary!.value[0]!.simpleValue]), [[1, 0], [101, 100]]);
+    const rates = files.at(-1)!.events.filter((e) => e.summary?.value[0]?.tag === 'global_step/sec');
+    assert.ok(rates.length >= 1 && rates.every((e) => e.step % 10 === 1 && e.summary!.value[0]!.simpleValue! > 0));
     const logs = files.at(-1)!.events.filter((e) => e.sessionLog).map((e) => e.sessionLog!.status);
     assert.ok(logs.includes('START') && logs.includes('CHECKPOINT'), logs.join(','));
   });
