@@ -177,3 +177,16 @@ export type { Logger, LogLevel } from './logger.ts';
 
 export { lifecycleMachine } from '../machines/index.ts';
 export type { LifecycleActor, LifecycleSnapshot, LifecycleContext, LifecycleEvent, RecoveryRecord } from '../machines/index.ts';
+
+export {
+  FaultPlan,
+  FaultySessionCreator,
+  CoordinatorFaultHook,
+  InjectedError,
+  faultyHook,
+  faultySession,
+  faultyOp,
+  faultySaver,
+  faultValue,
+} from './testing/faults.ts';
+export type { Fault, FaultKind, InjectedFault } from './testing/faults.ts';
