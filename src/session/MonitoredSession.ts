@@ -1,6 +1,6 @@
 import { assign, createActor, fromCallback, fromPromise, waitFor, type InspectionEvent, type Observer } from 'xstate';
 import { errorMessage, errorName, lifecycleMachine, MAX_HISTORY, type CloseKind, type HookActorInput, type HookCall, type HookMethod, type LifecycleActor, type LifecycleContext, type LifecycleSnapshot, type ProducerSpec } from '../../machines/lifecycle.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../clock.ts';
 import { OutOfRangeError, RuntimeError, StopIteration, ValueError, describeValue, isRecoverable } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
 import { Graph } from '../graph/Graph.ts';
@@ -91,6 +91,9 @@ abstract class BaseMonitoredSession {
   /** Set by a successful run: the next recovery starts a new attempt count. */
   #fresh = true;
   #endReason: EndReason = 'finished';
+  /** Runs and step functions in flight; close waits for them before the hooks end. */
+  #active = 0;
+  #idle: (() => void) | undefined;
   #closeError: unknown;
 
   protected constructor(options: MonitoredSessionOptions, singular: boolean) {
@@ -169,17 +172,23 @@ abstract class BaseMonitoredSession {
    * (`AbortedError`, `UnavailableError`) is recreated and the same run issued again.
    */
   async run<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
-    // The first attempt takes the current stack without awaiting anything else: the per-step path.
-    for (let current = this.#stack; ; current = undefined) {
-      const stack = current ?? (await this.#ensureStack());
-      try {
-        const result = await stack.run(fetches, feedDict, options, runMetadata);
-        this.#fresh = true;
-        return result as FetchResult<F>;
-      } catch (error) {
-        if (this.#singular || !isRecoverable(error)) throw error;
-        await this.#recover(error, 'run', stack);
+    if (this.#closed) throw new RuntimeError('Session is already closed.');
+    this.#active++;
+    try {
+      // The first attempt takes the current stack without awaiting anything else: the per-step path.
+      for (let current = this.#stack; ; current = undefined) {
+        const stack = current ?? (await this.#ensureStack());
+        try {
+          const result = await stack.run(fetches, feedDict, options, runMetadata);
+          this.#fresh = true;
+          return result as FetchResult<F>;
+        } catch (error) {
+          if (this.#singular || !isRecoverable(error)) throw error;
+          await this.#recover(error, 'run', stack);
+        }
       }
+    } finally {
+      if (--this.#active === 0) this.#idle?.();
     }
   }
 
@@ -190,20 +199,41 @@ abstract class BaseMonitoredSession {
    */
   async runStepFn<R>(stepFn: StepFn<R>): Promise<R> {
     checkStepFn(stepFn);
+    if (this.#closed) throw new RuntimeError('Session is already closed.');
     let raw: Session | undefined;
-    for (;;) {
-      const stack = await this.#ensureStack();
-      // TensorFlow's quirk (E7): the context keeps the raw session of the first attempt.
-      raw ??= stack.raw;
-      try {
-        const result = await stepFn(new StepContext(raw, (f, fd, o, md) => stack.run(f, fd, o, md)));
-        this.#fresh = true;
-        return result;
-      } catch (error) {
-        if (this.#singular || !isRecoverable(error)) throw error;
-        await this.#recover(error, 'stepFn', stack);
+    this.#active++;
+    try {
+      for (;;) {
+        const stack = await this.#ensureStack();
+        // TensorFlow's quirk (E7): the context keeps the raw session of the first attempt.
+        raw ??= stack.raw;
+        try {
+          const result = await stepFn(new StepContext(raw, (f, fd, o, md) => stack.run(f, fd, o, md)));
+          this.#fresh = true;
+          return result;
+        } catch (error) {
+          if (this.#singular || !isRecoverable(error)) throw error;
+          await this.#recover(error, 'stepFn', stack);
+        }
       }
+    } finally {
+      if (--this.#active === 0) this.#idle?.();
     }
+  }
+
+  /**
+   * Waits for runs in flight (started before close) to finish, so no hook is called after its
+   * `end`; a run still going after the grace period is abandoned and reported.
+   */
+  async #drainRuns(): Promise<void> {
+    if (this.#active === 0) return;
+    const idle = new Promise<void>((resolve) => (this.#idle = resolve));
+    const controller = new AbortController();
+    const timeout = sleep(this.#clock, this.#grace * 1000, controller.signal).catch(() => {});
+    await Promise.race([idle, timeout]);
+    controller.abort();
+    this.#idle = undefined;
+    if (this.#active > 0) logger.warn(`Closing with ${this.#active} run(s) still in flight after the ${this.#grace}s grace period; they are abandoned.`);
   }
 
   /**
@@ -245,6 +275,7 @@ abstract class BaseMonitoredSession {
     this.#closed = true;
     this.#endReason = reason ?? (this.#stack?.hooked.stopRequested || this.#stack?.coord.shouldStop() ? 'stopRequested' : 'finished');
     this.#closeError = cause;
+    await this.#drainRuns();
     // Let a creation in progress finish first: close always starts from a settled state.
     await waitFor(this.#actor, (s) => !(s.matches('creating') || s.matches('restoring') || s.matches('initializing') || s.matches('startingServices') || s.matches('beginning') || s.matches('detaching') || s.matches({ recovering: 'closingSession' })));
     this.#actor.send({ type: 'CLOSE', kind });

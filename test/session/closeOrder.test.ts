@@ -101,6 +101,46 @@ describe('hooks as child actors and the close order', () => {
     assert.deepEqual(told, ['a', 'b:body failed']);
   });
 
+  it('close waits for a run in flight before the hooks end; a run started after close() is refused', async () => {
+    const { graph, doStep } = gstepGraph();
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      afterRun: async () => {
+        await gate;
+        log.push('afterRun');
+      },
+      end: () => void log.push('end'),
+    };
+    const sess = await MonitoredSession.create({ graph, hooks: [slow] });
+    const inFlight = sess.run(doStep);
+    await tick();
+    const closing = sess.close().then(() => log.push('closed'));
+    await assert.rejects(sess.run(doStep), /Session is already closed/);
+    await tick();
+    assert.deepEqual(log, []);
+    release();
+    assert.equal(await inFlight, 1);
+    await closing;
+    assert.deepEqual(log, ['afterRun', 'end', 'closed']);
+  });
+
+  it('a run that never finishes is abandoned after the grace period; close completes', async () => {
+    const clock = new TestClock();
+    const { graph, doStep } = gstepGraph();
+    const sess = await MonitoredSession.create({ graph, clock, stopGracePeriodSecs: 3, hooks: [{ beforeRun: () => new Promise<undefined>(() => {}) }] });
+    void sess.run(doStep).catch(() => {});
+    await tick();
+    let closed = false;
+    const closing = sess.close().then(() => (closed = true));
+    await clock.advance(2999);
+    assert.equal(closed, false);
+    await clock.advance(1);
+    await closing;
+    assert.equal(sess.snapshot.value, 'closed');
+  });
+
   it('E11: a non-preemption error held by the old coordinator turns a recovery into that error', async () => {
     const { graph, doStep } = gstepGraph();
     let coord: Coordinator | undefined;
