@@ -298,12 +298,7 @@ abstract class BaseMonitoredSession {
       await hook.end?.(raw, { reason: this.#endReason });
       return;
     }
-    if (!implementsMethod(hook, 'endOnError')) return;
-    try {
-      await hook.endOnError!(raw, this.#closeError);
-    } catch (error) {
-      logger.error('A hook failed in endOnError; the close goes on.', error);
-    }
+    if (implementsMethod(hook, 'endOnError')) await hook.endOnError!(raw, this.#closeError);
   }
 
   #sendRecover(error: unknown, source: string, stack: SessionStack): void {
@@ -377,7 +372,11 @@ abstract class BaseMonitoredSession {
           receive((call) => {
             void this.#callHook(hook, call.method).then(
               () => sendBack({ type: 'HOOK.DONE', index: input.index }),
-              (error: unknown) => sendBack({ type: 'HOOK.FAILED', index: input.index, error }),
+              (error: unknown) => {
+                // At an error close the chart goes on with the next hook; say what was skipped.
+                if (call.method === 'endOnError') logger.error('A hook failed in endOnError; the close goes on.', error);
+                sendBack({ type: 'HOOK.FAILED', index: input.index, error });
+              },
             );
           });
         }),
