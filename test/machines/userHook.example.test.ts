@@ -1,0 +1,67 @@
+/**
+ * Example for users: test your own hook on every lifecycle path with the exported spec.
+ * `lifecycleSpec` has one event per chart edge and no effects, so xstate/graph's
+ * `createTestModel` can walk every path; each edge's `exec` makes the call the runtime would make
+ * on the hook at that point, and each state's check asserts the hook's own invariants.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createTestModel } from 'xstate/graph';
+import { lifecycleSpec } from '../../machines/index.ts';
+import { SessionRunHook, type EndInfo, type Session } from '../../src/index.ts';
+
+/** The hook under test: counts sessions and must never be used after its end. */
+class SessionCountingHook extends SessionRunHook {
+  begun = false;
+  sessions = 0;
+  ended = false;
+  override begin(): void {
+    assert.ok(!this.begun, 'begin twice');
+    this.begun = true;
+  }
+  override afterCreateSession(): void {
+    assert.ok(this.begun && !this.ended, 'afterCreateSession outside begin..end');
+    this.sessions++;
+  }
+  override end(_session: Session, _info: EndInfo): void {
+    assert.ok(!this.ended, 'end twice');
+    this.ended = true;
+  }
+}
+
+function leaf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${key}.${leaf(inner)}`;
+}
+
+describe('example: a user hook on every lifecycle path (createTestModel over lifecycleSpec)', () => {
+  const model = createTestModel(lifecycleSpec);
+  for (const path of model.getShortestPaths()) {
+    it(`reaches ${leaf(path.state.value)}: ${path.description}`, async () => {
+      const hook = new SessionCountingHook();
+      let phaseEnded = false;
+      await path.test({
+        events: {
+          'beginHooks done': () => hook.begin(),
+          // A hook actor finished its call: afterCreateSession while starting, end while stopping.
+          'HOOK.DONE [lastHook]': ({ state }) => {
+            if (leaf(state.value) === 'running') hook.afterCreateSession();
+            else if (!phaseEnded) {
+              hook.end(undefined as never, { reason: 'finished' });
+              phaseEnded = true;
+            }
+          },
+        },
+        states: {
+          '*': (state) => {
+            const where = leaf(state.value);
+            if (hook.ended) assert.ok(where.startsWith('stopping') || where === 'closed', `used after end, in ${where}`);
+            if (where === 'running') assert.ok(hook.begun);
+          },
+        },
+      });
+      assert.ok(hook.sessions >= 0);
+    });
+  }
+});
