@@ -24,7 +24,8 @@ describe('README', () => {
       const file = path.join(dir, `example-${i}.mts`);
       await writeFile(file, code);
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root });
-      if (code.includes('recoveries')) assert.match(stdout, /ended: stopRequested\n0 recoveries/);
+      if (code.includes("'ended:'")) assert.match(stdout, /ended: stopRequested\n0 recoveries/);
+      if (code.includes('FaultPlan')) assert.match(stdout, /'unavailable@run#3', 'aborted@hook:logger:afterRun#5' \] 2 recoveries/);
     }
   });
 });

@@ -87,7 +87,6 @@ abstract class BaseMonitoredSession {
   #stack: SessionStack | undefined;
   #building: { raw: Session; stack?: SessionStack } | undefined;
   #closed = false;
-  #everClosedStack = false;
   /** Set by a successful run: the next recovery starts a new attempt count. */
   #fresh = true;
   #endReason: EndReason = 'finished';
@@ -380,13 +379,12 @@ abstract class BaseMonitoredSession {
             );
           });
         }),
-        closeStack: fromPromise(async ({ input }) => {
+        closeStack: fromPromise(async () => {
           const stack = this.#stack ?? this.#building?.stack;
           const raw = this.#stack?.raw ?? this.#building?.raw;
           this.#stack = undefined;
           this.#building = undefined;
           if (raw === undefined) return { abandoned: [] };
-          this.#everClosedStack = true;
           let abandoned: string[] = [];
           let joinError: unknown;
           let failed = false;
@@ -407,7 +405,6 @@ abstract class BaseMonitoredSession {
             else throw joinError;
           }
           if (abandoned.length > 0) logger.warn(`Producers abandoned after the ${this.#grace}s grace period: ${abandoned.join(', ')}`);
-          void input;
           return { abandoned };
         }),
       },
@@ -456,10 +453,6 @@ abstract class BaseMonitoredSession {
     });
   }
 
-  /** @internal Whether a session was ever torn down (tests of recovery read it). */
-  protected get everClosedStack(): boolean {
-    return this.#everClosedStack;
-  }
 }
 
 /**
