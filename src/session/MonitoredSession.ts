@@ -357,6 +357,7 @@ abstract class BaseMonitoredSession {
           const coord = new Coordinator({ cleanStopExceptionTypes: [], clock: this.#clock });
           const stack = new SessionStack(raw, coord, hooks, input.generation);
           this.#building!.stack = stack;
+
           return stack.tasks.map((task, index) => ({ id: `producer-${input.generation}-${index}`, name: task.name, generation: input.generation, index }));
         }),
         producer: fromPromise(async ({ input, signal }) => {
@@ -397,7 +398,12 @@ abstract class BaseMonitoredSession {
             failed = true;
             joinError = error;
           } finally {
-            await raw.close().catch((error: unknown) => logger.warn('Closing the session failed; ignored.', error));
+            // Errors of the raw close are suppressed (D4), thrown synchronously or not.
+            try {
+              await raw.close();
+            } catch (error) {
+              logger.warn('Closing the session failed; ignored.', error);
+            }
           }
           if (failed) {
             // A lost session reported to the coordinator is swallowed by the recoverable layer (A7, G3).
@@ -426,8 +432,18 @@ abstract class BaseMonitoredSession {
       },
       actions: {
         activateSession: () => {
-          this.#stack = this.#building?.stack;
+          const stack = this.#building?.stack;
+          this.#stack = stack;
           this.#building = undefined;
+          // A background task that lost the session (a producer's AbortedError, say) starts the
+          // recovery at once: a run blocked on that task's input must not wait for shouldStop().
+          if (stack !== undefined && !singular) {
+            void stack.coord.waitForStop().then(() => {
+              if (stack.coord.hasException && isRecoverable(stack.coord.exception) && this.#stack === stack && !this.#closed) {
+                this.#sendRecover(stack.coord.exception, 'coordinator', stack);
+              }
+            });
+          }
         },
         planRetry: assign(({ context, event }) => {
           const e = event as { type: string; error?: unknown; fresh?: boolean; source?: string };

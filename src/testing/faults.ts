@@ -138,7 +138,11 @@ export function faultySession(session: Session, plan: FaultPlan): Session {
   return new Proxy(session, {
     get(target, prop) {
       if (prop === 'run') return (...args: Parameters<Session['run']>) => plan.guard('run', () => target.run(...args));
-      if (prop === 'close') return () => plan.guard('close', () => target.close());
+      // A failing close still closes (it reports an error, as a real one would after releasing).
+      if (prop === 'close') return async () => {
+        await target.close();
+        return plan.guard('close', () => undefined);
+      };
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
