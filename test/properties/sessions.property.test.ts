@@ -80,6 +80,8 @@ interface Model {
   cleanClose: boolean | undefined;
   /** False when the close found no session (a recovery had failed): no hook `end` then. */
   hadSession: boolean;
+  /** True while no session exists (a recovery failed for good): shouldStop() is true (E5). */
+  detached: boolean;
 }
 
 interface Real {
@@ -111,6 +113,9 @@ async function checkRun(m: Model, r: Real, fault: { seam: RunSeam; fault: Fault 
   const before = r.plan.injected.length;
   const outcome = await settle(viaStepFn ? r.sess.runStepFn((ctx) => ctx.runWithHooks(r.doStep)) : r.sess.run(r.doStep));
   const injected = r.plan.injected.slice(before);
+  // A fault armed for this run can instead hit the creation of a session (a recovery in
+  // progress); a non-recoverable one then leaves no session.
+  m.detached = r.sess.snapshot.value === 'detached';
   // The run op executed before the fault when the fault hit an afterRun.
   const executedFirst = fault !== undefined && fault.seam.endsWith('afterRun') && injected.length > 0;
   if (injected.length === 0) {
@@ -152,7 +157,7 @@ class ShouldStopCommand implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => !m.closed;
   run = async (m: Model, r: Real) => {
     if (m.singular && m.closeError !== undefined) assert.throws(() => r.sess.shouldStop(), (e) => e === m.closeError);
-    else assert.equal(r.sess.shouldStop(), m.stopRequested);
+    else assert.equal(r.sess.shouldStop(), m.stopRequested || m.detached);
   };
   toString = () => 'shouldStop()';
 }
@@ -294,7 +299,7 @@ async function runProgram(singular: boolean, cmds: Iterable<fc.AsyncCommand<Mode
           clock,
           recovery: { backoff: { initialMs: 0 } },
         });
-    const model: Model = { singular, closed: false, stopRequested: false, pendingStop: false, step: 0, closeError: undefined, cleanClose: undefined, hadSession: true };
+    const model: Model = { singular, closed: false, stopRequested: false, pendingStop: false, step: 0, closeError: undefined, cleanClose: undefined, hadSession: true, detached: false };
     const real: Real = { sess, plan, hooks, coordHook, doStep, clock, log };
     await fc.asyncModelRun(() => ({ model, real }), cmds);
     if (!model.closed) {
@@ -323,6 +328,12 @@ describe('properties of monitored sessions under random faults', () => {
   // calls no `end` (there is no session to end). The model now knows that.
   it('regression (FC_SEED=783039462): [coordinator.requestStop(aborted), run(nonError@run)]', async () => {
     await runProgram(false, [new CoordinatorReportCommand('aborted'), new RunCommand({ seam: 'run', fault: { kind: 'nonError' } })]);
+  });
+
+  // Found by a 100x soak: after a recovery failed for good there is no session, and shouldStop()
+  // is true, as TensorFlow's recoverable layer says (E5); the model had it false.
+  it('regression (FC_SEED=897934560): [coordinator.requestStop(aborted), runStepFn(nonError@run), shouldStop()]', async () => {
+    await runProgram(false, [new CoordinatorReportCommand('aborted'), new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }), new ShouldStopCommand()]);
   });
 
   it('MonitoredSession: recoverable faults never escape, others escape as they are, the hook protocol holds', async () => {
