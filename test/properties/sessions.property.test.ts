@@ -173,7 +173,8 @@ class HookStopCommand implements fc.AsyncCommand<Model, Real> {
 
 class CoordinatorReportCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly kind: FaultKind) {}
-  check = (m: Readonly<Model>) => !m.closed && !m.stopRequested && m.closeError === undefined;
+  // No session, no background task to report (a joined coordinator throws reports back at their sender).
+  check = (m: Readonly<Model>) => !m.closed && !m.stopRequested && m.closeError === undefined && !m.detached;
   run = async (m: Model, r: Real) => {
     // A background task of the current session reports (one of an already replaced session
     // would get the error thrown back at it, as TensorFlow's joined coordinator does).
@@ -334,6 +335,16 @@ describe('properties of monitored sessions under random faults', () => {
   // is true, as TensorFlow's recoverable layer says (E5); the model had it false.
   it('regression (FC_SEED=897934560): [coordinator.requestStop(aborted), runStepFn(nonError@run), shouldStop()]', async () => {
     await runProgram(false, [new CoordinatorReportCommand('aborted'), new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }), new ShouldStopCommand()]);
+  });
+
+  // Found by a 100x soak: with no session (a failed recovery) there is no background task to
+  // report to a coordinator; the generator no longer produces such reports.
+  it('regression (FC_SEED=1954526389): [coordinator.requestStop(aborted), runStepFn(nonError@run), coordinator.requestStop(aborted)]', async () => {
+    await runProgram(false, [
+      new CoordinatorReportCommand('aborted'),
+      new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }),
+      new CoordinatorReportCommand('aborted'),
+    ]);
   });
 
   it('MonitoredSession: recoverable faults never escape, others escape as they are, the hook protocol holds', async () => {
