@@ -127,6 +127,12 @@ async function checkRun(m: Model, r: Real, fault: { seam: RunSeam; fault: Fault 
     assert.ok(outcome.ok, `a recoverable fault escaped MonitoredSession: ${String(!outcome.ok && outcome.error)}`);
     assert.equal(outcome.value, 1);
     m.step = 1;
+    // The re-issued run called every hook's beforeRun again, on the new session.
+    for (const hook of r.hooks) {
+      const mine = r.log.filter((e) => e.hook === hook.index);
+      const newest = mine.filter((e) => e.method === 'afterCreateSession').at(-1)!.session;
+      assert.ok(mine.some((e) => e.method === 'beforeRun' && e.session === newest), `hook ${hook.index}: no beforeRun on the recovered session`);
+    }
   } else {
     assert.ok(!outcome.ok, 'a fault that must escape did not');
     assert.equal(outcome.error, injected[0]!.value, 'the original error object escapes');
