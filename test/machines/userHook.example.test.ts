@@ -37,10 +37,22 @@ function leaf(value: unknown): string {
 
 describe('example: a user hook on every lifecycle path (createTestModel over lifecycleSpec)', () => {
   const model = createTestModel(lifecycleSpec);
-  for (const path of model.getShortestPaths()) {
+  // The spec drops guards: keep the paths that fit a session with this hook (its phases are never
+  // skipped as "no hooks"), plus a full run with it, from creation to close.
+  const fullRun = ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.DONE [lastHook]', 'closeStack done'];
+  const paths = [
+    ...model.getShortestPaths().filter((p) => !p.steps.some((step) => step.event.type.includes('[noHooks]'))),
+    ...model.getPathsFromEvents(fullRun.map((type) => ({ type })) as never),
+  ];
+  it('the paths reach running, recovery and closed', () => {
+    const reached = new Set(paths.flatMap((p) => p.steps.map((step) => leaf(step.state.value))));
+    for (const s of ['running', 'recovering.backingOff', 'stopping.endingHooks', 'closed']) assert.ok(reached.has(s), s);
+  });
+  for (const path of paths) {
     it(`reaches ${leaf(path.state.value)}: ${path.description}`, async () => {
       const hook = new SessionCountingHook();
       let phaseEnded = false;
+      const reachedRunning = path.steps.some((step) => leaf(step.state.value) === 'running');
       await path.test({
         events: {
           'beginHooks done': () => hook.begin(),
@@ -61,7 +73,8 @@ describe('example: a user hook on every lifecycle path (createTestModel over lif
           },
         },
       });
-      assert.ok(hook.sessions >= 0);
+      // Every path that reaches `running` went through the hook's afterCreateSession.
+      if (reachedRunning) assert.ok(hook.sessions >= 1, 'running without afterCreateSession');
     });
   }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -113,7 +113,5 @@ describe('SummaryWriter', () => {
     assert.throws(() => writer.addSummary({} as never, 1), /expected a Summary/);
     await writer.close();
     assert.throws(() => writer.addSummary({ value: [] }, 1), /is closed/);
-    await writeFile(path.join(dir, 'x'), '');
-    assert.ok((await readdir(dir)).length >= 2);
   });
 });
