@@ -1,13 +1,13 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
 import { buildPlan, execute, type Plan } from './executor.ts';
-import { buildResult, flattenFetches, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
+import { FetchShape, buildResult, collectFetches, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
 import { Graph } from './Graph.ts';
 import type { ResourceStore } from './ResourceStore.ts';
 import { CPU_DEVICE, type NodeExecStats, type RunMetadata, type RunOptions } from './RunOptions.ts';
 import { RunScope } from './RunScope.ts';
 import { resolveTarget } from './Server.ts';
-import { Tensor } from './Tensor.ts';
+import type { Tensor } from './Tensor.ts';
 
 /** Session configuration (the parts of TensorFlow's `ConfigProto` that apply here). */
 export interface SessionConfig {
@@ -83,7 +83,7 @@ export class Session {
     if (closedWith) throw closedWith instanceof OpError ? closedWith : new UnavailableError(closedWith.message, { cause: closedWith });
 
     const flat: Tensor[] = [];
-    flattenFetches(this.graph, fetches, flat);
+    const shape = collectFetches(this.graph, fetches, flat);
     let fed: readonly Tensor[] = NO_TENSORS;
     let feedValues: readonly unknown[] = NO_TENSORS;
     if (feedDict !== undefined && feedDict !== null) ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
@@ -101,11 +101,11 @@ export class Session {
       if (options?.outputPartitionGraphs) runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
     }
     const slots = plan.fetchSlots;
+    if (shape === FetchShape.SINGLE) return values[slots[0]!] as FetchResult<F>;
     const fetched = new Array<unknown>(slots.length);
     for (let i = 0; i < slots.length; i++) fetched[i] = values[slots[i]!];
-    if (isTensorLike(fetches)) return fetched[0] as FetchResult<F>;
     // A flat array of tensors (the common case) is already its own result.
-    if (Array.isArray(fetches) && fetched.length === fetches.length && fetches.every(isTensorLike)) return fetched as FetchResult<F>;
+    if (shape === FetchShape.FLAT_ARRAY) return fetched as FetchResult<F>;
     return buildResult(fetches, fetched, { i: 0 }) as FetchResult<F>;
   }
 
@@ -181,9 +181,6 @@ function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
   return true;
 }
 
-function isTensorLike(fetches: unknown): boolean {
-  return fetches instanceof Tensor || typeof fetches === 'string';
-}
 
 function checkTimeout(option: string, value: unknown): void {
   if (typeof value !== 'number' || !(value >= 0)) {

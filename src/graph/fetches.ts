@@ -50,6 +50,36 @@ export function resolveTensor(graph: Graph, item: Tensor | string, api: string, 
   return tensor;
 }
 
+/** How the result of a run is shaped from the fetched values. @internal */
+export const FetchShape = { SINGLE: 0, FLAT_ARRAY: 1, NESTED: 2 } as const;
+export type FetchShape = (typeof FetchShape)[keyof typeof FetchShape];
+
+/**
+ * Appends the tensors of a fetch structure to `out` and says how to shape the result: one value,
+ * the flat array of values as is, or a rebuilt structure. One walk of the structure per run.
+ */
+export function collectFetches(graph: Graph, fetch: unknown, out: Tensor[]): FetchShape {
+  if (fetch instanceof Tensor || typeof fetch === 'string') {
+    out.push(resolveTensor(graph, fetch, 'Session.run', 'fetch'));
+    return FetchShape.SINGLE;
+  }
+  if (!Array.isArray(fetch)) {
+    flattenFetches(graph, fetch, out);
+    return FetchShape.NESTED;
+  }
+  let shape: FetchShape = FetchShape.FLAT_ARRAY;
+  for (let i = 0; i < fetch.length; i++) {
+    const item: unknown = fetch[i];
+    if (item instanceof Tensor || typeof item === 'string') {
+      out.push(resolveTensor(graph, item, 'Session.run', 'fetch'));
+    } else {
+      shape = FetchShape.NESTED;
+      flattenFetches(graph, item, out);
+    }
+  }
+  return shape;
+}
+
 /** Appends the tensors of a fetch structure to `out`, depth first, in key order. */
 export function flattenFetches(graph: Graph, fetch: unknown, out: Tensor[]): void {
   if (fetch instanceof Tensor || typeof fetch === 'string') {
