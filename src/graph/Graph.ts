@@ -1,4 +1,5 @@
 import { RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { andThen, isThenable } from '../internal/promise.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
@@ -197,7 +198,7 @@ export class Graph {
     return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
       const states = vars.map((v) => ctx.store.isInitialized(v.name));
       const names = (flags: readonly boolean[]): string[] => vars.filter((_, i) => !flags[i]).map((v) => v.name);
-      return states.some(isPromise) ? Promise.all(states.map((s) => Promise.resolve(s))).then(names) : names(states as boolean[]);
+      return states.some(isThenable) ? Promise.all(states.map((s) => Promise.resolve(s))).then(names) : names(states as boolean[]);
     });
   }
 
@@ -277,13 +278,4 @@ export class Graph {
     }
     if (variable.graph !== this) throw new ValueError(`Graph.${api}: variable '${variable.name}' must be from the same graph`);
   }
-}
-
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-/** Continues with `fn` at once for plain values, after settling for promises. @internal */
-export function andThen<A, B>(value: A | Promise<A>, fn: (value: A) => B | Promise<B>): B | Promise<B> {
-  return isPromise(value) ? (value as Promise<A>).then(fn) : fn(value as A);
 }

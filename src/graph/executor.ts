@@ -1,4 +1,5 @@
 import { InvalidArgumentError, OpError, UnknownError, attachOp, describeValue } from '../errors.ts';
+import { isThenable } from '../internal/promise.ts';
 import { CPU_DEVICE, type NodeExecStats } from './RunOptions.ts';
 import type { ExecContext, Tensor } from './Tensor.ts';
 
@@ -68,9 +69,6 @@ export function nodeError(node: Tensor, error: unknown): unknown {
   return new UnknownError(`Op '${node.name}' threw a non-Error value: ${describeValue(error)}`, { op: node.name, cause: error });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
 
 const noop = (): void => {};
 /** Shared by every input-less node; computes never write to their argument array. */

@@ -1,13 +1,11 @@
 import { RuntimeError, describeValue } from '../errors.ts';
+import { isThenable } from '../internal/promise.ts';
 import { resolveFeeds, type FeedDict, type Fetch } from '../graph/fetches.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from '../hooks/SessionRunHook.ts';
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
 
 /** True when `hook` really implements `method` (not the base class's no-op). */
 export function implementsMethod(hook: Hook, method: keyof Hook): boolean {
