@@ -75,6 +75,12 @@ export interface LifecycleInput {
   restores?: boolean;
 }
 
+/**
+ * State tags: `settling` — an effect is under way that close waits out (it starts from a settled
+ * state); `sessionPending` — no session right now, but one is being made (shouldStop() is false).
+ */
+export type LifecycleTag = 'settling' | 'sessionPending';
+
 export type LifecycleEvent =
   /** A run, step function or coordinator hit a recoverable error on session `generation`. */
   | { type: 'RECOVER'; error: unknown; source: string; generation: number; fresh?: boolean }
@@ -139,6 +145,7 @@ export const lifecycleMachine = setup({
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,
     input: {} as LifecycleInput,
+    tags: {} as LifecycleTag,
   },
   actors: {
     /** Calls every hook's `begin`, in order. */
@@ -238,6 +245,7 @@ export const lifecycleMachine = setup({
   initial: 'beginning',
   states: {
     beginning: {
+      tags: ['settling'],
       invoke: {
         src: 'beginHooks',
         onDone: 'creating',
@@ -245,6 +253,7 @@ export const lifecycleMachine = setup({
       },
     },
     creating: {
+      tags: ['settling', 'sessionPending'],
       entry: assign({ generation: ({ context }) => context.generation + 1, restored: false }),
       invoke: {
         src: 'openSession',
@@ -258,6 +267,7 @@ export const lifecycleMachine = setup({
       },
     },
     restoring: {
+      tags: ['settling', 'sessionPending'],
       invoke: {
         src: 'restoreSession',
         onDone: { target: 'initializing', actions: assign({ restored: ({ event }) => event.output }) },
@@ -265,6 +275,7 @@ export const lifecycleMachine = setup({
       },
     },
     initializing: {
+      tags: ['settling', 'sessionPending'],
       invoke: {
         src: 'initializeSession',
         input: ({ context }) => ({ restored: context.restored }),
@@ -276,11 +287,13 @@ export const lifecycleMachine = setup({
       },
     },
     waitingForChief: {
+      tags: ['sessionPending'],
       always: { guard: 'noDelay', target: 'creating' },
       after: { chiefWait: 'creating' },
       on: { CLOSE: { target: 'stopping', actions: assign({ closeKind: ({ event }) => event.kind, lastError: undefined }) } },
     },
     startingServices: {
+      tags: ['settling', 'sessionPending'],
       initial: 'startingCoordinator',
       states: {
         startingCoordinator: {
@@ -351,9 +364,11 @@ export const lifecycleMachine = setup({
       },
     },
     recovering: {
+      tags: ['sessionPending'],
       initial: 'closingSession',
       states: {
         closingSession: {
+          tags: ['settling'],
           invoke: {
             src: 'closeStack',
             input: { purpose: 'recovery' },
@@ -371,6 +386,7 @@ export const lifecycleMachine = setup({
     },
     /** Closing the current session without recreating it (recovery refused by the policy). */
     detaching: {
+      tags: ['settling'],
       invoke: {
         src: 'closeStack',
         input: { purpose: 'recovery' },
@@ -428,6 +444,7 @@ export const lifecycleMachine = setup({
     },
     /** A first creation failed: release what it made, then stop for good. */
     failedClosing: {
+      tags: ['settling'],
       invoke: {
         src: 'closeStack',
         input: { purpose: 'recovery' },

@@ -170,25 +170,10 @@ abstract class BaseMonitoredSession {
    * Runs `fetches` with every hook around it. In `MonitoredSession`, a lost session
    * (`AbortedError`, `UnavailableError`) is recreated and the same run issued again.
    */
-  async run<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
-    if (this.#closed) throw new RuntimeError('Session is already closed.');
-    this.#active++;
-    try {
-      // The first attempt takes the current stack without awaiting anything else: the per-step path.
-      for (let current = this.#stack; ; current = undefined) {
-        const stack = current ?? (await this.#ensureStack());
-        try {
-          const result = await stack.run(fetches, feedDict, options, runMetadata);
-          this.#fresh = true;
-          return result as FetchResult<F>;
-        } catch (error) {
-          if (this.#singular || !isRecoverable(error)) throw error;
-          await this.#recover(error, 'run', stack);
-        }
-      }
-    } finally {
-      if (--this.#active === 0) this.#idle?.();
-    }
+  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
+    if (this.#closed) return Promise.reject(new RuntimeError('Session is already closed.'));
+    // The first attempt takes the current stack without awaiting anything else: the per-step path.
+    return this.#supervised('run', (stack) => stack.run(fetches, feedDict, options, runMetadata) as Promise<FetchResult<F>>, this.#stack);
   }
 
   /**
@@ -200,19 +185,29 @@ abstract class BaseMonitoredSession {
     checkStepFn(stepFn);
     if (this.#closed) throw new RuntimeError('Session is already closed.');
     let raw: Session | undefined;
+    return this.#supervised('stepFn', (stack) => {
+      // TensorFlow's quirk (E7): the context keeps the raw session of the first attempt.
+      raw ??= stack.raw;
+      return stepFn(new StepContext(raw, (f, fd, o, md) => stack.run(f, fd, o, md)));
+    });
+  }
+
+  /**
+   * Runs `attempt` on the current session stack, counted as in flight (close waits for it). A
+   * lost session (MonitoredSession only) is recovered from and `attempt` made again on the new one.
+   */
+  async #supervised<R>(source: string, attempt: (stack: SessionStack) => R | Promise<R>, first: SessionStack | undefined = undefined): Promise<R> {
     this.#active++;
     try {
-      for (;;) {
-        const stack = await this.#ensureStack();
-        // TensorFlow's quirk (E7): the context keeps the raw session of the first attempt.
-        raw ??= stack.raw;
+      for (let current = first; ; current = undefined) {
+        const stack = current ?? (await this.#ensureStack());
         try {
-          const result = await stepFn(new StepContext(raw, (f, fd, o, md) => stack.run(f, fd, o, md)));
+          const result = await attempt(stack);
           this.#fresh = true;
           return result;
         } catch (error) {
           if (this.#singular || !isRecoverable(error)) throw error;
-          await this.#recover(error, 'stepFn', stack);
+          await this.#recover(error, source, stack);
         }
       }
     } finally {
@@ -243,8 +238,7 @@ abstract class BaseMonitoredSession {
     if (this.#closed) return true;
     const stack = this.#stack;
     if (stack === undefined) {
-      const snap = this.#actor.getSnapshot();
-      return !(snap.matches('recovering') || snap.matches('creating') || snap.matches('restoring') || snap.matches('initializing') || snap.matches('startingServices') || snap.matches('waitingForChief'));
+      return !this.#actor.getSnapshot().hasTag('sessionPending');
     }
     if (stack.coord.hasException) {
       const error = stack.coord.exception;
@@ -276,7 +270,7 @@ abstract class BaseMonitoredSession {
     this.#closeError = cause;
     await this.#drainRuns();
     // Let a creation in progress finish first: close always starts from a settled state.
-    await waitFor(this.#actor, (s) => !(s.matches('creating') || s.matches('restoring') || s.matches('initializing') || s.matches('startingServices') || s.matches('beginning') || s.matches('detaching') || s.matches({ recovering: 'closingSession' })));
+    await waitFor(this.#actor, (s) => !s.hasTag('settling'));
     this.#actor.send({ type: 'CLOSE', kind });
     const snapshot = await waitFor(this.#actor, (s) => s.status === 'done');
     if (this.#graph !== undefined && !this.#graphWasFinalized) this.#graph.unsafeUnfinalize();
@@ -309,10 +303,15 @@ abstract class BaseMonitoredSession {
   async #recover(error: unknown, source: string, stack: SessionStack): Promise<void> {
     logger.warn(`An error was raised. This may be due to a preemption in a connected worker or parameter server. The current session will be closed and a new session will be created. Error: ${errorMessage(error)}`);
     this.#sendRecover(error, source, stack);
-    const snapshot = await waitFor(this.#actor, (s) => s.matches('running') || s.matches('detached') || s.status === 'done' || s.matches('stopping'));
+    const snapshot = await this.#outcome();
     if (snapshot.matches('running')) return;
     if (snapshot.matches('detached')) throw snapshot.context.lastError ?? error;
     throw error;
+  }
+
+  /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
+  #outcome(): Promise<LifecycleSnapshot> {
+    return waitFor(this.#actor, (s) => s.matches('running') || s.matches('detached') || s.matches('stopping') || s.status === 'done');
   }
 
   /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
@@ -322,7 +321,7 @@ abstract class BaseMonitoredSession {
       const stack = this.#stack;
       if (stack !== undefined) return stack;
       if (this.#actor.getSnapshot().matches('detached')) this.#actor.send({ type: 'CREATE' });
-      const snapshot = await waitFor(this.#actor, (s) => s.matches('running') || s.matches('detached') || s.status === 'done' || s.matches('stopping'));
+      const snapshot = await this.#outcome();
       if (snapshot.matches('running')) continue;
       if (snapshot.matches('detached')) throw snapshot.context.lastError;
       throw new RuntimeError('Session is already closed.');
