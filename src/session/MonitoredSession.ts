@@ -196,7 +196,7 @@ abstract class BaseMonitoredSession {
    * Runs `attempt` on the current session stack, counted as in flight (close waits for it). A
    * lost session (MonitoredSession only) is recovered from and `attempt` made again on the new one.
    */
-  async #supervised<R>(source: string, attempt: (stack: SessionStack) => R | Promise<R>, first: SessionStack | undefined = undefined): Promise<R> {
+  async #supervised<R>(source: string, attempt: (stack: SessionStack) => R | Promise<R>, first?: SessionStack): Promise<R> {
     this.#active++;
     try {
       for (let current = first; ; current = undefined) {
