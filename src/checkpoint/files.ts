@@ -72,6 +72,15 @@ export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>
   }
 }
 
+/**
+ * Writes one small file durably: {@link writeFileAtomic}, then the directory fsync that makes
+ * the rename itself survive a crash.
+ */
+export async function writeFileDurably(file: string, text: string, api: string): Promise<void> {
+  await writeFileAtomic(file, [Buffer.from(text)], api);
+  await fsyncDir(path.dirname(file));
+}
+
 const READ_CHUNK = 16 * 1024 * 1024;
 
 /**

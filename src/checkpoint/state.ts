@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeValue, InvalidArgumentError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { fsyncDir, isInside, writeFileAtomic } from './files.ts';
+import { isInside, writeFileDurably } from './files.ts';
 
 /** TensorFlow's `CheckpointState`: the newest checkpoint and every one kept, oldest first. */
 export interface CheckpointState {
@@ -84,8 +84,7 @@ export async function getCheckpointState(dir: string): Promise<CheckpointState |
 
 /** Writes `<dir>/checkpoint` crash-consistently (temporary file, fsync, rename, directory fsync). */
 export async function updateCheckpointState(dir: string, state: CheckpointState): Promise<void> {
-  await writeFileAtomic(path.join(dir, CHECKPOINT_STATE_FILE), [Buffer.from(formatCheckpointState(dir, state))]);
-  await fsyncDir(dir);
+  await writeFileDurably(path.join(dir, CHECKPOINT_STATE_FILE), formatCheckpointState(dir, state), 'Saver.save');
 }
 
 /** The prefix of the newest checkpoint in `dir`, or `undefined`. */

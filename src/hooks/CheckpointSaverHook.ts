@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
-import { fsyncDir, writeFileAtomic } from '../checkpoint/files.ts';
+import { writeFileDurably } from '../checkpoint/files.ts';
 import { graphToPbtxt } from '../checkpoint/graphDef.ts';
 import { InvalidArgumentError, RuntimeError, ValueError, describeValue } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
@@ -122,8 +122,7 @@ export class CheckpointSaverHook extends SessionRunHook {
     this.#graph ??= session.graph;
     this.#step ??= requireGlobalStep(session.graph, 'CheckpointSaverHook');
     if (this.#saveGraphDef) {
-      await writeFileAtomic(path.join(this.checkpointDir, 'graph.pbtxt'), [Buffer.from(graphToPbtxt(session.graph))], 'CheckpointSaverHook');
-      await fsyncDir(this.checkpointDir);
+      await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), 'CheckpointSaverHook');
     }
     // A checkpoint right away, so a recovery never goes back further than this creation.
     const step = await session.run(this.#step);

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
-import { fsyncDir, writeFileAtomic } from '../checkpoint/files.ts';
+import { writeFileDurably } from '../checkpoint/files.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { TraceLevel, type NodeExecStats } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
@@ -85,8 +85,7 @@ export class ProfilerHook extends SessionRunHook {
       const file = path.join(this.outputDir, `timeline-${step}.json`);
       try {
         await mkdir(this.outputDir, { recursive: true });
-        await writeFileAtomic(file, [Buffer.from(JSON.stringify(toChromeTrace(runValues.runMetadata.stepStats ?? [])))], 'ProfilerHook');
-        await fsyncDir(this.outputDir);
+        await writeFileDurably(file, JSON.stringify(toChromeTrace(runValues.runMetadata.stepStats ?? [])), 'ProfilerHook');
         this.timelines.push(file);
       } catch (error) {
         logger.error(`ProfilerHook: could not write ${file}`, error);

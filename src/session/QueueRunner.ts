@@ -6,7 +6,7 @@ import { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { MONITORED_SESSION, yieldToEventLoop } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
-import type { CoordinatedThread, Coordinator } from './Coordinator.ts';
+import { asThread, type CoordinatedThread, type Coordinator } from './Coordinator.ts';
 
 /** Options of {@link QueueRunner}. */
 export interface QueueRunnerOptions {
@@ -75,19 +75,11 @@ export class QueueRunner {
     if (previous?.some((t) => t.alive)) return [];
     const { coord, onThreadEnd } = options;
     const threads = this.producerTasks(session, coord).map((task) => {
-      const thread = { name: task.name, alive: true, done: Promise.resolve() as Promise<unknown> };
-      thread.done = task.run().then(
-        () => {
-          thread.alive = false;
-          onThreadEnd?.(task.name, undefined);
-        },
-        (error: unknown) => {
-          thread.alive = false;
-          onThreadEnd?.(task.name, error);
-        },
+      const done = task.run().then(
+        () => onThreadEnd?.(task.name, undefined),
+        (error: unknown) => onThreadEnd?.(task.name, error),
       );
-      coord?.registerThread(thread);
-      return thread;
+      return coord ? coord.registerThread(done, task.name) : asThread(done, task.name);
     });
     this.#running.set(session, threads);
     return threads;

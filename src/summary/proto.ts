@@ -43,19 +43,21 @@ export class ProtoWriter {
 
   /** A `double` field; skipped when 0 unless `always`. */
   double(field: number, value: number, always = false): this {
-    if (!always && value === 0 && !Object.is(value, -0)) return this;
-    this.#tag(field, 1);
-    this.#scratch.setFloat64(0, value, true);
-    this.#push(new Uint8Array(this.#scratch.buffer.slice(0, 8)));
-    return this;
+    return this.#fixed(field, value, always, 8);
   }
 
   /** A `float` field; skipped when 0 unless `always`. */
   float(field: number, value: number, always = false): this {
+    return this.#fixed(field, value, always, 4);
+  }
+
+  /** A little-endian IEEE float of 8 bytes (wire type 1) or 4 bytes (wire type 5). */
+  #fixed(field: number, value: number, always: boolean, width: 4 | 8): this {
     if (!always && value === 0 && !Object.is(value, -0)) return this;
-    this.#tag(field, 5);
-    this.#scratch.setFloat32(0, value, true);
-    this.#push(new Uint8Array(this.#scratch.buffer.slice(0, 4)));
+    this.#tag(field, width === 8 ? 1 : 5);
+    if (width === 8) this.#scratch.setFloat64(0, value, true);
+    else this.#scratch.setFloat32(0, value, true);
+    this.#push(new Uint8Array(this.#scratch.buffer.slice(0, width)));
     return this;
   }
 
