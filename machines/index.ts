@@ -11,7 +11,7 @@ export type {
   CloseKind,
 } from './lifecycle.ts';
 export { toMermaid } from './mermaid.ts';
-export { toSpecMachine, specEdges, leafStates, type SpecEdge } from './spec.ts';
+export { toSpecMachine, specEdges, leafStates, leafStatePath, type SpecEdge } from './spec.ts';
 
 import { lifecycleMachine } from './lifecycle.ts';
 import { toSpecMachine } from './spec.ts';

@@ -35,6 +35,16 @@ function path(node: AnyStateNode): string {
   return node.path.join('.');
 }
 
+/**
+ * The leaf state of a snapshot value as a dotted path: `{ recovering: 'backingOff' }` →
+ * `recovering.backingOff` (the form `specEdges` and `leafStates` use).
+ */
+export function leafStatePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${key}.${leafStatePath(inner)}`;
+}
+
 /** Every edge of `machine`, labelled as the spec names its events. */
 export function specEdges(machine: AnyStateMachine, options: SpecEdgeOptions = {}): SpecEdge[] {
   const toLeaf = options.toLeaf ?? true;

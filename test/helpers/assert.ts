@@ -53,3 +53,18 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): 
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** What a promise settled to: its value, or what it threw. */
+export async function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await p };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** What `p` threw, or undefined when it resolved. */
+export async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  const o = await outcome(p);
+  return o.ok ? undefined : o.error;
+}

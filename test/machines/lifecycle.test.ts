@@ -4,29 +4,11 @@ import { describe, it } from 'node:test';
 import { createActor, transition } from 'xstate';
 import { createTestModel, getShortestPaths } from 'xstate/graph';
 import { diagrams } from '../../diagrams/generate.ts';
-import { leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
-import { AbortedError, MonitoredSession, OutOfRangeError, QueueRunner, RuntimeError, addQueueRunner, withSession, type InspectObserver } from '../../src/index.ts';
+import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
+import { AbortedError, MonitoredSession, OutOfRangeError, QueueRunner, RuntimeError, addQueueRunner, withSession } from '../../src/index.ts';
+import { recorder } from '../helpers/lifecycle.ts';
 import { FakeHook, gstepGraph, RaiseOnceAtCountN } from '../helpers/tf.ts';
 
-/** Leaf path of a snapshot value: `{ recovering: 'backingOff' }` → `recovering.backingOff`. */
-function leaf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
-  return `${key}.${leaf(inner)}`;
-}
-
-/** Records the root actor's distinct leaf states, from the very first snapshot. */
-function recorder(): { states: string[]; inspect: InspectObserver } {
-  const states: string[] = [];
-  return {
-    states,
-    inspect: (event) => {
-      if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
-      const state = leaf((event.snapshot as unknown as { value: unknown }).value);
-      if (states.at(-1) !== state) states.push(state);
-    },
-  };
-}
 
 const edges = specEdges(lifecycleMachine);
 const always = edges.filter((e) => e.event.startsWith('always'));
@@ -71,7 +53,7 @@ describe('lifecycle statechart', () => {
 
   it('model-based: shortest paths over the spec reach every state of the chart', () => {
     const paths = getShortestPaths(lifecycleSpec);
-    const reached = new Set(paths.map((p) => leaf(p.state.value)));
+    const reached = new Set(paths.map((p) => leafStatePath(p.state.value)));
     const missing = leafStates(lifecycleMachine).filter((s) => !reached.has(s));
     assert.deepEqual(missing, []);
   });
@@ -81,7 +63,7 @@ describe('lifecycle statechart', () => {
       const [head, tail] = edge.from.split('.');
       const from = lifecycleSpec.resolveState({ value: tail === undefined ? head! : { [head!]: tail }, context: {} } as never);
       const [next] = transition(lifecycleSpec, from, { type: edge.event } as never);
-      assert.equal(leaf(next.value), edge.to, `${edge.from} --${edge.event}--> ${edge.to}`);
+      assert.equal(leafStatePath(next.value), edge.to, `${edge.from} --${edge.event}--> ${edge.to}`);
     }
   });
 
@@ -90,7 +72,7 @@ describe('lifecycle statechart', () => {
     const paths = model.getShortestPaths();
     assert.ok(paths.length >= leafStates(lifecycleMachine).length - 1);
     const visited: string[] = [];
-    await paths[0]!.test({ states: { '*': (state) => void visited.push(leaf(state.value)) } });
+    await paths[0]!.test({ states: { '*': (state) => void visited.push(leafStatePath(state.value)) } });
     assert.ok(visited.length > 0);
   });
 

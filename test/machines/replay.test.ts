@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { getPathsFromEvents } from 'xstate/graph';
-import { leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
+import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
 import {
   AbortedError,
   ChiefSessionCreator,
@@ -26,22 +26,17 @@ import {
   WorkerSessionCreator,
   withSession,
   type Hook,
-  type MonitoredSessionOptions,
 } from '../../src/index.ts';
-import { tick } from '../helpers/assert.ts';
+import { errorOf, tick } from '../helpers/assert.ts';
+import { recorder } from '../helpers/lifecycle.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 
-function leaf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
-  return `${key}.${leaf(inner)}`;
-}
 
 /** The states a path walks, as a live actor shows them: states left by an eventless edge never show. */
 function expectedStates(events: readonly string[]): string[] {
   const [p] = getPathsFromEvents(lifecycleSpec, events.map((type) => ({ type })) as never);
   assert.ok(p, 'the events form a path of the spec');
-  const steps = p.steps.map((s) => ({ state: leaf(s.state.value), event: s.event.type }));
+  const steps = p.steps.map((s) => ({ state: leafStatePath(s.state.value), event: s.event.type }));
   assert.equal(steps.length, events.length + 1, `every event is an edge of the spec: ${events.join(' | ')}`);
   const out: string[] = [];
   steps.forEach((s, i) => {
@@ -51,21 +46,6 @@ function expectedStates(events: readonly string[]): string[] {
   });
   return out;
 }
-
-/** Records the root actor's leaf states from the start, and the root actor itself. */
-function recorder() {
-  const states: string[] = [];
-  let root: { send(event: unknown): void } | undefined;
-  const inspect: NonNullable<MonitoredSessionOptions['inspect']> = (event) => {
-    if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
-    root = event.actorRef as unknown as { send(event: unknown): void };
-    const s = leaf((event.snapshot as unknown as { value: unknown }).value);
-    if (states.at(-1) !== s) states.push(s);
-  };
-  return { states, inspect, root: () => root! };
-}
-
-const settle = <T>(p: Promise<T>) => p.then(() => undefined, (e: unknown) => e);
 
 interface Scenario {
   name: string;
@@ -122,7 +102,7 @@ const scenarios: Scenario[] = [
       const { graph, doStep } = gstepGraph();
       const sess = await MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect, recovery: { maxRetries: 0 } });
       plan.next('run', { kind: 'unavailable' });
-      assert.ok((await settle(sess.run(doStep))) instanceof Error);
+      assert.ok((await errorOf(sess.run(doStep))) instanceof Error);
       assert.equal(await sess.run(doStep), 1);
       await sess.close();
     },
@@ -133,7 +113,7 @@ const scenarios: Scenario[] = [
     drive: async ({ inspect }) => {
       const plan = new FaultPlan().next('create', { kind: 'error' });
       const { graph } = gstepGraph();
-      assert.ok((await settle(MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect }))) instanceof Error);
+      assert.ok((await errorOf(MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect }))) instanceof Error);
     },
   },
   {
@@ -151,7 +131,7 @@ const scenarios: Scenario[] = [
     events: ['beginHooks failed'],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
-      assert.ok((await settle(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
+      assert.ok((await errorOf(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
     },
   },
   {
@@ -159,7 +139,7 @@ const scenarios: Scenario[] = [
     events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.FAILED', 'always [neverCreated]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
-      assert.ok((await settle(MonitoredSession.create({ graph, inspect, hooks: [{ afterCreateSession: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
+      assert.ok((await errorOf(MonitoredSession.create({ graph, inspect, hooks: [{ afterCreateSession: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
     },
   },
   {
@@ -169,7 +149,7 @@ const scenarios: Scenario[] = [
       const clock = new TestClock();
       const server = Server.createLocalServer();
       const { graph } = gstepGraph();
-      const creating = settle(MonitoredSession.create({ sessionCreator: new WorkerSessionCreator({ graph, master: server.target, clock }), inspect, clock }));
+      const creating = errorOf(MonitoredSession.create({ sessionCreator: new WorkerSessionCreator({ graph, master: server.target, clock }), inspect, clock }));
       await tick();
       await clock.advance(30_000);
       root().send({ type: 'CLOSE', kind: 'clean' });
@@ -189,7 +169,7 @@ const scenarios: Scenario[] = [
         inspect,
         hooks: [{ afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c), beforeRun: () => { coord!.requestStop(new UnknownError('fatal')); throw new AbortedError('lost'); } }],
       });
-      assert.ok((await settle(sess.run(doStep))) instanceof UnknownError);
+      assert.ok((await errorOf(sess.run(doStep))) instanceof UnknownError);
       await sess.close();
     },
   },
@@ -215,7 +195,7 @@ const scenarios: Scenario[] = [
       const { graph } = gstepGraph();
       const sess = await MonitoredSession.create({ graph, inspect, hooks: [{ afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c) }, { end: () => { throw new RuntimeError('end failed'); } }] });
       coord!.requestStop(new UnknownError('stored'));
-      assert.ok((await settle(sess.close())) instanceof UnknownError);
+      assert.ok((await errorOf(sess.close())) instanceof UnknownError);
     },
   },
   {
@@ -225,7 +205,7 @@ const scenarios: Scenario[] = [
       const { graph } = gstepGraph();
       const failing = { endOnError: () => { throw new Error('x'); } };
       const sess = await MonitoredSession.create({ graph, inspect, hooks: [failing, nop] });
-      await settle(withSession(sess, () => { throw new RuntimeError('body'); }));
+      await errorOf(withSession(sess, () => { throw new RuntimeError('body'); }));
     },
   },
 ];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTestModel } from 'xstate/graph';
-import { lifecycleSpec } from '../../machines/index.ts';
+import { leafStatePath, lifecycleSpec } from '../../machines/index.ts';
 import { SessionRunHook, type EndInfo, type Session } from '../../src/index.ts';
 
 /** The hook under test: counts sessions and must never be used after its end. */
@@ -29,11 +29,6 @@ class SessionCountingHook extends SessionRunHook {
   }
 }
 
-function leaf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value as Record<string, unknown>)[0]!;
-  return `${key}.${leaf(inner)}`;
-}
 
 describe('example: a user hook on every lifecycle path (createTestModel over lifecycleSpec)', () => {
   const model = createTestModel(lifecycleSpec);
@@ -45,20 +40,20 @@ describe('example: a user hook on every lifecycle path (createTestModel over lif
     ...model.getPathsFromEvents(fullRun.map((type) => ({ type })) as never),
   ];
   it('the paths reach running, recovery and closed', () => {
-    const reached = new Set(paths.flatMap((p) => p.steps.map((step) => leaf(step.state.value))));
+    const reached = new Set(paths.flatMap((p) => p.steps.map((step) => leafStatePath(step.state.value))));
     for (const s of ['running', 'recovering.backingOff', 'stopping.endingHooks', 'closed']) assert.ok(reached.has(s), s);
   });
   for (const path of paths) {
-    it(`reaches ${leaf(path.state.value)}: ${path.description}`, async () => {
+    it(`reaches ${leafStatePath(path.state.value)}: ${path.description}`, async () => {
       const hook = new SessionCountingHook();
       let phaseEnded = false;
-      const reachedRunning = path.steps.some((step) => leaf(step.state.value) === 'running');
+      const reachedRunning = path.steps.some((step) => leafStatePath(step.state.value) === 'running');
       await path.test({
         events: {
           'beginHooks done': () => hook.begin(),
           // A hook actor finished its call: afterCreateSession while starting, end while stopping.
           'HOOK.DONE [lastHook]': ({ state }) => {
-            if (leaf(state.value) === 'running') hook.afterCreateSession();
+            if (leafStatePath(state.value) === 'running') hook.afterCreateSession();
             else if (!phaseEnded) {
               hook.end(undefined as never, { reason: 'finished' });
               phaseEnded = true;
@@ -67,7 +62,7 @@ describe('example: a user hook on every lifecycle path (createTestModel over lif
         },
         states: {
           '*': (state) => {
-            const where = leaf(state.value);
+            const where = leafStatePath(state.value);
             if (hook.ended) assert.ok(where.startsWith('stopping') || where === 'closed', `used after end, in ${where}`);
             if (where === 'running') assert.ok(hook.begun);
           },

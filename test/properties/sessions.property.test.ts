@@ -29,6 +29,7 @@ import {
   type SessionRunContext,
   type Tensor,
 } from '../../src/index.ts';
+import { outcome as settle } from '../helpers/assert.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph, settled } from '../helpers/tf.ts';
 
@@ -97,15 +98,6 @@ interface Real {
 const RUN_SEAMS = ['run', 'hook:0:beforeRun', 'hook:1:beforeRun', 'hook:0:afterRun', 'hook:1:afterRun'] as const;
 type RunSeam = (typeof RUN_SEAMS)[number];
 const KINDS: FaultKind[] = ['aborted', 'unavailable', 'endOfInput', 'error', 'nonError'];
-
-/** Outcome of an operation: a value or the thrown thing. */
-async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await p };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 /** What a run (or step fn) with an optional fault must do, and the model update. */
 async function checkRun(m: Model, r: Real, fault: { seam: RunSeam; fault: Fault } | undefined, viaStepFn: boolean): Promise<void> {
