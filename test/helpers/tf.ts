@@ -169,6 +169,12 @@ export class StopCoordinatorWithException extends SessionRunHook {
   }
 }
 
+/** A hook that keeps the coordinator of the latest created session. */
+export function coordinatorGrabber(): { hook: { afterCreateSession: (s: Session, c: Coordinator) => void }; coord: () => Coordinator } {
+  let coord: Coordinator | undefined;
+  return { hook: { afterCreateSession: (_s, c) => void (coord = c) }, coord: () => coord! };
+}
+
 /** Waits until the lifecycle has settled in `running` (or a terminal state). */
 export async function settled(session: AnyMonitoredSession): Promise<void> {
   await waitFor(session.actor, (s) => s.matches('running') || s.matches('detached') || s.status === 'done');

@@ -13,7 +13,6 @@ import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges }
 import {
   AbortedError,
   ChiefSessionCreator,
-  Coordinator,
   FaultPlan,
   FaultySessionCreator,
   MonitoredSession,
@@ -29,7 +28,7 @@ import {
 } from '../../src/index.ts';
 import { errorOf, tick } from '../helpers/assert.ts';
 import { recorder } from '../helpers/lifecycle.ts';
-import { gstepGraph } from '../helpers/tf.ts';
+import { coordinatorGrabber, gstepGraph } from '../helpers/tf.ts';
 
 
 /** The states a path walks, as a live actor shows them: states left by an eventless edge never show. */
@@ -162,12 +161,12 @@ const scenarios: Scenario[] = [
     name: 'a fatal error held by the coordinator turns a recovery into a failure (E11)',
     events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER [mayRecover]', 'closeStack failed', 'CLOSE', 'always [noHooks]', 'closeStack done'],
     drive: async ({ inspect }) => {
-      let coord: Coordinator | undefined;
+      const grab = coordinatorGrabber();
       const { graph, doStep } = gstepGraph();
       const sess = await MonitoredSession.create({
         graph,
         inspect,
-        hooks: [{ afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c), beforeRun: () => { coord!.requestStop(new UnknownError('fatal')); throw new AbortedError('lost'); } }],
+        hooks: [{ ...grab.hook, beforeRun: () => { grab.coord().requestStop(new UnknownError('fatal')); throw new AbortedError('lost'); } }],
       });
       assert.ok((await errorOf(sess.run(doStep))) instanceof UnknownError);
       await sess.close();
@@ -191,10 +190,10 @@ const scenarios: Scenario[] = [
     name: 'end fails at a clean close; the stored error fails the session close',
     events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.FAILED', 'closeStack failed'],
     drive: async ({ inspect }) => {
-      let coord: Coordinator | undefined;
+      const grab = coordinatorGrabber();
       const { graph } = gstepGraph();
-      const sess = await MonitoredSession.create({ graph, inspect, hooks: [{ afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c) }, { end: () => { throw new RuntimeError('end failed'); } }] });
-      coord!.requestStop(new UnknownError('stored'));
+      const sess = await MonitoredSession.create({ graph, inspect, hooks: [grab.hook, { end: () => { throw new RuntimeError('end failed'); } }] });
+      grab.coord().requestStop(new UnknownError('stored'));
       assert.ok((await errorOf(sess.close())) instanceof UnknownError);
     },
   },

@@ -26,7 +26,7 @@ import {
   type StepContext,
 } from '../../src/index.ts';
 import { rejectsWith } from '../helpers/assert.ts';
-import { AbortAtNSession, CountingSessionCreator, FakeHook, RaiseOnceAtCountN, StopCoordinatorWithException, UncloseableSession, gstepGraph, settled } from '../helpers/tf.ts';
+import { AbortAtNSession, CountingSessionCreator, coordinatorGrabber, FakeHook, RaiseOnceAtCountN, StopCoordinatorWithException, UncloseableSession, gstepGraph, settled } from '../helpers/tf.ts';
 
 const fast = { recovery: { backoff: { initialMs: 0 } } } satisfies MonitoredSessionOptions;
 
@@ -170,12 +170,11 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
   it('test_regular_exception_reported_to_coord_pass_through_run: runs go on; the error comes out at close', async () => {
     const { graph, gstep } = gstepGraph();
     const boom = new RuntimeError('a thread wants to stop');
-    let coord: import('../../src/index.ts').Coordinator | undefined;
-    const grab = { afterCreateSession: (_s: Session, c: import('../../src/index.ts').Coordinator) => void (coord = c) };
+    const grab = coordinatorGrabber();
     await assert.rejects(
-      withSession(MonitoredSession.create({ graph, hooks: [grab] }), async (s) => {
+      withSession(MonitoredSession.create({ graph, hooks: [grab.hook] }), async (s) => {
         assert.equal(await s.run(gstep), 0);
-        coord!.requestStop(boom);
+        grab.coord().requestStop(boom);
         assert.equal(await s.run(gstep), 0);
       }),
       (e) => e === boom,
@@ -185,12 +184,11 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
   it('test_regular_exception_reported_to_coord_pass_through_return: shouldStop is true, close throws', async () => {
     const { graph, gstep } = gstepGraph();
     const boom = new RuntimeError('a thread wants to stop');
-    let coord: import('../../src/index.ts').Coordinator | undefined;
-    const grab = { afterCreateSession: (_s: Session, c: import('../../src/index.ts').Coordinator) => void (coord = c) };
+    const grab = coordinatorGrabber();
     await assert.rejects(
-      withSession(MonitoredSession.create({ graph, hooks: [grab] }), async (s) => {
+      withSession(MonitoredSession.create({ graph, hooks: [grab.hook] }), async (s) => {
         assert.equal(await s.run(gstep), 0);
-        coord!.requestStop(boom);
+        grab.coord().requestStop(boom);
         assert.equal(s.shouldStop(), true);
       }),
       (e) => e === boom,
@@ -482,11 +480,10 @@ describe('SingularMonitoredSession (SingularMonitoredSessionTest)', () => {
 
   it('F3: shouldStop throws a stored coordinator error; G3: close propagates a stored AbortedError', async () => {
     const { graph } = gstepGraph();
-    let coord: import('../../src/index.ts').Coordinator | undefined;
-    const grab = { afterCreateSession: (_s: Session, c: import('../../src/index.ts').Coordinator) => void (coord = c) };
-    const sess = await SingularMonitoredSession.create({ graph, hooks: [grab] });
+    const grab = coordinatorGrabber();
+    const sess = await SingularMonitoredSession.create({ graph, hooks: [grab.hook] });
     const aborted = new AbortedError('stored');
-    coord!.requestStop(aborted);
+    grab.coord().requestStop(aborted);
     assert.throws(() => sess.shouldStop(), (e) => e === aborted);
     await assert.rejects(sess.close(), (e) => e === aborted);
   });

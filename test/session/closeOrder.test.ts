@@ -14,7 +14,7 @@ import {
   type Session,
 } from '../../src/index.ts';
 import { tick } from '../helpers/assert.ts';
-import { FakeHook, RaiseOnceAtCountN, gstepGraph } from '../helpers/tf.ts';
+import { FakeHook, RaiseOnceAtCountN, coordinatorGrabber, gstepGraph } from '../helpers/tf.ts';
 
 describe('hooks as child actors and the close order', () => {
   it('each hook has a child actor per session, stopped after its end and replaced on recovery', async () => {
@@ -143,13 +143,13 @@ describe('hooks as child actors and the close order', () => {
 
   it('E11: a non-preemption error held by the old coordinator turns a recovery into that error', async () => {
     const { graph, doStep } = gstepGraph();
-    let coord: Coordinator | undefined;
+    const grab = coordinatorGrabber();
     const fatal = new UnknownError('fatal in a thread');
     const hooks = [
-      { afterCreateSession: (_s: Session, c: Coordinator) => void (coord = c) },
+      grab.hook,
       {
         beforeRun: () => {
-          coord!.requestStop(fatal);
+          grab.coord().requestStop(fatal);
           throw new AbortedError('preempted');
         },
       },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  Coordinator,
   Graph,
   InvalidArgumentError,
   MonitoredSession,
@@ -11,13 +10,7 @@ import {
   type SessionRunContext,
 } from '../../src/index.ts';
 import { rejectsWith } from '../helpers/assert.ts';
-import { gstepGraph } from '../helpers/tf.ts';
-
-/** Grabs the coordinator of each created session. */
-function coordinatorGrabber(): { hook: { afterCreateSession: (s: Session, c: Coordinator) => void }; coord: () => Coordinator } {
-  let coord: Coordinator | undefined;
-  return { hook: { afterCreateSession: (_s, c) => void (coord = c) }, coord: () => coord! };
-}
+import { coordinatorGrabber, gstepGraph } from '../helpers/tf.ts';
 
 describe('the wrapped layers (WrappedSessionTest, CoordinatedSessionTest)', () => {
   it('test_properties: the monitored session exposes the graph of its session', async () => {
