@@ -189,3 +189,72 @@ export function describeValue(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+const usageBrand = Symbol.for('monitored-session.UsageError');
+
+/** What every misuse error carries: the API, the option and the value received. */
+export interface UsageErrorFields {
+  /** The public API that was misused, e.g. `'CheckpointSaverHook'` or `'Session.run'`. */
+  readonly api: string;
+  /** The option or argument at fault, in this API's own (camelCase) name, e.g. `'saveSteps'`. */
+  readonly option: string;
+  /** The value that was received. */
+  readonly received: unknown;
+}
+
+/**
+ * The family of errors for misuse of the API (a wrong type, a bad value, an unknown option).
+ * `e instanceof UsageError` is true for {@link UsageTypeError}, {@link UsageValueError} and
+ * {@link UnknownOptionError}; each keeps Python's class (`TypeError` / `ValueError`) as its base.
+ * Graph-execution statuses such as `InvalidArgumentError` are not part of it.
+ */
+export abstract class UsageError extends Error implements UsageErrorFields {
+  declare readonly api: string;
+  declare readonly option: string;
+  declare readonly received: unknown;
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[usageBrand] === true;
+  }
+}
+
+function brandUsage(error: Error, fields: UsageErrorFields): void {
+  Object.defineProperty(error, usageBrand, { value: true });
+  Object.defineProperty(error, 'api', { value: fields.api, enumerable: true });
+  Object.defineProperty(error, 'option', { value: fields.option, enumerable: true });
+  Object.defineProperty(error, 'received', { value: fields.received, enumerable: false });
+}
+
+/** Misuse: a value of the wrong type, e.g. a string where a function was expected. */
+export class UsageTypeError extends TypeError implements UsageErrorFields {
+  declare readonly api: string;
+  declare readonly option: string;
+  declare readonly received: unknown;
+  constructor(message: string, fields: UsageErrorFields, options?: ErrorOptions) {
+    super(message, options);
+    brandUsage(this, fields);
+  }
+}
+Object.defineProperty(UsageTypeError.prototype, 'name', { value: 'UsageTypeError', writable: true, configurable: true });
+
+/** Misuse: a value of the right type and a wrong value, e.g. a negative step count. */
+export class UsageValueError extends ValueError implements UsageErrorFields {
+  declare readonly api: string;
+  declare readonly option: string;
+  declare readonly received: unknown;
+  constructor(message: string, fields: UsageErrorFields, options?: ErrorOptions) {
+    super(message, options);
+    brandUsage(this, fields);
+  }
+}
+Object.defineProperty(UsageValueError.prototype, 'name', { value: 'UsageValueError', writable: true, configurable: true });
+
+/** Misuse: an option this API does not know, e.g. `checkpoint_dir` for `checkpointDir`. */
+export class UnknownOptionError extends UsageValueError {
+  /** The known option the unknown one probably meant, when one is close enough. */
+  readonly suggestion: string | undefined;
+  constructor(message: string, fields: UsageErrorFields & { suggestion?: string | undefined }) {
+    super(message, fields);
+    this.suggestion = fields.suggestion;
+  }
+}
+Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });

@@ -27,8 +27,12 @@ export {
   ValueError,
   NanLossDuringTrainingError,
   isRecoverable,
+  UsageError,
+  UsageTypeError,
+  UsageValueError,
+  UnknownOptionError,
 } from './errors.ts';
-export type { ErrorCodeName, OpErrorOptions } from './errors.ts';
+export type { ErrorCodeName, OpErrorOptions, UsageErrorFields } from './errors.ts';
 
 export { systemClock, TestClock, sleep } from './clock.ts';
 export type { Clock } from './clock.ts';
