@@ -6,18 +6,7 @@ import type { Tensor } from '../graph/Tensor.ts';
 import type { Variable } from '../graph/Variable.ts';
 import { QueueRunner, addQueueRunner } from '../session/QueueRunner.ts';
 import * as summary from '../summary/ops.ts';
-
-/** A seeded PRNG (mulberry32): the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../internal/random.ts';
 
 /** Options of {@link buildIrisModel}. */
 export interface IrisModelOptions {

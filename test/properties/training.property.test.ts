@@ -28,7 +28,7 @@ import {
   faultySaver,
   withSession,
 } from '../../src/index.ts';
-import { seededRandom } from '../../src/cli/iris.ts';
+import { seededRandom } from '../../src/internal/random.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 
