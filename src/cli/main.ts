@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { setLogger, consoleLogger } from '../logger.ts';
+import { setLogger, type LogLevel } from '../logger.ts';
+import { colorEnabled, palette } from './color.ts';
+import { FailurePrinter } from './failure.ts';
 import { train, type TrainReport } from './train.ts';
 
 const USAGE = `Usage: monitored-session train [options]
@@ -15,10 +17,13 @@ Options:
   --fault-rate P             make ops fail at random with probability P, 0 <= P < 1 (default 0)
   --seed S                   seed for data order, initial weights and faults (default 1)
   --json                     print the final report as JSON on stdout
+  --verbose                  print stack traces of failures
   -h, --help                 show this help
 
-Exit codes: 0 done (or already done), 1 failed, 2 bad usage, 130 interrupted (Ctrl-C; a final
-checkpoint is saved first).`;
+Environment: MONITORED_SESSION_LOG=debug|info|warn|error|silent (default error); NO_COLOR=1.
+
+Exit codes: 0 done (or already done), 1 failed, 2 bad usage, 130 interrupted by Ctrl-C (SIGINT),
+143 terminated (SIGTERM); on either signal a final checkpoint is saved first.`;
 
 class UsageError extends Error {}
 
@@ -29,13 +34,28 @@ interface Args {
   faultRate: number;
   seed: number;
   json: boolean;
+  verbose: boolean;
+}
+
+/** Options that take a value: `--steps -5` hands them the value (the parser would call it ambiguous). */
+const VALUED = new Set(['--steps', '--checkpoint-dir', '--save-checkpoint-steps', '--fault-rate', '--seed']);
+
+/** `--name -5` → `--name=-5` for the options above, so negative numbers reach the range checks. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (VALUED.has(argv[i]!) && next !== undefined && /^-[\d.]/.test(next)) out.push(`${argv[i++]}=${next}`);
+    else out.push(argv[i]!);
+  }
+  return out;
 }
 
 function parse(argv: string[]): Args | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
       options: {
@@ -45,6 +65,7 @@ function parse(argv: string[]): Args | 'help' {
         'fault-rate': { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,16 +97,12 @@ function parse(argv: string[]): Args | 'help' {
     faultRate,
     seed: integer('seed', values.seed, 1, 0),
     json: values.json ?? false,
+    verbose: values.verbose ?? false,
   };
 }
 
-function color(enabled: boolean) {
-  const wrap = (code: string) => (text: string) => (enabled ? `\x1b[${code}m${text}\x1b[0m` : text);
-  return { bold: wrap('1'), green: wrap('32'), yellow: wrap('33'), dim: wrap('2') };
-}
-
 function render(report: TrainReport): string {
-  const c = color(Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined);
+  const c = palette(colorEnabled(process.stdout, process.env));
   if (report.status === 'already-complete') {
     return `${c.green('Already complete:')} the checkpoint in ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
       `  ${c.dim(`Train further with --steps ${report.targetStep * 2}, or use another --checkpoint-dir.`)}\n`;
@@ -106,6 +123,13 @@ function render(report: TrainReport): string {
   ].join('\n');
 }
 
+const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const SIGNALS = {
+  SIGINT: { code: 130, says: 'Interrupted', again: 'Ctrl-C again' },
+  SIGTERM: { code: 143, says: 'Terminated (SIGTERM)', again: 'a second signal' },
+};
+let printer = new FailurePrinter(process.argv.includes('--verbose'));
+
 async function main(argv: string[]): Promise<number> {
   let args: Args | 'help';
   try {
@@ -119,20 +143,28 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  setLogger(consoleLogger((process.env['MONITORED_SESSION_LOG'] as 'info' | undefined) ?? 'error'));
+  printer = new FailurePrinter(args.verbose);
+  const level = process.env['MONITORED_SESSION_LOG'] ?? '';
+  setLogger(printer.logger(LEVELS.includes(level) ? (level as LogLevel) : 'error'));
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nInterrupted: stopping at the next step and saving a checkpoint (Ctrl-C again to quit now).\n');
+  let stoppedBy: keyof typeof SIGNALS | undefined;
+  const onSignal = (signal: keyof typeof SIGNALS): void => {
+    const { code, says, again } = SIGNALS[signal];
+    if (controller.signal.aborted) process.exit(SIGNALS[stoppedBy ?? signal].code);
+    stoppedBy = signal;
+    const note = `stopping at the next step and saving a checkpoint (${again} to quit now, exit ${code})`;
+    process.stderr.write(`\n${says}: ${note}.\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const report = await train({ ...args, progress: process.stderr, signal: controller.signal });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
-    return report.status === 'interrupted' ? 130 : 0;
+    return report.status === 'interrupted' ? SIGNALS[stoppedBy ?? 'SIGINT'].code : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -141,7 +173,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`monitored-session: training failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`${printer.failure(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -6,10 +6,12 @@ import { NanTensorHook } from '../hooks/basicHooks.ts';
 import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
+import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
 import { withSession } from '../session/MonitoredSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
+import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */
@@ -44,9 +46,10 @@ export interface TrainReport {
   elapsedSecs: number;
 }
 
-/** The global step stored in a checkpoint (0 when it has none). */
-async function stepOf(prefix: string): Promise<number> {
+/** The global step stored in a checkpoint (0 when it has none), after checking it is this model's. */
+async function stepOf(dir: string, prefix: string, graph: Graph): Promise<number> {
   const { variables } = await readCheckpoint(prefix);
+  checkSameModel(dir, prefix, variables, graph);
   const step = variables['global_step'];
   return typeof step === 'number' ? step : 0;
 }
@@ -60,8 +63,9 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const started = Date.now();
   const checkpointDir = path.resolve(options.checkpointDir);
   const model = buildIrisModel({ seed: options.seed, faultRate: options.faultRate });
+  await prepareCheckpointDir(options.checkpointDir);
   const latest = await latestCheckpoint(checkpointDir);
-  const latestStep = latest === undefined ? 0 : await stepOf(latest);
+  const latestStep = latest === undefined ? 0 : await stepOf(options.checkpointDir, latest, model.graph);
   const base = { targetStep: options.steps, checkpointDir, summaryDir: checkpointDir };
   if (latestStep >= options.steps) {
     return {
