@@ -74,8 +74,10 @@ export type {
   MaybePromise,
 } from './graph/index.ts';
 
-import * as summary from './summary/ops.ts';
-export { summary };
+import { scalar, histogram, merge, mergeAll } from './summary/ops.ts';
+import { buildHistogram } from './summary/histogram.ts';
+/** TensorFlow's `tf.summary` ops, each a named function: `scalar`, `histogram`, `merge`, `mergeAll`, `buildHistogram`. */
+export const summary = Object.freeze({ scalar, histogram, merge, mergeAll, buildHistogram });
 export type { Summary, SummaryValue } from './summary/ops.ts';
 export { SummaryWriter, SummaryWriterCache, FileWriter } from './summary/SummaryWriter.ts';
 export type { SummaryWriterOptions } from './summary/SummaryWriter.ts';
@@ -182,15 +184,4 @@ export type { Logger, LogLevel } from './logger.ts';
 export { lifecycleMachine } from '../machines/index.ts';
 export type { LifecycleActor, LifecycleSnapshot, LifecycleContext, LifecycleEvent, RecoveryRecord } from '../machines/index.ts';
 
-export {
-  FaultPlan,
-  FaultySessionCreator,
-  CoordinatorFaultHook,
-  InjectedError,
-  faultyHook,
-  faultySession,
-  faultyOp,
-  faultySaver,
-  faultValue,
-} from './testing/faults.ts';
-export type { Fault, FaultKind, InjectedFault } from './testing/faults.ts';
+// The fault-injection kit is the `monitored-session/testing` subpath (src/testing/index.ts).

@@ -11,7 +11,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** The README's TypeScript examples, with the package import pointed at this checkout. */
 async function examples(): Promise<string[]> {
   const readme = await readFile(path.join(root, 'README.md'), 'utf8');
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.replaceAll("from 'monitored-session'", `from '${path.join(root, 'src/index.ts')}'`));
+  const entries: Record<string, string> = {
+    "'monitored-session'": 'src/index.ts',
+    "'monitored-session/testing'": 'src/testing/index.ts',
+    "'monitored-session/machines'": 'machines/index.ts',
+  };
+  const local = (code: string) =>
+    Object.entries(entries).reduce((c, [from, to]) => c.replaceAll(`from ${from}`, `from '${path.join(root, to)}'`), code);
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => local(m[1]!));
 }
 
 describe('README', () => {

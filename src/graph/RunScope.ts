@@ -1,6 +1,6 @@
 import type { OpError } from '../errors.ts';
 
-/** Something pending inside a run that can be cancelled (a blocked queue operation). @internal */
+/** Something pending inside a run that can be cancelled (a blocked queue operation). */
 export interface Cancellable {
   cancel(error: OpError): void;
 }
@@ -8,8 +8,8 @@ export interface Cancellable {
 /**
  * The cancellation scope of one `Session.run`: blocked queue operations register here, so that a
  * timeout, a failing sibling op, or closing the session cancels them instead of leaving a waiter
- * that would later consume an element for a run that no longer exists.
- * @internal
+ * that would later consume an element for a run that no longer exists. Part of the `ResourceStore`
+ * seam (custom stores receive it), so not internal.
  */
 export class RunScope {
   #pending: Set<Cancellable> | undefined;

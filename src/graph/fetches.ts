@@ -50,7 +50,7 @@ export function resolveTensor(graph: Graph, item: Tensor | string, api: string, 
   return tensor;
 }
 
-/** How the result of a run is shaped from the fetched values. @internal */
+/** How the result of a run is shaped from the fetched values. */
 export const FetchShape = { SINGLE: 0, FLAT_ARRAY: 1, NESTED: 2 } as const;
 export type FetchShape = (typeof FetchShape)[keyof typeof FetchShape];
 

@@ -4,5 +4,5 @@ export { Coordinator, type CoordinatorOptions, type JoinOptions, type Coordinate
 export { QueueRunner, addQueueRunner, startQueueRunners, type QueueRunnerOptions, type CreateThreadsOptions } from './QueueRunner.ts';
 export { Scaffold, type ScaffoldOptions, type ScaffoldInitFn, type SaverLike } from './Scaffold.ts';
 export { SessionManager, type SessionManagerOptions, type PrepareSessionOptions, type RestoreOptions } from './SessionManager.ts';
-export { ChiefSessionCreator, WorkerSessionCreator, isSteppedCreator, NotReadyYet, type SessionCreator, type SteppedSessionCreator, type ChiefSessionCreatorOptions, type WorkerSessionCreatorOptions } from './creators.ts';
+export { ChiefSessionCreator, WorkerSessionCreator, NotReadyYet, type SessionCreator, type SteppedSessionCreator, type ChiefSessionCreatorOptions, type WorkerSessionCreatorOptions } from './creators.ts';
 export { type RecoveryPolicy, type RecoveryInfo, type BackoffOptions } from './recovery.ts';

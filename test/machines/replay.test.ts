@@ -13,8 +13,6 @@ import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges }
 import {
   AbortedError,
   ChiefSessionCreator,
-  FaultPlan,
-  FaultySessionCreator,
   MonitoredSession,
   RuntimeError,
   Saver,
@@ -26,6 +24,7 @@ import {
   withSession,
   type Hook,
 } from '../../src/index.ts';
+import { FaultPlan, FaultySessionCreator } from '../../src/testing/index.ts';
 import { errorOf, tick } from '../helpers/assert.ts';
 import { recorder } from '../helpers/lifecycle.ts';
 import { coordinatorGrabber, gstepGraph } from '../helpers/tf.ts';

@@ -14,14 +14,12 @@ import fc from 'fast-check';
 import {
   CheckpointSaverHook,
   ChiefSessionCreator,
-  FaultPlan,
-  FaultySessionCreator,
   MonitoredSession,
   TestClock,
   isRecoverable,
   latestCheckpoint,
-  type FaultKind,
 } from '../../src/index.ts';
+import { FaultPlan, FaultySessionCreator, type FaultKind } from '../../src/testing/index.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 

@@ -8,27 +8,21 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   ChiefSessionCreator,
-  CoordinatorFaultHook,
-  FaultPlan,
-  FaultySessionCreator,
   MonitoredSession,
   OutOfRangeError,
   SingularMonitoredSession,
   StopIteration,
   TestClock,
-  faultValue,
-  faultyHook,
   isRecoverable,
   withSession,
   type AnyMonitoredSession,
   type EndInfo,
-  type Fault,
-  type FaultKind,
   type Hook,
   type Session,
   type SessionRunContext,
   type Tensor,
 } from '../../src/index.ts';
+import { CoordinatorFaultHook, FaultPlan, FaultySessionCreator, faultValue, faultyHook, type Fault, type FaultKind } from '../../src/testing/index.ts';
 import { outcome as settle } from '../helpers/assert.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph, settled } from '../helpers/tf.ts';

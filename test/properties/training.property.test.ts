@@ -13,9 +13,6 @@ import fc from 'fast-check';
 import {
   CheckpointSaverHook,
   ChiefSessionCreator,
-  CoordinatorFaultHook,
-  FaultPlan,
-  FaultySessionCreator,
   MonitoredSession,
   QueueRunner,
   Saver,
@@ -23,11 +20,9 @@ import {
   StopAtStepHook,
   TestClock,
   addQueueRunner,
-  faultyHook,
-  faultyOp,
-  faultySaver,
   withSession,
 } from '../../src/index.ts';
+import { CoordinatorFaultHook, FaultPlan, FaultySessionCreator, faultyHook, faultyOp, faultySaver } from '../../src/testing/index.ts';
 import { seededRandom } from '../../src/internal/random.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph } from '../helpers/tf.ts';
