@@ -35,4 +35,18 @@ describe('README', () => {
       if (code.includes('FaultPlan')) assert.match(stdout, /'unavailable@run#3', 'aborted@hook:logger:afterRun#5' \] 2 recoveries/);
     }
   });
+
+  it('the lifecycle diagram is the one generated from the chart (diagrams/lifecycle.mmd)', async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const diagram = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.equal(diagram, await readFile(path.join(root, 'diagrams/lifecycle.mmd'), 'utf8'));
+  });
+
+  it('leads with install, then the library example, then the lifecycle', async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const at = (heading: string) => readme.indexOf(`\n## ${heading}`);
+    const order = ['Install', 'A monitored session', 'The lifecycle'].map(at);
+    assert.ok(order[0]! > 0, 'an Install section');
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `sections in that order: ${order.join(', ')}`);
+  });
 });
