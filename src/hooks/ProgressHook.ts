@@ -1,11 +1,13 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
+import { describeValue } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import type { Variable } from '../graph/Variable.ts';
 import { SessionRunArgs, SessionRunHook, type EndInfo, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
+import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, tensorOrName } from './hookOptions.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
 
 /** Where the progress goes: a TTY gets a live bar, anything else gets plain lines. */
 export interface ProgressStream {
@@ -27,6 +29,17 @@ export interface ProgressHookOptions {
   clock?: Clock;
 }
 
+const API = 'ProgressHook';
+const streamRule = withMethods<ProgressStream>('a stream (with write)', 'write');
+
+function checkTensors(tensors: unknown): [string, Tensor | string][] {
+  if (tensors === undefined) return [];
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) misuse(API, 'tensors', 'an object of tag → tensor', tensors, 'type');
+  const entries = Object.entries(tensors as Record<string, unknown>);
+  for (const [tag, t] of entries) if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
+  return entries as [string, Tensor | string][];
+}
+
 function formatDuration(secs: number): string {
   if (!Number.isFinite(secs)) return '--';
   const s = Math.max(0, Math.round(secs));
@@ -43,15 +56,14 @@ function formatValue(v: unknown): string {
  * Training progress for people at a terminal: step, steps/sec, ETA and chosen tensors. On a TTY
  * it redraws one bar line in place; otherwise it writes a plain line every `everyNSecs` (never both).
  */
-export class ProgressHook extends SessionRunHook {
+export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   readonly #stream: ProgressStream;
   readonly #tty: boolean;
   readonly #everyMs: number;
   readonly #lastStep: number | undefined;
   readonly #specs: [string, Tensor | string][];
   readonly #clock: Clock;
-  #tensors: Tensor[] = [];
-  #step: Variable<number> | undefined;
+  readonly #bound: GraphBound<{ step: Tensor<number>; tensors: Tensor[] }>;
   #lastDraw: number | undefined;
   #startTime = 0;
   #startStep: number | undefined;
@@ -60,40 +72,37 @@ export class ProgressHook extends SessionRunHook {
 
   constructor(options: ProgressHookOptions = {}) {
     super();
-    this.#stream = options.stream ?? process.stderr;
+    const opts = checkOptions(API, options, ['lastStep', 'tensors', 'everyNSecs', 'stream', 'clock']);
+    this.#stream = optional(API, 'stream', opts.stream, streamRule) ?? process.stderr;
     this.#tty = Boolean(this.#stream.isTTY);
-    const every = options.everyNSecs ?? (this.#tty ? 0.2 : 10);
-    if (typeof every !== 'number' || !(every >= 0)) throw new ValueError(`ProgressHook: expected \`everyNSecs\` to be a non-negative number, got ${describeValue(every)}`);
-    if (options.lastStep !== undefined && !(Number.isInteger(options.lastStep) && options.lastStep > 0)) {
-      throw new ValueError(`ProgressHook: expected \`lastStep\` to be a positive integer, got ${describeValue(options.lastStep)}`);
-    }
+    const every = optional(API, 'everyNSecs', opts.everyNSecs, is.duration) ?? (this.#tty ? 0.2 : 10);
     this.#everyMs = every * 1000;
-    this.#lastStep = options.lastStep;
-    this.#specs = Object.entries(options.tensors ?? {});
-    this.#clock = options.clock ?? systemClock;
+    this.#lastStep = optional(API, 'lastStep', opts.lastStep, is.positiveInteger);
+    this.#specs = checkTensors(opts.tensors);
+    this.#clock = clockOption(API, opts.clock) ?? systemClock;
+    this.#bound = new GraphBound((graph) => ({
+      step: requireGlobalStep(graph, API),
+      tensors: this.#specs.map(([, t]) => (t instanceof Tensor ? t : graph.getTensorByName(t))),
+    }));
   }
 
   override begin(graph?: Graph): void {
-    if (graph !== undefined) this.#resolve(graph);
+    this.#bound.begin(graph);
   }
 
   override afterCreateSession(session: Session): void {
-    if (this.#step === undefined) this.#resolve(session.graph);
-  }
-
-  #resolve(graph: Graph): void {
-    this.#step = requireGlobalStep(graph, 'ProgressHook');
-    this.#tensors = this.#specs.map(([, t]) => (t instanceof Tensor ? t : graph.getTensorByName(t)));
+    this.#bound.afterCreateSession(session);
   }
 
   override beforeRun(): SessionRunArgs {
     const now = this.#clock.now();
     this.#due = this.#lastDraw === undefined || now - this.#lastDraw >= this.#everyMs;
-    return new SessionRunArgs(this.#due ? [this.#step, ...this.#tensors] : [this.#step]);
+    const { step, tensors } = this.#bound.value;
+    return new SessionRunArgs(this.#due ? [step, ...tensors] : [step]);
   }
 
-  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues): void {
-    const [step, ...values] = runValues.results as [number, ...unknown[]];
+  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues<[number, ...unknown[]]>): void {
+    const [step, ...values] = runValues.results;
     const now = this.#clock.now();
     if (this.#startStep === undefined) {
       this.#startStep = step;
@@ -106,8 +115,9 @@ export class ProgressHook extends SessionRunHook {
 
   override async end(session: Session, info: EndInfo): Promise<void> {
     // A last draw with the step reached (runs see the step from before they ran).
-    if (this.#step !== undefined && this.#startStep !== undefined) {
-      const [step, ...values] = await session.run([this.#step, ...this.#tensors]);
+    if (this.#bound.resolved && this.#startStep !== undefined) {
+      const { step: global, tensors } = this.#bound.value;
+      const [step, ...values] = await session.run([global, ...tensors]);
       this.#draw(step as number, values, this.#clock.now());
     }
     if (this.#drewBar) this.#stream.write('\n');

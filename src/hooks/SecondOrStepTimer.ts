@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
+import { UsageValueError } from '../errors.ts';
+import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
 
 /** Options of {@link SecondOrStepTimer}: exactly one of `everySecs`, `everySteps`. */
 export interface SecondOrStepTimerOptions {
@@ -8,6 +9,8 @@ export interface SecondOrStepTimerOptions {
   /** @default systemClock */
   clock?: Clock;
 }
+
+const API = 'SecondOrStepTimer';
 
 /**
  * Decides when a periodic hook fires: every N seconds or every N steps (TensorFlow's
@@ -21,19 +24,18 @@ export class SecondOrStepTimer {
   #lastStep: number | undefined;
 
   constructor(options: SecondOrStepTimerOptions = {}) {
-    const secs = options.everySecs ?? undefined;
-    const steps = options.everySteps ?? undefined;
-    if (secs === undefined && steps === undefined) throw new ValueError('SecondOrStepTimer: Either every_secs or every_steps should be provided.');
-    if (secs !== undefined && steps !== undefined) throw new ValueError('SecondOrStepTimer: Can not provide both every_secs and every_steps.');
-    if (secs !== undefined && (typeof secs !== 'number' || !(secs >= 0))) {
-      throw new ValueError(`SecondOrStepTimer: expected \`everySecs\` to be a non-negative number, got ${describeValue(secs)}`);
+    const opts = checkOptions(API, options, ['everySecs', 'everySteps', 'clock']);
+    const secs = optional(API, 'everySecs', opts.everySecs ?? undefined, is.duration);
+    const steps = optional(API, 'everySteps', opts.everySteps ?? undefined, is.nonNegativeInteger);
+    if (secs === undefined && steps === undefined) {
+      throw new UsageValueError(`${API}: either \`everySecs\` or \`everySteps\` should be provided.`, { api: API, option: 'everySecs', received: undefined });
     }
-    if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0)) {
-      throw new ValueError(`SecondOrStepTimer: expected \`everySteps\` to be a non-negative integer, got ${describeValue(steps)}`);
+    if (secs !== undefined && steps !== undefined) {
+      throw new UsageValueError(`${API}: can not provide both \`everySecs\` and \`everySteps\`.`, { api: API, option: 'everySteps', received: steps });
     }
     this.everySecs = secs;
     this.everySteps = steps;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ?? systemClock;
   }
 
   /** Forgets the last trigger. */
