@@ -8,7 +8,7 @@ import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Session } from '../graph/Session.ts';
 import { logger } from '../logger.ts';
 import type { SaverLike, Scaffold } from '../session/Scaffold.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
 import { arrayOf, checkOptions, expect, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
@@ -86,6 +86,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   readonly #listeners: readonly CheckpointSaverListener[];
   readonly #saveGraphDef: boolean;
   #writer: SessionLogSink | undefined;
+  readonly #given: SessionLogSink | undefined;
+  readonly #directory: DirectoryWriter;
   readonly #failOnSaveError: boolean;
   readonly #onSaveError: ((error: unknown, globalStep: number) => void) | undefined;
   readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
@@ -98,7 +100,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     const saver = optional(API, 'saver', opts.saver, saverRule);
     const scaffold = optional(API, 'scaffold', opts.scaffold, is.object) as Scaffold | undefined;
     if (saver !== undefined && scaffold !== undefined) {
-      throw new UsageValueError(`${API}: you cannot provide both \`saver\` and \`scaffold\`.`, { api: API, option: 'saver', received: saver });
+      throw new UsageValueError(`${API}: You cannot provide both saver and scaffold.`, { api: API, option: 'saver', received: saver });
     }
     const basename = optional(API, 'checkpointBasename', opts.checkpointBasename, is.nonEmptyString) ?? 'model.ckpt';
     if (basename.includes('/') || basename.includes(path.sep)) misuse(API, 'checkpointBasename', 'a file name', basename);
@@ -110,7 +112,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     this.#scaffold = scaffold;
     this.#listeners = [...(optional(API, 'listeners', opts.listeners, arrayOf(listenerRule)) ?? [])];
     this.#saveGraphDef = optional(API, 'saveGraphDef', opts.saveGraphDef, is.boolean) ?? true;
-    this.#writer = optional(API, 'summaryWriter', opts.summaryWriter, sinkRule);
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, sinkRule);
+    this.#directory = new DirectoryWriter(this.#given === undefined ? this.checkpointDir : undefined);
     this.#failOnSaveError = optional(API, 'failOnSaveError', opts.failOnSaveError, is.boolean) ?? false;
     this.#onSaveError = optional(API, 'onSaveError', opts.onSaveError, is.function) as CheckpointSaverHookOptions['onSaveError'];
   }
@@ -118,7 +121,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   override async begin(graph?: Graph): Promise<void> {
     // TensorFlow records each save as a CHECKPOINT session log in the checkpoint directory's events.
     try {
-      this.#writer ??= SummaryWriterCache.get(this.checkpointDir);
+      this.#writer = this.#given ?? this.#directory.acquire();
     } catch (error) {
       if (this.#failOnSaveError) throw error;
       logger.error(`CheckpointSaverHook: no event file in ${this.checkpointDir}; checkpoints are not logged as events.`, error);
@@ -154,10 +157,18 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   }
 
   override async end(session: Session): Promise<void> {
-    const step = await session.run(this.#step.value);
-    if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
-    for (const l of this.#listeners) await l.end?.(session, step);
-    await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
+    try {
+      const step = await session.run(this.#step.value);
+      if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
+      for (const l of this.#listeners) await l.end?.(session, step);
+      await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
+    } finally {
+      await this.#directory.release();
+    }
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 
   /** The saver: the given one, the scaffold's, or the single one in `SAVERS`. */

@@ -2,7 +2,8 @@ import type { Clock } from '../clock.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { logger } from '../logger.ts';
-import { SummaryWriterCache, type SummaryWriter } from '../summary/SummaryWriter.ts';
+import type { SummaryWriter } from '../summary/SummaryWriter.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
 import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
@@ -31,7 +32,8 @@ export class StepCounterHook extends SessionRunHook<number> {
   /** The last measured rate, for progress displays. */
   lastStepsPerSec: number | undefined;
   readonly #timer: SecondOrStepTimer;
-  readonly #outputDir: string | undefined;
+  readonly #directory: DirectoryWriter;
+  readonly #given: SummarySink | undefined;
   #writer: SummarySink | undefined;
   readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #lastSeenStep: number | undefined;
@@ -43,12 +45,12 @@ export class StepCounterHook extends SessionRunHook<number> {
     const everyNSteps = opts.everyNSteps === undefined ? 100 : opts.everyNSteps;
     const clock = clockOption(API, opts.clock);
     this.#timer = periodicTimer(API, { steps: ['everyNSteps', everyNSteps], secs: ['everyNSecs', opts.everyNSecs], clock });
-    this.#outputDir = optional(API, 'outputDir', opts.outputDir, is.nonEmptyString);
-    this.#writer = optional(API, 'summaryWriter', opts.summaryWriter, withMethods<SummarySink>('a summary writer (with addSummary)', 'addSummary'));
+    this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, withMethods<SummarySink>('a summary writer (with addSummary)', 'addSummary'));
   }
 
   override begin(graph?: Graph): void {
-    if (this.#writer === undefined && this.#outputDir !== undefined) this.#writer = SummaryWriterCache.get(this.#outputDir);
+    this.#writer = this.#given ?? this.#directory.acquire();
     this.#step.begin(graph);
   }
 
@@ -80,5 +82,13 @@ export class StepCounterHook extends SessionRunHook<number> {
       logger.warn('It seems that global step has not been increased. Current value (could be stable): ' + `${stale} vs previous value: ${this.#lastSeenStep}. You could increase the global step by passing a global step op to your training step.`);
     }
     this.#lastSeenStep = stale;
+  }
+
+  override async end(): Promise<void> {
+    await this.#directory.release();
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 }

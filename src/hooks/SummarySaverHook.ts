@@ -5,7 +5,8 @@ import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import type { Scaffold } from '../session/Scaffold.ts';
 import type { Summary } from '../summary/ops.ts';
-import { SummaryWriterCache, type SummaryWriter } from '../summary/SummaryWriter.ts';
+import type { SummaryWriter } from '../summary/SummaryWriter.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
 import { anyOf, arrayOf, checkOptions, instanceOf, is, optional, withMethods, type Rule } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
@@ -34,10 +35,11 @@ const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>('a summary tensor or a
 /** Writes summaries every N steps or seconds, and a `SessionLog(START)` at the first step. */
 export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summary?: Summary[] }> {
   readonly #timer: SecondOrStepTimer;
-  readonly #outputDir: string | undefined;
+  readonly #directory: DirectoryWriter;
+  readonly #given: Writer | undefined;
   readonly #scaffold: Scaffold | undefined;
   readonly #summaryOp: readonly Tensor<Summary>[] | undefined;
-  #writer: Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'> | undefined;
+  #writer: Writer | undefined;
   readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
@@ -53,14 +55,14 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     const summaryOp = optional(API, 'summaryOp', opts.summaryOp, opRule);
     const clock = clockOption(API, opts.clock);
     this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
-    this.#outputDir = optional(API, 'outputDir', opts.outputDir, is.nonEmptyString);
-    this.#writer = optional(API, 'summaryWriter', opts.summaryWriter, writerRule);
+    this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, writerRule);
     this.#scaffold = scaffold;
     this.#summaryOp = summaryOp === undefined ? undefined : Array.isArray(summaryOp) ? [...summaryOp] : [summaryOp as Tensor<Summary>];
   }
 
   override begin(graph?: Graph): void {
-    if (this.#writer === undefined && this.#outputDir !== undefined) this.#writer = SummaryWriterCache.get(this.#outputDir);
+    this.#writer = this.#given ?? this.#directory.acquire();
     this.#nextStep = undefined;
     this.#step.begin(graph);
   }
@@ -95,6 +97,14 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
   }
 
   override async end(): Promise<void> {
-    await this.#writer?.flush();
+    try {
+      await this.#writer?.flush();
+    } finally {
+      await this.#directory.release();
+    }
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 }
