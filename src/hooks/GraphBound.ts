@@ -1,6 +1,8 @@
 import { RuntimeError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
+import type { Fetch } from '../graph/fetches.ts';
 import type { Session } from '../graph/Session.ts';
+import { SessionRunArgs } from './SessionRunHook.ts';
 
 /**
  * A value a hook derives from the graph (a tensor, the global step): resolved at `begin` when the
@@ -15,6 +17,7 @@ export class GraphBound<T> {
   readonly #resolve: (graph: Graph) => T;
   #value: T | undefined;
   #resolved = false;
+  #args: SessionRunArgs | undefined;
 
   constructor(resolve: (graph: Graph) => T) {
     this.#resolve = resolve;
@@ -25,6 +28,7 @@ export class GraphBound<T> {
     if (graph === undefined) return;
     this.#value = this.#resolve(graph);
     this.#resolved = true;
+    this.#args = undefined;
   }
 
   /** Resolves against the session's graph unless `begin` already did; returns the value. */
@@ -39,6 +43,11 @@ export class GraphBound<T> {
   /** True once resolved. */
   get resolved(): boolean {
     return this.#resolved;
+  }
+
+  /** `SessionRunArgs` fetching the value, made once per resolution (a hook's per-step request). */
+  get fetchArgs(): SessionRunArgs {
+    return (this.#args ??= new SessionRunArgs(this.value as Fetch));
   }
 
   /** The resolved value; a hook used before `begin` or any session is a runtime error. */

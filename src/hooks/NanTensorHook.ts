@@ -39,7 +39,7 @@ export class NanTensorHook extends SessionRunHook<unknown> {
   }
 
   override beforeRun(): SessionRunArgs {
-    return new SessionRunArgs(this.#loss.value);
+    return this.#loss.fetchArgs;
   }
 
   override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<unknown>): void {

@@ -50,7 +50,7 @@ export class StopAtStepHook extends SessionRunHook<number> {
   }
 
   override beforeRun(): SessionRunArgs {
-    return new SessionRunArgs(this.#step.value);
+    return this.#step.fetchArgs;
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {

@@ -9,7 +9,8 @@ import { RuntimeError } from '../errors.ts';
 import { checkOptions, expect, is, isForever, misuse, optional, withMethods } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { maskedCrc32c } from './crc32c.ts';
-import { encodeEvent, type Event, type SessionLog } from './event.ts';
+import { writeEventRecord, type Event, type SessionLog } from './event.ts';
+import { RecordEncoder } from './RecordEncoder.ts';
 import type { Summary } from './ops.ts';
 
 const fsyncAsync = promisify(fsync);
@@ -76,8 +77,8 @@ export class SummaryWriter {
   readonly #clock: Clock;
   readonly #maxQueue: number;
   readonly #flushMs: number;
-  #buffer = Buffer.allocUnsafe(64 * 1024);
-  #length = 0;
+  /** The records not yet in the file, encoded in place: one buffer, reused after each write. */
+  #encoder = new RecordEncoder();
   #pending = 0;
   #fd: number | undefined;
   #immediate: ReturnType<typeof setImmediate> | undefined;
@@ -139,33 +140,28 @@ export class SummaryWriter {
   /** Adds any event. */
   addEvent(event: Event): void {
     if (this.#closed) throw new RuntimeError(`${API}: ${this.filename} is closed.`);
-    this.#append(tfRecord(encodeEvent(event)));
-  }
-
-  #append(record: Uint8Array): void {
+    const encoder = this.#encoder;
+    const before = encoder.length;
+    try {
+      writeEventRecord(encoder, event);
+    } catch (error) {
+      encoder.length = before; // a malformed event leaves no partial record behind
+      throw error;
+    }
     this.#stats.records++;
-    this.#stats.bytes += record.length;
+    this.#stats.bytes += encoder.length - before;
     if (this.#error !== undefined) {
+      encoder.reset();
       this.#stats.droppedRecords++;
       return;
     }
-    this.#reserve(record.length);
-    this.#buffer.set(record, this.#length);
-    this.#length += record.length;
     this.#pending++;
     this.#afterAppend();
   }
 
-  #reserve(bytes: number): void {
-    if (this.#length + bytes <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + bytes));
-    this.#buffer.copy(grown, 0, 0, this.#length);
-    this.#buffer = grown;
-  }
-
   /** Writes out at once when the queue is full; else as soon as the event loop is free. */
   #afterAppend(): void {
-    if (this.#pending >= this.#maxQueue || this.#length >= MAX_PENDING_BYTES) {
+    if (this.#pending >= this.#maxQueue || this.#encoder.length >= MAX_PENDING_BYTES) {
       this.#stats.fullQueueWrites++;
       this.#writeOut();
     } else if (this.#immediate === undefined) {
@@ -178,18 +174,19 @@ export class SummaryWriter {
 
   /** Appends the buffered records to the file, whole, in order; a failure is kept, not thrown. */
   #writeOut(): void {
-    if (this.#length === 0) return;
+    const { buffer, length } = this.#encoder;
+    if (length === 0) return;
     try {
       this.#fd ??= openSync(this.filename, 'a');
-      for (let at = 0; at < this.#length; ) at += writeSync(this.#fd, this.#buffer, at, this.#length - at);
+      for (let at = 0; at < length; ) at += writeSync(this.#fd, buffer, at, length - at);
       this.#stats.writes++;
     } catch (error) {
       this.#fail(error);
     }
-    this.#length = 0;
+    this.#encoder.reset();
     this.#pending = 0;
     // A large one-off record should not pin its memory for the writer's life.
-    if (this.#buffer.length > MAX_PENDING_BYTES * 2) this.#buffer = Buffer.allocUnsafe(64 * 1024);
+    if (buffer.length > MAX_PENDING_BYTES * 2) this.#encoder = new RecordEncoder();
   }
 
   #fail(error: unknown): void {
