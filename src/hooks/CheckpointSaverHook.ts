@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import { writeFileDurably } from '../checkpoint/files.ts';
-import { graphToPbtxt } from '../checkpoint/graphDef.ts';
+import { graphDefBytes, graphToPbtxt } from '../checkpoint/graphDef.ts';
 import { RuntimeError, UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
@@ -30,6 +30,8 @@ export interface CheckpointSaverListener {
 /** Where the hook reports checkpoint events (a `SummaryWriter` has this method). */
 export interface SessionLogSink {
   addSessionLog(log: { status: 'START' | 'STOP' | 'CHECKPOINT'; checkpointPath?: string; msg?: string }, step: number): void;
+  /** Receives the serialized `GraphDef` after each session creation, with `saveGraphDef`. */
+  addGraph?(graphDef: Uint8Array): void;
 }
 
 /** Options of {@link CheckpointSaverHook}. */
@@ -45,7 +47,10 @@ export interface CheckpointSaverHookOptions {
   checkpointBasename?: string;
   scaffold?: Scaffold;
   listeners?: readonly CheckpointSaverListener[];
-  /** Write `graph.pbtxt` after each session creation and a `.meta` file with each checkpoint. @default true */
+  /**
+   * Write `graph.pbtxt` and a `graph_def` event (TensorBoard's Graphs tab) after each session
+   * creation, and a `.meta` file with each checkpoint. @default true
+   */
   saveGraphDef?: boolean;
   /** Receives a `CHECKPOINT` session log per save. */
   summaryWriter?: SessionLogSink;
@@ -135,7 +140,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     this.#graph ??= session.graph;
     const globalStep = this.#step.afterCreateSession(session);
     if (this.#saveGraphDef) {
-      await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), 'CheckpointSaverHook');
+      await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), API);
+      this.#writer?.addGraph?.(graphDefBytes(session.graph));
     }
     // A checkpoint right away, so a recovery never goes back further than this creation.
     const step = await session.run(globalStep);
@@ -185,9 +191,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   async #save(session: Session, step: number): Promise<boolean> {
     logger.info(`Saving checkpoints for ${step} into ${this.savePath}.`);
     for (const l of this.#listeners) await l.beforeSave?.(session, step);
-    let prefix: string;
     try {
-      prefix = await this.#getSaver().save(session, this.savePath, { globalStep: step, writeMetaGraph: this.#saveGraphDef });
+      await this.#getSaver().save(session, this.savePath, { globalStep: step, writeMetaGraph: this.#saveGraphDef });
     } catch (error) {
       if (this.#failOnSaveError) throw error;
       this.saveErrors.push(error);
@@ -195,7 +200,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
       this.#onSaveError?.(error, step);
       return false;
     }
-    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: prefix }, step);
+    // As TensorFlow writes it: the save path (`<dir>/model.ckpt`), not the step's prefix.
+    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: this.savePath }, step);
     let stop = false;
     for (const l of this.#listeners) if (await l.afterSave?.(session, step)) stop = true;
     return stop;

@@ -19,19 +19,34 @@ export interface ChromeTrace {
   displayTimeUnit: 'ms';
 }
 
-/** Turns a run's `stepStats` into a Chrome trace: one complete event per node, one row per device. */
+/**
+ * Turns a run's `stepStats` into a Chrome trace: one complete event per node, one process per
+ * device. Ops that overlap in time go on separate threads (`tid`s) of their device, so every
+ * thread's slices are disjoint, as Perfetto and chrome://tracing require; a thread is reused as
+ * soon as its previous op has ended.
+ */
 export function toChromeTrace(stats: readonly NodeExecStats[]): ChromeTrace {
   const devices = [...new Set(stats.map((s) => s.device))];
   const events: Record<string, unknown>[] = devices.map((device, pid) => ({ name: 'process_name', ph: 'M', pid, args: { name: `${device} Compute` } }));
-  for (const s of stats) {
+  const lanes = devices.map((): number[] => []); // per device: the end of the last op on each thread
+  const ordered = [...stats].sort((a, b) => a.startMicros - b.startMicros || b.durationMicros - a.durationMicros);
+  for (const s of ordered) {
+    const pid = devices.indexOf(s.device);
+    const ends = lanes[pid]!;
+    let tid = ends.findIndex((end) => end <= s.startMicros);
+    if (tid === -1) {
+      tid = ends.length;
+      events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: tid === 0 ? 'ops' : `ops (concurrent ${tid})` } });
+    }
+    ends[tid] = s.startMicros + s.durationMicros;
     events.push({
       name: s.opType,
       cat: 'Op',
       ph: 'X',
       ts: s.startMicros,
       dur: s.durationMicros,
-      pid: devices.indexOf(s.device),
-      tid: 0,
+      pid,
+      tid,
       args: { name: s.nodeName, op: s.opType },
     });
   }

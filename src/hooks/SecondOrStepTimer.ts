@@ -19,7 +19,7 @@ const API = 'SecondOrStepTimer';
 export class SecondOrStepTimer {
   readonly everySecs: number | undefined;
   readonly everySteps: number | undefined;
-  readonly #clock: Clock;
+  readonly #now: () => number;
   #lastTime: number | undefined;
   #lastStep: number | undefined;
 
@@ -35,7 +35,10 @@ export class SecondOrStepTimer {
     }
     this.everySecs = secs;
     this.everySteps = steps;
-    this.#clock = optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ?? systemClock;
+    const clock = optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ?? systemClock;
+    // Periods and rates on the clock's high-resolution time when it has one: a millisecond clock
+    // makes `steps/sec` jump between a few fixed values (50000, 25000, ...).
+    this.#now = typeof clock.hrNow === 'function' ? () => clock.hrNow!() : () => clock.now();
   }
 
   /** Forgets the last trigger. */
@@ -48,13 +51,13 @@ export class SecondOrStepTimer {
   shouldTriggerForStep(step: number): boolean {
     if (this.#lastStep === undefined) return true;
     if (this.#lastStep === step) return false;
-    if (this.everySecs !== undefined) return this.#clock.now() >= this.#lastTime! + this.everySecs * 1000;
+    if (this.everySecs !== undefined) return this.#now() >= this.#lastTime! + this.everySecs * 1000;
     return step >= this.#lastStep + this.everySteps!;
   }
 
   /** Marks a trigger at `step`; returns seconds and steps since the previous one (undefined the first time). */
   updateLastTriggeredStep(step: number): [number | undefined, number | undefined] {
-    const now = this.#clock.now();
+    const now = this.#now();
     const elapsed: [number | undefined, number | undefined] =
       this.#lastTime === undefined ? [undefined, undefined] : [(now - this.#lastTime) / 1000, step - this.#lastStep!];
     this.#lastTime = now;

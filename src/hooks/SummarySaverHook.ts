@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { UsageValueError } from '../errors.ts';
+import { graphDefBytes } from '../checkpoint/graphDef.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
@@ -22,12 +23,17 @@ export interface SummarySaverHookOptions {
   summaryWriter?: Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'>;
   scaffold?: Scaffold;
   summaryOp?: Tensor<Summary> | readonly Tensor<Summary>[];
+  /**
+   * Also write the graph (a `graph_def` event, TensorBoard's Graphs tab) once per monitored
+   * session, when its writer has `addGraph`. @default false
+   */
+  saveGraphDef?: boolean;
   clock?: Clock;
 }
 
 const API = 'SummarySaverHook';
-const KNOWN = ['saveSteps', 'saveSecs', 'outputDir', 'summaryWriter', 'scaffold', 'summaryOp', 'clock'] as const;
-type Writer = Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'>;
+const KNOWN = ['saveSteps', 'saveSecs', 'outputDir', 'summaryWriter', 'scaffold', 'summaryOp', 'saveGraphDef', 'clock'] as const;
+type Writer = Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'> & Partial<Pick<SummaryWriter, 'addGraph'>>;
 const writerRule = withMethods<Writer>('a summary writer (addSummary, addSessionLog, flush)', 'addSummary', 'addSessionLog', 'flush');
 const tensorRule = instanceOf(Tensor) as Rule<Tensor<Summary>>;
 const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>('a summary tensor or a list of them', tensorRule, arrayOf(tensorRule));
@@ -43,6 +49,8 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
   readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
+  readonly #saveGraphDef: boolean;
+  #graphWritten = false;
 
   constructor(options: SummarySaverHookOptions) {
     super();
@@ -55,6 +63,7 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     const summaryOp = optional(API, 'summaryOp', opts.summaryOp, opRule);
     const clock = clockOption(API, opts.clock);
     this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.#saveGraphDef = optional(API, 'saveGraphDef', opts.saveGraphDef, is.boolean) ?? false;
     this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
     this.#given = optional(API, 'summaryWriter', opts.summaryWriter, writerRule);
     this.#scaffold = scaffold;
@@ -65,10 +74,19 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     this.#writer = this.#given ?? this.#directory.acquire();
     this.#nextStep = undefined;
     this.#step.begin(graph);
+    this.#graphWritten = false;
   }
 
   override afterCreateSession(session: Session): void {
     this.#step.afterCreateSession(session);
+    this.#writeGraph(session.graph);
+  }
+
+  /** The graph, once per monitored session, at its first session: every hook's `begin` has added its ops. */
+  #writeGraph(graph: Graph): void {
+    if (!this.#saveGraphDef || this.#graphWritten || typeof this.#writer?.addGraph !== 'function') return;
+    this.#writer.addGraph(graphDefBytes(graph));
+    this.#graphWritten = true;
   }
 
   #ops(): readonly Tensor<Summary>[] {

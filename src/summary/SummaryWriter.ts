@@ -86,6 +86,7 @@ export class SummaryWriter {
   #closed = false;
   #closing: Promise<void> | undefined;
   #timer: unknown;
+  #lastGraph: Uint8Array | undefined;
   #stats = { records: 0, bytes: 0, droppedRecords: 0, writes: 0, fullQueueWrites: 0, flushes: 0 };
 
   constructor(logdir: string, options: SummaryWriterOptions = {}) {
@@ -132,8 +133,14 @@ export class SummaryWriter {
     this.addEvent({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
   }
 
-  /** Adds a serialized `GraphDef` (TensorBoard's Graphs tab), as TensorFlow's `add_graph` does. */
+  /**
+   * Adds a serialized `GraphDef` (TensorBoard's Graphs tab), as TensorFlow's `add_graph` does.
+   * The same graph again in this file is skipped (several hooks may write it).
+   */
   addGraph(graphDef: Uint8Array, step = 0): void {
+    if (!(graphDef instanceof Uint8Array)) misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
+    this.#lastGraph = Uint8Array.from(graphDef);
     this.addEvent({ wallTime: this.#clock.now() / 1000, step, graphDef });
   }
 
