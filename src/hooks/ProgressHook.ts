@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { describeValue } from '../errors.ts';
+import { setLogger, type Logger } from '../logger.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
@@ -7,6 +7,7 @@ import { SessionRunArgs, SessionRunHook, type EndInfo, type SessionRunContext, t
 import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, tensorOrName } from './hookOptions.ts';
+import { fitProgressLine, formatDuration, formatValue } from './progressLine.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 
 /** Where the progress goes: a TTY gets a live bar, anything else gets plain lines. */
@@ -40,21 +41,12 @@ function checkTensors(tensors: unknown): [string, Tensor | string][] {
   return entries as [string, Tensor | string][];
 }
 
-function formatDuration(secs: number): string {
-  if (!Number.isFinite(secs)) return '--';
-  const s = Math.max(0, Math.round(secs));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-function formatValue(v: unknown): string {
-  return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4)) : describeValue(v);
-}
-
 /**
  * Training progress for people at a terminal: step, steps/sec, ETA and chosen tensors. On a TTY
- * it redraws one bar line in place; otherwise it writes a plain line every `everyNSecs` (never both).
+ * it redraws one bar line in place, never wider than the terminal (`stream.columns`, read at each
+ * draw), and while the bar is shown the runtime's log lines are printed above it, never inside it
+ * (use {@link ProgressHook.printAbove} for your own lines). Elsewhere it writes a plain line every
+ * `everyNSecs` (never both).
  */
 export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   readonly #stream: ProgressStream;
@@ -68,7 +60,10 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   #startTime = 0;
   #startStep: number | undefined;
   #due = true;
-  #drewBar = false;
+  /** The bar as last drawn, while it is on screen. */
+  #bar: string | undefined;
+  /** The logger in place before the bar took over logging, to restore. */
+  #previousLogger: Logger | undefined;
 
   constructor(options: ProgressHookOptions = {}) {
     super();
@@ -120,8 +115,49 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
       const [step, ...values] = await session.run([global, ...tensors]);
       this.#draw(step as number, values, this.#clock.now());
     }
-    if (this.#drewBar) this.#stream.write('\n');
+    this.#releaseTerminal();
     if (!this.#tty) this.#stream.write(`training ended: ${info.reason}\n`);
+  }
+
+  endOnError(): void {
+    this.#releaseTerminal();
+  }
+
+  /** Writes `text` as whole lines above the bar (or plainly, when no bar is shown). */
+  printAbove(text: string): void {
+    const line = text.endsWith('\n') ? text : `${text}\n`;
+    if (this.#bar === undefined) {
+      this.#stream.write(line);
+      return;
+    }
+    this.#stream.write(`\r\x1b[2K${line}${this.#bar}`);
+  }
+
+  /** Leaves the bar's line (ends it with a newline) and gives logging back. */
+  #releaseTerminal(): void {
+    if (this.#previousLogger !== undefined) {
+      setLogger(this.#previousLogger);
+      this.#previousLogger = undefined;
+    }
+    if (this.#bar !== undefined) this.#stream.write('\n');
+    this.#bar = undefined;
+  }
+
+  /** While the bar is shown, log lines go above it: clear the bar, log, draw the bar again. */
+  #captureLogging(): void {
+    const hook = this;
+    let previous: Logger | undefined;
+    const around = (level: keyof Logger) => (message: string, ...details: unknown[]) => {
+      const bar = hook.#bar;
+      if (bar !== undefined) hook.#stream.write('\r\x1b[2K');
+      try {
+        previous![level](message, ...details);
+      } finally {
+        if (bar !== undefined && hook.#bar === bar) hook.#stream.write(bar);
+      }
+    };
+    previous = setLogger({ debug: around('debug'), info: around('info'), warn: around('warn'), error: around('error') });
+    this.#previousLogger = previous;
   }
 
   #draw(step: number, values: readonly unknown[], now: number): void {
@@ -138,11 +174,10 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
       this.#stream.write(`${parts.join('  ')}\n`);
       return;
     }
-    const width = Math.max(10, Math.min(40, (this.#stream.columns ?? 80) - parts.join('  ').length - 10));
-    const fraction = this.#lastStep === undefined ? 0 : Math.min(1, step / this.#lastStep);
-    const filled = Math.round(fraction * width);
-    const bar = this.#lastStep === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  `;
-    this.#stream.write(`\r\x1b[2K${bar}${parts.join('  ')}`);
-    this.#drewBar = true;
+    const fraction = this.#lastStep === undefined ? undefined : Math.min(1, step / this.#lastStep);
+    const line = fitProgressLine(parts, fraction, this.#stream.columns ?? 80);
+    if (this.#previousLogger === undefined) this.#captureLogging();
+    this.#stream.write(`\r\x1b[2K${line}`);
+    this.#bar = line;
   }
 }
