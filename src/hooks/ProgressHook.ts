@@ -145,15 +145,14 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
 
   /** While the bar is shown, log lines go above it: clear the bar, log, draw the bar again. */
   #captureLogging(): void {
-    const hook = this;
     let previous: Logger | undefined;
     const around = (level: keyof Logger) => (message: string, ...details: unknown[]) => {
-      const bar = hook.#bar;
-      if (bar !== undefined) hook.#stream.write('\r\x1b[2K');
+      const bar = this.#bar;
+      if (bar !== undefined) this.#stream.write('\r\x1b[2K');
       try {
         previous![level](message, ...details);
       } finally {
-        if (bar !== undefined && hook.#bar === bar) hook.#stream.write(bar);
+        if (bar !== undefined && this.#bar === bar) this.#stream.write(bar);
       }
     };
     previous = setLogger({ debug: around('debug'), info: around('info'), warn: around('warn'), error: around('error') });
