@@ -77,8 +77,9 @@ export type {
 import * as summary from './summary/ops.ts';
 export { summary };
 export type { Summary, SummaryValue } from './summary/ops.ts';
-export { SummaryWriter, SummaryWriterCache, FileWriter } from './summary/SummaryWriter.ts';
-export type { SummaryWriterOptions } from './summary/SummaryWriter.ts';
+export { SummaryWriter, FileWriter } from './summary/SummaryWriter.ts';
+export { SummaryWriterCache } from './summary/SummaryWriterCache.ts';
+export type { SummaryWriterOptions, SummaryWriterStats } from './summary/SummaryWriter.ts';
 export type { Event, SessionLog } from './summary/event.ts';
 export type { HistogramProto } from './summary/histogram.ts';
 

@@ -19,14 +19,28 @@ export function graphDef(graph: Graph, saver?: unknown): GraphDef & { saver: { m
   return {
     nodes: graph.nodes().map((n) => ({ name: n.name, op: n.type, inputs: n.inputs.map((i) => i.name) })),
     collections: graph.getAllCollectionKeys(),
-    saver: saver !== null && typeof saver === 'object' && 'maxToKeep' in saver ? { maxToKeep: (saver as { maxToKeep: number }).maxToKeep } : {},
+    saver:
+      saver !== null && typeof saver === 'object' && 'maxToKeep' in saver
+        ? { maxToKeep: (saver as { maxToKeep: number }).maxToKeep }
+        : {},
   };
 }
 
 /** TensorFlow's `DataType` numbers for the values this runtime holds. */
 export const DataType = {
-  DT_FLOAT: 1, DT_DOUBLE: 2, DT_INT32: 3, DT_UINT8: 4, DT_INT16: 5, DT_INT8: 6, DT_STRING: 7,
-  DT_INT64: 9, DT_BOOL: 10, DT_UINT16: 17, DT_UINT32: 22, DT_UINT64: 23, DT_VARIANT: 21,
+  DT_FLOAT: 1,
+  DT_DOUBLE: 2,
+  DT_INT32: 3,
+  DT_UINT8: 4,
+  DT_INT16: 5,
+  DT_INT8: 6,
+  DT_STRING: 7,
+  DT_INT64: 9,
+  DT_BOOL: 10,
+  DT_UINT16: 17,
+  DT_UINT32: 22,
+  DT_UINT64: 23,
+  DT_VARIANT: 21,
 } as const;
 type DataTypeName = keyof typeof DataType;
 
@@ -55,9 +69,16 @@ export interface GraphDefProto {
 const PRODUCER = 134;
 
 const TYPED: [abstract new (...args: never[]) => unknown, DataTypeName][] = [
-  [Float32Array, 'DT_FLOAT'], [Float64Array, 'DT_DOUBLE'], [Int32Array, 'DT_INT32'], [Uint8Array, 'DT_UINT8'],
-  [Int16Array, 'DT_INT16'], [Int8Array, 'DT_INT8'], [Uint16Array, 'DT_UINT16'], [Uint32Array, 'DT_UINT32'],
-  [BigInt64Array, 'DT_INT64'], [BigUint64Array, 'DT_UINT64'],
+  [Float32Array, 'DT_FLOAT'],
+  [Float64Array, 'DT_DOUBLE'],
+  [Int32Array, 'DT_INT32'],
+  [Uint8Array, 'DT_UINT8'],
+  [Int16Array, 'DT_INT16'],
+  [Int8Array, 'DT_INT8'],
+  [Uint16Array, 'DT_UINT16'],
+  [Uint32Array, 'DT_UINT32'],
+  [BigInt64Array, 'DT_INT64'],
+  [BigUint64Array, 'DT_UINT64'],
 ];
 
 /** The dtype and shape TensorFlow would give `value`: JS numbers are doubles, bigints int64. */
@@ -66,7 +87,8 @@ export function dtypeOf(value: unknown): { dtype: DataTypeName; shape: number[] 
   if (typeof value === 'bigint') return { dtype: 'DT_INT64', shape: [] };
   if (typeof value === 'boolean') return { dtype: 'DT_BOOL', shape: [] };
   if (typeof value === 'string') return { dtype: 'DT_STRING', shape: [] };
-  for (const [cls, dtype] of TYPED) if (value instanceof cls) return { dtype, shape: [(value as unknown as ArrayLike<unknown>).length] };
+  for (const [cls, dtype] of TYPED)
+    if (value instanceof cls) return { dtype, shape: [(value as unknown as ArrayLike<unknown>).length] };
   return { dtype: 'DT_VARIANT', shape: [] };
 }
 
@@ -79,8 +101,12 @@ function constAttrs(node: Tensor): Record<string, AttrValue> {
     return {};
   }
   const { dtype, shape } = dtypeOf(value);
-  const scalar = shape.length === 0 && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string');
-  return { dtype: { type: dtype }, value: { tensor: { dtype, shape, ...(scalar ? { value: value as number | boolean | string } : {}) } } };
+  const scalar =
+    shape.length === 0 && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string');
+  return {
+    dtype: { type: dtype },
+    value: { tensor: { dtype, shape, ...(scalar ? { value: value as number | boolean | string } : {}) } },
+  };
 }
 
 /**
@@ -113,8 +139,10 @@ function writeAttrValue(w: ProtoWriter, v: AttrValue): void {
     w.message(8, (m) => {
       m.varint(1, DataType[t.dtype]);
       m.message(2, (s) => writeShape(s, t.shape));
-      if (typeof t.value === 'number') m.bytes(6, new Uint8Array(new Float64Array([t.value]).buffer)); // double_val, packed
-      else if (typeof t.value === 'boolean') m.bytes(11, Uint8Array.of(t.value ? 1 : 0)); // bool_val, packed
+      if (typeof t.value === 'number')
+        m.bytes(6, new Uint8Array(new Float64Array([t.value]).buffer)); // double_val, packed
+      else if (typeof t.value === 'boolean')
+        m.bytes(11, Uint8Array.of(t.value ? 1 : 0)); // bool_val, packed
       else if (typeof t.value === 'string') m.bytes(8, Buffer.from(t.value, 'utf8')); // string_val
     });
   }
@@ -146,15 +174,30 @@ const quote = (s: string): string => JSON.stringify(s);
 function pbtxtAttr(v: AttrValue, pad: string): string[] {
   if ('type' in v) return [`${pad}type: ${v.type}`];
   if ('i' in v) return [`${pad}i: ${v.i}`];
-  const shape = (dims: readonly number[], p: string) => [`${p}shape {`, ...dims.flatMap((d) => [`${p}  dim {`, `${p}    size: ${d}`, `${p}  }`]), `${p}}`];
+  const shape = (dims: readonly number[], p: string) => [
+    `${p}shape {`,
+    ...dims.flatMap((d) => [`${p}  dim {`, `${p}    size: ${d}`, `${p}  }`]),
+    `${p}}`,
+  ];
   if ('shape' in v) return shape(v.shape, pad);
   const t = v.tensor;
   const value =
-    typeof t.value === 'number' ? [`${pad}  double_val: ${Number.isFinite(t.value) ? t.value : t.value > 0 ? 'inf' : t.value < 0 ? '-inf' : 'nan'}`]
-    : typeof t.value === 'boolean' ? [`${pad}  bool_val: ${t.value}`]
-    : typeof t.value === 'string' ? [`${pad}  string_val: ${quote(t.value)}`]
-    : [];
-  return [`${pad}tensor {`, `${pad}  dtype: ${t.dtype}`, ...shape(t.shape, `${pad}  `).map((l, i) => (i === 0 ? l.replace('shape {', 'tensor_shape {') : l)), ...value, `${pad}}`];
+    typeof t.value === 'number'
+      ? [
+          `${pad}  double_val: ${Number.isFinite(t.value) ? t.value : t.value > 0 ? 'inf' : t.value < 0 ? '-inf' : 'nan'}`,
+        ]
+      : typeof t.value === 'boolean'
+        ? [`${pad}  bool_val: ${t.value}`]
+        : typeof t.value === 'string'
+          ? [`${pad}  string_val: ${quote(t.value)}`]
+          : [];
+  return [
+    `${pad}tensor {`,
+    `${pad}  dtype: ${t.dtype}`,
+    ...shape(t.shape, `${pad}  `).map((l, i) => (i === 0 ? l.replace('shape {', 'tensor_shape {') : l)),
+    ...value,
+    `${pad}}`,
+  ];
 }
 
 /** The graph in TensorFlow's `graph.pbtxt` text format (a `GraphDef` that TensorBoard renders). */
@@ -165,7 +208,14 @@ export function graphToPbtxt(graph: Graph): string {
     lines.push('node {', `  name: ${quote(n.name)}`, `  op: ${quote(n.op)}`);
     for (const input of n.input) lines.push(`  input: ${quote(input)}`);
     for (const key of Object.keys(n.attr).sort()) {
-      lines.push('  attr {', `    key: ${quote(key)}`, '    value {', ...pbtxtAttr(n.attr[key]!, '      '), '    }', '  }');
+      lines.push(
+        '  attr {',
+        `    key: ${quote(key)}`,
+        '    value {',
+        ...pbtxtAttr(n.attr[key]!, '      '),
+        '    }',
+        '  }',
+      );
     }
     lines.push('}');
   }

@@ -9,7 +9,7 @@ import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
 import { withSession } from '../session/MonitoredSession.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
+import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */

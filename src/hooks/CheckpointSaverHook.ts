@@ -29,7 +29,10 @@ export interface CheckpointSaverListener {
 
 /** Where the hook reports checkpoint events (a `SummaryWriter` has this method). */
 export interface SessionLogSink {
-  addSessionLog(log: { status: 'START' | 'STOP' | 'CHECKPOINT'; checkpointPath?: string; msg?: string }, step: number): void;
+  addSessionLog(
+    log: { status: 'START' | 'STOP' | 'CHECKPOINT'; checkpointPath?: string; msg?: string },
+    step: number,
+  ): void;
   /** Receives the serialized `GraphDef` after each session creation, with `saveGraphDef`. */
   addGraph?(graphDef: Uint8Array): void;
 }
@@ -69,8 +72,18 @@ const STEPS_PER_RUN = 1_000_000;
 
 const API = 'CheckpointSaverHook';
 const KNOWN = [
-  'checkpointDir', 'saveSecs', 'saveSteps', 'saver', 'checkpointBasename', 'scaffold', 'listeners', 'saveGraphDef',
-  'summaryWriter', 'failOnSaveError', 'onSaveError', 'clock',
+  'checkpointDir',
+  'saveSecs',
+  'saveSteps',
+  'saver',
+  'checkpointBasename',
+  'scaffold',
+  'listeners',
+  'saveGraphDef',
+  'summaryWriter',
+  'failOnSaveError',
+  'onSaveError',
+  'clock',
 ] as const;
 const saverRule = withMethods<SaverLike>('a saver (with save)', 'save');
 const listenerRule = withMethods<CheckpointSaverListener>('a listener object');
@@ -105,12 +118,21 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     const saver = optional(API, 'saver', opts.saver, saverRule);
     const scaffold = optional(API, 'scaffold', opts.scaffold, is.object) as Scaffold | undefined;
     if (saver !== undefined && scaffold !== undefined) {
-      throw new UsageValueError(`${API}: You cannot provide both saver and scaffold.`, { api: API, option: 'saver', received: saver });
+      throw new UsageValueError(`${API}: You cannot provide both saver and scaffold.`, {
+        api: API,
+        option: 'saver',
+        received: saver,
+      });
     }
     const basename = optional(API, 'checkpointBasename', opts.checkpointBasename, is.nonEmptyString) ?? 'model.ckpt';
-    if (basename.includes('/') || basename.includes(path.sep)) misuse(API, 'checkpointBasename', 'a file name', basename);
+    if (basename.includes('/') || basename.includes(path.sep))
+      misuse(API, 'checkpointBasename', 'a file name', basename);
     const clock = clockOption(API, opts.clock);
-    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.#timer = periodicTimer(API, {
+      steps: ['saveSteps', opts.saveSteps],
+      secs: ['saveSecs', opts.saveSecs],
+      clock,
+    });
     this.checkpointDir = path.resolve(checkpointDir);
     this.savePath = path.join(this.checkpointDir, basename);
     this.#saver = saver;
@@ -120,7 +142,12 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     this.#given = optional(API, 'summaryWriter', opts.summaryWriter, sinkRule);
     this.#directory = new DirectoryWriter(this.#given === undefined ? this.checkpointDir : undefined);
     this.#failOnSaveError = optional(API, 'failOnSaveError', opts.failOnSaveError, is.boolean) ?? false;
-    this.#onSaveError = optional(API, 'onSaveError', opts.onSaveError, is.function) as CheckpointSaverHookOptions['onSaveError'];
+    this.#onSaveError = optional(
+      API,
+      'onSaveError',
+      opts.onSaveError,
+      is.function,
+    ) as CheckpointSaverHookOptions['onSaveError'];
   }
 
   override async begin(graph?: Graph): Promise<void> {
@@ -129,7 +156,10 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
       this.#writer = this.#given ?? this.#directory.acquire();
     } catch (error) {
       if (this.#failOnSaveError) throw error;
-      logger.error(`CheckpointSaverHook: no event file in ${this.checkpointDir}; checkpoints are not logged as events.`, error);
+      logger.error(
+        `CheckpointSaverHook: no event file in ${this.checkpointDir}; checkpoints are not logged as events.`,
+        error,
+      );
     }
     this.#graph = graph ?? this.#graph;
     this.#step.begin(graph);
@@ -182,8 +212,12 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     if (this.#saver) return this.#saver;
     if (this.#scaffold?.saver) return this.#scaffold.saver;
     const savers = this.#graph?.getCollection<SaverLike>(GraphKeys.SAVERS) ?? [];
-    if (savers.length === 0) throw new RuntimeError('CheckpointSaverHook: No items in collection savers. Please pass a saver or a scaffold.');
-    if (savers.length > 1) throw new RuntimeError('CheckpointSaverHook: More than one item in collection savers. Please indicate which one to use by passing it to the constructor.');
+    if (savers.length === 0)
+      throw new RuntimeError('CheckpointSaverHook: No items in collection savers. Please pass a saver or a scaffold.');
+    if (savers.length > 1)
+      throw new RuntimeError(
+        'CheckpointSaverHook: More than one item in collection savers. Please indicate which one to use by passing it to the constructor.',
+      );
     return savers[0]!;
   }
 
@@ -196,7 +230,10 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     } catch (error) {
       if (this.#failOnSaveError) throw error;
       this.saveErrors.push(error);
-      logger.error(`CheckpointSaverHook: saving the checkpoint for step ${step} failed; training goes on and the next save tries again.`, error);
+      logger.error(
+        `CheckpointSaverHook: saving the checkpoint for step ${step} failed; training goes on and the next save tries again.`,
+        error,
+      );
       this.#onSaveError?.(error, step);
       return false;
     }

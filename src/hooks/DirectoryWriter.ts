@@ -1,4 +1,5 @@
-import { SummaryWriterCache, type SummaryWriter } from '../summary/SummaryWriter.ts';
+import type { SummaryWriter } from '../summary/SummaryWriter.ts';
+import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 
 /**
  * A hook's use of the shared writer of a summary directory: acquired when a monitored session

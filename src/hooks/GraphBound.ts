@@ -52,7 +52,8 @@ export class GraphBound<T> {
 
   /** The resolved value; a hook used before `begin` or any session is a runtime error. */
   get value(): T {
-    if (!this.#resolved) throw new RuntimeError('A hook was run before `begin` or `afterCreateSession` resolved its tensors.');
+    if (!this.#resolved)
+      throw new RuntimeError('A hook was run before `begin` or `afterCreateSession` resolved its tensors.');
     return this.#value as T;
   }
 }

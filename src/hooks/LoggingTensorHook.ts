@@ -29,7 +29,8 @@ const API = 'LoggingTensorHook';
 const KNOWN = ['tensors', 'everyNIter', 'everyNSecs', 'atEnd', 'formatter', 'log', 'clock'] as const;
 
 function show(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, '');
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, '');
   if (ArrayBuffer.isView(value)) {
     const items = value as unknown as ArrayLike<number>;
     return `[${Array.from(items).slice(0, 10).join(' ')}${items.length > 10 ? ' ...' : ''}]`;
@@ -38,11 +39,15 @@ function show(value: unknown): string {
 }
 
 function checkTensors(tensors: unknown): [string[], (Tensor | string)[]] {
-  if (tensors === null || typeof tensors !== 'object') misuse(API, 'tensors', 'a list or an object of tensors', tensors, 'type');
+  if (tensors === null || typeof tensors !== 'object')
+    misuse(API, 'tensors', 'a list or an object of tensors', tensors, 'type');
   const entries: [string, unknown][] = Array.isArray(tensors)
     ? tensors.map((t: unknown) => [t instanceof Tensor ? t.name : String(t), t])
-    : Object.keys(tensors).sort().map((k) => [k, (tensors as Record<string, unknown>)[k]]);
-  for (const [tag, t] of entries) if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
+    : Object.keys(tensors)
+        .sort()
+        .map((k) => [k, (tensors as Record<string, unknown>)[k]]);
+  for (const [tag, t] of entries)
+    if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
   return [entries.map(([tag]) => tag), entries.map(([, t]) => t as Tensor | string)];
 }
 
@@ -70,9 +75,12 @@ export class LoggingTensorHook extends SessionRunHook<unknown[]> {
       const message = `${API}: either \`atEnd\` and/or exactly one of \`everyNIter\` and \`everyNSecs\` must be provided.`;
       throw new UsageValueError(message, { api: API, option: 'everyNIter', received: opts.everyNIter });
     }
-    if (opts.everyNIter !== undefined && opts.everyNIter !== null) optional(API, 'everyNIter', opts.everyNIter, is.positiveInteger);
+    if (opts.everyNIter !== undefined && opts.everyNIter !== null)
+      optional(API, 'everyNIter', opts.everyNIter, is.positiveInteger);
     this.#tags = tags;
-    this.#timer = onlyAtEnd ? undefined : periodicTimer(API, { steps: ['everyNIter', opts.everyNIter], secs: ['everyNSecs', opts.everyNSecs], clock });
+    this.#timer = onlyAtEnd
+      ? undefined
+      : periodicTimer(API, { steps: ['everyNIter', opts.everyNIter], secs: ['everyNSecs', opts.everyNSecs], clock });
     this.#atEnd = atEnd;
     this.#formatter = optional(API, 'formatter', opts.formatter, is.function) as LoggingTensorHookOptions['formatter'];
     const log = optional(API, 'log', opts.log, is.function) as LoggingTensorHookOptions['log'];

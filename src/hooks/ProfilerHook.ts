@@ -27,7 +27,12 @@ export interface ChromeTrace {
  */
 export function toChromeTrace(stats: readonly NodeExecStats[]): ChromeTrace {
   const devices = [...new Set(stats.map((s) => s.device))];
-  const events: Record<string, unknown>[] = devices.map((device, pid) => ({ name: 'process_name', ph: 'M', pid, args: { name: `${device} Compute` } }));
+  const events: Record<string, unknown>[] = devices.map((device, pid) => ({
+    name: 'process_name',
+    ph: 'M',
+    pid,
+    args: { name: `${device} Compute` },
+  }));
   const lanes = devices.map((): number[] => []); // per device: the end of the last op on each thread
   const ordered = [...stats].sort((a, b) => a.startMicros - b.startMicros || b.durationMicros - a.durationMicros);
   for (const s of ordered) {
@@ -36,7 +41,13 @@ export function toChromeTrace(stats: readonly NodeExecStats[]): ChromeTrace {
     let tid = ends.findIndex((end) => end <= s.startMicros);
     if (tid === -1) {
       tid = ends.length;
-      events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: tid === 0 ? 'ops' : `ops (concurrent ${tid})` } });
+      events.push({
+        name: 'thread_name',
+        ph: 'M',
+        pid,
+        tid,
+        args: { name: tid === 0 ? 'ops' : `ops (concurrent ${tid})` },
+      });
     }
     ends[tid] = s.startMicros + s.durationMicros;
     events.push({
@@ -78,7 +89,11 @@ export class ProfilerHook extends SessionRunHook<number> {
     super();
     const opts = checkOptions(API, options, ['saveSteps', 'saveSecs', 'outputDir', 'clock'], { required: true });
     const clock = clockOption(API, opts.clock);
-    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.#timer = periodicTimer(API, {
+      steps: ['saveSteps', opts.saveSteps],
+      secs: ['saveSecs', opts.saveSecs],
+      clock,
+    });
     this.outputDir = path.resolve(optional(API, 'outputDir', opts.outputDir, is.string) ?? '');
   }
 
@@ -93,7 +108,11 @@ export class ProfilerHook extends SessionRunHook<number> {
 
   override beforeRun(): SessionRunArgs {
     this.#requested = this.#nextStep !== undefined && this.#timer.shouldTriggerForStep(this.#nextStep);
-    return new SessionRunArgs(this.#step.value, undefined, this.#requested ? { traceLevel: TraceLevel.FULL_TRACE } : undefined);
+    return new SessionRunArgs(
+      this.#step.value,
+      undefined,
+      this.#requested ? { traceLevel: TraceLevel.FULL_TRACE } : undefined,
+    );
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
@@ -106,7 +125,11 @@ export class ProfilerHook extends SessionRunHook<number> {
       const file = path.join(this.outputDir, `timeline-${step}.json`);
       try {
         await mkdir(this.outputDir, { recursive: true });
-        await writeFileDurably(file, JSON.stringify(toChromeTrace(runValues.runMetadata.stepStats ?? [])), 'ProfilerHook');
+        await writeFileDurably(
+          file,
+          JSON.stringify(toChromeTrace(runValues.runMetadata.stepStats ?? [])),
+          'ProfilerHook',
+        );
         this.timelines.push(file);
       } catch (error) {
         logger.error(`ProfilerHook: could not write ${file}`, error);

@@ -3,7 +3,13 @@ import { setLogger, type Logger } from '../logger.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import { SessionRunArgs, SessionRunHook, type EndInfo, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type EndInfo,
+  type SessionRunContext,
+  type SessionRunValues,
+} from './SessionRunHook.ts';
 import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, tensorOrName } from './hookOptions.ts';
@@ -35,9 +41,11 @@ const streamRule = withMethods<ProgressStream>('a stream (with write)', 'write')
 
 function checkTensors(tensors: unknown): [string, Tensor | string][] {
   if (tensors === undefined) return [];
-  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) misuse(API, 'tensors', 'an object of tag → tensor', tensors, 'type');
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors))
+    misuse(API, 'tensors', 'an object of tag → tensor', tensors, 'type');
   const entries = Object.entries(tensors as Record<string, unknown>);
-  for (const [tag, t] of entries) if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
+  for (const [tag, t] of entries)
+    if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
   return entries as [string, Tensor | string][];
 }
 
@@ -146,16 +154,23 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   /** While the bar is shown, log lines go above it: clear the bar, log, draw the bar again. */
   #captureLogging(): void {
     let previous: Logger | undefined;
-    const around = (level: keyof Logger) => (message: string, ...details: unknown[]) => {
-      const bar = this.#bar;
-      if (bar !== undefined) this.#stream.write('\r\x1b[2K');
-      try {
-        previous![level](message, ...details);
-      } finally {
-        if (bar !== undefined && this.#bar === bar) this.#stream.write(bar);
-      }
-    };
-    previous = setLogger({ debug: around('debug'), info: around('info'), warn: around('warn'), error: around('error') });
+    const around =
+      (level: keyof Logger) =>
+      (message: string, ...details: unknown[]) => {
+        const bar = this.#bar;
+        if (bar !== undefined) this.#stream.write('\r\x1b[2K');
+        try {
+          previous![level](message, ...details);
+        } finally {
+          if (bar !== undefined && this.#bar === bar) this.#stream.write(bar);
+        }
+      };
+    previous = setLogger({
+      debug: around('debug'),
+      info: around('info'),
+      warn: around('warn'),
+      error: around('error'),
+    });
     this.#previousLogger = previous;
   }
 

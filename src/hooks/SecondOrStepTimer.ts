@@ -28,14 +28,24 @@ export class SecondOrStepTimer {
     const secs = optional(API, 'everySecs', opts.everySecs ?? undefined, is.duration);
     const steps = optional(API, 'everySteps', opts.everySteps ?? undefined, is.nonNegativeInteger);
     if (secs === undefined && steps === undefined) {
-      throw new UsageValueError(`${API}: either \`everySecs\` or \`everySteps\` should be provided.`, { api: API, option: 'everySecs', received: undefined });
+      throw new UsageValueError(`${API}: either \`everySecs\` or \`everySteps\` should be provided.`, {
+        api: API,
+        option: 'everySecs',
+        received: undefined,
+      });
     }
     if (secs !== undefined && steps !== undefined) {
-      throw new UsageValueError(`${API}: can not provide both \`everySecs\` and \`everySteps\`.`, { api: API, option: 'everySteps', received: steps });
+      throw new UsageValueError(`${API}: can not provide both \`everySecs\` and \`everySteps\`.`, {
+        api: API,
+        option: 'everySteps',
+        received: steps,
+      });
     }
     this.everySecs = secs;
     this.everySteps = steps;
-    const clock = optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ?? systemClock;
+    const clock =
+      optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ??
+      systemClock;
     // Periods and rates on the clock's high-resolution time when it has one: a millisecond clock
     // makes `steps/sec` jump between a few fixed values (50000, 25000, ...).
     this.#now = typeof clock.hrNow === 'function' ? () => clock.hrNow!() : () => clock.now();

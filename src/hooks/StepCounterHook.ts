@@ -44,9 +44,18 @@ export class StepCounterHook extends SessionRunHook<number> {
     const opts = checkOptions(API, options, ['everyNSteps', 'everyNSecs', 'outputDir', 'summaryWriter', 'clock']);
     const everyNSteps = opts.everyNSteps === undefined ? 100 : opts.everyNSteps;
     const clock = clockOption(API, opts.clock);
-    this.#timer = periodicTimer(API, { steps: ['everyNSteps', everyNSteps], secs: ['everyNSecs', opts.everyNSecs], clock });
+    this.#timer = periodicTimer(API, {
+      steps: ['everyNSteps', everyNSteps],
+      secs: ['everyNSecs', opts.everyNSecs],
+      clock,
+    });
     this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
-    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, withMethods<SummarySink>('a summary writer (with addSummary)', 'addSummary'));
+    this.#given = optional(
+      API,
+      'summaryWriter',
+      opts.summaryWriter,
+      withMethods<SummarySink>('a summary writer (with addSummary)', 'addSummary'),
+    );
   }
 
   override begin(graph?: Graph): void {
@@ -79,7 +88,10 @@ export class StepCounterHook extends SessionRunHook<number> {
     }
     if (this.#lastSeenStep !== undefined && stale === this.#lastSeenStep && this.#staleWarnings < 5) {
       this.#staleWarnings++;
-      logger.warn('It seems that global step has not been increased. Current value (could be stable): ' + `${stale} vs previous value: ${this.#lastSeenStep}. You could increase the global step by passing a global step op to your training step.`);
+      logger.warn(
+        'It seems that global step has not been increased. Current value (could be stable): ' +
+          `${stale} vs previous value: ${this.#lastSeenStep}. You could increase the global step by passing a global step op to your training step.`,
+      );
     }
     this.#lastSeenStep = stale;
   }

@@ -28,7 +28,10 @@ export class StopAtStepHook extends SessionRunHook<number> {
     const numSteps = optional(API, 'numSteps', opts.numSteps, is.nonNegativeInteger);
     const lastStep = optional(API, 'lastStep', opts.lastStep, is.nonNegativeInteger);
     if ((numSteps === undefined) === (lastStep === undefined)) {
-      const message = numSteps === undefined ? 'one of `numSteps` or `lastStep` must be specified.' : 'only one of `numSteps` or `lastStep` can be specified.';
+      const message =
+        numSteps === undefined
+          ? 'one of `numSteps` or `lastStep` must be specified.'
+          : 'only one of `numSteps` or `lastStep` can be specified.';
       throw new UsageValueError(`${API}: ${message}`, { api: API, option: 'numSteps', received: numSteps });
     }
     this.#numSteps = numSteps;

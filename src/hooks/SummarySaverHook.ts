@@ -8,7 +8,16 @@ import type { Scaffold } from '../session/Scaffold.ts';
 import type { Summary } from '../summary/ops.ts';
 import type { SummaryWriter } from '../summary/SummaryWriter.ts';
 import { DirectoryWriter } from './DirectoryWriter.ts';
-import { anyOf, arrayOf, checkOptions, instanceOf, is, optional, withMethods, type Rule } from '../internal/validate.ts';
+import {
+  anyOf,
+  arrayOf,
+  checkOptions,
+  instanceOf,
+  is,
+  optional,
+  withMethods,
+  type Rule,
+} from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
@@ -32,11 +41,29 @@ export interface SummarySaverHookOptions {
 }
 
 const API = 'SummarySaverHook';
-const KNOWN = ['saveSteps', 'saveSecs', 'outputDir', 'summaryWriter', 'scaffold', 'summaryOp', 'saveGraphDef', 'clock'] as const;
+const KNOWN = [
+  'saveSteps',
+  'saveSecs',
+  'outputDir',
+  'summaryWriter',
+  'scaffold',
+  'summaryOp',
+  'saveGraphDef',
+  'clock',
+] as const;
 type Writer = Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'> & Partial<Pick<SummaryWriter, 'addGraph'>>;
-const writerRule = withMethods<Writer>('a summary writer (addSummary, addSessionLog, flush)', 'addSummary', 'addSessionLog', 'flush');
+const writerRule = withMethods<Writer>(
+  'a summary writer (addSummary, addSessionLog, flush)',
+  'addSummary',
+  'addSessionLog',
+  'flush',
+);
 const tensorRule = instanceOf(Tensor) as Rule<Tensor<Summary>>;
-const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>('a summary tensor or a list of them', tensorRule, arrayOf(tensorRule));
+const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>(
+  'a summary tensor or a list of them',
+  tensorRule,
+  arrayOf(tensorRule),
+);
 
 /** Writes summaries every N steps or seconds, and a `SessionLog(START)` at the first step. */
 export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summary?: Summary[] }> {
@@ -62,12 +89,17 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     const scaffold = optional(API, 'scaffold', opts.scaffold, is.object) as Scaffold | undefined;
     const summaryOp = optional(API, 'summaryOp', opts.summaryOp, opRule);
     const clock = clockOption(API, opts.clock);
-    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.#timer = periodicTimer(API, {
+      steps: ['saveSteps', opts.saveSteps],
+      secs: ['saveSecs', opts.saveSecs],
+      clock,
+    });
     this.#saveGraphDef = optional(API, 'saveGraphDef', opts.saveGraphDef, is.boolean) ?? false;
     this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
     this.#given = optional(API, 'summaryWriter', opts.summaryWriter, writerRule);
     this.#scaffold = scaffold;
-    this.#summaryOp = summaryOp === undefined ? undefined : Array.isArray(summaryOp) ? [...summaryOp] : [summaryOp as Tensor<Summary>];
+    this.#summaryOp =
+      summaryOp === undefined ? undefined : Array.isArray(summaryOp) ? [...summaryOp] : [summaryOp as Tensor<Summary>];
   }
 
   override begin(graph?: Graph): void {
@@ -101,7 +133,10 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     return new SessionRunArgs({ globalStep: this.#step.value, ...(ops.length > 0 ? { summary: ops } : {}) });
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<{ globalStep: number; summary?: Summary[] }>): Promise<void> {
+  override async afterRun(
+    runContext: SessionRunContext,
+    runValues: SessionRunValues<{ globalStep: number; summary?: Summary[] }>,
+  ): Promise<void> {
     if (this.#writer === undefined) return;
     const results = runValues.results;
     let step = results.globalStep + 1;

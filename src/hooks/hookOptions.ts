@@ -6,10 +6,19 @@ import { anyOf, instanceOf, is, optional, withMethods, type Rule } from '../inte
 import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 
 /** A clock: `now`, `setTimeout`, `clearTimeout`. */
-export const clockRule: Rule<Clock> = withMethods<Clock>('a clock (with now, setTimeout and clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
+export const clockRule: Rule<Clock> = withMethods<Clock>(
+  'a clock (with now, setTimeout and clearTimeout)',
+  'now',
+  'setTimeout',
+  'clearTimeout',
+);
 
 /** A tensor or the name of a node. */
-export const tensorOrName: Rule<Tensor | string> = anyOf<Tensor | string>('a tensor or a node name', instanceOf(Tensor), is.nonEmptyString);
+export const tensorOrName: Rule<Tensor | string> = anyOf<Tensor | string>(
+  'a tensor or a node name',
+  instanceOf(Tensor),
+  is.nonEmptyString,
+);
 
 /** The optional `clock` option of `api`. */
 export function clockOption(api: string, value: unknown): Clock | undefined {
@@ -41,5 +50,9 @@ export function periodicTimer(api: string, { steps, secs, clock }: PeriodOptions
       received: everySteps === undefined ? stepsValue : secsValue,
     });
   }
-  return new SecondOrStepTimer({ everySteps: everySteps ?? null, everySecs: everySecs ?? null, ...(clock ? { clock } : {}) });
+  return new SecondOrStepTimer({
+    everySteps: everySteps ?? null,
+    everySecs: everySecs ?? null,
+    ...(clock ? { clock } : {}),
+  });
 }

@@ -1,7 +1,20 @@
-export { SessionRunHook, SessionRunArgs, SessionRunContext, SessionRunValues, type Hook, type EndInfo, type EndReason } from './SessionRunHook.ts';
+export {
+  SessionRunHook,
+  SessionRunArgs,
+  SessionRunContext,
+  SessionRunValues,
+  type Hook,
+  type EndInfo,
+  type EndReason,
+} from './SessionRunHook.ts';
 export { StopAtStepHook, type StopAtStepHookOptions } from './StopAtStepHook.ts';
 export { SecondOrStepTimer, type SecondOrStepTimerOptions } from './SecondOrStepTimer.ts';
-export { CheckpointSaverHook, type CheckpointSaverHookOptions, type CheckpointSaverListener, type SessionLogSink } from './CheckpointSaverHook.ts';
+export {
+  CheckpointSaverHook,
+  type CheckpointSaverHookOptions,
+  type CheckpointSaverListener,
+  type SessionLogSink,
+} from './CheckpointSaverHook.ts';
 export { StepCounterHook, type StepCounterHookOptions, type SummarySink } from './StepCounterHook.ts';
 export { LoggingTensorHook, type LoggingTensorHookOptions } from './LoggingTensorHook.ts';
 export { NanTensorHook, type NanTensorHookOptions } from './NanTensorHook.ts';

@@ -10,7 +10,11 @@ export function formatDuration(secs: number): string {
 }
 
 export function formatValue(v: unknown): string {
-  return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4)) : describeValue(v);
+  return typeof v === 'number'
+    ? Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(3)
+      : v.toFixed(4)
+    : describeValue(v);
 }
 
 /**

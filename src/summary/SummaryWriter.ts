@@ -60,7 +60,12 @@ export function tfRecord(data: Uint8Array): Uint8Array {
 /** Past this many buffered bytes, records are written out even below `maxQueue`. */
 const MAX_PENDING_BYTES = 1 << 20;
 const API = 'SummaryWriter';
-const clockRule = withMethods<Clock>('a clock (with now, setTimeout and clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
+const clockRule = withMethods<Clock>(
+  'a clock (with now, setTimeout and clearTimeout)',
+  'now',
+  'setTimeout',
+  'clearTimeout',
+);
 
 /**
  * Writes TensorBoard event files (TensorFlow's `FileWriter`). `add*` encode the record into one
@@ -87,6 +92,7 @@ export class SummaryWriter {
   #closing: Promise<void> | undefined;
   #timer: unknown;
   #lastGraph: Uint8Array | undefined;
+  readonly #closeListeners: (() => void)[] = [];
   #stats = { records: 0, bytes: 0, droppedRecords: 0, writes: 0, fullQueueWrites: 0, flushes: 0 };
 
   constructor(logdir: string, options: SummaryWriterOptions = {}) {
@@ -100,7 +106,10 @@ export class SummaryWriter {
     this.logdir = path.resolve(logdir);
     this.#flushMs = flushSecs * 1000;
     const secs = String(Math.floor(this.#clock.now() / 1000)).padStart(10, '0');
-    this.filename = path.join(this.logdir, `events.out.tfevents.${secs}.${hostname()}.${process.pid}.${nanoid(6)}${suffix}`);
+    this.filename = path.join(
+      this.logdir,
+      `events.out.tfevents.${secs}.${hostname()}.${process.pid}.${nanoid(6)}${suffix}`,
+    );
     try {
       mkdirSync(this.logdir, { recursive: true });
     } catch (error) {
@@ -108,6 +117,11 @@ export class SummaryWriter {
     }
     this.addEvent({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
     if (!isForever(this.#flushMs)) this.#schedule();
+  }
+
+  /** Calls `listener` once the file is closed (the cache forgets the writer then). @internal */
+  onClosed(listener: () => void): void {
+    this.#closeListeners.push(listener);
   }
 
   /** Records dropped because writing failed (see {@link stats}). */
@@ -138,7 +152,8 @@ export class SummaryWriter {
    * The same graph again in this file is skipped (several hooks may write it).
    */
   addGraph(graphDef: Uint8Array, step = 0): void {
-    if (!(graphDef instanceof Uint8Array)) misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    if (!(graphDef instanceof Uint8Array))
+      misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
     if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
     this.#lastGraph = Uint8Array.from(graphDef);
     this.addEvent({ wallTime: this.#clock.now() / 1000, step, graphDef });
@@ -185,7 +200,7 @@ export class SummaryWriter {
     if (length === 0) return;
     try {
       this.#fd ??= openSync(this.filename, 'a');
-      for (let at = 0; at < length; ) at += writeSync(this.#fd, buffer, at, length - at);
+      for (let at = 0; at < length;) at += writeSync(this.#fd, buffer, at, length - at);
       this.#stats.writes++;
     } catch (error) {
       this.#fail(error);
@@ -232,7 +247,7 @@ export class SummaryWriter {
       if (this.#immediate !== undefined) clearImmediate(this.#immediate);
       if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = undefined;
-      SummaryWriterCache.forget(this);
+      for (const listener of this.#closeListeners) listener();
     }
   }
 
@@ -245,73 +260,6 @@ export class SummaryWriter {
     // A periodic flush alone must not keep the process alive.
     (handle as { unref?: () => void } | undefined)?.unref?.();
     this.#timer = handle;
-  }
-}
-
-interface CacheEntry {
-  readonly writer: SummaryWriter;
-  /** Sessions (hooks) using it now. */
-  refs: number;
-  /** Handed out by `get`, which has no matching release: kept until `clear()`. */
-  pinned: boolean;
-}
-
-/**
- * One writer per directory, shared by the hooks that write there (TensorFlow's
- * `SummaryWriterCache`). Hooks `acquire` a directory's writer when a session begins and
- * `release` it when it ends: the last release closes the event file. `get` hands out a writer
- * kept until `clear()`, as TensorFlow's cache does.
- */
-export class SummaryWriterCache {
-  static readonly #entries = new Map<string, CacheEntry>();
-
-  static #entry(logdir: string, options?: SummaryWriterOptions): CacheEntry {
-    const key = path.resolve(expect(`${API}Cache`, 'logdir', logdir, is.nonEmptyString));
-    let entry = SummaryWriterCache.#entries.get(key);
-    if (entry === undefined) {
-      entry = { writer: new SummaryWriter(key, options), refs: 0, pinned: false };
-      SummaryWriterCache.#entries.set(key, entry);
-    }
-    return entry;
-  }
-
-  /** The writer for `logdir`, created on first use and kept until {@link clear}. */
-  static get(logdir: string, options?: SummaryWriterOptions): SummaryWriter {
-    const entry = SummaryWriterCache.#entry(logdir, options);
-    entry.pinned = true;
-    return entry.writer;
-  }
-
-  /** The writer for `logdir`, counted as one more user until its {@link release}. */
-  static acquire(logdir: string, options?: SummaryWriterOptions): SummaryWriter {
-    const entry = SummaryWriterCache.#entry(logdir, options);
-    entry.refs++;
-    return entry.writer;
-  }
-
-  /** Ends one use of `writer`; the last one (unless pinned by `get`) flushes and closes its file. */
-  static async release(writer: SummaryWriter): Promise<void> {
-    const entry = SummaryWriterCache.#entries.get(writer.logdir);
-    if (entry === undefined || entry.writer !== writer) return;
-    entry.refs = Math.max(0, entry.refs - 1);
-    if (entry.refs > 0 || entry.pinned) {
-      await writer.flush();
-      return;
-    }
-    SummaryWriterCache.#entries.delete(writer.logdir);
-    await writer.close();
-  }
-
-  /** Closes and forgets every cached writer. */
-  static async clear(): Promise<void> {
-    const writers = [...SummaryWriterCache.#entries.values()].map((e) => e.writer);
-    SummaryWriterCache.#entries.clear();
-    await Promise.all(writers.map((w) => w.close()));
-  }
-
-  /** @internal */
-  static forget(writer: SummaryWriter): void {
-    if (SummaryWriterCache.#entries.get(writer.logdir)?.writer === writer) SummaryWriterCache.#entries.delete(writer.logdir);
   }
 }
 

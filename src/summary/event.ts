@@ -52,7 +52,9 @@ function writeValue(e: RecordEncoder, v: SummaryValue): void {
     e.tag(4, 2);
     e.rawVarint(double ? 8 : 4);
     e.reserve(8);
-    e.length = double ? e.buffer.writeDoubleLE(v.tensor.value, e.length) : e.buffer.writeFloatLE(v.tensor.value, e.length);
+    e.length = double
+      ? e.buffer.writeDoubleLE(v.tensor.value, e.length)
+      : e.buffer.writeFloatLE(v.tensor.value, e.length);
     e.end(mark);
   }
   if (v.metadata !== undefined) {

@@ -19,7 +19,13 @@ export interface SummaryValue {
   histo?: HistogramProto;
   /** A scalar tensor (TF2's form of a scalar, with `metadata.pluginName = 'scalars'`). */
   tensor?: { dtype: 'DT_FLOAT' | 'DT_DOUBLE'; value: number };
-  metadata?: { pluginName?: string; content?: Uint8Array; displayName?: string; summaryDescription?: string; dataClass?: number };
+  metadata?: {
+    pluginName?: string;
+    content?: Uint8Array;
+    displayName?: string;
+    summaryDescription?: string;
+    dataClass?: number;
+  };
 }
 
 /** A set of tagged values written at one step (TensorFlow's `Summary` proto). */
@@ -37,37 +43,69 @@ function nodeName(tag: string): string {
 }
 
 /** A scalar summary of a numeric tensor, added to `GraphKeys.SUMMARIES`. */
-export function scalar(graph: Graph, tag: string, tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>): Tensor<Summary> {
+export function scalar(
+  graph: Graph,
+  tag: string,
+  tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>,
+): Tensor<Summary> {
   checkTag('scalar', tag);
-  const node = graph.addNode<Summary>(nodeName(tag), 'ScalarSummary', [tensor], ([v]) => {
-    if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
-      throw new InvalidArgumentError(`summary.scalar('${tag}'): expected a number, got ${describeValue(v)}`);
-    }
-    return { value: [{ tag, simpleValue: Number(v) }] };
-  }, 'summary.scalar');
+  const node = graph.addNode<Summary>(
+    nodeName(tag),
+    'ScalarSummary',
+    [tensor],
+    ([v]) => {
+      if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
+        throw new InvalidArgumentError(`summary.scalar('${tag}'): expected a number, got ${describeValue(v)}`);
+      }
+      return { value: [{ tag, simpleValue: Number(v) }] };
+    },
+    'summary.scalar',
+  );
   graph.addToCollection(GraphKeys.SUMMARIES, node);
   return node;
 }
 
 /** A histogram summary of an array or typed array of numbers, added to `GraphKeys.SUMMARIES`. */
-export function histogram(graph: Graph, tag: string, tensor: Tensor<HistogramValues> | Tensor<number>): Tensor<Summary> {
+export function histogram(
+  graph: Graph,
+  tag: string,
+  tensor: Tensor<HistogramValues> | Tensor<number>,
+): Tensor<Summary> {
   checkTag('histogram', tag);
-  const node = graph.addNode<Summary>(nodeName(tag), 'HistogramSummary', [tensor], ([v]) => {
-    const values = typeof v === 'number' ? [v] : v;
-    if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
-      throw new InvalidArgumentError(`summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`);
-    }
-    return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
-  }, 'summary.histogram');
+  const node = graph.addNode<Summary>(
+    nodeName(tag),
+    'HistogramSummary',
+    [tensor],
+    ([v]) => {
+      const values = typeof v === 'number' ? [v] : v;
+      if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
+        throw new InvalidArgumentError(
+          `summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`,
+        );
+      }
+      return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
+    },
+    'summary.histogram',
+  );
   graph.addToCollection(GraphKeys.SUMMARIES, node);
   return node;
 }
 
 /** One summary holding the values of all `summaries`. */
-export function merge(graph: Graph, summaries: readonly Tensor<Summary>[], name = 'Merge/MergeSummary'): Tensor<Summary> {
-  return graph.addNode<Summary>(name, 'MergeSummary', summaries, (parts) => ({
-    value: (parts as Summary[]).flatMap((p) => p.value),
-  }), 'summary.merge');
+export function merge(
+  graph: Graph,
+  summaries: readonly Tensor<Summary>[],
+  name = 'Merge/MergeSummary',
+): Tensor<Summary> {
+  return graph.addNode<Summary>(
+    name,
+    'MergeSummary',
+    summaries,
+    (parts) => ({
+      value: (parts as Summary[]).flatMap((p) => p.value),
+    }),
+    'summary.merge',
+  );
 }
 
 /** Merges every summary in `GraphKeys.SUMMARIES`; `undefined` when there is none. */

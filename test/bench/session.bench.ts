@@ -1,4 +1,13 @@
-import { Graph, MonitoredSession, Session, SessionRunHook, getOrCreateGlobalStep, setLogger, silentLogger, type Hook } from '../../src/index.ts';
+import {
+  Graph,
+  MonitoredSession,
+  Session,
+  SessionRunHook,
+  getOrCreateGlobalStep,
+  setLogger,
+  silentLogger,
+  type Hook,
+} from '../../src/index.ts';
 import { fmtUs, report, sideBySide } from './harness.ts';
 
 /** A hook that implements beforeRun and afterRun and does nothing in them. */
@@ -28,8 +37,18 @@ export async function benchMonitoredSession(): Promise<void> {
     const hooks: Hook[] = Array.from({ length: hookCount }, () => new NoOpHook());
     const sess = await MonitoredSession.create({ graph: m.g, hooks });
     const [ours, base] = await sideBySide(
-      [`MonitoredSession.run, ${hookCount} hooks`, async (n) => { for (let i = 0; i < n; i++) await sess.run(m.fetches); }],
-      ['Session.run', async (n) => { for (let i = 0; i < n; i++) await rawSess.run(raw.fetches); }],
+      [
+        `MonitoredSession.run, ${hookCount} hooks`,
+        async (n) => {
+          for (let i = 0; i < n; i++) await sess.run(m.fetches);
+        },
+      ],
+      [
+        'Session.run',
+        async (n) => {
+          for (let i = 0; i < n; i++) await rawSess.run(raw.fetches);
+        },
+      ],
       100_000,
     );
     const overhead = ours.nsPerOp - base.nsPerOp;
@@ -58,16 +77,30 @@ export async function benchDefaultHooks(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ms-bench-hooks-'));
   const withHooks = trivialGraph();
   summary.scalar(withHooks.g, 'w', withHooks.fetches[0] as never);
-  const a = { sess: await monitoredTrainingSession({ graph: withHooks.g, checkpointDir: dir }), fetches: withHooks.fetches };
+  const a = {
+    sess: await monitoredTrainingSession({ graph: withHooks.g, checkpointDir: dir }),
+    fetches: withHooks.fetches,
+  };
   const bare = trivialGraph();
   const b = { sess: await MonitoredSession.create({ graph: bare.g }), fetches: bare.fetches };
   const [ours, base] = await sideBySide(
-    ['default hooks', async (n) => { for (let i = 0; i < n; i++) await a.sess.run(a.fetches); }],
-    ['no hooks', async (n) => { for (let i = 0; i < n; i++) await b.sess.run(b.fetches); }],
+    [
+      'default hooks',
+      async (n) => {
+        for (let i = 0; i < n; i++) await a.sess.run(a.fetches);
+      },
+    ],
+    [
+      'no hooks',
+      async (n) => {
+        for (let i = 0; i < n; i++) await b.sess.run(b.fetches);
+      },
+    ],
     50_000,
   );
   const perStep = ours.nsPerOp - base.nsPerOp;
-  if (process.env['BENCH_JSON'] === '1') console.log(JSON.stringify({ bench: 'defaultHooks', nsPerStep: ours.nsPerOp, floorNsPerStep: base.nsPerOp }));
+  if (process.env['BENCH_JSON'] === '1')
+    console.log(JSON.stringify({ bench: 'defaultHooks', nsPerStep: ours.nsPerOp, floorNsPerStep: base.nsPerOp }));
   report(
     'monitoredTrainingSession default hooks (real files)',
     `${fmtUs(perStep)} per step over no hooks (${fmtUs(ours.nsPerOp)} vs ${fmtUs(base.nsPerOp)}, ratio ${(ours.nsPerOp / base.nsPerOp).toFixed(2)}x) (target <= 3 µs)`,

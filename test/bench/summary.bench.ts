@@ -35,7 +35,7 @@ function appendRun(file: string, records: Buffer[], batch: number): number {
   const fd = openSync(file, 'a');
   for (let i = 0; i < records.length; i += batch) {
     const chunk = batch === 1 ? records[i]! : Buffer.concat(records.slice(i, i + batch));
-    for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+    for (let at = 0; at < chunk.length;) at += writeSync(fd, chunk, at, chunk.length - at);
   }
   fsyncSync(fd);
   closeSync(fd);
@@ -45,7 +45,7 @@ function appendRun(file: string, records: Buffer[], batch: number): number {
 /** Splits an event file into its records (to replay the same bytes). */
 function splitRecords(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = 12 + Number(bytes.readBigUInt64LE(at)) + 4;
     out.push(bytes.subarray(at, at + size));
     at += size;
@@ -80,7 +80,15 @@ export async function benchSummaryWriter(rounds = 7): Promise<void> {
   }
   await rm(dir, { recursive: true, force: true });
   const [o, f1, fN] = [median(ours), median(perRecord), median(batched)];
-  const json = { bench: 'summaryWriter', nsPerRecord: o, written, floorPerRecordNs: f1, floorBatchedNs: fN, ratio: f1 / o, ratioBatched: fN / o };
+  const json = {
+    bench: 'summaryWriter',
+    nsPerRecord: o,
+    written,
+    floorPerRecordNs: f1,
+    floorBatchedNs: fN,
+    ratio: f1 / o,
+    ratioBatched: fN / o,
+  };
   if (process.env['BENCH_JSON'] === '1') console.log(JSON.stringify(json));
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   report(

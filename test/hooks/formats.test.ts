@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MonitoredSession, StepCounterHook, TestClock, toChromeTrace, type NodeExecStats, type Summary } from '../../src/index.ts';
+import {
+  MonitoredSession,
+  StepCounterHook,
+  TestClock,
+  toChromeTrace,
+  type NodeExecStats,
+  type Summary,
+} from '../../src/index.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 
 describe('StepCounterHook: global_step/sec from a high-resolution clock', () => {
@@ -16,7 +23,10 @@ describe('StepCounterHook: global_step/sec from a high-resolution clock', () => 
     const rates: number[] = [];
     const sink = { addSummary: (s: Summary) => void rates.push(s.value[0]!.simpleValue!) };
     const { graph, doStep } = gstepGraph();
-    const sess = await MonitoredSession.create({ graph, hooks: [new StepCounterHook({ everyNSteps: 1, summaryWriter: sink, clock: hiRes })] });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [new StepCounterHook({ everyNSteps: 1, summaryWriter: sink, clock: hiRes })],
+    });
     for (let i = 0; i < 4; i++) {
       hr += 0.3; // 0.3 ms per step; the millisecond clock does not move
       await sess.run(doStep);
@@ -28,11 +38,29 @@ describe('StepCounterHook: global_step/sec from a high-resolution clock', () => 
 });
 
 describe('toChromeTrace', () => {
-  const stat = (nodeName: string, startMicros: number, durationMicros: number, device = 'cpu'): NodeExecStats => ({ nodeName, opType: 'PyFunc', startMicros, durationMicros, device });
+  const stat = (nodeName: string, startMicros: number, durationMicros: number, device = 'cpu'): NodeExecStats => ({
+    nodeName,
+    opType: 'PyFunc',
+    startMicros,
+    durationMicros,
+    device,
+  });
 
   it('puts concurrent ops on separate tids and reuses a tid once its op ended', () => {
-    const trace = toChromeTrace([stat('a', 0, 10), stat('b', 5, 10), stat('c', 12, 3), stat('d', 16, 1), stat('e', 0, 1, 'gpu')]);
-    const slices = trace.traceEvents.filter((e) => e['ph'] === 'X') as { args: { name: string }; pid: number; tid: number; ts: number; dur: number }[];
+    const trace = toChromeTrace([
+      stat('a', 0, 10),
+      stat('b', 5, 10),
+      stat('c', 12, 3),
+      stat('d', 16, 1),
+      stat('e', 0, 1, 'gpu'),
+    ]);
+    const slices = trace.traceEvents.filter((e) => e['ph'] === 'X') as {
+      args: { name: string };
+      pid: number;
+      tid: number;
+      ts: number;
+      dur: number;
+    }[];
     const tid = (n: string) => slices.find((s) => s.args.name === n)!.tid;
     assert.equal(tid('a'), 0);
     assert.equal(tid('b'), 1);

@@ -49,29 +49,58 @@ describe('hook options', () => {
       assert.doesNotThrow(() => make({}));
       assert.throws(
         () => make({ every_n_secs_typo: 1 }),
-        (e: unknown) => e instanceof UnknownOptionError && e instanceof UsageError && e.message.startsWith(`${api}: unknown option \`every_n_secs_typo\``),
+        (e: unknown) =>
+          e instanceof UnknownOptionError &&
+          e instanceof UsageError &&
+          e.message.startsWith(`${api}: unknown option \`every_n_secs_typo\``),
       );
     });
   }
 
   it('names the suggestion in this API spelling (save_steps → saveSteps)', () => {
-    assert.throws(() => new ProfilerHook({ save_steps: 1 } as never), /ProfilerHook: unknown option `save_steps`; did you mean `saveSteps`\?/);
+    assert.throws(
+      () => new ProfilerHook({ save_steps: 1 } as never),
+      /ProfilerHook: unknown option `save_steps`; did you mean `saveSteps`\?/,
+    );
   });
 
   it('checks the clock when passed', () => {
     for (const [api, make] of hooks) {
-      if (api === 'StopAtStepHook' || api === 'NanTensorHook' || api === 'FinalOpsHook' || api === 'FeedFnHook') continue;
-      assert.throws(() => make({ clock: {} }), (e: unknown) => e instanceof UsageError && e instanceof TypeError && /`clock`/.test(e.message), api);
+      if (api === 'StopAtStepHook' || api === 'NanTensorHook' || api === 'FinalOpsHook' || api === 'FeedFnHook')
+        continue;
+      assert.throws(
+        () => make({ clock: {} }),
+        (e: unknown) => e instanceof UsageError && e instanceof TypeError && /`clock`/.test(e.message),
+        api,
+      );
     }
   });
 
   it('messages name the option in this API spelling and the value received', () => {
-    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: -1 }), /^UsageValueError: CheckpointSaverHook: expected `saveSteps` to be a non-negative integer, got -1$/m);
-    assert.throws(() => new ProgressHook({ lastStep: 0 }), /ProgressHook: expected `lastStep` to be a positive integer, got 0/);
-    assert.throws(() => new NanTensorHook({ lossTensor: 3 } as never), /NanTensorHook: expected `lossTensor` to be a tensor or a node name, got 3/);
-    assert.throws(() => new LoggingTensorHook({ tensors: { a: 1 }, everyNIter: 1 } as never), /expected `tensors.a` to be a tensor or a node name, got 1/);
-    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: 1, checkpointBasename: 'a/b' }), /`checkpointBasename` to be a file name/);
-    assert.throws(() => new StepCounterHook(null as never), /StepCounterHook: expected `options` to be an options object, got null/);
+    assert.throws(
+      () => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: -1 }),
+      /^UsageValueError: CheckpointSaverHook: expected `saveSteps` to be a non-negative integer, got -1$/m,
+    );
+    assert.throws(
+      () => new ProgressHook({ lastStep: 0 }),
+      /ProgressHook: expected `lastStep` to be a positive integer, got 0/,
+    );
+    assert.throws(
+      () => new NanTensorHook({ lossTensor: 3 } as never),
+      /NanTensorHook: expected `lossTensor` to be a tensor or a node name, got 3/,
+    );
+    assert.throws(
+      () => new LoggingTensorHook({ tensors: { a: 1 }, everyNIter: 1 } as never),
+      /expected `tensors.a` to be a tensor or a node name, got 1/,
+    );
+    assert.throws(
+      () => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: 1, checkpointBasename: 'a/b' }),
+      /`checkpointBasename` to be a file name/,
+    );
+    assert.throws(
+      () => new StepCounterHook(null as never),
+      /StepCounterHook: expected `options` to be an options object, got null/,
+    );
   });
 });
 

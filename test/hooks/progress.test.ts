@@ -49,7 +49,13 @@ function terminal(columns: number) {
 async function train(stream: ReturnType<typeof terminal>, steps: number, during?: (i: number) => void) {
   const clock = new TestClock();
   const { graph, gstep, doStep } = gstepGraph();
-  const hook = new ProgressHook({ lastStep: steps, tensors: { loss: gstep, accuracy: gstep }, stream, clock, everyNSecs: 0 });
+  const hook = new ProgressHook({
+    lastStep: steps,
+    tensors: { loss: gstep, accuracy: gstep },
+    stream,
+    clock,
+    everyNSecs: 0,
+  });
   await withSession(MonitoredSession.create({ graph, hooks: [hook] }), async (s) => {
     for (let i = 0; i < steps; i++) {
       await clock.advance(250);

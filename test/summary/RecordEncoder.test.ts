@@ -13,18 +13,38 @@ const double = fc.double({ noNaN: false });
 const text = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', minLength: 100, maxLength: 300 }));
 const value: fc.Arbitrary<SummaryValue> = fc.oneof(
   fc.record({ tag: text, simpleValue: double }),
-  fc.record({ tag: text, tensor: fc.record({ dtype: fc.constantFrom('DT_FLOAT' as const, 'DT_DOUBLE' as const), value: double }) }),
+  fc.record({
+    tag: text,
+    tensor: fc.record({ dtype: fc.constantFrom('DT_FLOAT' as const, 'DT_DOUBLE' as const), value: double }),
+  }),
   fc.record({
     tag: text,
     histo: fc.record({
-      min: double, max: double, num: double, sum: double, sumSquares: double,
+      min: double,
+      max: double,
+      num: double,
+      sum: double,
+      sumSquares: double,
       // Up to 2,100 doubles: lengths that need 1, 2 and 3 varint bytes.
       bucketLimit: fc.array(double, { maxLength: 2100 }),
       bucket: fc.array(double, { maxLength: 20 }),
     }),
   }),
   fc.record(
-    { tag: text, simpleValue: double, metadata: fc.record({ pluginName: text, content: fc.uint8Array({ maxLength: 200 }), displayName: text, summaryDescription: text, dataClass: fc.nat(5) }, { requiredKeys: [] }) },
+    {
+      tag: text,
+      simpleValue: double,
+      metadata: fc.record(
+        {
+          pluginName: text,
+          content: fc.uint8Array({ maxLength: 200 }),
+          displayName: text,
+          summaryDescription: text,
+          dataClass: fc.nat(5),
+        },
+        { requiredKeys: [] },
+      ),
+    },
     { requiredKeys: ['tag'] },
   ),
 );
@@ -35,7 +55,19 @@ const event: fc.Arbitrary<Event> = fc.record(
     fileVersion: text,
     graphDef: fc.uint8Array({ maxLength: 300 }),
     summary: fc.record({ value: fc.array(value, { maxLength: 4 }) }),
-    sessionLog: fc.record({ status: fc.constantFrom('STATUS_UNSPECIFIED' as const, 'START' as const, 'STOP' as const, 'CHECKPOINT' as const), checkpointPath: text, msg: text }, { requiredKeys: ['status'] }),
+    sessionLog: fc.record(
+      {
+        status: fc.constantFrom(
+          'STATUS_UNSPECIFIED' as const,
+          'START' as const,
+          'STOP' as const,
+          'CHECKPOINT' as const,
+        ),
+        checkpointPath: text,
+        msg: text,
+      },
+      { requiredKeys: ['status'] },
+    ),
   },
   { requiredKeys: ['wallTime'] },
 );
@@ -58,7 +90,11 @@ describe('RecordEncoder (single-buffer event encoder)', () => {
     const e = new RecordEncoder(8);
     const tag = 'é'.repeat(200); // 400 bytes: the length needs two varint bytes
     writeEventRecord(e, { wallTime: 1, step: 300, summary: { value: [{ tag, simpleValue: 0.25 }] } });
-    writeEventRecord(e, { wallTime: 2, step: 0, sessionLog: { status: 'CHECKPOINT', checkpointPath: '/d/model.ckpt' } });
+    writeEventRecord(e, {
+      wallTime: 2,
+      step: 0,
+      sessionLog: { status: 'CHECKPOINT', checkpointPath: '/d/model.ckpt' },
+    });
     const [a, b] = decodeRecords(e.bytes());
     assert.equal(a!.summary!.value[0]!.tag, tag);
     assert.equal(a!.step, 300);

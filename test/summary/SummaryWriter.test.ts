@@ -12,7 +12,14 @@ import { tfRecord } from '../../src/summary/SummaryWriter.ts';
 import { rejectsWith } from '../helpers/assert.ts';
 import { decodeRecords, readEventDir } from '../helpers/eventFile.ts';
 
-const hex = (s: string) => Uint8Array.from(s.replace(/"([^"]*)"/g, (_, t: string) => Buffer.from(t).toString('hex').replace(/(..)/g, '$1 ')).trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .replace(/"([^"]*)"/g, (_, t: string) => Buffer.from(t).toString('hex').replace(/(..)/g, '$1 '))
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 
 describe('TensorBoard event format (golden bytes of FORMATS.md)', () => {
   it('CRC-32C and its mask', () => {
@@ -33,7 +40,9 @@ describe('TensorBoard event format (golden bytes of FORMATS.md)', () => {
     const data = encodeEvent({ wallTime, step: 77, summary: { value: [scalarValueTF2('accuracy', 0.99)] } });
     assert.deepEqual(
       data,
-      hex('09 c4 05 b7 3d 99 d6 d7 41 10 4d 2a 25 0a 23 0a 08 "accuracy" 42 0a 08 01 12 00 22 04 a4 70 7d 3f 4a 0b 0a 09 0a 07 "scalars"'),
+      hex(
+        '09 c4 05 b7 3d 99 d6 d7 41 10 4d 2a 25 0a 23 0a 08 "accuracy" 42 0a 08 01 12 00 22 04 a4 70 7d 3f 4a 0b 0a 09 0a 07 "scalars"',
+      ),
     );
     const record = tfRecord(data);
     assert.deepEqual(record.subarray(0, 12), hex('32 00 00 00 00 00 00 00 24 19 56 ec'));
@@ -62,7 +71,10 @@ describe('SummaryWriter', () => {
     const histo = events[3]!.summary!.value[0]!.histo!;
     assert.equal(histo.num, 4);
     assert.equal(histo.sum, 8);
-    assert.equal(histo.bucket.reduce((a, b) => a + b, 0), 4);
+    assert.equal(
+      histo.bucket.reduce((a, b) => a + b, 0),
+      4,
+    );
     assert.deepEqual(events[4]!.sessionLog, { status: 'CHECKPOINT', checkpointPath: '/ckpt/model.ckpt-2' });
   });
 
@@ -124,7 +136,10 @@ describe('SummaryWriter', () => {
 
   it('validates its arguments', async () => {
     assert.throws(() => new SummaryWriter(''), UsageError);
-    assert.throws(() => new SummaryWriter('/tmp/x', { flush_secs: 1 } as never), /unknown option `flush_secs`; did you mean `flushSecs`/);
+    assert.throws(
+      () => new SummaryWriter('/tmp/x', { flush_secs: 1 } as never),
+      /unknown option `flush_secs`; did you mean `flushSecs`/,
+    );
     assert.throws(() => new SummaryWriter('/tmp/x', { flushSecs: 0 }), /`flushSecs`.*got 0/);
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-events-'));
     const writer = new SummaryWriter(dir);

@@ -4,21 +4,36 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
-import { Graph, SummarySaverHook, SummaryWriterCache, getOrCreateGlobalStep, monitoredTrainingSession, summary } from '../../src/index.ts';
+import {
+  Graph,
+  SummarySaverHook,
+  SummaryWriterCache,
+  getOrCreateGlobalStep,
+  monitoredTrainingSession,
+  summary,
+} from '../../src/index.ts';
 import { graphDefBytes, graphToPbtxt } from '../../src/checkpoint/graphDef.ts';
 import { readEventDir } from '../helpers/eventFile.ts';
 
-const GraphDefType = protobuf.loadSync(new URL('./fixtures/graph.proto', import.meta.url).pathname).lookupType('tensorflow.GraphDef');
+const GraphDefType = protobuf
+  .loadSync(new URL('./fixtures/graph.proto', import.meta.url).pathname)
+  .lookupType('tensorflow.GraphDef');
 const tempDir = () => mkdtemp(path.join(tmpdir(), 'ms-graphdef-'));
 
 interface DecodedNode {
   name: string;
   op: string;
   input?: string[];
-  attr?: Record<string, { type?: string; tensor?: { dtype: string; doubleVal?: number[]; tensorShape?: { dim?: { size: number }[] } } }>;
+  attr?: Record<
+    string,
+    { type?: string; tensor?: { dtype: string; doubleVal?: number[]; tensorShape?: { dim?: { size: number }[] } } }
+  >;
 }
 const decode = (bytes: Uint8Array) =>
-  GraphDefType.toObject(GraphDefType.decode(bytes), { enums: String, longs: Number, defaults: false }) as { node: DecodedNode[]; versions: { producer: number } };
+  GraphDefType.toObject(GraphDefType.decode(bytes), { enums: String, longs: Number, defaults: false }) as {
+    node: DecodedNode[];
+    versions: { producer: number };
+  };
 
 /** A small training graph with every kind of node the runtime has. */
 function trainingGraph(): Graph {
@@ -30,7 +45,10 @@ function trainingGraph(): Graph {
   const queue = graph.fifoQueue<number>({ capacity: 4, name: 'input_queue' });
   const enqueue = queue.enqueue(lr, 'enqueue');
   const dequeue = queue.dequeue('dequeue');
-  const train = graph.group([graph.assignAdd(step, 1, 'increment'), graph.op('loss', [x, w], (a, b) => a + b[0]!)], 'train');
+  const train = graph.group(
+    [graph.assignAdd(step, 1, 'increment'), graph.op('loss', [x, w], (a, b) => a + b[0]!)],
+    'train',
+  );
   void enqueue;
   void dequeue;
   void train;
@@ -73,7 +91,12 @@ describe('GraphDef for TensorBoard', () => {
       ' 2a 0b 0a 05 64 74 79 70 65 12 02 30 02' +
       ' 2a 19 0a 05 76 61 6c 75 65 12 10 42 0e 08 02 12 00 32 08 00 00 00 00 00 00 f8 3f' +
       ' 22 03 08 86 01';
-    assert.equal(Buffer.from(graphDefBytes(graph)).toString('hex').replace(/(..)(?!$)/g, '$1 '), hex);
+    assert.equal(
+      Buffer.from(graphDefBytes(graph))
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 '),
+      hex,
+    );
   });
 
   it('the graph_def event decodes with TensorFlow protos into nodes with real op names, inputs and attrs', async () => {
@@ -83,14 +106,28 @@ describe('GraphDef for TensorBoard', () => {
     for (let i = 0; i < 3; i++) await sess.run('increment');
     await sess.close();
     await SummaryWriterCache.clear();
-    const events = (await readEventDir(dir)).flatMap((f) => f.events) as { graphDef?: Uint8Array; sessionLog?: { status: string; checkpointPath?: string } }[];
+    const events = (await readEventDir(dir)).flatMap((f) => f.events) as {
+      graphDef?: Uint8Array;
+      sessionLog?: { status: string; checkpointPath?: string };
+    }[];
     const graphEvents = events.filter((e) => e.graphDef !== undefined);
     assert.equal(graphEvents.length, 1, 'one graph per file, however many hooks write it');
     assert.deepEqual(Uint8Array.from(graphEvents[0]!.graphDef!), graphDefBytes(graph));
     const def = decode(graphEvents[0]!.graphDef!);
     const byName = new Map(def.node.map((n) => [n.name, n]));
     const ops = new Set(def.node.map((n) => n.op));
-    for (const op of ['VariableV2', 'Assign', 'AssignAdd', 'Placeholder', 'Const', 'NoOp', 'FIFOQueueV2', 'QueueEnqueueV2', 'QueueDequeueV2', 'ScalarSummary']) {
+    for (const op of [
+      'VariableV2',
+      'Assign',
+      'AssignAdd',
+      'Placeholder',
+      'Const',
+      'NoOp',
+      'FIFOQueueV2',
+      'QueueEnqueueV2',
+      'QueueDequeueV2',
+      'ScalarSummary',
+    ]) {
       assert.ok(ops.has(op), `op ${op} in ${[...ops].join(',')}`);
     }
     assert.equal(byName.get('w')!.op, 'VariableV2');
@@ -100,7 +137,9 @@ describe('GraphDef for TensorBoard', () => {
     assert.deepEqual(byName.get('lr')!.attr!['value']!.tensor!.doubleVal, [0.5]);
     assert.equal(def.versions.producer, 134);
     // SessionLog CHECKPOINT events carry the save path, as TensorFlow writes them.
-    const paths = new Set(events.filter((e) => e.sessionLog?.status === 'CHECKPOINT').map((e) => e.sessionLog!.checkpointPath));
+    const paths = new Set(
+      events.filter((e) => e.sessionLog?.status === 'CHECKPOINT').map((e) => e.sessionLog!.checkpointPath),
+    );
     assert.deepEqual([...paths], [path.join(dir, 'model.ckpt')]);
   });
 
@@ -116,7 +155,7 @@ describe('GraphDef for TensorBoard', () => {
     const lr = nodes.find((n) => n['name']![0] === 'lr')!;
     const attrs = (lr['attr'] as Record<string, unknown[]>[]).map((a) => a['key']![0]);
     assert.deepEqual(attrs, ['dtype', 'value']);
-    assert.deepEqual(((text['versions']![0]) as Record<string, unknown[]>)['producer'], ['134']);
+    assert.deepEqual((text['versions']![0] as Record<string, unknown[]>)['producer'], ['134']);
   });
 
   it('SummarySaverHook with saveGraphDef writes the graph once per session in its directory', async () => {

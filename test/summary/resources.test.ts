@@ -4,7 +4,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { MonitoredSession, StepCounterHook, SummarySaverHook, SummaryWriter, SummaryWriterCache, summary } from '../../src/index.ts';
+import {
+  MonitoredSession,
+  StepCounterHook,
+  SummarySaverHook,
+  SummaryWriter,
+  SummaryWriterCache,
+  summary,
+} from '../../src/index.ts';
 import { decodeRecords } from '../helpers/eventFile.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 
@@ -24,7 +31,10 @@ describe('SummaryWriter never drops summaries', () => {
     await writer.close();
     const events = decodeRecords(await readFile(writer.filename));
     assert.equal(events.length, 1001);
-    assert.deepEqual(events.slice(1).map((e) => e.summary!.value[0]!.simpleValue), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      events.slice(1).map((e) => e.summary!.value[0]!.simpleValue),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     assert.equal(writer.stats.droppedRecords, 0);
     assert.equal(writer.stats.records, 1001);
   });
@@ -34,14 +44,20 @@ describe('SummaryWriter never drops summaries', () => {
     const { graph, gstep, doStep } = gstepGraph();
     const op = summary.scalar(graph, 'step', gstep);
     const writer = new SummaryWriter(dir, { maxQueue: 4 });
-    const hooks = [new SummarySaverHook({ saveSteps: 1, summaryOp: op, summaryWriter: writer }), new StepCounterHook({ everyNSteps: 1, summaryWriter: writer })];
+    const hooks = [
+      new SummarySaverHook({ saveSteps: 1, summaryOp: op, summaryWriter: writer }),
+      new StepCounterHook({ everyNSteps: 1, summaryWriter: writer }),
+    ];
     const sess = await MonitoredSession.create({ graph, hooks });
     for (let i = 0; i < 300; i++) await sess.run(doStep);
     await sess.close();
     await writer.close();
     const events = decodeRecords(await readFile(writer.filename));
     const steps = events.filter((e) => e.summary?.value[0]?.tag === 'step').map((e) => e.step);
-    assert.deepEqual(steps, Array.from({ length: 300 }, (_, i) => i + 1));
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
     assert.equal(writer.stats.droppedRecords, 0);
   });
 });
@@ -52,7 +68,10 @@ describe('SummaryWriterCache releases a directory with its last session', () => 
     const dir = await tempDir();
     const { graph, gstep, doStep } = gstepGraph();
     const op = summary.scalar(graph, 'step', gstep);
-    const hooks = [new SummarySaverHook({ saveSteps: 1, summaryOp: op, outputDir: dir }), new StepCounterHook({ everyNSteps: 1, outputDir: dir })];
+    const hooks = [
+      new SummarySaverHook({ saveSteps: 1, summaryOp: op, outputDir: dir }),
+      new StepCounterHook({ everyNSteps: 1, outputDir: dir }),
+    ];
     const sess = await MonitoredSession.create({ graph, hooks });
     for (let i = 0; i < 5; i++) await sess.run(doStep);
     await new Promise(setImmediate); // the writer hands its buffer to the file once the loop is free
