@@ -79,8 +79,9 @@ import { buildHistogram } from './summary/histogram.ts';
 /** TensorFlow's `tf.summary` ops, each a named function: `scalar`, `histogram`, `merge`, `mergeAll`, `buildHistogram`. */
 export const summary = Object.freeze({ scalar, histogram, merge, mergeAll, buildHistogram });
 export type { Summary, SummaryValue } from './summary/ops.ts';
-export { SummaryWriter, SummaryWriterCache, FileWriter } from './summary/SummaryWriter.ts';
-export type { SummaryWriterOptions } from './summary/SummaryWriter.ts';
+export { SummaryWriter, FileWriter } from './summary/SummaryWriter.ts';
+export { SummaryWriterCache } from './summary/SummaryWriterCache.ts';
+export type { SummaryWriterOptions, SummaryWriterStats } from './summary/SummaryWriter.ts';
 export type { Event, SessionLog } from './summary/event.ts';
 export type { HistogramProto } from './summary/histogram.ts';
 

@@ -69,7 +69,7 @@ export function buildHistogram(values: HistogramValues): HistogramProto {
   visit(values as ArrayLike<unknown>);
   const bucketLimit: number[] = [];
   const bucket: number[] = [];
-  for (let i = 0; i < limits.length; ) {
+  for (let i = 0; i < limits.length;) {
     let end = limits[i]!;
     let count = counts[i]!;
     i++;

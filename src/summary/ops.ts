@@ -3,6 +3,7 @@
  * Exported as the `summary` namespace: `summary.scalar(graph, 'loss', loss)`.
  */
 import { InvalidArgumentError, describeValue } from '../errors.ts';
+import { expect, is } from '../internal/validate.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Tensor } from '../graph/Tensor.ts';
@@ -18,7 +19,13 @@ export interface SummaryValue {
   histo?: HistogramProto;
   /** A scalar tensor (TF2's form of a scalar, with `metadata.pluginName = 'scalars'`). */
   tensor?: { dtype: 'DT_FLOAT' | 'DT_DOUBLE'; value: number };
-  metadata?: { pluginName?: string; content?: Uint8Array; displayName?: string; summaryDescription?: string; dataClass?: number };
+  metadata?: {
+    pluginName?: string;
+    content?: Uint8Array;
+    displayName?: string;
+    summaryDescription?: string;
+    dataClass?: number;
+  };
 }
 
 /** A set of tagged values written at one step (TensorFlow's `Summary` proto). */
@@ -27,10 +34,7 @@ export interface Summary {
 }
 
 function checkTag(api: string, tag: unknown): string {
-  if (typeof tag !== 'string' || tag.length === 0) {
-    throw new InvalidArgumentError(`summary.${api}: expected \`tag\` to be a non-empty string, got ${describeValue(tag)}`);
-  }
-  return tag;
+  return expect(`summary.${api}`, 'tag', tag, is.nonEmptyString);
 }
 
 function nodeName(tag: string): string {
@@ -39,37 +43,69 @@ function nodeName(tag: string): string {
 }
 
 /** A scalar summary of a numeric tensor, added to `GraphKeys.SUMMARIES`. */
-export function scalar(graph: Graph, tag: string, tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>): Tensor<Summary> {
+export function scalar(
+  graph: Graph,
+  tag: string,
+  tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>,
+): Tensor<Summary> {
   checkTag('scalar', tag);
-  const node = graph.addNode<Summary>(nodeName(tag), 'ScalarSummary', [tensor], ([v]) => {
-    if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
-      throw new InvalidArgumentError(`summary.scalar('${tag}'): expected a number, got ${describeValue(v)}`);
-    }
-    return { value: [{ tag, simpleValue: Number(v) }] };
-  }, 'summary.scalar');
+  const node = graph.addNode<Summary>(
+    nodeName(tag),
+    'ScalarSummary',
+    [tensor],
+    ([v]) => {
+      if (typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
+        throw new InvalidArgumentError(`summary.scalar('${tag}'): expected a number, got ${describeValue(v)}`);
+      }
+      return { value: [{ tag, simpleValue: Number(v) }] };
+    },
+    'summary.scalar',
+  );
   graph.addToCollection(GraphKeys.SUMMARIES, node);
   return node;
 }
 
 /** A histogram summary of an array or typed array of numbers, added to `GraphKeys.SUMMARIES`. */
-export function histogram(graph: Graph, tag: string, tensor: Tensor<HistogramValues> | Tensor<number>): Tensor<Summary> {
+export function histogram(
+  graph: Graph,
+  tag: string,
+  tensor: Tensor<HistogramValues> | Tensor<number>,
+): Tensor<Summary> {
   checkTag('histogram', tag);
-  const node = graph.addNode<Summary>(nodeName(tag), 'HistogramSummary', [tensor], ([v]) => {
-    const values = typeof v === 'number' ? [v] : v;
-    if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
-      throw new InvalidArgumentError(`summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`);
-    }
-    return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
-  }, 'summary.histogram');
+  const node = graph.addNode<Summary>(
+    nodeName(tag),
+    'HistogramSummary',
+    [tensor],
+    ([v]) => {
+      const values = typeof v === 'number' ? [v] : v;
+      if (!Array.isArray(values) && !ArrayBuffer.isView(values)) {
+        throw new InvalidArgumentError(
+          `summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`,
+        );
+      }
+      return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
+    },
+    'summary.histogram',
+  );
   graph.addToCollection(GraphKeys.SUMMARIES, node);
   return node;
 }
 
 /** One summary holding the values of all `summaries`. */
-export function merge(graph: Graph, summaries: readonly Tensor<Summary>[], name = 'Merge/MergeSummary'): Tensor<Summary> {
-  return graph.addNode<Summary>(name, 'MergeSummary', summaries, (parts) => ({
-    value: (parts as Summary[]).flatMap((p) => p.value),
-  }), 'summary.merge');
+export function merge(
+  graph: Graph,
+  summaries: readonly Tensor<Summary>[],
+  name = 'Merge/MergeSummary',
+): Tensor<Summary> {
+  return graph.addNode<Summary>(
+    name,
+    'MergeSummary',
+    summaries,
+    (parts) => ({
+      value: (parts as Summary[]).flatMap((p) => p.value),
+    }),
+    'summary.merge',
+  );
 }
 
 /** Merges every summary in `GraphKeys.SUMMARIES`; `undefined` when there is none. */

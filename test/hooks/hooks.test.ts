@@ -53,8 +53,12 @@ function sink() {
 
 describe('SecondOrStepTimer', () => {
   it('validates: neither or both', () => {
-    throwsWith(() => new SecondOrStepTimer({}), ValueError, 'Either every_secs or every_steps should be provided.');
-    throwsWith(() => new SecondOrStepTimer({ everySecs: 1, everySteps: 1 }), ValueError, 'Can not provide both every_secs and every_steps.');
+    throwsWith(() => new SecondOrStepTimer({}), ValueError, 'either `everySecs` or `everySteps` should be provided.');
+    throwsWith(
+      () => new SecondOrStepTimer({ everySecs: 1, everySteps: 1 }),
+      ValueError,
+      'can not provide both `everySecs` and `everySteps`.',
+    );
   });
 
   it('steps mode: first always, never twice for a step, then every N steps', () => {
@@ -82,19 +86,31 @@ describe('SecondOrStepTimer', () => {
 
 describe('StopAtStepHook', () => {
   it('validates', () => {
-    throwsWith(() => new StopAtStepHook({}), ValueError, 'One of num_steps or last_step must be specified.');
-    throwsWith(() => new StopAtStepHook({ numSteps: 1, lastStep: 1 }), ValueError, 'Only one of num_steps or last_step can be specified.');
+    throwsWith(() => new StopAtStepHook({}), ValueError, 'one of `numSteps` or `lastStep` must be specified.');
+    throwsWith(
+      () => new StopAtStepHook({ numSteps: 1, lastStep: 1 }),
+      ValueError,
+      'only one of `numSteps` or `lastStep` can be specified.',
+    );
     throwsWith(() => new StopAtStepHook({ numSteps: -1 }), ValueError, /`numSteps`.*got -1/);
   });
 
   it('needs a global step', async () => {
-    await rejectsWith(MonitoredSession.create({ graph: new Graph(), hooks: [new StopAtStepHook({ numSteps: 1 })] }), RuntimeError, 'Global step should be created to use StopAtStepHook.');
+    await rejectsWith(
+      MonitoredSession.create({ graph: new Graph(), hooks: [new StopAtStepHook({ numSteps: 1 })] }),
+      RuntimeError,
+      'Global step should be created to use StopAtStepHook.',
+    );
   });
 });
 
 describe('StepCounterHook', () => {
   it('validates: exactly one of everyNSteps and everyNSecs (secs needs everyNSteps: null)', () => {
-    throwsWith(() => new StepCounterHook({ everyNSecs: 1 }), ValueError, 'exactly one of every_n_steps and every_n_secs should be provided');
+    throwsWith(
+      () => new StepCounterHook({ everyNSecs: 1 }),
+      ValueError,
+      'exactly one of `everyNSteps` and `everyNSecs` must be given',
+    );
     throwsWith(() => new StepCounterHook({ everyNSteps: null }), ValueError, 'exactly one');
     assert.ok(new StepCounterHook({ everyNSteps: null, everyNSecs: 1 }));
   });
@@ -110,19 +126,30 @@ describe('StepCounterHook', () => {
       await sess.run(doStep);
     }
     await sess.close();
-    assert.deepEqual(out.summaries.map((s) => [s.step, s.summary.value[0]!.tag, s.summary.value[0]!.simpleValue]), [
-      [11, 'global_step/sec', 10],
-      [21, 'global_step/sec', 10],
-    ]);
+    assert.deepEqual(
+      out.summaries.map((s) => [s.step, s.summary.value[0]!.tag, s.summary.value[0]!.simpleValue]),
+      [
+        [11, 'global_step/sec', 10],
+        [21, 'global_step/sec', 10],
+      ],
+    );
     assert.equal(hook.lastStepsPerSec, 10);
   });
 });
 
 describe('LoggingTensorHook', () => {
   it('validates', () => {
-    throwsWith(() => new LoggingTensorHook({ tensors: [] }), ValueError, 'either at_end and/or exactly one of every_n_iter and every_n_secs must be provided.');
+    throwsWith(
+      () => new LoggingTensorHook({ tensors: [] }),
+      ValueError,
+      'either `atEnd` and/or exactly one of `everyNIter` and `everyNSecs` must be provided.',
+    );
     throwsWith(() => new LoggingTensorHook({ tensors: [], everyNIter: 1, everyNSecs: 1 }), ValueError, 'exactly one');
-    throwsWith(() => new LoggingTensorHook({ tensors: [], everyNIter: 0 }), ValueError, 'invalid every_n_iter=0.');
+    throwsWith(
+      () => new LoggingTensorHook({ tensors: [], everyNIter: 0 }),
+      ValueError,
+      'expected `everyNIter` to be a positive integer, got 0',
+    );
     assert.ok(new LoggingTensorHook({ tensors: [], atEnd: true }));
   });
 
@@ -130,7 +157,12 @@ describe('LoggingTensorHook', () => {
     const clock = new TestClock();
     const { graph, gstep, doStep } = gstepGraph();
     const lines: string[] = [];
-    const hook = new LoggingTensorHook({ tensors: { step: gstep, b: 'do_step' }, everyNIter: 2, log: (l) => void lines.push(l), clock });
+    const hook = new LoggingTensorHook({
+      tensors: { step: gstep, b: 'do_step' },
+      everyNIter: 2,
+      log: (l) => void lines.push(l),
+      clock,
+    });
     const sess = await MonitoredSession.create({ graph, hooks: [hook] });
     for (let i = 0; i < 5; i++) {
       await sess.run(doStep);
@@ -145,7 +177,12 @@ describe('LoggingTensorHook', () => {
   it('formatter and atEnd', async () => {
     const { graph, gstep, doStep } = gstepGraph();
     const lines: string[] = [];
-    const hook = new LoggingTensorHook({ tensors: ['global_step'], atEnd: true, formatter: (v) => `at end: ${String(v['global_step'])}`, log: (l) => void lines.push(l) });
+    const hook = new LoggingTensorHook({
+      tensors: ['global_step'],
+      atEnd: true,
+      formatter: (v) => `at end: ${String(v['global_step'])}`,
+      log: (l) => void lines.push(l),
+    });
     await withSession(MonitoredSession.create({ graph, hooks: [hook] }), async (s) => {
       await s.run(doStep);
       await s.run(doStep);
@@ -167,13 +204,20 @@ describe('NanTensorHook', () => {
     const { graph, x, loss } = lossGraph();
     const sess = await MonitoredSession.create({ graph, hooks: [new NanTensorHook({ lossTensor: loss })] });
     assert.equal(await sess.run(loss, { x: 1 }), 1);
-    await rejectsWith(sess.run(loss, new Map([[x, Number.NaN]])), NanLossDuringTrainingError, 'NaN loss during training.');
+    await rejectsWith(
+      sess.run(loss, new Map([[x, Number.NaN]])),
+      NanLossDuringTrainingError,
+      'NaN loss during training.',
+    );
     await sess.close();
   });
 
   it('requests a stop instead with failOnNanLoss false', async () => {
     const { graph, x, loss } = lossGraph();
-    const sess = await MonitoredSession.create({ graph, hooks: [new NanTensorHook({ lossTensor: 'loss', failOnNanLoss: false })] });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [new NanTensorHook({ lossTensor: 'loss', failOnNanLoss: false })],
+    });
     await sess.run(loss, new Map([[x, Number.NaN]]));
     assert.equal(sess.shouldStop(), true);
     await sess.close();
@@ -182,19 +226,33 @@ describe('NanTensorHook', () => {
 
 describe('SummarySaverHook', () => {
   it('validates', () => {
-    throwsWith(() => new SummarySaverHook({ saveSteps: 1 }), ValueError, 'Exactly one of scaffold or summary_op must be provided.');
-    throwsWith(() => new SummarySaverHook({ saveSteps: 1, scaffold: new Scaffold(), summaryOp: {} as never }), ValueError, 'Exactly one');
+    throwsWith(
+      () => new SummarySaverHook({ saveSteps: 1 }),
+      ValueError,
+      'exactly one of `scaffold` or `summaryOp` must be provided.',
+    );
+    throwsWith(
+      () => new SummarySaverHook({ saveSteps: 1, scaffold: new Scaffold(), summaryOp: {} as never }),
+      ValueError,
+      'exactly one',
+    );
   });
 
   it('writes START at the first step and summaries every N steps, at the real step', async () => {
     const { graph, doStep, gstep } = gstepGraph();
     const op = summary.scalar(graph, 'my_summary_tag', gstep);
     const out = sink();
-    const sess = await MonitoredSession.create({ graph, hooks: [new SummarySaverHook({ saveSteps: 3, summaryOp: op, summaryWriter: out })] });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [new SummarySaverHook({ saveSteps: 3, summaryOp: op, summaryWriter: out })],
+    });
     for (let i = 0; i < 7; i++) await sess.run(doStep);
     await sess.close();
     assert.deepEqual(out.logs, [{ step: 1, status: 'START' }]);
-    assert.deepEqual(out.summaries.map((s) => s.step), [1, 4, 7]);
+    assert.deepEqual(
+      out.summaries.map((s) => s.step),
+      [1, 4, 7],
+    );
     assert.equal(out.summaries[0]!.summary.value[0]!.tag, 'my_summary_tag');
   });
 });
@@ -206,7 +264,10 @@ describe('GlobalStepWaiterHook', () => {
     const { graph, gstep, doStep } = gstepGraph();
     const bump = graph.assign(gstep, 5);
     const creator = new ChiefSessionCreator({ graph, master: server.target });
-    const sess = await MonitoredSession.create({ sessionCreator: creator, hooks: [new GlobalStepWaiterHook({ waitUntilStep: 5, clock })] });
+    const sess = await MonitoredSession.create({
+      sessionCreator: creator,
+      hooks: [new GlobalStepWaiterHook({ waitUntilStep: 5, clock })],
+    });
     let done = false;
     const running = sess.run(doStep).then(() => (done = true));
     await clock.advance(2000);
@@ -242,13 +303,25 @@ describe('FinalOpsHook', () => {
 
   it('is not run when end is skipped (error close); an OutOfRangeError from final ops is rethrown', async () => {
     const { graph } = gstepGraph();
-    const eof = graph.op('eof', [], () => { throw new OutOfRangeError('input exhausted'); });
+    const eof = graph.op('eof', [], () => {
+      throw new OutOfRangeError('input exhausted');
+    });
     const skipped = new FinalOpsHook({ finalOps: eof });
-    await assert.rejects(withSession(MonitoredSession.create({ graph, hooks: [skipped] }), () => { throw new RuntimeError('x'); }), /x/);
+    await assert.rejects(
+      withSession(MonitoredSession.create({ graph, hooks: [skipped] }), () => {
+        throw new RuntimeError('x');
+      }),
+      /x/,
+    );
     assert.equal(skipped.finalOpsValues, undefined);
     graph.unsafeUnfinalize();
-    const eof2 = graph.op('eof2', [], () => { throw new OutOfRangeError('input exhausted'); });
-    await rejectsWith(withSession(MonitoredSession.create({ graph, hooks: [new FinalOpsHook({ finalOps: eof2 })] }), () => {}), OutOfRangeError);
+    const eof2 = graph.op('eof2', [], () => {
+      throw new OutOfRangeError('input exhausted');
+    });
+    await rejectsWith(
+      withSession(MonitoredSession.create({ graph, hooks: [new FinalOpsHook({ finalOps: eof2 })] }), () => {}),
+      OutOfRangeError,
+    );
   });
 });
 
@@ -258,10 +331,13 @@ describe('FeedFnHook', () => {
     const x = graph.placeholder<number>('x');
     const doubled = graph.op('doubled', [x], (v) => v * 2);
     let n = 0;
-    const sess = await MonitoredSession.create({ graph, hooks: [new FeedFnHook({ feedFn: () => new Map([[x, ++n]]) })] });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [new FeedFnHook({ feedFn: () => new Map([[x, ++n]]) })],
+    });
     assert.deepEqual([await sess.run(doubled), await sess.run(doubled)], [2, 4]);
     await sess.close();
-    throwsWith(() => new FeedFnHook({ feedFn: 1 as never }), ValueError, '`feedFn`');
+    throwsWith(() => new FeedFnHook({ feedFn: 1 as never }), TypeError, '`feedFn`');
   });
 });
 
@@ -275,11 +351,17 @@ describe('ProfilerHook', () => {
     await sess.close();
     // TensorFlow's test_save_steps: the 2nd and 4th runs are traced, named after the step they reached.
     assert.deepEqual((await readdir(dir)).sort(), ['timeline-2.json', 'timeline-4.json']);
-    const trace = JSON.parse(await readFile(path.join(dir, 'timeline-2.json'), 'utf8')) as { traceEvents: { ph: string; name: string; args: { name: string } }[] };
+    const trace = JSON.parse(await readFile(path.join(dir, 'timeline-2.json'), 'utf8')) as {
+      traceEvents: { ph: string; name: string; args: { name: string } }[];
+    };
     const ops = trace.traceEvents.filter((e) => e.ph === 'X');
     assert.ok(ops.some((e) => e.args.name === 'do_step' && e.name === 'AssignAdd'));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name'));
-    throwsWith(() => new ProfilerHook({ outputDir: dir }), ValueError, 'Either every_secs or every_steps');
+    throwsWith(
+      () => new ProfilerHook({ outputDir: dir }),
+      ValueError,
+      'exactly one of `saveSteps` and `saveSecs` must be given',
+    );
   });
 });
 
@@ -289,12 +371,18 @@ describe('ProgressHook', () => {
     const { graph, gstep, doStep } = gstepGraph();
     let written = '';
     const stream = { isTTY: true, columns: 100, write: (t: string) => void (written += t) };
-    await withSession(MonitoredSession.create({ graph, hooks: [new ProgressHook({ lastStep: 10, tensors: { step: gstep }, stream, clock, everyNSecs: 0 })] }), async (s) => {
-      for (let i = 0; i < 10; i++) {
-        await clock.advance(500);
-        await s.run(doStep);
-      }
-    });
+    await withSession(
+      MonitoredSession.create({
+        graph,
+        hooks: [new ProgressHook({ lastStep: 10, tensors: { step: gstep }, stream, clock, everyNSecs: 0 })],
+      }),
+      async (s) => {
+        for (let i = 0; i < 10; i++) {
+          await clock.advance(500);
+          await s.run(doStep);
+        }
+      },
+    );
     assert.ok(written.includes('\r\x1b[2K'));
     assert.match(written, /\[#{20}-{20}\]  50%  step 5\/10  2\.0 steps\/s  ETA 0m03s  step 5\.0000/);
     assert.match(written, /\[#{40}\] 100%  step 10\/10  \d\.\d steps\/s  ETA 0m00s  step 10\.0000\n$/);
@@ -307,12 +395,18 @@ describe('ProgressHook', () => {
     const { graph, doStep } = gstepGraph();
     const lines: string[] = [];
     const stream = { isTTY: false, write: (t: string) => void lines.push(t) };
-    await withSession(MonitoredSession.create({ graph, hooks: [new ProgressHook({ stream, clock, everyNSecs: 1 }), new StopAtStepHook({ lastStep: 6 })] }), async (s) => {
-      while (!s.shouldStop()) {
-        await clock.advance(400);
-        await s.run(doStep);
-      }
-    });
+    await withSession(
+      MonitoredSession.create({
+        graph,
+        hooks: [new ProgressHook({ stream, clock, everyNSecs: 1 }), new StopAtStepHook({ lastStep: 6 })],
+      }),
+      async (s) => {
+        while (!s.shouldStop()) {
+          await clock.advance(400);
+          await s.run(doStep);
+        }
+      },
+    );
     assert.ok(lines.every((l) => !l.includes('\x1b')));
     assert.equal(lines.at(-1), 'training ended: stopRequested\n');
     assert.match(lines.at(-2)!, /^step 6  /);
@@ -325,7 +419,12 @@ describe('MonitoredTrainingSession summaries (test_summaries_steps)', () => {
     const dir = await tempDir();
     const { graph, gstep, doStep } = gstepGraph();
     summary.scalar(graph, 'my_summary_tag', gstep);
-    const sess = await monitoredTrainingSession({ graph, checkpointDir: dir, saveSummariesSteps: 100, logStepCountSteps: 10 });
+    const sess = await monitoredTrainingSession({
+      graph,
+      checkpointDir: dir,
+      saveSummariesSteps: 100,
+      logStepCountSteps: 10,
+    });
     for (let i = 0; i < 101; i++) {
       await sess.run(doStep);
       if (i % 10 === 0) await tick();
@@ -338,10 +437,19 @@ describe('MonitoredTrainingSession summaries (test_summaries_steps)', () => {
     assert.ok(tags.has('global_step/sec'), [...tags].join(','));
     const mine = files.at(-1)!.events.filter((e) => e.summary?.value[0]?.tag === 'my_summary_tag');
     // Written at the step each run reached; the value is the step the run read before incrementing it.
-    assert.deepEqual(mine.map((e) => [e.step, e.summary!.value[0]!.simpleValue]), [[1, 0], [101, 100]]);
+    assert.deepEqual(
+      mine.map((e) => [e.step, e.summary!.value[0]!.simpleValue]),
+      [
+        [1, 0],
+        [101, 100],
+      ],
+    );
     const rates = files.at(-1)!.events.filter((e) => e.summary?.value[0]?.tag === 'global_step/sec');
     assert.ok(rates.length >= 1 && rates.every((e) => e.step % 10 === 1 && e.summary!.value[0]!.simpleValue! > 0));
-    const logs = files.at(-1)!.events.filter((e) => e.sessionLog).map((e) => e.sessionLog!.status);
+    const logs = files
+      .at(-1)!
+      .events.filter((e) => e.sessionLog)
+      .map((e) => e.sessionLog!.status);
     assert.ok(logs.includes('START') && logs.includes('CHECKPOINT'), logs.join(','));
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Graph, GraphKeys, InvalidArgumentError, Session, summary } from '../../src/index.ts';
+import { Graph, GraphKeys, InvalidArgumentError, Session, UsageError, summary } from '../../src/index.ts';
 import { buildHistogram, defaultBucketLimits } from '../../src/summary/histogram.ts';
 import { rejectsWith } from '../helpers/assert.ts';
 
@@ -15,9 +15,17 @@ describe('summary ops', () => {
 
   it('scalar rejects non-numeric values at run time and empty tags at build time', async () => {
     const g = new Graph();
-    assert.throws(() => summary.scalar(g, '', g.constant(1)), InvalidArgumentError);
+    assert.throws(
+      () => summary.scalar(g, '', g.constant(1)),
+      (e: unknown) =>
+        e instanceof UsageError && /summary\.scalar: expected `tag` to be a non-empty string, got ""/.test(String(e)),
+    );
     const s = summary.scalar(g, 'bad', g.constant('x' as unknown as number));
-    await rejectsWith(new Session(g).run(s), InvalidArgumentError, /summary\.scalar\('bad'\): expected a number, got "x"/);
+    await rejectsWith(
+      new Session(g).run(s),
+      InvalidArgumentError,
+      /summary\.scalar\('bad'\): expected a number, got "x"/,
+    );
   });
 
   it('mergeAll merges every summary, and is undefined when there is none', async () => {
@@ -27,7 +35,10 @@ describe('summary ops', () => {
     summary.histogram(g, 'h', g.constant([1, 2, 3]));
     const merged = summary.mergeAll(g)!;
     const value = await new Session(g).run(merged);
-    assert.deepEqual(value.value.map((v) => v.tag), ['a', 'h']);
+    assert.deepEqual(
+      value.value.map((v) => v.tag),
+      ['a', 'h'],
+    );
     assert.equal(value.value[1]!.histo!.num, 3);
   });
 
@@ -41,7 +52,10 @@ describe('summary ops', () => {
     assert.equal(h.max, 2);
     assert.equal(h.sum, 1);
     assert.equal(h.sumSquares, 15);
-    assert.equal(h.bucket.reduce((a, b) => a + b, 0), 4);
+    assert.equal(
+      h.bucket.reduce((a, b) => a + b, 0),
+      4,
+    );
     assert.equal(h.bucket.length, h.bucketLimit.length);
     // Each value falls in the first bucket whose limit is above it.
     const bucketOf = (v: number) => h.bucketLimit.findIndex((l) => l > v);
