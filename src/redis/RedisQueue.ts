@@ -101,6 +101,9 @@ export class RedisQueue<T> implements QueueResource<T> {
         }
         return undefined;
       });
+      // The run failed while this dequeue completed: its elements must not be lost with it.
+      const late = scope.cancelledWith;
+      if (late) throw late;
     } catch (error) {
       // Whatever this operation took goes back to the front, in order.
       if (got.length > 0 && epochUsed !== undefined) await this.#run(GIVE_BACK, epochUsed, got, 'dequeue').catch(() => {});
@@ -118,15 +121,16 @@ export class RedisQueue<T> implements QueueResource<T> {
     const early = scope.cancelledWith;
     if (early) throw early;
     const epoch = await this.store.requireEpoch(`FIFOQueue '${this.name}'`);
-    if (await attempt(epoch, 0)) return;
     const waiter = new Waiter(this as RedisQueue<unknown>);
     scope.add(waiter);
     this.store.pending.add(waiter);
+    // A scope cancelled before `add` never calls us: read its state too.
+    const cancelled = (): OpError | undefined => waiter.cancelledWith ?? scope.cancelledWith;
     try {
-      for (let n = 1; ; n++) {
-        if (waiter.cancelledWith) throw waiter.cancelledWith;
-        await this.#wait(waiter, `${this.store.key(epoch, 'q', this.name)}:${signal}!`);
-        if (waiter.cancelledWith) throw waiter.cancelledWith;
+      for (let n = 0; ; n++) {
+        if (n > 0) await this.#wait(waiter, `${this.store.key(epoch, 'q', this.name)}:${signal}!`, cancelled);
+        const error = cancelled();
+        if (error) throw error;
         if (await attempt(epoch, n)) return;
       }
     } finally {
@@ -136,17 +140,18 @@ export class RedisQueue<T> implements QueueResource<T> {
   }
 
   /** One bounded `BLPOP` on the signal list, on a dedicated connection. */
-  async #wait(waiter: Waiter, key: string): Promise<void> {
+  async #wait(waiter: Waiter, key: string, cancelled: () => OpError | undefined): Promise<void> {
+    if (cancelled()) return;
     const blocker = await this.store.conn.blocker(`FIFOQueue '${this.name}'`);
     waiter.blocker = blocker;
     let healthy = true;
     try {
-      if (waiter.cancelledWith) return;
+      if (cancelled()) return;
       await blocker.client.sendCommand(['BLPOP', key, WAIT_SECS]);
     } catch (error) {
       healthy = false;
       // Our own CLIENT UNBLOCK (or a destroy after it) is not a failure.
-      if (waiter.cancelledWith) return;
+      if (cancelled()) return;
       throw mapRedisError(error, `FIFOQueue '${this.name}'`);
     } finally {
       waiter.blocker = undefined;

@@ -11,7 +11,7 @@ import { DataLossError } from '../errors.ts';
  * @internal
  */
 export function encodeStored(value: unknown, where: string): Buffer {
-  if (typeof value === 'number') return Buffer.from(`n${String(value)}`);
+  if (typeof value === 'number') return Buffer.from(`n${Object.is(value, -0) ? '-0' : String(value)}`);
   if (typeof value === 'bigint') return Buffer.from(`b${value.toString()}`);
   const tensors: ArrayBufferView[] = [];
   const encoded = encodeValue(value, tensors, where);
