@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { setLogger, consoleLogger } from '../logger.ts';
+import { DISTRIBUTED_OPTIONS, DISTRIBUTED_USAGE, parseDistributed, type DistributedArgs } from './distributed.ts';
 import { train, type TrainReport } from './train.ts';
 
 const USAGE = `Usage: monitored-session train [options]
@@ -16,6 +17,7 @@ Options:
   --seed S                   seed for data order, initial weights and faults (default 1)
   --json                     print the final report as JSON on stdout
   -h, --help                 show this help
+${DISTRIBUTED_USAGE}
 
 Exit codes: 0 done (or already done), 1 failed, 2 bad usage, 130 interrupted (Ctrl-C; a final
 checkpoint is saved first).`;
@@ -29,6 +31,7 @@ interface Args {
   faultRate: number;
   seed: number;
   json: boolean;
+  distributed: DistributedArgs | undefined;
 }
 
 function parse(argv: string[]): Args | 'help' {
@@ -46,6 +49,7 @@ function parse(argv: string[]): Args | 'help' {
         seed: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...DISTRIBUTED_OPTIONS,
       },
     });
   } catch (error) {
@@ -76,6 +80,7 @@ function parse(argv: string[]): Args | 'help' {
     faultRate,
     seed: integer('seed', values.seed, 1, 0),
     json: values.json ?? false,
+    distributed: parseDistributed(values, (message) => new UsageError(message)),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
 import { withSession } from '../session/MonitoredSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
+import type { DistributedArgs } from './distributed.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */
@@ -23,6 +24,8 @@ export interface TrainOptions {
   progress: ProgressStream;
   /** Aborting stops training at the next step boundary, with a final checkpoint. */
   signal?: AbortSignal;
+  /** One task of a distributed job on Redis (`--master` with `--chief` or `--worker N`). */
+  distributed?: DistributedArgs | undefined;
 }
 
 /** What a training run did. */
@@ -57,6 +60,10 @@ async function stepOf(prefix: string): Promise<number> {
  * injected faults, and stops cleanly (with a final checkpoint) when `signal` aborts.
  */
 export async function train(options: TrainOptions): Promise<TrainReport> {
+  if (options.distributed !== undefined) {
+    const { trainDistributed } = await import('./distributed.ts');
+    return trainDistributed({ ...options, distributed: options.distributed });
+  }
   const started = Date.now();
   const checkpointDir = path.resolve(options.checkpointDir);
   const model = buildIrisModel({ seed: options.seed, faultRate: options.faultRate });

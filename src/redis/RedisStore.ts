@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { AbortedError, FailedPreconditionError, InvalidArgumentError, OutOfRangeError, type OpError } from '../errors.ts';
-import type { ResourceStore } from '../graph/ResourceStore.ts';
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError, UnavailableError } from '../errors.ts';
+import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
+import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
 import { andThen } from '../internal/promise.ts';
 import { logger } from '../logger.ts';
@@ -29,7 +30,7 @@ export class RedisStore implements ResourceStore {
   #binding: Promise<string | null> | undefined;
   #released = false;
   #closedWith: Error | undefined;
-  readonly #queues = new Map<string, RedisQueue<unknown>>();
+  readonly #queues = new Map<string, RedisQueue<unknown> | FIFOQueueState<unknown>>();
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
 
@@ -123,10 +124,13 @@ export class RedisStore implements ResourceStore {
     });
   }
 
-  queue<T>(name: string, capacity: number): RedisQueue<T> {
+  queue<T>(name: string, capacity: number): QueueResource<T> {
     let queue = this.#queues.get(name);
-    if (queue === undefined) this.#queues.set(name, (queue = new RedisQueue<unknown>(this, name, capacity)));
-    return queue as RedisQueue<T>;
+    if (queue === undefined) {
+      queue = this.target.localQueues ? new FIFOQueueState<unknown>(name, capacity) : new RedisQueue<unknown>(this, name, capacity);
+      this.#queues.set(name, queue);
+    }
+    return queue as QueueResource<T>;
   }
 
   /** Chief: starts a new run generation (the old one's keys are deleted in the background). */
@@ -182,7 +186,9 @@ export class RedisStore implements ResourceStore {
   close(error: Error): void {
     if (this.#closedWith) return;
     this.#closedWith = error;
-    for (const p of [...this.pending]) p.cancel(error as OpError);
+    const opError = error instanceof OpError ? error : new UnavailableError(error.message, { cause: error });
+    for (const p of [...this.pending]) p.cancel(opError);
+    for (const q of this.#queues.values()) if (q instanceof FIFOQueueState) q.abort(opError);
     this.release();
   }
 

@@ -51,11 +51,7 @@ export function closeRedisConnections(): Promise<void> {
 export async function markJobDone(target: string, step: number): Promise<void> {
   const store = resolveRedisTarget(target);
   try {
-    const { epoch } = store.jobKeys;
-    const current = (await store.conn.command(['GET', epoch], 'markJobDone')) as Buffer | null;
-    if (current === null) return;
-    store.adopt(current.toString());
-    await store.markDone(step);
+    await store.conn.command(['SET', store.jobKeys.done, String(step)], 'markJobDone');
   } finally {
     store.release();
   }
