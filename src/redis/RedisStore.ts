@@ -8,7 +8,7 @@ import { logger } from '../logger.ts';
 import { decodeStored, encodeStored } from './codec.ts';
 import type { RedisConnection } from './connection.ts';
 import { RedisQueue } from './RedisQueue.ts';
-import { ADD, CAS, EXISTS, GET, MARK, SET, START_EPOCH, type Script } from './scripts.ts';
+import { ADD, CAS, EXISTS, GET, MARK, START_EPOCH, type Script } from './scripts.ts';
 import type { RedisTarget } from './target.ts';
 
 const READY_POLL_MS = 50;
@@ -33,6 +33,7 @@ export class RedisStore implements ResourceStore {
   readonly #queues = new Map<string, RedisQueue<unknown> | FIFOQueueState<unknown>>();
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
+  #check: Promise<void> | undefined;
 
   constructor(conn: RedisConnection, target: RedisTarget) {
     this.conn = conn;
@@ -73,23 +74,48 @@ export class RedisStore implements ResourceStore {
     });
   }
 
+  /**
+   * A plain `GET`, checked against the epoch by one `GET` of the epoch key sent just before it
+   * in the same pipeline (shared by every read of this tick): one round trip for a step's reads.
+   */
   readVariable(name: string): unknown {
     const what = `read of ${name}`;
     return andThen(this.epoch(), (epoch) => {
       if (epoch === null) throw uninitialized(name);
-      return this.run(GET, epoch, [this.key(epoch, 'v', name)], [], what).then((raw) => {
+      const check = this.#checkEpoch(epoch);
+      const read = this.conn.command(['GET', this.key(epoch, 'v', name)], what);
+      read.catch(() => {});
+      return check.then(() => read).then((raw) => {
         if (raw === null || raw === undefined) throw uninitialized(name);
         return decodeStored(raw as Buffer, what);
       });
     });
   }
 
+  /**
+   * A plain `SET` of an epoch-scoped key: a session on a stale epoch can only write into its old
+   * generation's keys, which nobody reads (its next read fails with `AbortedError`).
+   */
   writeVariable(name: string, value: unknown): void | Promise<void> {
     const encoded = encodeStored(value, name);
     const what = `write of ${name}`;
     return andThen(this.requireEpoch(what), (epoch) =>
-      this.run(SET, epoch, [this.key(epoch, 'v', name)], [encoded], what).then(() => undefined),
+      this.conn.command(['SET', this.key(epoch, 'v', name), encoded], what).then(() => undefined),
     );
+  }
+
+  /** One epoch check per tick, pipelined in front of that tick's reads. */
+  #checkEpoch(epoch: string): Promise<void> {
+    if (this.#check !== undefined) return this.#check;
+    const check = this.conn.command(['GET', this.jobKeys.epoch], 'epoch check').then((current) => {
+      const now = (current as Buffer | null)?.toString();
+      if (now !== epoch) throw epochLost(now !== undefined);
+    });
+    this.#check = check;
+    setImmediate(() => {
+      if (this.#check === check) this.#check = undefined;
+    });
+    return check;
   }
 
   assignAdd(name: string, delta: number | bigint): unknown {
@@ -220,6 +246,14 @@ export class RedisStore implements ResourceStore {
       logger.debug(`Redis: could not delete the keys of run generation ${old}: ${(error as Error).message}`);
     }
   }
+}
+
+function epochLost(changed: boolean): AbortedError {
+  return new AbortedError(
+    changed
+      ? 'The run generation of this job changed (the chief started a new session); this session must be re-created.'
+      : 'The run generation of this job is gone (the Redis server restarted or lost its data); waiting for the chief to restore.',
+  );
 }
 
 function uninitialized(name: string): FailedPreconditionError {

@@ -1,10 +1,18 @@
-import { DTYPES, decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type TensorEntry } from '../checkpoint/encoding.ts';
+import { DTYPES, decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type DType, type TensorEntry } from '../checkpoint/encoding.ts';
 import { DataLossError } from '../errors.ts';
+
+const DTYPE_NAMES = Object.keys(DTYPES) as DType[];
+
+function dtypeName(value: ArrayBufferView): DType | undefined {
+  for (const name of DTYPE_NAMES) if (value.constructor === DTYPES[name]) return name;
+  return undefined;
+}
 
 /**
  * How a value is stored in Redis, by its first byte:
  * - `n` + the number's decimal text (what Lua's atomic add reads and writes);
  * - `b` + a bigint's decimal text;
+ * - `t` + the dtype's index in `DTYPES` + padding to 8 bytes + the raw bytes (a bare typed array);
  * - `j` + a 4-byte header length + the checkpoint codec's JSON (typed arrays as `$t` references
  *   to tensor entries) + padding + the typed arrays' raw bytes, 8-byte aligned, as in a
  *   checkpoint's data file. Every kind the `Saver` handles round-trips.
@@ -13,6 +21,17 @@ import { DataLossError } from '../errors.ts';
 export function encodeStored(value: unknown, where: string): Buffer {
   if (typeof value === 'number') return Buffer.from(`n${Object.is(value, -0) ? '-0' : String(value)}`);
   if (typeof value === 'bigint') return Buffer.from(`b${value.toString()}`);
+  const dtype = ArrayBuffer.isView(value) ? DTYPE_NAMES.indexOf(dtypeName(value)!) : -1;
+  if (dtype >= 0) {
+    // A bare typed array (the common variable): `t`, its dtype, padding to 8, the raw bytes.
+    const t = value as ArrayBufferView;
+    const out = Buffer.allocUnsafe(8 + t.byteLength);
+    out.fill(0, 0, 8);
+    out[0] = 0x74; // 't'
+    out[1] = dtype;
+    out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), 8);
+    return out;
+  }
   const tensors: ArrayBufferView[] = [];
   const encoded = encodeValue(value, tensors, where);
   const { entries, totalBytes } = layoutTensors(tensors);
@@ -34,6 +53,12 @@ export function decodeStored(raw: Buffer, where: string): unknown {
   const tag = raw[0];
   if (tag === 0x6e) return Number(raw.toString('latin1', 1));
   if (tag === 0x62) return BigInt(raw.toString('latin1', 1));
+  if (tag === 0x74 && raw.length >= 8 && raw[1]! < DTYPE_NAMES.length) {
+    const Ctor = DTYPES[DTYPE_NAMES[raw[1]!]!];
+    const buffer = new ArrayBuffer(raw.length - 8);
+    new Uint8Array(buffer).set(raw.subarray(8));
+    return new Ctor(buffer);
+  }
   if (tag !== 0x6a || raw.length < 5) throw new DataLossError(`${where}: the stored value is not in a known format`);
   const headerLength = raw.readUInt32LE(1);
   const header = JSON.parse(raw.toString('utf8', 5, 5 + headerLength)) as { v: unknown; t?: TensorEntry[] };

@@ -37,9 +37,6 @@ end
 /** KEYS: epoch, variable. */
 export const GET = script('get', `return redis.call('GET', KEYS[2])`);
 
-/** KEYS: epoch, variable. ARGV: epoch, value. */
-export const SET = script('set', `redis.call('SET', KEYS[2], ARGV[2]) return 1`);
-
 /** KEYS: epoch, variables... Answers 1/0 for each. */
 export const EXISTS = script('exists', `
 local out = {}
