@@ -197,7 +197,7 @@ export class Saver {
       if (!(v.name in variables)) throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
     }
     // All writes at once: a remote store sends them in one round trip.
-    await Promise.all(wanted.map((v) => session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors))));
+    await Promise.all(wanted.map(async (v) => session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors))));
     this.#restoredFrom = resolved;
   }
 

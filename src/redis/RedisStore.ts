@@ -213,7 +213,7 @@ export class RedisStore implements ResourceStore {
     if (this.#closedWith) return;
     this.#closedWith = error;
     const opError = error instanceof OpError ? error : new UnavailableError(error.message, { cause: error });
-    for (const p of [...this.pending]) p.cancel(opError);
+    for (const p of this.pending) p.cancel(opError);
     for (const q of this.#queues.values()) if (q instanceof FIFOQueueState) q.abort(opError);
     this.release();
   }

@@ -111,7 +111,7 @@ export class RedisConnection {
   async blocker(what: string): Promise<Blocker> {
     const idle = this.#idle.pop();
     if (idle !== undefined && idle.client.isReady) return idle;
-    if (idle !== undefined) void idle.client.destroy();
+    if (idle !== undefined) idle.client.destroy();
     const client = makeClient(this.url, 'monitored-session-blocking');
     try {
       await withDeadline(client.connect(), CONNECT_WAIT_MS, what);

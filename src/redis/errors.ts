@@ -69,7 +69,7 @@ export function mapRedisError(error: unknown, what: string): OpError {
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (CONNECTION_ERRORS.has(name) || (typeof code === 'string' && CONNECTION_CODES.has(code))) {
-    return new UnavailableError(`${what}: the Redis server is unreachable (${name || code}: ${message})`, { cause: error });
+    return new UnavailableError(`${what}: the Redis server is unreachable (${name || String(code)}: ${message})`, { cause: error });
   }
   if (name === 'TimeoutError' || name === 'CommandTimeoutDuringMaintenanceError') {
     return new DeadlineExceededError(`${what}: ${message}`, { cause: error });

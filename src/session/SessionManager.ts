@@ -217,11 +217,11 @@ export class SessionManager {
       }
       if (readiness.ready && session) return session;
       // A store that signals readiness (redis://) ends the wait as soon as the chief is ready.
-      const prompt = session?.store.waitForReady;
+      const store = session?.store;
       let waited = false;
       try {
-        if (prompt !== undefined) {
-          await prompt.call(session!.store, this.recoveryWaitSecs * 1000);
+        if (store?.waitForReady !== undefined) {
+          await store.waitForReady(this.recoveryWaitSecs * 1000);
           waited = true;
         }
       } finally {

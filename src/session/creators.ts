@@ -225,13 +225,14 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
       return;
     }
     // A store that signals readiness is waited on here, so the retry can follow at once.
-    const prompt = session.store.waitForReady;
+    const store = session.store;
+    const prompt = store.waitForReady !== undefined;
     try {
-      if (prompt !== undefined) await prompt.call(session.store, this.#manager!.recoveryWaitSecs * 1000);
+      if (prompt) await store.waitForReady!(this.#manager!.recoveryWaitSecs * 1000);
     } finally {
       await session.close();
     }
-    this.#notReady(readiness.message, prompt !== undefined);
+    this.#notReady(readiness.message, prompt);
   }
 
   /** Throws `NotReadyYet` to wait and retry, or `DeadlineExceededError` once the wait is over. */
