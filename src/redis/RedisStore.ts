@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AbortedError, FailedPreconditionError, InvalidArgumentError, OpError, OutOfRangeError, UnavailableError } from '../errors.ts';
+import { AbortedError, FailedPreconditionError, InternalError, InvalidArgumentError, OpError, OutOfRangeError, UnavailableError } from '../errors.ts';
 import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
 import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
@@ -107,14 +107,17 @@ export class RedisStore implements ResourceStore {
   /** One epoch check per tick, pipelined in front of that tick's reads. */
   #checkEpoch(epoch: string): Promise<void> {
     if (this.#check !== undefined) return this.#check;
+    // Reads issued before this check settles were sent after it on the same connection, so it
+    // covers them; once it settles, the next read sends a new one.
     const check = this.conn.command(['GET', this.jobKeys.epoch], 'epoch check').then((current) => {
+      this.#check = undefined;
       const now = (current as Buffer | null)?.toString();
       if (now !== epoch) throw epochLost(now !== undefined);
+    }, (error: unknown) => {
+      this.#check = undefined;
+      throw error;
     });
     this.#check = check;
-    setImmediate(() => {
-      if (this.#check === check) this.#check = undefined;
-    });
     return check;
   }
 
@@ -125,6 +128,26 @@ export class RedisStore implements ResourceStore {
     }
     return andThen(this.requireEpoch(what), async (epoch) => {
       const key = this.key(epoch, 'v', name);
+      if (Number.isSafeInteger(delta)) {
+        // The common case (the global step): native INCRBY, checked by this tick's epoch check.
+        const check = this.#checkEpoch(epoch);
+        const exists = this.conn.command(['EXISTS', key], what);
+        const added = this.conn.command(['INCRBY', key, String(delta)], what);
+        exists.catch(() => {});
+        added.catch(() => {});
+        await check;
+        if ((await exists) === 0) {
+          // INCRBY created the key: take it back (best effort), the variable was never initialized.
+          void added.then(() => this.conn.command(['DEL', key], what)).catch(() => {});
+          throw uninitialized(name);
+        }
+        try {
+          return Number(await added);
+        } catch (error) {
+          // Not an integer there (a fraction, or another kind): the general path below.
+          if (!(error instanceof InternalError)) throw error;
+        }
+      }
       if (typeof delta === 'number') {
         const stored = await this.run(ADD, epoch, [key], [String(delta), name], what);
         if (stored !== 0) return decodeStored(stored as Buffer, what);

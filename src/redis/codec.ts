@@ -10,7 +10,7 @@ function dtypeName(value: ArrayBufferView): DType | undefined {
 
 /**
  * How a value is stored in Redis, by its first byte:
- * - `n` + the number's decimal text (what Lua's atomic add reads and writes);
+ * - a number: its decimal text, as is (so `INCRBY` and Lua's atomic add work on it);
  * - `b` + a bigint's decimal text;
  * - `t` + the dtype's index in `DTYPES` + padding to 8 bytes + the raw bytes (a bare typed array);
  * - `j` + a 4-byte header length + the checkpoint codec's JSON (typed arrays as `$t` references
@@ -19,7 +19,7 @@ function dtypeName(value: ArrayBufferView): DType | undefined {
  * @internal
  */
 export function encodeStored(value: unknown, where: string): Buffer {
-  if (typeof value === 'number') return Buffer.from(`n${Object.is(value, -0) ? '-0' : String(value)}`);
+  if (typeof value === 'number') return Buffer.from(Object.is(value, -0) ? '-0' : String(value));
   if (typeof value === 'bigint') return Buffer.from(`b${value.toString()}`);
   const dtype = ArrayBuffer.isView(value) ? DTYPE_NAMES.indexOf(dtypeName(value)!) : -1;
   if (dtype >= 0) {
@@ -51,7 +51,6 @@ export function encodeStored(value: unknown, where: string): Buffer {
 /** Decodes what {@link encodeStored} made; the typed arrays get their own memory. @internal */
 export function decodeStored(raw: Buffer, where: string): unknown {
   const tag = raw[0];
-  if (tag === 0x6e) return Number(raw.toString('latin1', 1));
   if (tag === 0x62) return BigInt(raw.toString('latin1', 1));
   if (tag === 0x74 && raw.length >= 8 && raw[1]! < DTYPE_NAMES.length) {
     const Ctor = DTYPES[DTYPE_NAMES[raw[1]!]!];
@@ -59,7 +58,8 @@ export function decodeStored(raw: Buffer, where: string): unknown {
     new Uint8Array(buffer).set(raw.subarray(8));
     return new Ctor(buffer);
   }
-  if (tag !== 0x6a || raw.length < 5) throw new DataLossError(`${where}: the stored value is not in a known format`);
+  if (tag !== 0x6a) return Number(raw.toString('latin1'));
+  if (raw.length < 5) throw new DataLossError(`${where}: the stored value is not in a known format`);
   const headerLength = raw.readUInt32LE(1);
   const header = JSON.parse(raw.toString('utf8', 5, 5 + headerLength)) as { v: unknown; t?: TensorEntry[] };
   const start = Math.ceil((5 + headerLength) / 8) * 8;

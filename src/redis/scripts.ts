@@ -44,20 +44,21 @@ for i = 2, #KEYS do out[i - 1] = redis.call('EXISTS', KEYS[i]) end
 return out`);
 
 /**
- * Atomic add on a stored number (`n<decimal>`). KEYS: epoch, variable. ARGV: epoch, delta, name.
+ * Atomic add on a stored number (its decimal text). KEYS: epoch, variable. ARGV: epoch, delta, name.
  * Answers the new stored value, or 0 when the value is not a finite number (the client then
  * uses compare-and-set).
  */
 export const ADD = script('add', `
 local v = redis.call('GET', KEYS[2])
 if not v then return redis.error_reply('FAILED_PRECONDITION Attempting to use uninitialized value ' .. ARGV[3]) end
-if string.sub(v, 1, 1) ~= 'n' then return 0 end
-local x = tonumber(string.sub(v, 2))
+local first = string.sub(v, 1, 1)
+if first == 'b' or first == 't' or first == 'j' then return 0 end
+local x = tonumber(v)
 local d = tonumber(ARGV[2])
 if x == nil or d == nil then return 0 end
 local r = x + d
 if r ~= r or r == math.huge or r == -math.huge then return 0 end
-local s = 'n' .. string.format('%.17g', r)
+local s = string.format('%.17g', r)
 redis.call('SET', KEYS[2], s)
 return s`);
 
