@@ -158,7 +158,11 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   } catch (error) {
     await redis.closeRedisConnections();
     // A worker that comes to a finished job has nothing to do.
-    if (!isChief && error instanceof OutOfRangeError) return { ...base, ...nothing, status: 'already-complete', startStep: 0, finalStep: 0, restoredSteps };
+    if (!isChief && error instanceof OutOfRangeError) {
+      const step = Number(/at step (\d+)/.exec(error.message)?.[1] ?? 0);
+      const job = master.replace(/\/\/[^@/]*@/, '//');
+      return { ...base, ...nothing, checkpointDir: job, status: 'already-complete', startStep: step, finalStep: step, restoredSteps };
+    }
     throw error;
   }
   let interrupted = false;

@@ -12,7 +12,7 @@ import { Session } from '../../src/index.ts';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const LAST_STEP = 4000;
+const LAST_STEP = 6000;
 const TASK_TIMEOUT_MS = 90_000;
 
 interface Task {
@@ -64,7 +64,7 @@ async function globalStep(job: string): Promise<number> {
     const epoch = await client.get(`ms:${job}:epoch`);
     if (epoch === null) return -1;
     const raw = await client.get(`ms:${job}:${epoch}:v:global_step`);
-    return raw === null ? -1 : Number(raw.slice(1));
+    return raw === null ? -1 : Number(raw);
   } catch {
     return -1;
   } finally {
