@@ -54,25 +54,40 @@ interface DistributedValues {
  * Validates the distributed flags; `undefined` when none is given. `fail` makes the CLI's usage
  * error from a message.
  */
-export function parseDistributed(values: DistributedValues, fail: (message: string) => Error): DistributedArgs | undefined {
-  const roles = [values.chief ? '--chief' : undefined, values.worker !== undefined ? '--worker' : undefined, values['task-index'] !== undefined ? '--task-index' : undefined].filter(Boolean);
+export function parseDistributed(
+  values: DistributedValues,
+  fail: (message: string) => Error,
+): DistributedArgs | undefined {
+  const roles = [
+    values.chief ? '--chief' : undefined,
+    values.worker !== undefined ? '--worker' : undefined,
+    values['task-index'] !== undefined ? '--task-index' : undefined,
+  ].filter(Boolean);
   if (values.master === undefined) {
-    if (roles.length > 0 || values.job !== undefined) throw fail(`${roles[0] ?? '--job'} needs --master redis://host:port/db?job=NAME`);
+    if (roles.length > 0 || values.job !== undefined)
+      throw fail(`${roles[0] ?? '--job'} needs --master redis://host:port/db?job=NAME`);
     return undefined;
   }
   if (roles.length !== 1) throw fail('--master needs exactly one of --chief, --worker N or --task-index N');
   const index = (flag: string, raw: string, min: number): number => {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n) || n < min) throw fail(`expected ${flag} to be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min)
+      throw fail(`expected ${flag} to be an integer >= ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const taskIndex = values.chief ? 0 : values.worker !== undefined ? index('--worker', values.worker, 1) : index('--task-index', values['task-index']!, 0);
+  const taskIndex = values.chief
+    ? 0
+    : values.worker !== undefined
+      ? index('--worker', values.worker, 1)
+      : index('--task-index', values['task-index']!, 0);
   let master = values.master;
-  if (!/^rediss?:\/\//.test(master)) throw fail(`expected --master to be a redis:// or rediss:// URL, got ${JSON.stringify(master)}`);
+  if (!/^rediss?:\/\//.test(master))
+    throw fail(`expected --master to be a redis:// or rediss:// URL, got ${JSON.stringify(master)}`);
   if (values.job !== undefined) {
     const url = new URL(master);
     const given = url.searchParams.get('job');
-    if (given !== null && given !== values.job) throw fail(`--job ${values.job} differs from the job in --master (${given})`);
+    if (given !== null && given !== values.job)
+      throw fail(`--job ${values.job} differs from the job in --master (${given})`);
     url.searchParams.set('job', values.job);
     master = url.toString();
   }
@@ -112,12 +127,26 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   const model = buildIrisModel({ seed: options.seed + taskIndex * 7919, faultRate: options.faultRate });
   const latest = isChief ? await latestCheckpoint(checkpointDir) : undefined;
   const latestStep = latest === undefined ? 0 : await stepOf(latest);
-  const base = { targetStep: options.steps, checkpointDir, summaryDir: checkpointDir, faultsInjected: 0, recoveries: 0, checkpointsWritten: 0 };
+  const base = {
+    targetStep: options.steps,
+    checkpointDir,
+    summaryDir: checkpointDir,
+    faultsInjected: 0,
+    recoveries: 0,
+    checkpointsWritten: 0,
+  };
   const nothing = { finalLoss: Number.NaN, finalAccuracy: Number.NaN, elapsedSecs: 0, latestCheckpoint: latest };
   if (isChief && latestStep >= options.steps) {
     await redis.markJobDone(master, latestStep);
     await redis.closeRedisConnections();
-    return { ...base, ...nothing, status: 'already-complete', startStep: latestStep, finalStep: latestStep, restoredSteps: [latestStep] };
+    return {
+      ...base,
+      ...nothing,
+      status: 'already-complete',
+      startStep: latestStep,
+      finalStep: latestStep,
+      restoredSteps: [latestStep],
+    };
   }
 
   let checkpointsWritten = 0;
@@ -132,7 +161,11 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   const hooks: Hook[] = [
     new StopAtStepHook({ lastStep: options.steps }),
     new NanTensorHook({ lossTensor: model.loss }),
-    new ProgressHook({ lastStep: options.steps, tensors: { loss: model.fullLoss, accuracy: model.accuracy }, stream: options.progress }),
+    new ProgressHook({
+      lastStep: options.steps,
+      tensors: { loss: model.fullLoss, accuracy: model.accuracy },
+      stream: options.progress,
+    }),
   ];
   const recovery = { backoff: { initialMs: 20, maxMs: 500 } };
   let sess: MonitoredSession;
@@ -149,19 +182,38 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
           logStepCountSteps: 50,
           chiefOnlyHooks: [
             observer,
-            new CheckpointSaverHook({ checkpointDir, saveSteps: options.saveCheckpointSteps, listeners: [{ afterSave: () => void checkpointsWritten++ }] }),
+            new CheckpointSaverHook({
+              checkpointDir,
+              saveSteps: options.saveCheckpointSteps,
+              listeners: [{ afterSave: () => void checkpointsWritten++ }],
+            }),
           ],
           hooks,
           recovery,
         })
-      : await monitoredTrainingSession({ graph: model.graph, master: target, isChief: false, hooks: [observer, ...hooks], recovery, recoveryWaitSecs: 5 });
+      : await monitoredTrainingSession({
+          graph: model.graph,
+          master: target,
+          isChief: false,
+          hooks: [observer, ...hooks],
+          recovery,
+          recoveryWaitSecs: 5,
+        });
   } catch (error) {
     await redis.closeRedisConnections();
     // A worker that comes to a finished job has nothing to do.
     if (!isChief && error instanceof OutOfRangeError) {
       const step = Number(/at step (\d+)/.exec(error.message)?.[1] ?? 0);
       const job = master.replace(/\/\/[^@/]*@/, '//');
-      return { ...base, ...nothing, checkpointDir: job, status: 'already-complete', startStep: step, finalStep: step, restoredSteps };
+      return {
+        ...base,
+        ...nothing,
+        checkpointDir: job,
+        status: 'already-complete',
+        startStep: step,
+        finalStep: step,
+        restoredSteps,
+      };
     }
     throw error;
   }

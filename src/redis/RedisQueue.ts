@@ -54,9 +54,15 @@ export class RedisQueue<T> implements QueueResource<T> {
     let next = 0;
     await this.#blocking(scope, 'space', async (epoch, attempt) => {
       const mode = attempt === 0 ? 'new' : 'pending';
-      const pushed = (await this.#run(ENQUEUE, epoch, [this.#cap(), mode, ...encoded.slice(next)], 'enqueue')) as number;
+      const pushed = (await this.#run(
+        ENQUEUE,
+        epoch,
+        [this.#cap(), mode, ...encoded.slice(next)],
+        'enqueue',
+      )) as number;
       if (pushed === -1) throw new CancelledError(`FIFOQueue '${this.name}' is closed.`);
-      if (pushed === -2) throw new CancelledError(`Enqueue operation was cancelled: FIFOQueue '${this.name}' was closed.`);
+      if (pushed === -2)
+        throw new CancelledError(`Enqueue operation was cancelled: FIFOQueue '${this.name}' was closed.`);
       next += pushed;
       return next === encoded.length ? true : undefined;
     });
@@ -91,12 +97,18 @@ export class RedisQueue<T> implements QueueResource<T> {
     try {
       await this.#blocking(scope, 'items', async (epoch) => {
         epochUsed = epoch;
-        const [status, payload] = (await this.#run(DEQUEUE, epoch, [String(n - got.length), this.#cap()], 'dequeue')) as [number, Buffer[] | number];
+        const [status, payload] = (await this.#run(
+          DEQUEUE,
+          epoch,
+          [String(n - got.length), this.#cap()],
+          'dequeue',
+        )) as [number, Buffer[] | number];
         if (status === 1 || status === 2) got.push(...(payload as Buffer[]));
         if (status === 1) return true;
         if (status === 3) {
+          const size = (payload as number) + got.length;
           throw new OutOfRangeError(
-            `FIFOQueue '${this.name}' is closed and has insufficient elements (requested ${n}, current size ${(payload as number) + got.length})`,
+            `FIFOQueue '${this.name}' is closed and has insufficient elements (requested ${n}, current size ${size})`,
           );
         }
         return undefined;
@@ -106,7 +118,8 @@ export class RedisQueue<T> implements QueueResource<T> {
       if (late) throw late;
     } catch (error) {
       // Whatever this operation took goes back to the front, in order.
-      if (got.length > 0 && epochUsed !== undefined) await this.#run(GIVE_BACK, epochUsed, got, 'dequeue').catch(() => {});
+      if (got.length > 0 && epochUsed !== undefined)
+        await this.#run(GIVE_BACK, epochUsed, got, 'dequeue').catch(() => {});
       throw error;
     }
     return got.map((raw, i) => decodeStored(raw, `${this.name}[${i}]`) as T);
@@ -117,7 +130,11 @@ export class RedisQueue<T> implements QueueResource<T> {
    * A cancelled scope stops the loop; an element taken by an attempt that raced the
    * cancellation is given back by the caller.
    */
-  async #blocking(scope: RunScope, signal: 'items' | 'space', attempt: (epoch: string, n: number) => Promise<true | undefined>): Promise<void> {
+  async #blocking(
+    scope: RunScope,
+    signal: 'items' | 'space',
+    attempt: (epoch: string, n: number) => Promise<true | undefined>,
+  ): Promise<void> {
     const early = scope.cancelledWith;
     if (early) throw early;
     const epoch = await this.store.requireEpoch(`FIFOQueue '${this.name}'`);
@@ -167,7 +184,13 @@ export class RedisQueue<T> implements QueueResource<T> {
 
   #run(script: typeof DEQUEUE, epoch: string, args: readonly (string | Buffer)[], op: string): Promise<unknown> {
     const base = this.store.key(epoch, 'q', this.name);
-    return this.store.run(script, epoch, [base, `${base}:closed`, `${base}:items!`, `${base}:space!`], args, `FIFOQueue '${this.name}'.${op}`);
+    return this.store.run(
+      script,
+      epoch,
+      [base, `${base}:closed`, `${base}:items!`, `${base}:space!`],
+      args,
+      `FIFOQueue '${this.name}'.${op}`,
+    );
   }
 
   #cap(): string {

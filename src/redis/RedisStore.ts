@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { AbortedError, FailedPreconditionError, InternalError, InvalidArgumentError, OpError, OutOfRangeError, UnavailableError } from '../errors.ts';
+import { InternalError, InvalidArgumentError, OpError, UnavailableError } from '../errors.ts';
 import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
 import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
 import { andThen } from '../internal/promise.ts';
-import { logger } from '../logger.ts';
 import { decodeStored, encodeStored } from './codec.ts';
-import type { RedisConnection } from './connection.ts';
+import { deleteKeys, type RedisConnection } from './connection.ts';
+import { epochLost, jobDone, notReady, uninitialized } from './jobErrors.ts';
 import { RedisQueue } from './RedisQueue.ts';
 import { ADD, CAS, EXISTS, GET, MARK, START_EPOCH, type Script } from './scripts.ts';
 import type { RedisTarget } from './target.ts';
@@ -56,7 +56,13 @@ export class RedisStore implements ResourceStore {
   }
 
   /** Runs a data script in `epoch` with the epoch key first. */
-  run(script: Script, epoch: string, keys: readonly string[], args: readonly (string | Buffer)[], what: string): Promise<unknown> {
+  run(
+    script: Script,
+    epoch: string,
+    keys: readonly string[],
+    args: readonly (string | Buffer)[],
+    what: string,
+  ): Promise<unknown> {
     return this.conn.run(script, [this.jobKeys.epoch, ...keys], [epoch, ...args], what);
   }
 
@@ -69,7 +75,7 @@ export class RedisStore implements ResourceStore {
   /** The bound epoch, or `AbortedError` when this view has none (a worker before the chief is ready). */
   requireEpoch(what: string): string | Promise<string> {
     return andThen(this.epoch(), (epoch) => {
-      if (epoch === null) throw this.#notReady(what);
+      if (epoch === null) throw notReady(what, this.target.job);
       return epoch;
     });
   }
@@ -85,10 +91,12 @@ export class RedisStore implements ResourceStore {
       const check = this.#checkEpoch(epoch);
       const read = this.conn.command(['GET', this.key(epoch, 'v', name)], what);
       read.catch(() => {});
-      return check.then(() => read).then((raw) => {
-        if (raw === null || raw === undefined) throw uninitialized(name);
-        return decodeStored(raw as Buffer, what);
-      });
+      return check
+        .then(() => read)
+        .then((raw) => {
+          if (raw === null || raw === undefined) throw uninitialized(name);
+          return decodeStored(raw as Buffer, what);
+        });
     });
   }
 
@@ -109,14 +117,17 @@ export class RedisStore implements ResourceStore {
     if (this.#check !== undefined) return this.#check;
     // Reads issued before this check settles were sent after it on the same connection, so it
     // covers them; once it settles, the next read sends a new one.
-    const check = this.conn.command(['GET', this.jobKeys.epoch], 'epoch check').then((current) => {
-      this.#check = undefined;
-      const now = (current as Buffer | null)?.toString();
-      if (now !== epoch) throw epochLost(now !== undefined);
-    }, (error: unknown) => {
-      this.#check = undefined;
-      throw error;
-    });
+    const check = this.conn.command(['GET', this.jobKeys.epoch], 'epoch check').then(
+      (current) => {
+        this.#check = undefined;
+        const now = (current as Buffer | null)?.toString();
+        if (now !== epoch) throw epochLost(now !== undefined);
+      },
+      (error: unknown) => {
+        this.#check = undefined;
+        throw error;
+      },
+    );
     this.#check = check;
     return check;
   }
@@ -124,7 +135,10 @@ export class RedisStore implements ResourceStore {
   assignAdd(name: string, delta: number | bigint): unknown {
     const what = `assignAdd of ${name}`;
     if (typeof delta !== 'number' && typeof delta !== 'bigint') {
-      throw new InvalidArgumentError(`Graph.assignAdd: expected \`delta\` to be a number or bigint, got ${typeof delta}`, { op: name });
+      throw new InvalidArgumentError(
+        `Graph.assignAdd: expected \`delta\` to be a number or bigint, got ${typeof delta}`,
+        { op: name },
+      );
     }
     return andThen(this.requireEpoch(what), async (epoch) => {
       const key = this.key(epoch, 'v', name);
@@ -158,7 +172,10 @@ export class RedisStore implements ResourceStore {
         if (raw === null) throw uninitialized(name);
         const current = decodeStored(raw, what);
         if (typeof current !== typeof delta) {
-          throw new InvalidArgumentError(`Graph.assignAdd: variable ${name} holds ${typeof current}, cannot add a ${typeof delta}`, { op: name });
+          throw new InvalidArgumentError(
+            `Graph.assignAdd: variable ${name} holds ${typeof current}, cannot add a ${typeof delta}`,
+            { op: name },
+          );
         }
         const next = (current as number) + (delta as number);
         if ((await this.run(CAS, epoch, [key], [raw, encodeStored(next, name)], what)) === 1) return next;
@@ -169,14 +186,18 @@ export class RedisStore implements ResourceStore {
   isInitialized(name: string): boolean | Promise<boolean> {
     return andThen(this.epoch(), (epoch) => {
       if (epoch === null) return false;
-      return this.run(EXISTS, epoch, [this.key(epoch, 'v', name)], [], `isInitialized(${name})`).then((r) => (r as number[])[0] === 1);
+      return this.run(EXISTS, epoch, [this.key(epoch, 'v', name)], [], `isInitialized(${name})`).then(
+        (r) => (r as number[])[0] === 1,
+      );
     });
   }
 
   queue<T>(name: string, capacity: number): QueueResource<T> {
     let queue = this.#queues.get(name);
     if (queue === undefined) {
-      queue = this.target.localQueues ? new FIFOQueueState<unknown>(name, capacity) : new RedisQueue<unknown>(this, name, capacity);
+      queue = this.target.localQueues
+        ? new FIFOQueueState<unknown>(name, capacity)
+        : new RedisQueue<unknown>(this, name, capacity);
       this.#queues.set(name, queue);
     }
     return queue as QueueResource<T>;
@@ -186,10 +207,15 @@ export class RedisStore implements ResourceStore {
   async startEpoch(): Promise<void> {
     const epoch = randomBytes(8).toString('hex');
     const { epoch: epochKey, ready, done } = this.jobKeys;
-    const old = (await this.conn.run(START_EPOCH, [epochKey, ready, done], [epoch], 'start of a run generation')) as Buffer | null;
+    const old = (await this.conn.run(
+      START_EPOCH,
+      [epochKey, ready, done],
+      [epoch],
+      'start of a run generation',
+    )) as Buffer | null;
     this.#epoch = epoch;
     this.#binding = Promise.resolve(epoch);
-    if (old !== null) void this.#deleteEpoch(old.toString());
+    if (old !== null) void deleteKeys(this.conn, `${this.#prefix}:${old.toString()}:*`);
   }
 
   /** Binds this view to `epoch` (an existing run generation). */
@@ -251,38 +277,4 @@ export class RedisStore implements ResourceStore {
     this.#epoch = e && r && e.equals(r) && !d ? e.toString() : null;
     return this.#epoch;
   }
-
-  #notReady(what: string): AbortedError {
-    return new AbortedError(`${what}: the job ${this.target.job} has no run generation ready yet (waiting for the chief to initialize or restore it)`);
-  }
-
-  /** Deletes an old run generation's keys; best effort (a stale worker cannot write to them anyway). */
-  async #deleteEpoch(old: string): Promise<void> {
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = (await this.conn.command(['SCAN', cursor, 'MATCH', `${this.#prefix}:${old}:*`, 'COUNT', '1000'], 'cleanup')) as [Buffer, Buffer[]];
-        cursor = next.toString();
-        if (keys.length > 0) await this.conn.command(['UNLINK', ...keys.map(String)], 'cleanup');
-      } while (cursor !== '0');
-    } catch (error) {
-      logger.debug(`Redis: could not delete the keys of run generation ${old}: ${(error as Error).message}`);
-    }
-  }
-}
-
-function epochLost(changed: boolean): AbortedError {
-  return new AbortedError(
-    changed
-      ? 'The run generation of this job changed (the chief started a new session); this session must be re-created.'
-      : 'The run generation of this job is gone (the Redis server restarted or lost its data); waiting for the chief to restore.',
-  );
-}
-
-function uninitialized(name: string): FailedPreconditionError {
-  return new FailedPreconditionError(`Attempting to use uninitialized value ${name}`, { op: name });
-}
-
-function jobDone(job: string, step: string): OutOfRangeError {
-  return new OutOfRangeError(`The job ${job} is complete (the chief finished at step ${step}).`);
 }

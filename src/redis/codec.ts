@@ -1,4 +1,12 @@
-import { DTYPES, decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type DType, type TensorEntry } from '../checkpoint/encoding.ts';
+import {
+  DTYPES,
+  decodeValue,
+  encodeValue,
+  layoutTensors,
+  type AnyTypedArray,
+  type DType,
+  type TensorEntry,
+} from '../checkpoint/encoding.ts';
 import { DataLossError } from '../errors.ts';
 
 const DTYPE_NAMES = Object.keys(DTYPES) as DType[];

@@ -140,7 +140,8 @@ export class RedisConnection {
   /** `undefined` when ready (the fast path); else a promise that settles once connected, or fails. */
   #whenReady(what: string): Promise<void> | undefined {
     if (this.#client.isReady) return undefined;
-    if (this.#closed) return Promise.reject(new UnavailableError(`${what}: the Redis connection to ${redact(this.url)} was closed`));
+    if (this.#closed)
+      return Promise.reject(new UnavailableError(`${what}: the Redis connection to ${redact(this.url)} was closed`));
     if (!this.#client.isOpen) {
       this.#connecting ??= this.#client.connect().then(
         () => undefined,
@@ -180,6 +181,21 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
       },
     );
   });
+}
+
+/** Deletes the keys matching `pattern` (SCAN + UNLINK); best effort, failures are only logged. @internal */
+export async function deleteKeys(conn: RedisConnection, pattern: string): Promise<void> {
+  try {
+    let cursor = '0';
+    do {
+      const reply = await conn.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'], 'cleanup');
+      const [next, keys] = reply as [Buffer, Buffer[]];
+      cursor = next.toString();
+      if (keys.length > 0) await conn.command(['UNLINK', ...keys], 'cleanup');
+    } while (cursor !== '0');
+  } catch (error) {
+    logger.debug(`Redis: could not delete the keys ${pattern}: ${(error as Error).message}`);
+  }
 }
 
 /** The URL without its password, for messages. @internal */

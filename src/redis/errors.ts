@@ -26,7 +26,16 @@ const CONNECTION_ERRORS = new Set([
   'RootNodesUnavailableError',
 ]);
 
-const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Prefixes of the error replies our Lua scripts send, and of Redis' own replies, by class. */
 const REPLY_PREFIXES: readonly [string, new (message: string, options?: { cause?: unknown }) => OpError][] = [
@@ -61,7 +70,8 @@ export function mapRedisError(error: unknown, what: string): OpError {
     for (const [prefix, Cls] of REPLY_PREFIXES) {
       if (message.startsWith(prefix)) {
         // Our own scripts' replies carry the whole message after the code.
-        const own = Cls === AbortedError || Cls === FailedPreconditionError || Cls === OutOfRangeError || Cls === CancelledError;
+        const own =
+          Cls === AbortedError || Cls === FailedPreconditionError || Cls === OutOfRangeError || Cls === CancelledError;
         return new Cls(own ? message.slice(prefix.length + 1) : `${what}: Redis replied ${message}`, { cause: error });
       }
     }
@@ -69,7 +79,9 @@ export function mapRedisError(error: unknown, what: string): OpError {
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (CONNECTION_ERRORS.has(name) || (typeof code === 'string' && CONNECTION_CODES.has(code))) {
-    return new UnavailableError(`${what}: the Redis server is unreachable (${name || String(code)}: ${message})`, { cause: error });
+    return new UnavailableError(`${what}: the Redis server is unreachable (${name || String(code)}: ${message})`, {
+      cause: error,
+    });
   }
   if (name === 'TimeoutError' || name === 'CommandTimeoutDuringMaintenanceError') {
     return new DeadlineExceededError(`${what}: ${message}`, { cause: error });

@@ -6,7 +6,8 @@
  * dependency `redis` (node-redis 6) and a server with `maxmemory-policy noeviction`.
  * @example
  * import 'monitored-session/redis';
- * const sess = await monitoredTrainingSession({ graph, master: 'redis://127.0.0.1:6379/0?job=iris', isChief: true, checkpointDir });
+ * const master = 'redis://127.0.0.1:6379/0?job=iris';
+ * const sess = await monitoredTrainingSession({ graph, master, isChief: true, checkpointDir });
  */
 import { registerTargetResolver } from '../graph/Server.ts';
 import { RedisConnection } from './connection.ts';

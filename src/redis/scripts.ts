@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EPOCH_CHANGED, EPOCH_GONE } from './jobErrors.ts';
 
 /** A Lua script run with `EVALSHA` (falling back to `EVAL` after a server restart). @internal */
 export interface Script {
@@ -20,8 +21,8 @@ function script(name: string, body: string, checked = true): Script {
 const CHECK_EPOCH = `
 local e = redis.call('GET', KEYS[1])
 if e ~= ARGV[1] then
-  if e then return redis.error_reply('ABORTED The run generation of this job changed (the chief started a new session); this session must be re-created.') end
-  return redis.error_reply('ABORTED The run generation of this job is gone (the Redis server restarted or lost its data); waiting for the chief to restore.')
+  if e then return redis.error_reply('ABORTED ${EPOCH_CHANGED}') end
+  return redis.error_reply('ABORTED ${EPOCH_GONE}')
 end
 `;
 
@@ -38,17 +39,22 @@ end
 export const GET = script('get', `return redis.call('GET', KEYS[2])`);
 
 /** KEYS: epoch, variables... Answers 1/0 for each. */
-export const EXISTS = script('exists', `
+export const EXISTS = script(
+  'exists',
+  `
 local out = {}
 for i = 2, #KEYS do out[i - 1] = redis.call('EXISTS', KEYS[i]) end
-return out`);
+return out`,
+);
 
 /**
  * Atomic add on a stored number (its decimal text). KEYS: epoch, variable. ARGV: epoch, delta, name.
  * Answers the new stored value, or 0 when the value is not a finite number (the client then
  * uses compare-and-set).
  */
-export const ADD = script('add', `
+export const ADD = script(
+  'add',
+  `
 local v = redis.call('GET', KEYS[2])
 if not v then return redis.error_reply('FAILED_PRECONDITION Attempting to use uninitialized value ' .. ARGV[3]) end
 local first = string.sub(v, 1, 1)
@@ -60,19 +66,25 @@ local r = x + d
 if r ~= r or r == math.huge or r == -math.huge then return 0 end
 local s = string.format('%.17g', r)
 redis.call('SET', KEYS[2], s)
-return s`);
+return s`,
+);
 
 /** Compare-and-set. KEYS: epoch, variable. ARGV: epoch, expected, next. */
-export const CAS = script('cas', `
+export const CAS = script(
+  'cas',
+  `
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('SET', KEYS[2], ARGV[3]) return 1 end
-return 0`);
+return 0`,
+);
 
 /**
  * KEYS: epoch, list, closed, items signal, space signal. ARGV: epoch, capacity (-1: none),
  * 'new' | 'pending', items... Answers how many were pushed, -1 if the queue is closed (a new
  * enqueue), -2 if it was closed with cancelPendingEnqueues (a pending one).
  */
-export const ENQUEUE = script('enqueue', `
+export const ENQUEUE = script(
+  'enqueue',
+  `
 local closed = redis.call('GET', KEYS[3])
 if closed == 'cancel' and ARGV[3] == 'pending' then return -2 end
 if closed and ARGV[3] == 'new' then return -1 end
@@ -85,14 +97,17 @@ end
 if n <= 0 then return 0 end
 for i = 4, 3 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 signal(KEYS[4], n)
-return n`);
+return n`,
+);
 
 /**
  * KEYS: epoch, list, closed, items signal, space signal. ARGV: epoch, n, capacity (-1: none).
  * Answers {1, items} (all n), {2, items} (a request larger than the capacity takes a full
  * queue's elements), {3, size} (closed with too few), {0, size} (wait).
  */
-export const DEQUEUE = script('dequeue', `
+export const DEQUEUE = script(
+  'dequeue',
+  `
 local n = tonumber(ARGV[2])
 local len = redis.call('LLEN', KEYS[2])
 if len >= n then
@@ -107,20 +122,27 @@ if cap >= 0 and n > cap and len == cap and len > 0 then
   return {2, items}
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {3, len} end
-return {0, len}`);
+return {0, len}`,
+);
 
 /** Puts elements back at the front, in order. KEYS as DEQUEUE. ARGV: epoch, items... */
-export const GIVE_BACK = script('giveBack', `
+export const GIVE_BACK = script(
+  'giveBack',
+  `
 for i = #ARGV, 2, -1 do redis.call('LPUSH', KEYS[2], ARGV[i]) end
 signal(KEYS[4], #ARGV - 1)
-return 1`);
+return 1`,
+);
 
 /** KEYS as DEQUEUE. ARGV: epoch, 'closed' | 'cancel'. Wakes every waiter. */
-export const CLOSE = script('close', `
+export const CLOSE = script(
+  'close',
+  `
 if redis.call('GET', KEYS[3]) ~= 'cancel' then redis.call('SET', KEYS[3], ARGV[2]) end
 signal(KEYS[4], 16)
 signal(KEYS[5], 16)
-return 1`);
+return 1`,
+);
 
 /** KEYS as DEQUEUE. Answers {size, closed}. */
 export const QUEUE_STATE = script('queueState', `return {redis.call('LLEN', KEYS[2]), redis.call('EXISTS', KEYS[3])}`);
@@ -128,11 +150,15 @@ export const QUEUE_STATE = script('queueState', `return {redis.call('LLEN', KEYS
 /**
  * Starts a run generation. KEYS: epoch, ready, done. ARGV: the new epoch. Answers the old one.
  */
-export const START_EPOCH = script('startEpoch', `
+export const START_EPOCH = script(
+  'startEpoch',
+  `
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[3])
-return old`, false);
+return old`,
+  false,
+);
 
 /** KEYS: epoch, marker (ready or done). ARGV: epoch, value. */
 export const MARK = script('mark', `redis.call('SET', KEYS[2], ARGV[2]) return 1`);

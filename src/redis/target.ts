@@ -28,26 +28,36 @@ export function parseRedisTarget(target: string): RedisTarget {
   const job = url.searchParams.get('job');
   if (job === null || !/^[A-Za-z0-9_.-]{1,100}$/.test(job)) {
     throw new InvalidArgumentError(
-      `Session: expected the Redis target to name its job as ?job=NAME (letters, digits, '_', '.', '-'), got ${describeValue(target)}`,
+      "Session: expected the Redis target to name its job as ?job=NAME (letters, digits, '_', '.', '-'), " +
+        `got ${describeValue(target)}`,
     );
   }
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) {
-    throw new InvalidArgumentError(`Session: expected the Redis target's path to be a database number, got ${describeValue(target)}`);
+    throw new InvalidArgumentError(
+      `Session: expected the Redis target's path to be a database number, got ${describeValue(target)}`,
+    );
   }
   for (const key of url.searchParams.keys()) {
     if (key !== 'job' && key !== 'epoch' && key !== 'queues') {
-      throw new InvalidArgumentError(`Session: unknown parameter ${describeValue(key)} in Redis target (known: job, epoch, queues)`);
+      throw new InvalidArgumentError(
+        `Session: unknown parameter ${describeValue(key)} in Redis target (known: job, epoch, queues)`,
+      );
     }
   }
   const epoch = url.searchParams.get('epoch');
   if (epoch !== null && epoch !== 'new') {
-    throw new InvalidArgumentError(`Session: expected \`epoch\` in a Redis target to be 'new', got ${describeValue(epoch)}`);
+    throw new InvalidArgumentError(
+      `Session: expected \`epoch\` in a Redis target to be 'new', got ${describeValue(epoch)}`,
+    );
   }
   const queues = url.searchParams.get('queues');
   if (queues !== null && queues !== 'local' && queues !== 'shared') {
-    throw new InvalidArgumentError(`Session: expected \`queues\` in a Redis target to be 'local' or 'shared', got ${describeValue(queues)}`);
+    throw new InvalidArgumentError(
+      `Session: expected \`queues\` in a Redis target to be 'local' or 'shared', got ${describeValue(queues)}`,
+    );
   }
-  const base = `${url.protocol}//${url.username || url.password ? `${url.username}:${url.password}@` : ''}${url.host}${db === '' ? '' : `/${db}`}`;
+  const auth = url.username || url.password ? `${url.username}:${url.password}@` : '';
+  const base = `${url.protocol}//${auth}${url.host}${db === '' ? '' : `/${db}`}`;
   return { url: base, job, newEpoch: epoch === 'new', localQueues: queues === 'local' };
 }

@@ -41,21 +41,36 @@ export async function benchRedis(): Promise<void> {
     await raw.sendCommand(['SET', 'floor:b', b]);
     await raw.sendCommand(['SET', 'floor:step', '0']);
     const floorStep = async (): Promise<void> => {
-      await Promise.all([raw.sendCommand(['GET', 'floor:w']), raw.sendCommand(['GET', 'floor:b']), raw.sendCommand(['INCRBY', 'floor:step', '1']), raw.sendCommand(['GET', 'floor:step'])]);
+      await Promise.all([
+        raw.sendCommand(['GET', 'floor:w']),
+        raw.sendCommand(['GET', 'floor:b']),
+        raw.sendCommand(['INCRBY', 'floor:step', '1']),
+        raw.sendCommand(['GET', 'floor:step']),
+      ]);
       await Promise.all([raw.sendCommand(['SET', 'floor:w', w]), raw.sendCommand(['SET', 'floor:b', b])]);
     };
     const [runtime, floor] = await sideBySide(
-      ['Iris step, Session on redis://', async (n) => {
-        for (let i = 0; i < n; i++) await sess.run([model.train, model.step], feed);
-      }],
-      ['same round trips, bare node-redis', async (n) => {
-        for (let i = 0; i < n; i++) await floorStep();
-      }],
+      [
+        'Iris step, Session on redis://',
+        async (n) => {
+          for (let i = 0; i < n; i++) await sess.run([model.train, model.step], feed);
+        },
+      ],
+      [
+        'same round trips, bare node-redis',
+        async (n) => {
+          for (let i = 0; i < n; i++) await floorStep();
+        },
+      ],
       2000,
       9,
     );
     const ratio = runtime.nsPerOp / floor.nsPerOp;
-    report('redis: Iris step (2 round trips) vs its raw round trips', `${fmtUs(runtime.nsPerOp)} vs ${fmtUs(floor.nsPerOp)} = ${ratio.toFixed(3)}x`, ratio <= 1.15);
+    report(
+      'redis: Iris step (2 round trips) vs its raw round trips',
+      `${fmtUs(runtime.nsPerOp)} vs ${fmtUs(floor.nsPerOp)} = ${ratio.toFixed(3)}x`,
+      ratio <= 1.15,
+    );
     await raw.close();
     await sess.close();
 
@@ -63,10 +78,16 @@ export async function benchRedis(): Promise<void> {
     const durationMs = 3000;
     for (const workers of [1, 2, 4]) {
       const outs = await Promise.all(
-        Array.from({ length: workers }, () => run(process.execPath, ['--import', 'tsx', child, target, String(durationMs)], { timeout: 60_000 })),
+        Array.from({ length: workers }, () =>
+          run(process.execPath, ['--import', 'tsx', child, target, String(durationMs)], { timeout: 60_000 }),
+        ),
       );
       const steps = outs.reduce((sum, o) => sum + Number(o.stdout.trim()), 0);
-      report(`redis: step throughput, ${workers} worker process${workers > 1 ? 'es' : ''}`, `${fmtRate((durationMs * 1e6) / steps)} (${steps} steps in ${durationMs / 1000} s)`, undefined);
+      report(
+        `redis: step throughput, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+        `${fmtRate((durationMs * 1e6) / steps)} (${steps} steps in ${durationMs / 1000} s)`,
+        undefined,
+      );
     }
   } finally {
     await closeRedisConnections();

@@ -21,7 +21,10 @@ export interface RedisServer {
 export function requireRedisServer(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error('redis-server is not installed: the Redis tests need it. Install it with `apt-get install -y redis-server` (Debian/Ubuntu).');
+    throw new Error(
+      'redis-server is not installed: the Redis tests need it. ' +
+        'Install it with `apt-get install -y redis-server` (Debian/Ubuntu).',
+    );
   }
 }
 
@@ -62,9 +65,26 @@ export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ms-redis-'));
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], {
-      stdio: 'ignore',
-    });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     child = proc;
     const deadline = Date.now() + 10_000;
     while (!(await ping(port))) {

@@ -212,7 +212,10 @@ describe('Redis store', () => {
     const g = new Graph();
     assert.throws(() => new Session(g, { target: `redis://127.0.0.1:${server.port}/0` }), InvalidArgumentError);
     assert.throws(() => new Session(g, { target: `redis://127.0.0.1:${server.port}/x?job=a` }), InvalidArgumentError);
-    assert.throws(() => new Session(g, { target: `redis://127.0.0.1:${server.port}/0?job=a&jbo=b` }), /unknown parameter/);
+    assert.throws(
+      () => new Session(g, { target: `redis://127.0.0.1:${server.port}/0?job=a&jbo=b` }),
+      /unknown parameter/,
+    );
   });
 });
 
@@ -225,7 +228,11 @@ describe('Redis store: assignAdd', () => {
     const never = g.variable(0, { name: 'never' });
     const sess = new Session(g, { target: server.target(newJob(), '&epoch=new') });
     await sess.run([i.initializer, f.initializer, n.initializer]);
-    assert.deepEqual(await sess.run([g.assignAdd(i, 2), g.assignAdd(f, 0.25), g.assignAdd(n, 1n)]), [3, 0.75, 2n ** 64n + 1n]);
+    assert.deepEqual(await sess.run([g.assignAdd(i, 2), g.assignAdd(f, 0.25), g.assignAdd(n, 1n)]), [
+      3,
+      0.75,
+      2n ** 64n + 1n,
+    ]);
     assert.deepEqual(await sess.run([g.assignAdd(i, 0.5), g.assignAdd(f, 1)]), [3.5, 1.75]);
     await rejectsWith(sess.run(g.assignAdd(never, 1)), FailedPreconditionError, 'uninitialized value never');
     assert.deepEqual(await sess.run(g.reportUninitializedVariables()), ['never']);

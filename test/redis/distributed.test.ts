@@ -32,8 +32,26 @@ after(async () => {
 });
 
 function spawnTask(name: string, master: string, role: string[], checkpointDir: string, steps = LAST_STEP): Task {
-  const args = ['--import', 'tsx', MAIN, 'train', '--master', master, ...role, '--steps', String(steps), '--checkpoint-dir', checkpointDir, '--save-checkpoint-steps', '200', '--json'];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MONITORED_SESSION_LOG: 'warn' } });
+  const args = [
+    '--import',
+    'tsx',
+    MAIN,
+    'train',
+    '--master',
+    master,
+    ...role,
+    '--steps',
+    String(steps),
+    '--checkpoint-dir',
+    checkpointDir,
+    '--save-checkpoint-steps',
+    '200',
+    '--json',
+  ];
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MONITORED_SESSION_LOG: 'warn' },
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
@@ -109,7 +127,10 @@ async function expectFinalCheckpoint(dir: string, lastStep = LAST_STEP): Promise
   const latest = await latestCheckpoint(dir);
   assert.ok(latest !== undefined, 'no checkpoint was written');
   const { variables } = await readCheckpoint(latest);
-  assert.ok((variables['global_step'] as number) >= lastStep, `final checkpoint at ${String(variables['global_step'])}`);
+  assert.ok(
+    (variables['global_step'] as number) >= lastStep,
+    `final checkpoint at ${String(variables['global_step'])}`,
+  );
   const model = buildIrisModel({ seed: 1, faultRate: 0 });
   const sess = new Session(model.graph);
   await new Saver().restore(sess, latest);
@@ -128,7 +149,10 @@ describe('distributed Iris on Redis: chief and two workers as processes', { time
     await server.restart();
     const [chief, ...workers] = await Promise.all(tasks.map(expectFinished));
     // The chief restored from its last checkpoint (a step > 0) after the restart.
-    assert.ok(chief.restoredSteps.length >= 2 && chief.restoredSteps.at(-1) > 0, `chief sessions: ${JSON.stringify(chief.restoredSteps)}`);
+    assert.ok(
+      chief.restoredSteps.length >= 2 && chief.restoredSteps.at(-1) > 0,
+      `chief sessions: ${JSON.stringify(chief.restoredSteps)}`,
+    );
     for (const w of workers) assert.ok(w.recoveries >= 1, `a worker did not recover: ${JSON.stringify(w)}`);
     await expectFinalCheckpoint(j.dir);
   });
