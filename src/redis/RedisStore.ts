@@ -34,6 +34,11 @@ export class RedisStore implements ResourceStore {
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
   #check: Promise<void> | undefined;
+  /**
+   * Variables this view saw holding an integer in its epoch: their adds use plain `INCRBY` (a
+   * missing key can then only mean a lost epoch, which the tick's epoch check reports).
+   */
+  readonly #integers = new Set<string>();
 
   constructor(conn: RedisConnection, target: RedisTarget) {
     this.conn = conn;
@@ -142,29 +147,28 @@ export class RedisStore implements ResourceStore {
     }
     return andThen(this.requireEpoch(what), async (epoch) => {
       const key = this.key(epoch, 'v', name);
-      if (Number.isSafeInteger(delta)) {
-        // The common case (the global step): native INCRBY, checked by this tick's epoch check.
+      if (Number.isSafeInteger(delta) && this.#integers.has(name)) {
+        // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
         const check = this.#checkEpoch(epoch);
-        const exists = this.conn.command(['EXISTS', key], what);
         const added = this.conn.command(['INCRBY', key, String(delta)], what);
-        exists.catch(() => {});
         added.catch(() => {});
         await check;
-        if ((await exists) === 0) {
-          // INCRBY created the key: take it back (best effort), the variable was never initialized.
-          void added.then(() => this.conn.command(['DEL', key], what)).catch(() => {});
-          throw uninitialized(name);
-        }
         try {
           return Number(await added);
         } catch (error) {
-          // Not an integer there (a fraction, or another kind): the general path below.
+          // No longer an integer there (a fraction was written): the general path below.
           if (!(error instanceof InternalError)) throw error;
+          this.#integers.delete(name);
         }
       }
       if (typeof delta === 'number') {
+        // Lua: atomic, epoch-checked, and refuses an uninitialized variable.
         const stored = await this.run(ADD, epoch, [key], [String(delta), name], what);
-        if (stored !== 0) return decodeStored(stored as Buffer, what);
+        if (stored !== 0) {
+          const value = decodeStored(stored as Buffer, what) as number;
+          if (Number.isSafeInteger(value)) this.#integers.add(name);
+          return value;
+        }
       }
       // Not a finite number (bigint, NaN, Infinity): compare-and-set until no one raced us.
       for (;;) {
