@@ -74,7 +74,11 @@ export class RedisStore implements ResourceStore {
   /** The bound epoch (synchronously once bound). */
   epoch(): string | null | Promise<string | null> {
     if (this.#epoch !== undefined) return this.#epoch;
-    return (this.#binding ??= this.#bind());
+    // A failed binding (server unreachable) is not kept: the next operation tries again.
+    return (this.#binding ??= this.#bind().catch((error: unknown) => {
+      this.#binding = undefined;
+      throw error;
+    }));
   }
 
   /** The bound epoch, or `AbortedError` when this view has none (a worker before the chief is ready). */
