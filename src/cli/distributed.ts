@@ -2,15 +2,12 @@ import path from 'node:path';
 import { readCheckpoint } from '../checkpoint/Saver.ts';
 import { latestCheckpoint } from '../checkpoint/state.ts';
 import { OutOfRangeError } from '../errors.ts';
-import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
-import { NanTensorHook } from '../hooks/basicHooks.ts';
-import { ProgressHook } from '../hooks/ProgressHook.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
-import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
+// Through the folder barrels: they stay put while the hooks' files move.
+import { CheckpointSaverHook, NanTensorHook, ProgressHook, StopAtStepHook, type Hook } from '../hooks/index.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
 import { withSession, type MonitoredSession } from '../session/MonitoredSession.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
+import { SummaryWriterCache } from '../index.ts';
 import { parseRedisTarget } from '../redis/target.ts';
 import { buildIrisModel } from './iris.ts';
 import type { TrainOptions, TrainReport } from './train.ts';
