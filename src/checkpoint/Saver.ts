@@ -196,7 +196,8 @@ export class Saver {
     for (const v of wanted) {
       if (!(v.name in variables)) throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
     }
-    for (const v of wanted) await session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors));
+    // All writes at once: a remote store sends them in one round trip.
+    await Promise.all(wanted.map(async (v) => session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors))));
     this.#restoredFrom = resolved;
   }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { setLogger, type LogLevel } from '../logger.ts';
 import { colorEnabled, palette } from './color.ts';
 import { FailurePrinter } from './failure.ts';
+import { DISTRIBUTED_OPTIONS, DISTRIBUTED_USAGE, parseDistributed, type DistributedArgs } from './distributed.ts';
 import { train, type TrainReport } from './train.ts';
 
 const USAGE = `Usage: monitored-session train [options]
@@ -19,6 +20,7 @@ Options:
   --json                     print the final report as JSON on stdout
   --verbose                  print stack traces of failures
   -h, --help                 show this help
+${DISTRIBUTED_USAGE}
 
 Environment: MONITORED_SESSION_LOG=debug|info|warn|error|silent (default error); NO_COLOR=1.
 
@@ -35,10 +37,19 @@ interface Args {
   seed: number;
   json: boolean;
   verbose: boolean;
+  distributed: DistributedArgs | undefined;
 }
 
 /** Options that take a value: `--steps -5` hands them the value (the parser would call it ambiguous). */
-const VALUED = new Set(['--steps', '--checkpoint-dir', '--save-checkpoint-steps', '--fault-rate', '--seed']);
+const VALUED = new Set([
+  '--steps',
+  '--checkpoint-dir',
+  '--save-checkpoint-steps',
+  '--fault-rate',
+  '--seed',
+  '--worker',
+  '--task-index',
+]);
 
 /** `--name -5` → `--name=-5` for the options above, so negative numbers reach the range checks. */
 function joinNegativeValues(argv: string[]): string[] {
@@ -67,6 +78,7 @@ function parse(argv: string[]): Args | 'help' {
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...DISTRIBUTED_OPTIONS,
       },
     });
   } catch (error) {
@@ -98,6 +110,7 @@ function parse(argv: string[]): Args | 'help' {
     seed: integer('seed', values.seed, 1, 0),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    distributed: parseDistributed(values, (message) => new UsageError(message)),
   };
 }
 

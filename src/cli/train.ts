@@ -12,6 +12,7 @@ import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts
 import { withSession } from '../session/MonitoredSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
+import type { DistributedArgs } from './distributed.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */
@@ -25,6 +26,8 @@ export interface TrainOptions {
   progress: ProgressStream;
   /** Aborting stops training at the next step boundary, with a final checkpoint. */
   signal?: AbortSignal;
+  /** One task of a distributed job on Redis (`--master` with `--chief` or `--worker N`). */
+  distributed?: DistributedArgs | undefined;
 }
 
 /** What a training run did. */
@@ -60,6 +63,10 @@ async function stepOf(dir: string, prefix: string, graph: Graph): Promise<number
  * injected faults, and stops cleanly (with a final checkpoint) when `signal` aborts.
  */
 export async function train(options: TrainOptions): Promise<TrainReport> {
+  if (options.distributed !== undefined) {
+    const { trainDistributed } = await import('./distributed.ts');
+    return trainDistributed({ ...options, distributed: options.distributed });
+  }
   const started = Date.now();
   const checkpointDir = path.resolve(options.checkpointDir);
   const model = buildIrisModel({ seed: options.seed, faultRate: options.faultRate });

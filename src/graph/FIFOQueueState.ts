@@ -44,6 +44,10 @@ export class FIFOQueueState<T> implements QueueResource<T> {
     return this.#closed;
   }
 
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
   size(): number {
     return this.#buffer.length;
   }

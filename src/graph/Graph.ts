@@ -100,7 +100,7 @@ export class Graph {
     return this.#add(unique, 'Assign', [], (_args, ctx) => andThen(ctx.store.writeVariable(variable.name, value), () => value));
   }
 
-  /** Adds `delta` to a numeric (number or bigint) variable, atomically within this process. */
+  /** Adds `delta` to a numeric (number or bigint) variable, atomically (also across processes on a shared store). */
   assignAdd<T extends number | bigint>(variable: Variable<T>, delta: TensorLike<T>, name = 'AssignAdd'): Tensor<T> {
     this.#checkVariable('assignAdd', variable);
     const inputs = delta instanceof Tensor ? [delta] : [];
@@ -108,6 +108,8 @@ export class Graph {
     const fixed = delta instanceof Tensor ? undefined : delta;
     return this.#add(this.#reserve(name, 'assignAdd'), 'AssignAdd', inputs, (args, ctx) => {
       const d = (inputs.length > 0 ? args[0] : fixed) as T;
+      // A store with an atomic add (every built-in one) makes concurrent increments exact.
+      if (ctx.store.assignAdd !== undefined) return ctx.store.assignAdd(variable.name, d);
       return andThen(ctx.store.readVariable(variable.name), (current) => {
         const next = ((current as number) + (d as number)) as T;
         return andThen(ctx.store.writeVariable(variable.name, next), () => next);

@@ -28,6 +28,13 @@ export class InMemoryStore implements ResourceStore {
     this.#variables.set(name, value);
   }
 
+  /** Atomic here: nothing else runs between the read and the write. */
+  assignAdd(name: string, delta: number | bigint): unknown {
+    const next = (this.readVariable(name) as number) + (delta as number);
+    this.#variables.set(name, next);
+    return next;
+  }
+
   isInitialized(name: string): boolean {
     return this.#variables.has(name);
   }

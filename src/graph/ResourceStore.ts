@@ -20,7 +20,8 @@ export interface QueueResource<T = unknown> {
   dequeueMany(n: number, scope: RunScope): MaybePromise<T[]>;
   size(): MaybePromise<number>;
   close(cancelPendingEnqueues: boolean): MaybePromise<void>;
-  readonly closed: boolean;
+  /** Whether the queue is closed; a remote queue answers asynchronously. */
+  isClosed(): MaybePromise<boolean>;
 }
 
 /**
@@ -39,4 +40,23 @@ export interface ResourceStore {
   readonly closedWith: Error | undefined;
   /** Cancels the pending operations of every session on this store and refuses new ones. */
   close(error: Error): void;
+  /**
+   * Adds `delta` to the numeric (number or bigint) variable `name` atomically, even across
+   * processes, and answers the new value. Without it, `Graph.assignAdd` reads then writes.
+   */
+  assignAdd?(name: string, delta: number | bigint): MaybePromise<unknown>;
+  /** Called by `Session.close`: the session no longer uses this store (a view may free its connection). */
+  release?(): void;
+  /**
+   * Chief only, before restore or init: starts a new run generation (epoch) so that every
+   * other session still on the old one fails with `AbortedError`.
+   */
+  startEpoch?(): Promise<void>;
+  /** Chief only, once its session is initialized or restored: workers may now use the state. */
+  markReady?(): Promise<void>;
+  /**
+   * Worker only: waits up to `timeoutMs` until the chief marks the state ready; answers whether it
+   * did. Lets a worker resume promptly instead of polling every `recoveryWaitSecs`.
+   */
+  waitForReady?(timeoutMs: number): Promise<boolean>;
 }

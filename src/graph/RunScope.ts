@@ -20,7 +20,12 @@ export class RunScope {
     return this.#cancelledWith;
   }
 
+  /** Registers `item`; on a scope already cancelled it is cancelled at once (a remote op may register late). */
   add(item: Cancellable): void {
+    if (this.#cancelledWith !== undefined) {
+      item.cancel(this.#cancelledWith);
+      return;
+    }
     (this.#pending ??= new Set()).add(item);
   }
 

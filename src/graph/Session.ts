@@ -120,6 +120,7 @@ export class Session {
     for (const scope of this.#active) scope.cancel(error);
     this.#active.clear();
     this.#plans.clear();
+    this.#store.release?.();
   }
 
   /** Waits for an asynchronous run, enforcing the timeout and cancelling leftovers on failure. */

@@ -216,13 +216,23 @@ export class SessionManager {
         readiness = { ready: false, message: error.message };
       }
       if (readiness.ready && session) return session;
-      await session?.close();
+      // A store that signals readiness (redis://) ends the wait as soon as the chief is ready.
+      const store = session?.store;
+      let waited = false;
+      try {
+        if (store?.waitForReady !== undefined) {
+          await store.waitForReady(this.recoveryWaitSecs * 1000);
+          waited = true;
+        }
+      } finally {
+        await session?.close();
+      }
       const elapsed = (this.#clock.now() - start) / 1000;
       if (maxWait - elapsed - this.recoveryWaitSecs < 0) {
         throw new DeadlineExceededError(`Session was not ready after waiting ${Math.floor(elapsed)} secs.`);
       }
       logger.info(`Waiting for model to be ready. Ready_for_local_init_op: ${nameOf(this.readyForLocalInitOp)}, ready: ${readiness.ready ? '' : readiness.message}`);
-      await sleep(this.#clock, this.recoveryWaitSecs * 1000);
+      if (!waited) await sleep(this.#clock, this.recoveryWaitSecs * 1000);
     }
   }
 

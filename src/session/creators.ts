@@ -65,8 +65,9 @@ function checkScaffold(api: string, scaffold: unknown): Scaffold {
 }
 
 /** The SessionManager a creator uses, built once from its finalized scaffold. */
-function managerFor(graph: Graph, scaffold: Scaffold, clock: Clock | undefined): SessionManager {
+function managerFor(graph: Graph, scaffold: Scaffold, clock: Clock | undefined, recoveryWaitSecs?: number): SessionManager {
   return new SessionManager({
+    ...(recoveryWaitSecs === undefined ? {} : { recoveryWaitSecs }),
     graph,
     localInitOp: scaffold.localInitOp,
     localInitFeedDict: scaffold.localInitFeedDict,
@@ -104,7 +105,18 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
   async openSession(): Promise<Session> {
     this.scaffold.finalize(this.graph);
     this.#manager ??= managerFor(this.graph, this.scaffold, this.#options.clock);
-    return this.#manager.openSession(this.master, this.#options.config);
+    const session = this.#manager.openSession(this.master, this.#options.config);
+    // A shared store (redis://) starts a new run generation before restore or init: sessions
+    // still on the old one (workers, a previous chief) then fail with AbortedError.
+    if (session.store.startEpoch !== undefined) {
+      try {
+        await session.store.startEpoch();
+      } catch (error) {
+        await session.close();
+        throw error;
+      }
+    }
+    return session;
   }
 
   async restoreSession(session: Session): Promise<boolean> {
@@ -122,6 +134,8 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
       initFeedDict: this.scaffold.initFeedDict,
       initFn: this.scaffold.initFn,
     });
+    // The chief marks the job ready: workers waiting on the shared store go ahead.
+    await session.store.markReady?.();
   }
 
   async createSession(): Promise<Session> {
@@ -144,6 +158,11 @@ export interface WorkerSessionCreatorOptions {
   config?: SessionConfig | undefined;
   /** How long to wait for the chief to make the model ready. @default 1800 */
   maxWaitSecs?: number | undefined;
+  /**
+   * Longest wait between readiness checks. A store that can signal readiness (`redis://`) ends
+   * the wait as soon as the chief is ready. @default 30
+   */
+  recoveryWaitSecs?: number | undefined;
   clock?: Clock | undefined;
 }
 
@@ -171,13 +190,17 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
       throw new ValueError(`WorkerSessionCreator: expected \`maxWaitSecs\` to be a non-negative number, got ${describeValue(maxWait)}`);
     }
     this.maxWaitSecs = maxWait;
+    const recoveryWait = options.recoveryWaitSecs;
+    if (recoveryWait !== undefined && (typeof recoveryWait !== 'number' || !(recoveryWait >= 0))) {
+      throw new ValueError(`WorkerSessionCreator: expected \`recoveryWaitSecs\` to be a non-negative number, got ${describeValue(recoveryWait)}`);
+    }
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
   }
 
   #managerFor(): SessionManager {
     this.scaffold.finalize(this.graph);
-    return (this.#manager ??= managerFor(this.graph, this.scaffold, this.#clock));
+    return (this.#manager ??= managerFor(this.graph, this.scaffold, this.#clock, this.#options.recoveryWaitSecs));
   }
 
   async openSession(): Promise<Session> {
@@ -201,14 +224,21 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
       this.#waitingSince = undefined;
       return;
     }
-    await session.close();
-    this.#notReady(readiness.message);
+    // A store that signals readiness is waited on here, so the retry can follow at once.
+    const store = session.store;
+    const prompt = store.waitForReady !== undefined;
+    try {
+      if (prompt) await store.waitForReady!(this.#manager!.recoveryWaitSecs * 1000);
+    } finally {
+      await session.close();
+    }
+    this.#notReady(readiness.message, prompt);
   }
 
   /** Throws `NotReadyYet` to wait and retry, or `DeadlineExceededError` once the wait is over. */
-  #notReady(message: string): never {
+  #notReady(message: string, waited = false): never {
     const elapsed = (this.#clock.now() - (this.#waitingSince ?? this.#clock.now())) / 1000;
-    const wait = this.#manager!.recoveryWaitSecs;
+    const wait = waited ? 0 : this.#manager!.recoveryWaitSecs;
     if (this.maxWaitSecs - elapsed - wait < 0) {
       this.#waitingSince = undefined;
       throw new DeadlineExceededError(`Session was not ready after waiting ${Math.floor(elapsed)} secs.`);

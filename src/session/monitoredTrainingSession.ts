@@ -39,6 +39,11 @@ export interface MonitoredTrainingSessionOptions {
   logStepCountSteps?: number | null;
   /** How long a worker waits for the chief. @default 7200 */
   maxWaitSecs?: number;
+  /**
+   * A worker's longest wait between readiness checks; on a store that signals readiness
+   * (`redis://`) the worker resumes as soon as the chief is ready. @default 30
+   */
+  recoveryWaitSecs?: number;
   /** @default checkpointDir */
   summaryDir?: string;
   /** @default true */
@@ -77,7 +82,7 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
   if (options === null || typeof options !== 'object' || !(options.graph instanceof Graph)) {
     throw new TypeError(`monitoredTrainingSession: expected \`graph\` to be a Graph, got ${describeValue(options?.graph)}`);
   }
-  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs'] as const) {
+  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs', 'recoveryWaitSecs'] as const) {
     checkCount(key, options[key]);
   }
   const { graph, master = '', isChief = true, checkpointDir, stopGracePeriodSecs = 120, maxWaitSecs = 7200 } = options;
@@ -90,7 +95,15 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
     ...(options.inspect ? { inspect: options.inspect } : {}),
   };
   if (!isChief) {
-    const sessionCreator = new WorkerSessionCreator({ graph, scaffold, master, config: options.config, maxWaitSecs, clock: options.clock });
+    const sessionCreator = new WorkerSessionCreator({
+      graph,
+      scaffold,
+      master,
+      config: options.config,
+      maxWaitSecs,
+      clock: options.clock,
+      recoveryWaitSecs: options.recoveryWaitSecs ?? undefined,
+    });
     return MonitoredSession.create({ ...common, sessionCreator, hooks: [...(options.hooks ?? [])] });
   }
 

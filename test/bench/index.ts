@@ -4,6 +4,7 @@ import { benchDefaultHooks, benchMonitoredSession } from './session.bench.ts';
 import { benchCheckpoint } from './checkpoint.bench.ts';
 import { benchSummaryWriter } from './summary.bench.ts';
 import { benchStartup } from './startup.bench.ts';
+import { benchRedis } from './redis.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -18,3 +19,5 @@ console.log('-- checkpoints');
 await benchCheckpoint();
 console.log('-- start-up');
 await benchStartup();
+console.log('-- distributed (Redis)');
+await benchRedis();

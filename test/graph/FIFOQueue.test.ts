@@ -11,6 +11,7 @@ import {
   ValueError,
 } from '../../src/index.ts';
 import { rejectsWith, tick } from '../helpers/assert.ts';
+import { queueTarget } from '../helpers/queueTarget.ts';
 
 function setup(capacity = 2) {
   const g = new Graph();
@@ -20,7 +21,7 @@ function setup(capacity = 2) {
   return {
     g,
     q,
-    sess: new Session(g),
+    sess: new Session(g, { target: queueTarget.target }),
     enqueue: q.enqueue(x),
     enqueueMany: q.enqueueMany(xs),
     dequeue: q.dequeue(),
@@ -37,7 +38,7 @@ function watch<T>(promise: Promise<T>): { settled: () => boolean; promise: Promi
   return { settled: () => done, promise };
 }
 
-describe('FIFOQueue', () => {
+describe(`FIFOQueue${queueTarget.label}`, () => {
   it('keeps first-in first-out order and reports its size', async () => {
     const { sess, enqueue, dequeue, size } = setup(10);
     for (const v of [3, 1, 2]) await sess.run(enqueue, { x: v });
@@ -148,7 +149,7 @@ describe('FIFOQueue', () => {
     const g = new Graph();
     const clock = new TestClock();
     const q = g.fifoQueue<number>({ capacity: 4, name: 'q' });
-    const sess = new Session(g, { config: { clock } });
+    const sess = new Session(g, { target: queueTarget.target, config: { clock } });
     const late = rejectsWith(sess.run(q.dequeue(), null, { timeoutInMs: 100 }), DeadlineExceededError);
     await clock.advance(100);
     await late;
@@ -164,7 +165,7 @@ describe('FIFOQueue', () => {
       await tick();
       throw new InvalidArgumentError('bad batch');
     });
-    const sess = new Session(g);
+    const sess = new Session(g, { target: queueTarget.target });
     await rejectsWith(sess.run([q.dequeue(), failing]), InvalidArgumentError, 'bad batch');
     await sess.run(q.enqueue(g.constant(1)));
     assert.equal(await sess.run(q.size()), 1);

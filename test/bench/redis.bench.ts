@@ -1,0 +1,115 @@
+// The Iris step on the Redis target next to the same step's raw client round trips (the floor).
+import { execFile } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { promisify } from 'node:util';
+import { createClient, RESP_TYPES } from 'redis';
+import { encodeStored } from '../../src/redis/codec.ts';
+import { closeRedisConnections } from '../../src/redis/index.ts';
+import { buildIrisModel, irisData } from '../../src/cli/iris.ts';
+import { Session } from '../../src/index.ts';
+import { startRedisServer } from '../helpers/redisServer.ts';
+import { fmtRate, fmtUs, report, sideBySide } from './harness.ts';
+
+const run = promisify(execFile);
+
+/** One Iris step through a Session on redis:// versus its raw round trips; throughput for 1, 2, 4 workers. */
+export async function benchRedis(): Promise<void> {
+  const server = await startRedisServer();
+  try {
+    const job = `bench${process.pid}`;
+    const target = server.target(job, '&queues=local');
+    const model = buildIrisModel({ seed: 1, faultRate: 0 });
+    const data = irisData();
+    const feed = { batches_dequeue: { xs: data.xs.slice(0, 64), ys: data.ys.slice(0, 16) } };
+    const sess = new Session(model.graph, { target });
+    await sess.store.startEpoch!();
+    await sess.run(model.graph.globalVariablesInitializer());
+    await sess.store.markReady!();
+
+    // The floor: the step's data traffic with a bare client, configured the same way. Round trip 1:
+    // the two weight reads, the step increment and the step read (auto-pipelined); round trip 2:
+    // the two writes. The runtime adds its epoch check, the Lua add and the dataflow executor.
+    const raw = createClient({
+      url: `redis://127.0.0.1:${server.port}/0`,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: 0, typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
+    } as Parameters<typeof createClient>[0]);
+    raw.on('error', () => {});
+    await raw.connect();
+    const w = encodeStored(new Float32Array(12), 'w');
+    const b = encodeStored(new Float32Array(3), 'b');
+    await raw.sendCommand(['SET', 'floor:w', w]);
+    await raw.sendCommand(['SET', 'floor:b', b]);
+    await raw.sendCommand(['SET', 'floor:step', '0']);
+    const floorStep = async (): Promise<void> => {
+      await Promise.all([
+        raw.sendCommand(['GET', 'floor:w']),
+        raw.sendCommand(['GET', 'floor:b']),
+        raw.sendCommand(['INCRBY', 'floor:step', '1']),
+        raw.sendCommand(['GET', 'floor:step']),
+      ]);
+      await Promise.all([raw.sendCommand(['SET', 'floor:w', w]), raw.sendCommand(['SET', 'floor:b', b])]);
+    };
+    const [runtime, floor] = await sideBySide(
+      [
+        'Iris step, Session on redis://',
+        async (n) => {
+          for (let i = 0; i < n; i++) await sess.run([model.train, model.step], feed);
+        },
+      ],
+      [
+        'same round trips, bare node-redis',
+        async (n) => {
+          for (let i = 0; i < n; i++) await floorStep();
+        },
+      ],
+      2000,
+      9,
+    );
+    const ratio = runtime.nsPerOp / floor.nsPerOp;
+    // On a loaded machine this ratio mostly measures scheduling: say so rather than print MISS.
+    const load = loadavg()[0]!;
+    const loaded = load > availableParallelism();
+    report(
+      'redis: Iris step (2 round trips) vs its raw round trips',
+      `${fmtUs(runtime.nsPerOp)} vs ${fmtUs(floor.nsPerOp)} = ${ratio.toFixed(3)}x (target <= 1.15x)` +
+        (loaded ? `; load average ${load.toFixed(1)} on ${availableParallelism()} cores: no verdict` : ''),
+      loaded ? undefined : ratio <= 1.15,
+    );
+    const cpu = async (fn: () => Promise<unknown>): Promise<number> => {
+      const start = process.cpuUsage();
+      for (let i = 0; i < 2000; i++) await fn();
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 2000;
+    };
+    const [cpuRuntime, cpuFloor] = [await cpu(() => sess.run([model.train, model.step], feed)), await cpu(floorStep)];
+    report(
+      'redis: CPU of this process per step, same pair',
+      `${cpuRuntime.toFixed(1)} µs vs ${cpuFloor.toFixed(1)} µs = ${(cpuRuntime / cpuFloor).toFixed(3)}x`,
+      undefined,
+    );
+    await raw.close();
+    await sess.close();
+
+    const child = new URL('./redisWorker.ts', import.meta.url).pathname;
+    const durationMs = 3000;
+    for (const workers of [1, 2, 4]) {
+      const outs = await Promise.all(
+        Array.from({ length: workers }, () =>
+          run(process.execPath, ['--import', 'tsx', child, target, String(durationMs)], { timeout: 60_000 }),
+        ),
+      );
+      const steps = outs.reduce((sum, o) => sum + Number(o.stdout.trim()), 0);
+      report(
+        `redis: step throughput, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+        `${fmtRate((durationMs * 1e6) / steps)} (${steps} steps in ${durationMs / 1000} s)`,
+        undefined,
+      );
+    }
+  } finally {
+    await closeRedisConnections();
+    await server.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchRedis();
