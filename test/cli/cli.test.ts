@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,7 +71,14 @@ describe('monitored-session train (end to end)', { timeout: 120_000 }, () => {
   it('a run killed with SIGKILL resumes from its last checkpoint', async () => {
     const dir = await tempDir();
     const killed = await cli(['train', '--steps', '1000000', '--checkpoint-dir', dir, '--save-checkpoint-steps', '50'], (child) => {
-      setTimeout(() => child.kill('SIGKILL'), 300);
+      // Kill once a checkpoint is on disk (not after a fixed delay: start-up time varies with load).
+      const poll = setInterval(() => {
+        if (existsSync(path.join(dir, 'checkpoint'))) {
+          clearInterval(poll);
+          setTimeout(() => child.kill('SIGKILL'), 50);
+        }
+      }, 10);
+      child.once('exit', () => clearInterval(poll));
     });
     assert.equal(killed.code, null);
     const saved = stepOf(await latestCheckpoint(dir));
