@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { setLogger, consoleLogger } from '../logger.ts';
+import { replay, startInspection } from './inspect.ts';
 import { train, type TrainReport } from './train.ts';
 
 const USAGE = `Usage: monitored-session train [options]
@@ -15,6 +16,8 @@ Options:
   --fault-rate P             make ops fail at random with probability P, 0 <= P < 1 (default 0)
   --seed S                   seed for data order, initial weights and faults (default 1)
   --json                     print the final report as JSON on stdout
+  --inspect                  serve the live inspector page (its URL, token included, goes to stderr)
+  --record FILE              record the lifecycle to FILE as JSON lines (replay: monitored-session replay FILE)
   -h, --help                 show this help
 
 Exit codes: 0 done (or already done), 1 failed, 2 bad usage, 130 interrupted (Ctrl-C; a final
@@ -29,6 +32,8 @@ interface Args {
   faultRate: number;
   seed: number;
   json: boolean;
+  inspect: boolean;
+  record: string | undefined;
 }
 
 function parse(argv: string[]): Args | 'help' {
@@ -45,6 +50,8 @@ function parse(argv: string[]): Args | 'help' {
         'fault-rate': { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
+        inspect: { type: 'boolean' },
+        record: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -76,6 +83,8 @@ function parse(argv: string[]): Args | 'help' {
     faultRate,
     seed: integer('seed', values.seed, 1, 0),
     json: values.json ?? false,
+    inspect: values.inspect ?? false,
+    record: values.record,
   };
 }
 
@@ -107,6 +116,7 @@ function render(report: TrainReport): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'replay' && argv.length === 2) return replay(argv[1]!, process.stderr);
   let args: Args | 'help';
   try {
     args = parse(argv);
@@ -127,11 +137,14 @@ async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  const inspection = await startInspection(args, process.stderr);
   try {
-    const report = await train({ ...args, progress: process.stderr, signal: controller.signal });
+    const { inspect: _inspect, record: _record, ...trainArgs } = args;
+    const report = await train({ ...trainArgs, progress: process.stderr, signal: controller.signal, ...(inspection.inspect ? { inspect: inspection.inspect } : {}) });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
     return report.status === 'interrupted' ? 130 : 0;
   } finally {
+    await inspection.close();
     process.off('SIGINT', onSigint);
   }
 }

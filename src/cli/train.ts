@@ -8,7 +8,7 @@ import type { Hook } from '../hooks/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
-import { withSession } from '../session/MonitoredSession.ts';
+import { withSession, type InspectObserver } from '../session/MonitoredSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
 import { buildIrisModel } from './iris.ts';
 
@@ -23,6 +23,8 @@ export interface TrainOptions {
   progress: ProgressStream;
   /** Aborting stops training at the next step boundary, with a final checkpoint. */
   signal?: AbortSignal;
+  /** An inspect observer for the lifecycle (`--inspect`, `--record`). */
+  inspect?: InspectObserver;
 }
 
 /** What a training run did. */
@@ -108,6 +110,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
       new ProgressHook({ lastStep: options.steps, tensors: { loss: model.fullLoss, accuracy: model.accuracy }, stream: options.progress }),
     ],
     recovery: { backoff: { initialMs: 5, maxMs: 500 } },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   let interrupted = false;
   await withSession(sess, async (s) => {
