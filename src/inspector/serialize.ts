@@ -125,7 +125,10 @@ export class Serializer {
 
   #event(event: { type: string }): NonNullable<InspectorRecord['event']> {
     const out: Record<string, unknown> = { type: this.#eventType(event.type) };
-    for (const [k, v] of Object.entries(event)) if (k !== 'type') out[k] = safe(v, 1);
+    for (const [k, v] of Object.entries(event)) {
+      if (k === 'type') continue;
+      out[k] = k === 'actorId' && typeof v === 'string' ? (this.#idNames.get(v) ?? v) : safe(v, 1);
+    }
     return out as NonNullable<InspectorRecord['event']>;
   }
 

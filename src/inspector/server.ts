@@ -109,10 +109,12 @@ export class InspectorServer {
     for (const res of this.#sse) res.end();
     for (const peer of this.#ws) peer.close();
     this.#server.closeAllConnections?.();
+    // Hold the event loop until the server has closed (it is unref'd while it runs).
+    this.#server.ref();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  /** Null when the request may go on; else the status to refuse it with. */
+  /** Status 0 (and the path after the token) when the request may go on; else the status to refuse it with. */
   #refusal(req: IncomingMessage): { status: number; rest?: string } {
     const port = this.#port;
     const host = req.headers.host;
