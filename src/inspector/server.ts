@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
 import { loadAssets } from './assets.ts';
@@ -52,6 +53,7 @@ export class InspectorServer {
   readonly #sse = new Set<ServerResponse>();
   readonly #ws = new Set<WebSocketPeer>();
   readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
   #port = 0;
 
   constructor(meta: InspectorMeta, options: InspectorServerOptions) {
@@ -60,8 +62,10 @@ export class InspectorServer {
     this.#buffer = new RingBuffer(options.bufferSize);
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.#upgrade(req, socket));
-    this.#server.on('connection', (socket) => {
+    this.#server.on('connection', (socket: Socket) => {
       if (!options.keepAlive) socket.unref();
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
     });
   }
 
@@ -108,9 +112,8 @@ export class InspectorServer {
   async close(): Promise<void> {
     for (const res of this.#sse) res.end();
     for (const peer of this.#ws) peer.close();
-    this.#server.closeAllConnections?.();
-    // Hold the event loop until the server has closed (it is unref'd while it runs).
-    this.#server.ref();
+    // Upgraded and half-closed sockets too: the server's close waits for every one of them.
+    for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 

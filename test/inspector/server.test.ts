@@ -56,7 +56,10 @@ function statelyMessages(port: number, path: string, count: number): Promise<Rec
         const end = buffer.indexOf('\r\n\r\n');
         if (end < 0) return;
         const head = buffer.subarray(0, end).toString();
-        if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(head));
+        if (!head.startsWith('HTTP/1.1 101')) {
+          socket.destroy();
+          return reject(new Error(head));
+        }
         upgraded = true;
         buffer = buffer.subarray(end + 4);
       }
@@ -89,7 +92,7 @@ describe('liveInspector server', () => {
     const url = new URL(await inspector.ready);
     port = Number(url.port);
     token = url.pathname.split('/')[1]!;
-    const { graph, train } = gstepGraph();
+    const { graph, doStep } = gstepGraph();
     let failed = false;
     const flaky: Hook = {
       afterRun() {
@@ -100,7 +103,7 @@ describe('liveInspector server', () => {
       },
     };
     await withSession(MonitoredSession.create({ graph, inspect: inspector, hooks: [flaky], recovery: { backoff: { initialMs: 0 } } }), async (s) => {
-      for (let i = 0; i < 3; i++) await s.run(train);
+      for (let i = 0; i < 3; i++) await s.run(doStep);
     });
     await new Promise((r) => setImmediate(r));
   });
