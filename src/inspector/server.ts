@@ -110,8 +110,12 @@ export class InspectorServer {
 
   /** Ends every stream and stops listening. */
   async close(): Promise<void> {
-    for (const res of this.#sse) res.end();
+    // Let the pages get the last records (bounded), then drop whatever is left.
+    const ended = [...this.#sse].map((res) => new Promise<void>((resolve) => res.end(resolve)));
     for (const peer of this.#ws) peer.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(ended), new Promise<void>((resolve) => (timer = setTimeout(resolve, 500)))]);
+    clearTimeout(timer);
     // Upgraded and half-closed sockets too: the server's close waits for every one of them.
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));

@@ -298,6 +298,7 @@
   $('#filter').addEventListener('input', renderLog);
   for (const box of document.querySelectorAll('.filters input[type=checkbox]')) box.addEventListener('change', renderLog);
 
-  window.inspectorPage = { loadRecording, seek, get state() { return st.state; }, get recordCount() { return replay ? replay.records.length : 0; } };
+  window.inspectorPage = { loadRecording, seek, get state() { return st.state; }, get visited() { return [...st.visited]; },
+    get recordCount() { return replay ? replay.records.length : 0; } };
   connect();
 })();
