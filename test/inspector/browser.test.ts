@@ -49,7 +49,14 @@ class Gate implements Hook {
 }
 
 const text = (page: Page, sel: string): Promise<string> => page.locator(sel).innerText();
-const until = <A>(page: Page, fn: (arg: A) => boolean, arg: A, timeout = 10_000): Promise<unknown> => page.waitForFunction(fn, arg, { timeout });
+/** The few DOM names the page functions below use (this project's tsconfig has no DOM lib). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+  body: { dataset: Record<string, string | undefined> };
+};
+declare const window: unknown;
+const until = <A>(page: Page, fn: (arg: A) => boolean, arg: A, timeout = 10_000): Promise<unknown> => page.waitForFunction(fn as never, arg, { timeout });
 /** Waits until the page shows state `s`. */
 const showsState = (page: Page, s: string): Promise<unknown> => until(page, (want) => document.querySelector('#state')!.textContent === want, s);
 

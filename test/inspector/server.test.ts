@@ -166,7 +166,7 @@ describe('liveInspector server', () => {
     const recovery = records.find((r) => r.recovery !== undefined)?.recovery;
     assert.deepEqual({ ...recovery, seq: 0, t: 0 }, { error: 'AbortedError', message: 'the parameter server went away', source: 'run', attemptNumber: 1, delayMs: 0, seq: 0, t: 0 });
     const recover = records.find((r) => r.event?.type === 'RECOVER');
-    assert.equal((recover?.event?.['error'] as { message: string }).message, 'the parameter server went away');
+    assert.equal((recover!.event!['error'] as { message: string }).message, 'the parameter server went away');
     assert.ok(records.some((r) => r.type === '@xstate.event' && r.event?.type === 'xstate.done.actor.openSession'), 'done events name the invoked effect');
     const states = records.filter((r) => r.kind === 'root' && r.type === '@xstate.snapshot').map((r) => r.state);
     assert.ok(states.includes('recovering.closingSession') && states.at(-1) === 'closed');
@@ -177,7 +177,7 @@ describe('liveInspector server', () => {
     const messages = await statelyMessages(port, `/${token}/stately`, 40);
     for (const m of messages) {
       assert.ok(['@xstate.actor', '@xstate.event', '@xstate.snapshot'].includes(m['type'] as string));
-      for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version']) assert.equal(typeof m[field], 'string', `${field} of ${m['type']}`);
+      for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version']) assert.equal(typeof m[field], 'string', `${field} of ${String(m['type'])}`);
     }
     const root = messages.find((m) => m['type'] === '@xstate.actor' && m['name'] === 'monitoredSession')!;
     assert.equal((JSON.parse(root['definition'] as string) as { id: string }).id, 'monitoredSession');

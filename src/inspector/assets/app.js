@@ -49,7 +49,10 @@
     for (const r of sum.recoveries) s.recoveries.set(r.seq, r);
     s.steps.push(...sum.steps);
     if (sum.end) s.end = sum.end;
-    if (sum.root) apply(s, sum.root), s.log.pop();
+    if (sum.root) {
+      apply(s, sum.root);
+      s.log.pop();
+    }
   }
 
   // ---- chart ----
@@ -230,7 +233,7 @@
       const hello = JSON.parse(ev.data);
       useMeta(hello.meta);
       live = { records: hello.records, summary: hello.summary };
-      if (hello.replay) { source.close(); fetch('recording.jsonl').then((r) => r.text()).then(loadRecording); return; }
+      if (hello.replay) { source.close(); void fetch('recording.jsonl').then((r) => r.text()).then(loadRecording); return; }
       if (!replay) { st = fresh(); if (hello.dropped > 0) applySummary(st, hello.summary); for (const r of hello.records) apply(st, r); setMode('live'); schedule(); }
     });
     source.onmessage = (ev) => {
