@@ -11,6 +11,7 @@ import { InspectionTap } from './InspectionTap.ts';
 import { INSPECTOR_SEAM, type InspectorSeam } from './seam.ts';
 import { InspectorServer } from './server.ts';
 import { statelyDefinition } from './stately.ts';
+import { statelyClient } from './statelyClient.ts';
 
 /** Options of {@link liveInspector}. */
 export interface LiveInspectorOptions {
@@ -26,6 +27,8 @@ export interface LiveInspectorOptions {
   print?: false | ((url: string) => void);
   /** Keep the process alive while the server runs (the page outlives the run). @default false */
   keepAlive?: boolean;
+  /** Also push to a Stately inspector server (`@statelyai/inspect/server`), e.g. `ws://localhost:8080`. */
+  stately?: string;
 }
 
 /** The observer, with the server's URL and lifetime. */
@@ -40,6 +43,7 @@ export interface LiveInspector extends Observer<InspectionEvent> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+const wsUrl = rule<string>('a ws:// URL', 'value', (v) => typeof v === 'string' && /^ws:\/\/[^/]+/.test(v));
 const port = rule<number>('an integer port in [0, 65535]', 'value', (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535);
 
 /**
@@ -51,7 +55,7 @@ const port = rule<number>('an integer port in [0, 65535]', 'value', (v) => Numbe
  */
 export function liveInspector(options?: LiveInspectorOptions): LiveInspector {
   const api = 'liveInspector';
-  const opts = checkOptions(api, options, ['port', 'record', 'bufferSize', 'sampleEveryMs', 'print', 'keepAlive']);
+  const opts = checkOptions(api, options, ['port', 'record', 'bufferSize', 'sampleEveryMs', 'print', 'keepAlive', 'stately']);
   const chosenPort = optional(api, 'port', opts.port, port) ?? 0;
   const record = optional(api, 'record', opts.record, is.nonEmptyString);
   const bufferSize = optional(api, 'bufferSize', opts.bufferSize, is.positiveInteger) ?? 10_000;
@@ -59,9 +63,14 @@ export function liveInspector(options?: LiveInspectorOptions): LiveInspector {
   const keepAlive = optional(api, 'keepAlive', opts.keepAlive, is.boolean) ?? false;
   const print = opts.print === false ? undefined : (optional(api, 'print', opts.print, is.function) as ((url: string) => void) | undefined) ?? ((url: string) => process.stderr.write(`Inspector: ${url}\n`));
 
+  const stately = optional(api, 'stately', opts.stately, wsUrl);
+
   const tap = new InspectionTap({ sampleEveryMs });
-  const server = new InspectorServer(tap.meta, { port: chosenPort, bufferSize, definition: statelyDefinition(lifecycleMachine), keepAlive });
+  const definition = statelyDefinition(lifecycleMachine);
+  const server = new InspectorServer(tap.meta, { port: chosenPort, bufferSize, definition, keepAlive });
   tap.subscribe((records) => server.publish(records));
+  const pushed = stately === undefined ? undefined : statelyClient(stately, definition);
+  if (pushed !== undefined) tap.subscribe((records) => pushed.send(records));
   const closeRecording = record === undefined ? undefined : recordTo(record, tap.meta, (sink) => tap.subscribe(sink));
   let url = '';
   const ready = server.listen().then((u) => {
@@ -74,6 +83,7 @@ export function liveInspector(options?: LiveInspectorOptions): LiveInspector {
     (closing ??= (async () => {
       tap.stop();
       closeRecording?.();
+      pushed?.close();
       await ready.catch(() => {});
       await server.close();
     })());

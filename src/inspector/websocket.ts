@@ -18,8 +18,8 @@ export interface WebSocketPeer {
   readonly closed: boolean;
 }
 
-/** A frame: FIN, opcode, payload length (7, 16 or 64 bits), no mask. */
-export function encodeFrame(opcode: number, payload: Buffer): Buffer {
+/** A frame: FIN, opcode, payload length (7, 16 or 64 bits), masked with `mask` when given (clients must mask). */
+export function encodeFrame(opcode: number, payload: Buffer, mask?: Buffer): Buffer {
   const n = payload.length;
   const head = n < 126 ? Buffer.from([0x80 | opcode, n]) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
   if (n >= 126 && n < 65536) {
@@ -31,11 +31,15 @@ export function encodeFrame(opcode: number, payload: Buffer): Buffer {
     head[1] = 127;
     head.writeBigUInt64BE(BigInt(n), 2);
   }
-  return Buffer.concat([head, payload]);
+  if (mask === undefined) return Buffer.concat([head, payload]);
+  head[1] = head[1]! | 0x80;
+  const masked = Buffer.from(payload);
+  for (let i = 0; i < masked.length; i++) masked[i] = masked[i]! ^ mask[i % 4]!;
+  return Buffer.concat([head, mask, masked]);
 }
 
 /** Completes the handshake on `socket`, or returns undefined (and destroys it) for a bad request. */
-export function acceptWebSocket(req: IncomingMessage, socket: Duplex, onClose: () => void): WebSocketPeer | undefined {
+export function acceptWebSocket(req: IncomingMessage, socket: Duplex, onClose: () => void, onText?: (text: string) => void): WebSocketPeer | undefined {
   const key = req.headers['sec-websocket-key'];
   if (typeof key !== 'string' || req.headers['sec-websocket-version'] !== '13' || !/websocket/i.test(req.headers.upgrade ?? '')) {
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -87,6 +91,7 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex, onClose: (
       buffered = buffered.subarray(total);
       if (opcode === 0x8) return peer.close();
       if (opcode === 0x9 && !closed) socket.write(encodeFrame(0xa, payload));
+      if (opcode === 0x1) onText?.(payload.toString('utf8'));
     }
   });
   socket.on('close', () => {

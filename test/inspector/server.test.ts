@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { AbortedError, MonitoredSession, withSession, type Hook } from '../../src/index.ts';
 import { liveInspector, type InspectorRecord, type LiveInspector } from '../../src/inspector/index.ts';
+import { acceptWebSocket } from '../../src/inspector/websocket.ts';
 import { gstepGraph } from '../helpers/tf.ts';
 
 interface Reply {
@@ -190,5 +192,33 @@ describe('liveInspector server', () => {
 
   it('refuses a WebSocket without the token', async () => {
     await assert.rejects(statelyMessages(port, '/stately', 1), /404/);
+  });
+});
+
+describe('liveInspector({ stately })', () => {
+  it("pushes the session to a Stately inspector server in its message format, as @statelyai/inspect's client does", async () => {
+    const received: Record<string, unknown>[] = [];
+    let closed: (() => void) | undefined;
+    const done = new Promise<void>((resolve) => (closed = resolve));
+    const stately = createServer();
+    stately.on('upgrade', (req, socket: Duplex) => {
+      acceptWebSocket(req, socket, () => {}, (text) => {
+        const message = JSON.parse(text) as Record<string, unknown>;
+        received.push(message);
+        if ((message['snapshot'] as { value?: unknown } | undefined)?.value === 'closed') closed?.();
+      });
+    });
+    await new Promise<void>((resolve) => stately.listen(0, '127.0.0.1', resolve));
+    const inspector = liveInspector({ print: false, sampleEveryMs: 0, stately: `ws://127.0.0.1:${(stately.address() as { port: number }).port}/` });
+    await inspector.ready;
+    const { graph, doStep } = gstepGraph();
+    await withSession(MonitoredSession.create({ graph, inspect: inspector }), (s) => s.run(doStep));
+    await done;
+    await inspector.close();
+    stately.close();
+    assert.equal(received[0]!['type'], '@xstate.actor');
+    assert.equal(received[0]!['name'], 'monitoredSession');
+    assert.equal((JSON.parse(received[0]!['definition'] as string) as { initial: string }).initial, 'beginning');
+    for (const m of received) for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version']) assert.equal(typeof m[field], 'string');
   });
 });
