@@ -19,7 +19,10 @@ export interface Inspection {
 }
 
 /** Starts the inspector and/or the recorder the flags ask for; prints the page's URL. */
-export async function startInspection(flags: { inspect: boolean; record: string | undefined }, stderr: NodeJS.WritableStream): Promise<Inspection> {
+export async function startInspection(
+  flags: { inspect: boolean; record: string | undefined },
+  stderr: NodeJS.WritableStream,
+): Promise<Inspection> {
   if (flags.inspect) {
     const inspector = liveInspector({
       ...(flags.record !== undefined ? { record: flags.record } : {}),
@@ -47,7 +50,13 @@ export async function replay(file: string, stderr: NodeJS.WritableStream): Promi
     stderr.write(`monitored-session: ${file} is not an inspector recording (its first line is not the meta line)\n`);
     return 2;
   }
-  const server = new InspectorServer(meta, { port: 0, bufferSize: 1, definition: statelyDefinition(lifecycleMachine), recording, keepAlive: true });
+  const server = new InspectorServer(meta, {
+    port: 0,
+    bufferSize: 1,
+    definition: statelyDefinition(lifecycleMachine),
+    recording,
+    keepAlive: true,
+  });
   stderr.write(`Replay: ${await server.listen()}  (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   await server.close();

@@ -140,7 +140,8 @@ async function main(argv: string[]): Promise<number> {
   const inspection = await startInspection(args, process.stderr);
   try {
     const { inspect: _inspect, record: _record, ...trainArgs } = args;
-    const report = await train({ ...trainArgs, progress: process.stderr, signal: controller.signal, ...(inspection.inspect ? { inspect: inspection.inspect } : {}) });
+    const inspect = inspection.inspect ? { inspect: inspection.inspect } : {};
+    const report = await train({ ...trainArgs, progress: process.stderr, signal: controller.signal, ...inspect });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
     return report.status === 'interrupted' ? 130 : 0;
   } finally {

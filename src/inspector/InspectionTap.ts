@@ -39,7 +39,12 @@ export class InspectionTap implements Observer<InspectionEvent> {
 
   constructor(options: { sampleEveryMs: number; machine?: AnyStateMachine }) {
     this.#sampleEveryMs = options.sampleEveryMs;
-    this.meta = { type: 'meta', format: 'monitored-session.inspector/1', startedAt: Date.now(), chart: chartGraph(options.machine ?? lifecycleMachine) };
+    this.meta = {
+      type: 'meta',
+      format: 'monitored-session.inspector/1',
+      startedAt: Date.now(),
+      chart: chartGraph(options.machine ?? lifecycleMachine),
+    };
   }
 
   readonly [INSPECTOR_SEAM]: InspectorSeam = {
@@ -74,7 +79,11 @@ export class InspectionTap implements Observer<InspectionEvent> {
     const times = this.#times;
     this.#pending = [];
     this.#times = [];
-    const records = pending.map((item, i) => ('ownType' in item ? this.serializer.own(item.ownType, item.fields, times[i]) : this.serializer.record(item, times[i]!)));
+    const records = pending.map((item, i) =>
+      'ownType' in item
+        ? this.serializer.own(item.ownType, item.fields, times[i])
+        : this.serializer.record(item, times[i]!),
+    );
     for (const sink of this.#sinks) sink(records);
   }
 

@@ -73,6 +73,12 @@ export class Summary {
   }
 
   data(): SummaryData {
-    return { root: this.#root, recoveries: [...this.#recoveries], actors: [...this.#actors.values()], steps: [...this.#steps], end: this.#end };
+    return {
+      root: this.#root,
+      recoveries: [...this.#recoveries],
+      actors: [...this.#actors.values()],
+      steps: [...this.#steps],
+      end: this.#end,
+    };
   }
 }

@@ -32,6 +32,8 @@ export function loadAssets(): Map<string, Asset> {
   cached = new Map<string, Asset>([
     ['', { type: 'text/html; charset=utf-8', body: file(path.join(dir, 'index.html')) }],
     ['app.js', { type: 'text/javascript; charset=utf-8', body: file(path.join(dir, 'app.js')) }],
+    ['chart.js', { type: 'text/javascript; charset=utf-8', body: file(path.join(dir, 'chart.js')) }],
+    ['state.js', { type: 'text/javascript; charset=utf-8', body: file(path.join(dir, 'state.js')) }],
     ['style.css', { type: 'text/css; charset=utf-8', body: file(path.join(dir, 'style.css')) }],
     ['dagre.js', { type: 'text/javascript; charset=utf-8', body: file(path.join(dagreDir, 'dist', 'dagre.min.js')) }],
   ]);

@@ -11,7 +11,11 @@ import type { InspectorMeta, InspectorRecord } from './record.ts';
 import { INSPECTOR_SEAM, type InspectorSeam } from './seam.ts';
 
 /** Writes records of `tap` to `path` (truncating it); returns the closer. */
-export function recordTo(path: string, meta: InspectorMeta, subscribe: (sink: (records: readonly InspectorRecord[]) => void) => () => void): () => void {
+export function recordTo(
+  path: string,
+  meta: InspectorMeta,
+  subscribe: (sink: (records: readonly InspectorRecord[]) => void) => () => void,
+): () => void {
   const fd = openSync(path, 'w');
   writeSync(fd, `${JSON.stringify(meta)}\n`);
   let open = true;

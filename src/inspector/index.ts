@@ -4,4 +4,14 @@ export { flightRecorder } from './flightRecorder.ts';
 export type { FlightRecorder, FlightRecorderOptions } from './flightRecorder.ts';
 export { chartGraph } from './chartGraph.ts';
 export { toStately, STATELY_PROTOCOL_VERSION } from './stately.ts';
-export type { InspectorRecord, InspectorMeta, ChartGraph, ChartNode, ChartEdge, ErrorRecord, RecoveryEntry, ContextSummary, ActorKind } from './record.ts';
+export type {
+  InspectorRecord,
+  InspectorMeta,
+  ChartGraph,
+  ChartNode,
+  ChartEdge,
+  ErrorRecord,
+  RecoveryEntry,
+  ContextSummary,
+  ActorKind,
+} from './record.ts';

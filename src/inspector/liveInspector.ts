@@ -44,7 +44,11 @@ export interface LiveInspector extends Observer<InspectionEvent> {
 }
 
 const wsUrl = rule<string>('a ws:// URL', 'value', (v) => typeof v === 'string' && /^ws:\/\/[^/]+/.test(v));
-const port = rule<number>('an integer port in [0, 65535]', 'value', (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535);
+const port = rule<number>(
+  'an integer port in [0, 65535]',
+  'value',
+  (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535,
+);
 
 /**
  * Starts a live inspector page for the monitored session it is given to.
@@ -55,13 +59,25 @@ const port = rule<number>('an integer port in [0, 65535]', 'value', (v) => Numbe
  */
 export function liveInspector(options?: LiveInspectorOptions): LiveInspector {
   const api = 'liveInspector';
-  const opts = checkOptions(api, options, ['port', 'record', 'bufferSize', 'sampleEveryMs', 'print', 'keepAlive', 'stately']);
+  const opts = checkOptions(api, options, [
+    'port',
+    'record',
+    'bufferSize',
+    'sampleEveryMs',
+    'print',
+    'keepAlive',
+    'stately',
+  ]);
   const chosenPort = optional(api, 'port', opts.port, port) ?? 0;
   const record = optional(api, 'record', opts.record, is.nonEmptyString);
   const bufferSize = optional(api, 'bufferSize', opts.bufferSize, is.positiveInteger) ?? 10_000;
   const sampleEveryMs = optional(api, 'sampleEveryMs', opts.sampleEveryMs, is.nonNegativeNumber) ?? 500;
   const keepAlive = optional(api, 'keepAlive', opts.keepAlive, is.boolean) ?? false;
-  const print = opts.print === false ? undefined : (optional(api, 'print', opts.print, is.function) as ((url: string) => void) | undefined) ?? ((url: string) => process.stderr.write(`Inspector: ${url}\n`));
+  const print =
+    opts.print === false
+      ? undefined
+      : ((optional(api, 'print', opts.print, is.function) as ((url: string) => void) | undefined) ??
+        ((url: string) => process.stderr.write(`Inspector: ${url}\n`)));
 
   const stately = optional(api, 'stately', opts.stately, wsUrl);
 

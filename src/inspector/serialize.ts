@@ -21,7 +21,11 @@ export function errorRecord(error: unknown): ErrorRecord {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const codeName = typeof code === 'string' ? code : (error as { errorCodeName?: unknown }).errorCodeName;
-    return { name: error.name, message: error.message.slice(0, 4 * MAX_STRING), ...(typeof codeName === 'string' ? { code: codeName } : {}) };
+    return {
+      name: error.name,
+      message: error.message.slice(0, 4 * MAX_STRING),
+      ...(typeof codeName === 'string' ? { code: codeName } : {}),
+    };
   }
   return { name: typeof error, message: String(safe(error, 0)).slice(0, MAX_STRING) };
 }
@@ -38,7 +42,10 @@ export function safe(value: unknown, depth: number): unknown {
   if (ArrayBuffer.isView(value)) return `[${value.constructor.name} of ${value.byteLength} bytes]`;
   if (depth >= MAX_DEPTH) return Array.isArray(value) ? `[array of ${value.length}]` : '[object]';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => safe(v, depth + 1));
-  if (typeof (value as { sessionId?: unknown }).sessionId === 'string' && typeof (value as { send?: unknown }).send === 'function') {
+  if (
+    typeof (value as { sessionId?: unknown }).sessionId === 'string' &&
+    typeof (value as { send?: unknown }).send === 'function'
+  ) {
     return `[actor ${(value as AnyActorRef).id}]`;
   }
   const out: Record<string, unknown> = {};
@@ -105,14 +112,18 @@ export class Serializer {
     if (spawned !== null) {
       const [, kind, generation, index] = spawned as unknown as [string, 'hook' | 'producer', string, string];
       const input = (ref as { options?: { input?: { name?: unknown } } }).options?.input;
-      const name = kind === 'hook'
-        ? (this.#hookNames[Number(index)] ?? `hook ${index}`)
-        : typeof input?.name === 'string' ? input.name : ref.id;
+      const name =
+        kind === 'hook'
+          ? (this.#hookNames[Number(index)] ?? `hook ${index}`)
+          : typeof input?.name === 'string'
+            ? input.name
+            : ref.id;
       return { name, kind, where: `session ${generation}` };
     }
     const anonymous = ANONYMOUS.exec(ref.id);
     if (anonymous !== null && typeof src === 'string') return { name: src, kind: 'invoke', where: anonymous[1] ?? '' };
-    const kind: ActorKind = src === 'hook' ? 'hook' : src === 'producer' ? 'producer' : typeof src === 'string' ? 'invoke' : 'actor';
+    const kind: ActorKind =
+      src === 'hook' ? 'hook' : src === 'producer' ? 'producer' : typeof src === 'string' ? 'invoke' : 'actor';
     return { name: ref.id, kind };
   }
 
@@ -153,7 +164,11 @@ export class Serializer {
       }
       case '@xstate.event': {
         const source = ev.sourceRef as AnyActorRef | undefined;
-        return { ...base, event: this.#event(ev.event), ...(source ? { source: this.#info(source, ev.rootId).name, sourceId: source.sessionId } : {}) };
+        return {
+          ...base,
+          event: this.#event(ev.event),
+          ...(source ? { source: this.#info(source, ev.rootId).name, sourceId: source.sessionId } : {}),
+        };
       }
       case '@xstate.action':
         return { ...base, action: ev.action.type };
@@ -172,7 +187,11 @@ export class Serializer {
     }
   }
 
-  #snapshot(base: InspectorRecord, snapshot: { status: string; value?: unknown; context?: unknown; error?: unknown }, event: { type: string }): InspectorRecord {
+  #snapshot(
+    base: InspectorRecord,
+    snapshot: { status: string; value?: unknown; context?: unknown; error?: unknown },
+    event: { type: string },
+  ): InspectorRecord {
     const out: Record<string, unknown> = { ...base, status: snapshot.status, event: this.#event(event) };
     if (snapshot.status === 'error') out['error'] = errorRecord(snapshot.error);
     if (base.kind === 'root' && snapshot.value !== undefined) {
@@ -184,7 +203,8 @@ export class Serializer {
       if (Array.isArray(history) && history !== this.#history && history.length > 0) {
         const last = history.at(-1) as Omit<RecoveryEntry, 'seq' | 't'>;
         // The history array is replaced exactly when planRetry records a recovery.
-        if (this.#history !== undefined || history.length === 1) out['recovery'] = { ...last, seq: base.seq, t: base.t } satisfies RecoveryEntry;
+        if (this.#history !== undefined || history.length === 1)
+          out['recovery'] = { ...last, seq: base.seq, t: base.t } satisfies RecoveryEntry;
       }
       this.#history = history;
     }

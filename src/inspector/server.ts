@@ -41,7 +41,8 @@ const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 export class InspectorServer {
@@ -127,7 +128,8 @@ export class InspectorServer {
     const host = req.headers.host;
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return { status: 403 };
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) return { status: 403 };
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
+      return { status: 403 };
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return { status: 403 };
     if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 404 };
@@ -135,7 +137,8 @@ export class InspectorServer {
     const [, first = '', ...rest] = url.split('?')[0]!.split('/');
     const given = Buffer.from(first);
     const expected = Buffer.from(this.token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected) || rest.length === 0) return { status: 404 };
+    if (given.length !== expected.length || !timingSafeEqual(given, expected) || rest.length === 0)
+      return { status: 404 };
     return { status: 0, rest: rest.join('/') };
   }
 
@@ -155,7 +158,11 @@ export class InspectorServer {
     }
     const asset = loadAssets().get(rest!);
     if (asset === undefined) return this.#refuse(res, 404);
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': asset.type, 'Content-Length': String(asset.body.length) });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': asset.type,
+      'Content-Length': String(asset.body.length),
+    });
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   }
 
@@ -177,7 +184,10 @@ export class InspectorServer {
   #upgrade(req: IncomingMessage, socket: Duplex): void {
     const { status, rest } = this.#refusal(req);
     if (status !== 0 || rest !== 'stately' || this.#ws.size >= MAX_CLIENTS) {
-      socket.end(`HTTP/1.1 ${status === 403 ? '403 Forbidden' : '404 Not Found'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status === 403 ? '403 Forbidden' : '404 Not Found'}\r\n` +
+          'Content-Length: 0\r\nConnection: close\r\n\r\n',
+      );
       return;
     }
     const peer = acceptWebSocket(req, socket, () => this.#ws.delete(peer!));

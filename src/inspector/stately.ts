@@ -12,12 +12,20 @@ export const STATELY_PROTOCOL_VERSION = '0.7.2';
 
 /** The machine's definition as Stately expects it: JSON, with functions as `{ type: name }`. */
 export function statelyDefinition(machine: AnyStateMachine): string {
-  return JSON.stringify(machine.config, (_key, value: unknown) => (typeof value === 'function' ? { type: value.name } : value));
+  return JSON.stringify(machine.config, (_key, value: unknown) =>
+    typeof value === 'function' ? { type: value.name } : value,
+  );
 }
 
 /** The Stately message for `record`, or undefined for records its protocol has no place for. */
 export function toStately(record: InspectorRecord, definition: string): Record<string, unknown> | undefined {
-  const base = { sessionId: record.sessionId, rootId: record.rootId, createdAt: String(record.t), id: String(record.seq), _version: STATELY_PROTOCOL_VERSION };
+  const base = {
+    sessionId: record.sessionId,
+    rootId: record.rootId,
+    createdAt: String(record.t),
+    id: String(record.seq),
+    _version: STATELY_PROTOCOL_VERSION,
+  };
   switch (record.type) {
     case '@xstate.actor':
       return {

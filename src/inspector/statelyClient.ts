@@ -16,7 +16,10 @@ import { encodeFrame } from './websocket.ts';
 const MAX_DEFERRED = 1000;
 
 /** Connects to `url` (ws://host:port/path); returns the record sink and its closer. */
-export function statelyClient(url: string, definition: string): { send(records: readonly InspectorRecord[]): void; close(): void } {
+export function statelyClient(
+  url: string,
+  definition: string,
+): { send(records: readonly InspectorRecord[]): void; close(): void } {
   const target = new URL(url);
   let socket: Socket | undefined;
   let closed = false;
@@ -28,7 +31,12 @@ export function statelyClient(url: string, definition: string): { send(records: 
     host: target.hostname,
     port: target.port || 80,
     path: `${target.pathname}${target.search}`,
-    headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    },
   });
   req.on('upgrade', (_res, s: Socket) => {
     if (closed) return void s.destroy();
@@ -42,7 +50,9 @@ export function statelyClient(url: string, definition: string): { send(records: 
     logger.warn(`liveInspector: the Stately inspector at ${url} answered ${res.statusCode}; not sending to it.`);
     res.resume();
   });
-  req.on('error', (error) => logger.warn(`liveInspector: cannot reach the Stately inspector at ${url}: ${error.message}`));
+  req.on('error', (error) =>
+    logger.warn(`liveInspector: cannot reach the Stately inspector at ${url}: ${error.message}`),
+  );
   req.on('socket', (s) => s.unref());
   req.end();
   return {

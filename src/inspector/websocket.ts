@@ -39,14 +39,28 @@ export function encodeFrame(opcode: number, payload: Buffer, mask?: Buffer): Buf
 }
 
 /** Completes the handshake on `socket`, or returns undefined (and destroys it) for a bad request. */
-export function acceptWebSocket(req: IncomingMessage, socket: Duplex, onClose: () => void, onText?: (text: string) => void): WebSocketPeer | undefined {
+export function acceptWebSocket(
+  req: IncomingMessage,
+  socket: Duplex,
+  onClose: () => void,
+  onText?: (text: string) => void,
+): WebSocketPeer | undefined {
   const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || req.headers['sec-websocket-version'] !== '13' || !/websocket/i.test(req.headers.upgrade ?? '')) {
+  if (
+    typeof key !== 'string' ||
+    req.headers['sec-websocket-version'] !== '13' ||
+    !/websocket/i.test(req.headers.upgrade ?? '')
+  ) {
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return undefined;
   }
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const accept = createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
   let closed = false;
   let buffered = Buffer.alloc(0);
   const peer: WebSocketPeer = {

@@ -30,8 +30,18 @@ export async function benchInspector(): Promise<void> {
   const a = await MonitoredSession.create({ graph: watched.graph, inspect: inspector });
   const b = await MonitoredSession.create({ graph: plain.graph });
   const [ours, base] = await sideBySide(
-    ['Iris step, inspector + page', async (n) => { for (let i = 0; i < n; i++) await a.run(watched.train); }],
-    ['Iris step, no inspector', async (n) => { for (let i = 0; i < n; i++) await b.run(plain.train); }],
+    [
+      'Iris step, inspector + page',
+      async (n) => {
+        for (let i = 0; i < n; i++) await a.run(watched.train);
+      },
+    ],
+    [
+      'Iris step, no inspector',
+      async (n) => {
+        for (let i = 0; i < n; i++) await b.run(plain.train);
+      },
+    ],
     2_000,
     21,
   );

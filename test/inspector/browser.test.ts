@@ -12,7 +12,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildIrisModel } from '../../src/cli/iris.ts';
-import { FaultPlan, StopAtStepHook, faultyHook, monitoredTrainingSession, withSession, type Hook } from '../../src/index.ts';
+import {
+  FaultPlan,
+  StopAtStepHook,
+  faultyHook,
+  monitoredTrainingSession,
+  withSession,
+  type Hook,
+} from '../../src/index.ts';
 import { liveInspector, type InspectorRecord } from '../../src/inspector/index.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -20,7 +27,10 @@ const ARTIFACTS = new URL('../../test-artifacts/inspector/', import.meta.url);
 
 /** Launches Debian's chromium, or fails saying what to install. */
 async function launch(): Promise<Browser> {
-  assert.ok(existsSync(CHROMIUM), `Chromium is needed for the inspector's browser tests: apt-get install -y chromium (looked for ${CHROMIUM})`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `Chromium is needed for the inspector's browser tests: apt-get install -y chromium (looked for ${CHROMIUM})`,
+  );
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }
 
@@ -56,9 +66,11 @@ declare const document: {
   body: { dataset: Record<string, string | undefined> };
 };
 declare const window: unknown;
-const until = <A>(page: Page, fn: (arg: A) => boolean, arg: A, timeout = 10_000): Promise<unknown> => page.waitForFunction(fn as never, arg, { timeout });
+const until = <A>(page: Page, fn: (arg: A) => boolean, arg: A, timeout = 10_000): Promise<unknown> =>
+  page.waitForFunction(fn as never, arg, { timeout });
 /** Waits until the page shows state `s`. */
-const showsState = (page: Page, s: string): Promise<unknown> => until(page, (want) => document.querySelector('#state')!.textContent === want, s);
+const showsState = (page: Page, s: string): Promise<unknown> =>
+  until(page, (want) => document.querySelector('#state')!.textContent === want, s);
 
 describe('inspector page in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
@@ -83,7 +95,9 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     await page.goto(url);
 
     const model = buildIrisModel({ seed: 1, faultRate: 0 });
-    const plan = new FaultPlan().at('hook:flaky:afterRun', 100, { kind: 'aborted' }).at('hook:flaky:afterRun', 180, { kind: 'unavailable' });
+    const plan = new FaultPlan()
+      .at('hook:flaky:afterRun', 100, { kind: 'aborted' })
+      .at('hook:flaky:afterRun', 180, { kind: 'unavailable' });
     const gate = new Gate([40, 150, 260]);
     let held = gate.reached();
     const training = withSession(
@@ -120,7 +134,10 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     assert.match(row, /\brun\b/);
     assert.match(row, /20 ms/);
     assert.equal(await text(page, '#recovery-count'), '1');
-    assert.ok((await page.locator('#actors tbody tr', { hasText: 'StopAtStepHook' }).count()) > 0, 'hook actors are listed by class');
+    assert.ok(
+      (await page.locator('#actors tbody tr', { hasText: 'StopAtStepHook' }).count()) > 0,
+      'hook actors are listed by class',
+    );
     assert.ok((await page.locator('#actors tbody tr', { hasText: 'QueueRunner' }).count()) > 0, 'producers are listed');
     await page.screenshot({ path: new URL('2-recovered.png', ARTIFACTS).pathname });
 
@@ -136,14 +153,21 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     assert.equal(await text(page, '#step'), '300');
     assert.equal(await page.locator('#chart g.node.current').getAttribute('data-state'), 'closed');
     await page.screenshot({ path: new URL('3-closed.png', ARTIFACTS).pathname });
-    const liveVisited = await page.evaluate(() => (window as unknown as { inspectorPage: { visited: string[] } }).inspectorPage.visited);
+    const liveVisited = await page.evaluate(
+      () => (window as unknown as { inspectorPage: { visited: string[] } }).inspectorPage.visited,
+    );
     await inspector.close();
 
     // 4. Replay: the recording walks the same states, and the chart follows the slider.
-    const lines = (await readFile(recording, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as InspectorRecord & { type: string });
+    const lines = (await readFile(recording, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as InspectorRecord & { type: string });
     assert.equal(lines[0]!.type, 'meta');
     const recordedStates: string[] = [];
-    for (const r of lines) if (r.kind === 'root' && r.type === '@xstate.snapshot' && recordedStates.at(-1) !== r.state) recordedStates.push(r.state!);
+    for (const r of lines)
+      if (r.kind === 'root' && r.type === '@xstate.snapshot' && recordedStates.at(-1) !== r.state)
+        recordedStates.push(r.state!);
     const replay = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     replay.on('pageerror', (e) => errors.push(e.message));
     // The live server is closed now: replay from a page served by a fresh inspector, as a user would.
@@ -152,7 +176,8 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     await replay.setInputFiles('#file', recording);
     await until(replay, (m) => document.body.dataset['mode'] === m, 'replay');
     const replayed = await replay.evaluate(() => {
-      const p = (window as unknown as { inspectorPage: { recordCount: number; seek(i: number): void; state: string } }).inspectorPage;
+      const p = (window as unknown as { inspectorPage: { recordCount: number; seek(i: number): void; state: string } })
+        .inspectorPage;
       const out: string[] = [];
       for (let i = 0; i < p.recordCount; i++) {
         p.seek(i);
@@ -161,8 +186,13 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
       return out;
     });
     assert.deepEqual(replayed, recordedStates);
-    assert.deepEqual([...new Set(replayed)].sort(), [...liveVisited].sort(), 'the replay reaches the states the live page saw');
-    for (const s of ['running', 'recovering.closingSession', 'recovering.backingOff', 'stopping.endingHooks', 'closed']) assert.ok(replayed.includes(s), s);
+    assert.deepEqual(
+      [...new Set(replayed)].sort(),
+      [...liveVisited].sort(),
+      'the replay reaches the states the live page saw',
+    );
+    for (const s of ['running', 'recovering.closingSession', 'recovering.backingOff', 'stopping.endingHooks', 'closed'])
+      assert.ok(replayed.includes(s), s);
     // Drag the slider to where the first recovery starts: the chart highlights that state.
     const first = lines.findIndex((r) => r.kind === 'root' && r.state === 'recovering.closingSession') - 1;
     await replay.locator('#slider').fill(String(first));
@@ -199,16 +229,26 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
       if (new URL(res.url()).port === target.port) statuses.push(res.status());
     });
     await page.goto(`http://127.0.0.1:${evilPort}/`);
-    await until(page, (keys) => keys.every((k) => (window as unknown as { results: Record<string, string> }).results[k] !== undefined), ['fetch', 'noCors', 'sse', 'ws']);
+    await until(
+      page,
+      (keys) => keys.every((k) => (window as unknown as { results: Record<string, string> }).results[k] !== undefined),
+      ['fetch', 'noCors', 'sse', 'ws'],
+    );
     const results = await page.evaluate(() => (window as unknown as { results: Record<string, string> }).results);
     assert.equal(results['fetch'], 'refused');
     assert.equal(results['sse'], 'refused');
     assert.equal(results['ws'], 'refused');
-    assert.ok(statuses.every((s) => s === 403), `every answer to the other origin is 403: ${statuses.join(', ')}`);
+    assert.ok(
+      statuses.every((s) => s === 403),
+      `every answer to the other origin is 403: ${statuses.join(', ')}`,
+    );
     // And a page with the wrong token on the inspector's own origin gets an empty 404.
     // (Chromium renders an empty error response as a failed navigation: nothing to show.)
     const blank = await browser.newPage();
-    await assert.rejects(blank.goto(`http://127.0.0.1:${target.port}/${'a'.repeat(32)}/`), /ERR_HTTP_RESPONSE_CODE_FAILURE/);
+    await assert.rejects(
+      blank.goto(`http://127.0.0.1:${target.port}/${'a'.repeat(32)}/`),
+      /ERR_HTTP_RESPONSE_CODE_FAILURE/,
+    );
     await blank.close();
     evil.close();
     await inspector.close();

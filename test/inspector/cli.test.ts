@@ -11,8 +11,14 @@ import type { InspectorRecord } from '../../src/inspector/index.ts';
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** Starts the CLI; resolves the first URL it prints after `label`, and its exit. */
-function start(args: string[], label: string): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+function start(
+  args: string[],
+  label: string,
+): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
   const url = new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -35,19 +41,40 @@ describe('CLI inspector flags', { timeout: 90_000 }, () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-inspect-'));
     try {
       const recording = path.join(dir, 'lifecycle.jsonl');
-      const run = start(['train', '--inspect', '--record', recording, '--steps', '400', '--fault-rate', '0.005', '--checkpoint-dir', path.join(dir, 'ck'), '--json'], 'Inspector');
+      const run = start(
+        [
+          'train',
+          '--inspect',
+          '--record',
+          recording,
+          '--steps',
+          '400',
+          '--fault-rate',
+          '0.005',
+          '--checkpoint-dir',
+          path.join(dir, 'ck'),
+          '--json',
+        ],
+        'Inspector',
+      );
       const url = await run.url;
       const page = await fetch(url);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /monitored-session inspector/);
       assert.equal(await run.exit, 0);
 
-      const lines = (await readFile(recording, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as InspectorRecord & { type: string });
+      const lines = (await readFile(recording, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as InspectorRecord & { type: string });
       assert.equal(lines[0]!.type, 'meta');
       const roots = lines.filter((r) => r.kind === 'root' && r.type === '@xstate.snapshot');
       assert.equal(roots.at(-1)!.state, 'closed');
       assert.ok(lines.some((r) => r.type === 'end' && r.reason === 'stopRequested'));
-      assert.ok(lines.slice(1).every((r) => typeof r.t === 'number' && typeof r.seq === 'number'), 'every line has its time');
+      assert.ok(
+        lines.slice(1).every((r) => typeof r.t === 'number' && typeof r.seq === 'number'),
+        'every line has its time',
+      );
 
       const viewer = start(['replay', recording], 'Replay');
       const served = await fetch(`${await viewer.url}recording.jsonl`);

@@ -22,22 +22,25 @@ interface Reply {
 
 function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      const done = (): void => resolve({ status: res.statusCode!, headers: res.headers, body });
-      // An SSE stream never ends: take its first chunk.
-      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
-        res.once('data', (chunk: string) => {
-          body = chunk;
-          res.destroy();
-          done();
-        });
-        return;
-      }
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', done);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        const done = (): void => resolve({ status: res.statusCode!, headers: res.headers, body });
+        // An SSE stream never ends: take its first chunk.
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          res.once('data', (chunk: string) => {
+            body = chunk;
+            res.destroy();
+            done();
+          });
+          return;
+        }
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', done);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -48,7 +51,9 @@ function statelyMessages(port: number, path: string, count: number): Promise<Rec
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const key = randomBytes(16).toString('base64');
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     let buffer = Buffer.alloc(0);
     let upgraded = false;
     const out: Record<string, unknown>[] = [];
@@ -72,7 +77,8 @@ function statelyMessages(port: number, path: string, count: number): Promise<Rec
         else if (len === 127) [len, offset] = [Number(buffer.readBigUInt64BE(2)), 10];
         if (buffer.length < offset + len) return;
         assert.equal(buffer[1]! & 0x80, 0, 'a server never masks its frames');
-        if ((buffer[0]! & 0x0f) === 1) out.push(JSON.parse(buffer.subarray(offset, offset + len).toString()) as Record<string, unknown>);
+        if ((buffer[0]! & 0x0f) === 1)
+          out.push(JSON.parse(buffer.subarray(offset, offset + len).toString()) as Record<string, unknown>);
         buffer = buffer.subarray(offset + len);
         if (out.length >= count) {
           socket.destroy();
@@ -104,9 +110,12 @@ describe('liveInspector server', () => {
         }
       },
     };
-    await withSession(MonitoredSession.create({ graph, inspect: inspector, hooks: [flaky], recovery: { backoff: { initialMs: 0 } } }), async (s) => {
-      for (let i = 0; i < 3; i++) await s.run(doStep);
-    });
+    await withSession(
+      MonitoredSession.create({ graph, inspect: inspector, hooks: [flaky], recovery: { backoff: { initialMs: 0 } } }),
+      async (s) => {
+        for (let i = 0; i < 3; i++) await s.run(doStep);
+      },
+    );
     await new Promise((r) => setImmediate(r));
   });
   after(() => inspector.close());
@@ -142,14 +151,21 @@ describe('liveInspector server', () => {
       const reply = await get(port, path, headers, method);
       assert.equal(reply.status, status);
       assert.equal(reply.body, '');
-      assert.equal(Object.keys(reply.headers).filter((h) => h.startsWith('access-control')).length, 0, 'no CORS header');
+      assert.equal(
+        Object.keys(reply.headers).filter((h) => h.startsWith('access-control')).length,
+        0,
+        'no CORS header',
+      );
     });
   }
 
   it('sends no CORS header on a good request either, and forbids framing', async () => {
     const reply = await get(port, `/${token}/`, { origin: `http://127.0.0.1:${port}` });
     assert.equal(reply.status, 200);
-    assert.deepEqual(Object.keys(reply.headers).filter((h) => h.startsWith('access-control')), []);
+    assert.deepEqual(
+      Object.keys(reply.headers).filter((h) => h.startsWith('access-control')),
+      [],
+    );
     assert.match(String(reply.headers['content-security-policy']), /frame-ancestors 'none'/);
     assert.equal(reply.headers['referrer-policy'], 'no-referrer');
   });
@@ -158,18 +174,36 @@ describe('liveInspector server', () => {
     const reply = await get(port, `/${token}/events`);
     assert.match(reply.body, /^event: hello\n/);
     // The hello may be split over chunks: read it whole from a second connection if needed.
-    const hello = JSON.parse(reply.body.slice(reply.body.indexOf('data: ') + 6).split('\n\n')[0]!) as { meta: { chart: { nodes: { id: string }[] } }; records: InspectorRecord[] };
+    const hello = JSON.parse(reply.body.slice(reply.body.indexOf('data: ') + 6).split('\n\n')[0]!) as {
+      meta: { chart: { nodes: { id: string }[] } };
+      records: InspectorRecord[];
+    };
     assert.ok(hello.meta.chart.nodes.some((n) => n.id === 'recovering.backingOff'));
     const records = hello.records;
     const text = JSON.stringify(records);
     assert.doesNotMatch(text, /\d\.monitoredSession\./, 'no anonymous invoke ids');
     const names = new Set(records.map((r) => r.actor));
-    for (const name of ['monitoredSession', 'openSession', 'startCoordinator', 'closeStack', 'hook 0', 'inspector']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
+    for (const name of ['monitoredSession', 'openSession', 'startCoordinator', 'closeStack', 'hook 0', 'inspector'])
+      assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
     const recovery = records.find((r) => r.recovery !== undefined)?.recovery;
-    assert.deepEqual({ ...recovery, seq: 0, t: 0 }, { error: 'AbortedError', message: 'the parameter server went away', source: 'run', attemptNumber: 1, delayMs: 0, seq: 0, t: 0 });
+    assert.deepEqual(
+      { ...recovery, seq: 0, t: 0 },
+      {
+        error: 'AbortedError',
+        message: 'the parameter server went away',
+        source: 'run',
+        attemptNumber: 1,
+        delayMs: 0,
+        seq: 0,
+        t: 0,
+      },
+    );
     const recover = records.find((r) => r.event?.type === 'RECOVER');
     assert.equal((recover!.event!['error'] as { message: string }).message, 'the parameter server went away');
-    assert.ok(records.some((r) => r.type === '@xstate.event' && r.event?.type === 'xstate.done.actor.openSession'), 'done events name the invoked effect');
+    assert.ok(
+      records.some((r) => r.type === '@xstate.event' && r.event?.type === 'xstate.done.actor.openSession'),
+      'done events name the invoked effect',
+    );
     const states = records.filter((r) => r.kind === 'root' && r.type === '@xstate.snapshot').map((r) => r.state);
     assert.ok(states.includes('recovering.closingSession') && states.at(-1) === 'closed');
     assert.ok(records.some((r) => r.type === 'end' && r.reason === 'finished'));
@@ -179,11 +213,14 @@ describe('liveInspector server', () => {
     const messages = await statelyMessages(port, `/${token}/stately`, 40);
     for (const m of messages) {
       assert.ok(['@xstate.actor', '@xstate.event', '@xstate.snapshot'].includes(m['type'] as string));
-      for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version']) assert.equal(typeof m[field], 'string', `${field} of ${String(m['type'])}`);
+      for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version'])
+        assert.equal(typeof m[field], 'string', `${field} of ${String(m['type'])}`);
     }
     const root = messages.find((m) => m['type'] === '@xstate.actor' && m['name'] === 'monitoredSession')!;
     assert.equal((JSON.parse(root['definition'] as string) as { id: string }).id, 'monitoredSession');
-    const snapshot = messages.find((m) => m['type'] === '@xstate.snapshot' && (m['snapshot'] as { value?: unknown }).value !== undefined)!;
+    const snapshot = messages.find(
+      (m) => m['type'] === '@xstate.snapshot' && (m['snapshot'] as { value?: unknown }).value !== undefined,
+    )!;
     assert.equal((snapshot['snapshot'] as { status: string }).status, 'active');
     assert.equal(typeof (snapshot['event'] as { type: string }).type, 'string');
     const event = messages.find((m) => m['type'] === '@xstate.event')!;
@@ -202,14 +239,23 @@ describe('liveInspector({ stately })', () => {
     const done = new Promise<void>((resolve) => (closed = resolve));
     const stately = createServer();
     stately.on('upgrade', (req, socket: Duplex) => {
-      acceptWebSocket(req, socket, () => {}, (text) => {
-        const message = JSON.parse(text) as Record<string, unknown>;
-        received.push(message);
-        if ((message['snapshot'] as { value?: unknown } | undefined)?.value === 'closed') closed?.();
-      });
+      acceptWebSocket(
+        req,
+        socket,
+        () => {},
+        (text) => {
+          const message = JSON.parse(text) as Record<string, unknown>;
+          received.push(message);
+          if ((message['snapshot'] as { value?: unknown } | undefined)?.value === 'closed') closed?.();
+        },
+      );
     });
     await new Promise<void>((resolve) => stately.listen(0, '127.0.0.1', resolve));
-    const inspector = liveInspector({ print: false, sampleEveryMs: 0, stately: `ws://127.0.0.1:${(stately.address() as { port: number }).port}/` });
+    const inspector = liveInspector({
+      print: false,
+      sampleEveryMs: 0,
+      stately: `ws://127.0.0.1:${(stately.address() as { port: number }).port}/`,
+    });
     await inspector.ready;
     const { graph, doStep } = gstepGraph();
     await withSession(MonitoredSession.create({ graph, inspect: inspector }), (s) => s.run(doStep));
@@ -219,6 +265,8 @@ describe('liveInspector({ stately })', () => {
     assert.equal(received[0]!['type'], '@xstate.actor');
     assert.equal(received[0]!['name'], 'monitoredSession');
     assert.equal((JSON.parse(received[0]!['definition'] as string) as { initial: string }).initial, 'beginning');
-    for (const m of received) for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version']) assert.equal(typeof m[field], 'string');
+    for (const m of received)
+      for (const field of ['sessionId', 'rootId', 'createdAt', 'id', '_version'])
+        assert.equal(typeof m[field], 'string');
   });
 });
