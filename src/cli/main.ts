@@ -4,6 +4,7 @@ import { setLogger, type LogLevel } from '../logger.ts';
 import { colorEnabled, palette } from './color.ts';
 import { FailurePrinter } from './failure.ts';
 import { DISTRIBUTED_OPTIONS, DISTRIBUTED_USAGE, parseDistributed, type DistributedArgs } from './distributed.ts';
+import { replay, startInspection } from './inspect.ts';
 import { train, type TrainReport } from './train.ts';
 
 const USAGE = `Usage: monitored-session train [options]
@@ -19,6 +20,8 @@ Options:
   --seed S                   seed for data order, initial weights and faults (default 1)
   --json                     print the final report as JSON on stdout
   --verbose                  print stack traces of failures
+  --inspect                  serve the live inspector page (its URL, token included, goes to stderr)
+  --record FILE              record the lifecycle to FILE as JSON lines (replay: monitored-session replay FILE)
   -h, --help                 show this help
 ${DISTRIBUTED_USAGE}
 
@@ -38,6 +41,8 @@ interface Args {
   json: boolean;
   verbose: boolean;
   distributed: DistributedArgs | undefined;
+  inspect: boolean;
+  record: string | undefined;
 }
 
 /** Options that take a value: `--steps -5` hands them the value (the parser would call it ambiguous). */
@@ -49,6 +54,7 @@ const VALUED = new Set([
   '--seed',
   '--worker',
   '--task-index',
+  '--record',
 ]);
 
 /** `--name -5` → `--name=-5` for the options above, so negative numbers reach the range checks. */
@@ -77,6 +83,8 @@ function parse(argv: string[]): Args | 'help' {
         seed: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        inspect: { type: 'boolean' },
+        record: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...DISTRIBUTED_OPTIONS,
       },
@@ -111,6 +119,8 @@ function parse(argv: string[]): Args | 'help' {
     json: values.json ?? false,
     verbose: values.verbose ?? false,
     distributed: parseDistributed(values, (message) => new UsageError(message)),
+    inspect: values.inspect ?? false,
+    record: values.record,
   };
 }
 
@@ -144,6 +154,7 @@ const SIGNALS = {
 let printer = new FailurePrinter(process.argv.includes('--verbose'));
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'replay' && argv.length === 2) return replay(argv[1]!, process.stderr);
   let args: Args | 'help';
   try {
     args = parse(argv);
@@ -171,13 +182,17 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const inspection = await startInspection(args, process.stderr);
   try {
-    const report = await train({ ...args, progress: process.stderr, signal: controller.signal });
+    const { inspect: _inspect, record: _record, ...trainArgs } = args;
+    const inspect = inspection.inspect ? { inspect: inspection.inspect } : {};
+    const report = await train({ ...trainArgs, progress: process.stderr, signal: controller.signal, ...inspect });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
     return report.status === 'interrupted' ? SIGNALS[stoppedBy ?? 'SIGINT'].code : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await inspection.close();
   }
 }
 

@@ -9,10 +9,10 @@ import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
-import { withSession } from '../session/MonitoredSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
+import { withSession, type InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */
@@ -28,6 +28,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** One task of a distributed job on Redis (`--master` with `--chief` or `--worker N`). */
   distributed?: DistributedArgs | undefined;
+  /** An inspect observer for the lifecycle (`--inspect`, `--record`). */
+  inspect?: InspectObserver;
 }
 
 /** What a training run did. */
@@ -119,6 +121,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
       new ProgressHook({ lastStep: options.steps, tensors: { loss: model.fullLoss, accuracy: model.accuracy }, stream: options.progress }),
     ],
     recovery: { backoff: { initialMs: 5, maxMs: 500 } },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   let interrupted = false;
   await withSession(sess, async (s) => {

@@ -8,6 +8,7 @@ import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session, SessionConfig } from '../graph/Session.ts';
 import type { EndReason, Hook } from '../hooks/SessionRunHook.ts';
+import { inspectorHooks } from '../inspector/seam.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
 import { Coordinator } from './Coordinator.ts';
@@ -118,7 +119,8 @@ abstract class BaseMonitoredSession {
       throw new TypeError(`${api}.create: expected \`sessionCreator\` to have a createSession() method, got ${describeValue(creator)}`);
     }
     this.#singular = singular;
-    this.#hooks = [...hooks];
+    // An inspector adds its step sampler last (it has no per-step methods).
+    this.#hooks = [...hooks, ...inspectorHooks(options.inspect, hooks)];
     this.#creator = creator;
     this.#policy = resolveRecoveryPolicy(options.recovery);
     this.#clock = options.clock ?? systemClock;

@@ -5,6 +5,7 @@ import { benchCheckpoint } from './checkpoint.bench.ts';
 import { benchSummaryWriter } from './summary.bench.ts';
 import { benchStartup } from './startup.bench.ts';
 import { benchRedis } from './redis.bench.ts';
+import { benchInspector } from './inspector.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -21,3 +22,5 @@ console.log('-- start-up');
 await benchStartup();
 console.log('-- distributed (Redis)');
 await benchRedis();
+console.log('-- inspector');
+await benchInspector();
