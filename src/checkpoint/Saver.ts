@@ -9,7 +9,7 @@ import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type Encoded, type TensorEntry } from './encoding.ts';
-import { fsError, fsyncDir, readWhole, removeStrayTemporaries, writeFileAtomic } from './files.ts';
+import { fsError, fsyncDir, removeStrayTemporaries, writeFileAtomic } from './files.ts';
 import { graphDef } from './graphDef.ts';
 import { logger } from '../logger.ts';
 import { FORMAT, checkpointFiles, deleteCheckpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
@@ -68,6 +68,8 @@ export class Saver {
   readonly #cleanedDirs = new Set<string>();
   readonly #saveables: ReadonlyMap<string, Saveable>;
   #lastRestore: RestoreResult | undefined;
+  #failedSaves = 0;
+  #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
     const { varList, maxToKeep = 5, keepCheckpointEveryNHours = 10000 } = options;
@@ -113,6 +115,26 @@ export class Saver {
    * returns that prefix. Creates the directory if needed.
    */
   async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
+    try {
+      return await this.#save(session, savePath, options);
+    } catch (error) {
+      this.#failedSaves++;
+      this.#lastSaveError = error;
+      throw error;
+    }
+  }
+
+  /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
+  get failedSaves(): number {
+    return this.#failedSaves;
+  }
+
+  /** The error of the last failed save, or `undefined`. */
+  get lastSaveError(): unknown {
+    return this.#lastSaveError;
+  }
+
+  async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
     checkLittleEndian('Saver.save');
     if (typeof savePath !== 'string' || savePath === '') {
       throw new InvalidArgumentError(`Saver.save: expected \`savePath\` to be a non-empty path, got ${describeValue(savePath)}`);
@@ -144,7 +166,7 @@ export class Saver {
 
     const files = checkpointFiles(prefix);
     // 1. The data: raw bytes of every typed array, written from their own memory (no copy).
-    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries));
+    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries), 'Saver.save');
     // 2. The index, last: a checkpoint is complete exactly when its index exists.
     const index: IndexFile = {
       format: FORMAT,
@@ -157,9 +179,9 @@ export class Saver {
       ...(states.size > 0 ? { saveables: encodedStates } : {}),
     };
     const body = JSON.stringify(index);
-    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)]);
+    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)], 'Saver.save');
     if (options.writeMetaGraph ?? true) {
-      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))]);
+      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))], 'Saver.save');
     }
     await fsyncDir(dir);
 
