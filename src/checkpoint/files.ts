@@ -10,7 +10,8 @@ import { logger } from '../logger.ts';
 export { fsError } from '../internal/fsError.ts';
 export { fsyncDir, writeFileAtomic } from '../internal/durableFile.ts';
 
-const READ_CHUNK = 16 * 1024 * 1024;
+// Small enough that checksumming one chunk overlaps the read of the next from the first megabytes on.
+const READ_CHUNK = 2 * 1024 * 1024;
 
 /**
  * Opens `file` for reading without ever blocking on it: `O_NONBLOCK`, so a FIFO named like a

@@ -32,32 +32,93 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Writes `pieces` to `file` crash-consistently: a temporary file in the same directory (named
- * after this process, see `temporaryName`), fsync, rename into place. The caller fsyncs the
- * directory once after its renames. Returns the CRC-32 of the bytes written. A failure removes
- * the temporary file.
+ * A file being written under a temporary name in its final directory (named after this
+ * process, see `temporaryName`): `write` its bytes, `sync` them (fsync, close), then `commit`
+ * (rename into place). Nothing is visible under the final name before `commit`; `discard`
+ * removes the temporary after a failure.
+ */
+export class TempFile {
+  readonly file: string;
+  readonly tmp: string;
+  readonly #api: string;
+  #handle: FileHandle | undefined;
+
+  private constructor(file: string, api: string, handle: FileHandle, tmp: string) {
+    this.file = file;
+    this.tmp = tmp;
+    this.#api = api;
+    this.#handle = handle;
+  }
+
+  /** Creates the temporary file of `file` (exclusively: never an existing name). */
+  static async create(file: string, api: string): Promise<TempFile> {
+    const tmp = temporaryName(file);
+    try {
+      return new TempFile(file, api, await open(tmp, 'wx'), tmp);
+    } catch (error) {
+      throw fsError(api, 'write', file, error);
+    }
+  }
+
+  /** Writes `pieces` in order and returns their CRC-32, each piece checksummed while its write is in flight. */
+  async write(pieces: Iterable<Uint8Array>): Promise<number> {
+    let crc = 0;
+    try {
+      for (const piece of pieces) {
+        const writing = writeAll(this.#handle!, piece);
+        crc = crc32(piece, crc);
+        await writing;
+      }
+      return crc;
+    } catch (error) {
+      throw fsError(this.#api, 'write', this.file, error);
+    }
+  }
+
+  /** Makes the bytes durable (fsync) and closes the file. */
+  async sync(): Promise<void> {
+    try {
+      await this.#handle!.sync();
+      const handle = this.#handle!;
+      this.#handle = undefined;
+      await handle.close();
+    } catch (error) {
+      throw fsError(this.#api, 'write', this.file, error);
+    }
+  }
+
+  /** Renames the (synced) temporary into place; durable once the directory is fsynced. */
+  async commit(): Promise<void> {
+    try {
+      await rename(this.tmp, this.file);
+    } catch (error) {
+      throw fsError(this.#api, 'write', this.file, error);
+    }
+  }
+
+  /** Closes and removes the temporary file (after a failure); never throws. */
+  async discard(): Promise<void> {
+    await this.#handle?.close().catch(() => {});
+    this.#handle = undefined;
+    await rm(this.tmp, { force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Writes `pieces` to `file` crash-consistently: a temporary file in the same directory, fsync,
+ * rename into place. The caller fsyncs the directory once after its renames. Returns the CRC-32
+ * of the bytes written. A failure removes the temporary file.
  */
 export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>, api: string): Promise<number> {
-  const tmp = temporaryName(file);
-  let handle: FileHandle | undefined;
-  let crc = 0;
+  const temp = await TempFile.create(file, api);
   try {
-    handle = await open(tmp, 'wx');
-    for (const piece of pieces) {
-      // Checksum this piece while the write of it is in flight.
-      const writing = writeAll(handle, piece);
-      crc = crc32(piece, crc);
-      await writing;
-    }
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, file);
+    const crc = await temp.write(pieces);
+    await temp.sync();
+    await temp.commit();
     return crc;
   } catch (error) {
-    await handle?.close().catch(() => {});
-    await rm(tmp, { force: true }).catch(() => {});
-    throw fsError(api, 'write', file, error);
+    await temp.discard();
+    throw error;
   }
 }
 

@@ -228,3 +228,21 @@ describe('checkpoint directory', () => {
     assert.equal(await latestCheckpoint(dir), path.join(dir, 'model.ckpt-10'));
   });
 });
+
+describe('checkpoint writes', () => {
+  it('writes the meta graph once per graph: later checkpoints link to it until the graph changes', async () => {
+    const { stat: statFile } = await import('node:fs/promises');
+    const dir = await tempDir();
+    const m = await model();
+    const saver = new Saver({ maxToKeep: 2 });
+    const prefixes: string[] = [];
+    for (const s of [1, 2, 3]) prefixes.push(await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: s }));
+    const inodes = await Promise.all(prefixes.slice(1).map(async (p) => (await statFile(`${p}.meta`)).ino));
+    assert.equal(inodes[0], inodes[1], 'the meta graph was rewritten for an unchanged graph');
+    m.graph.variable(0, { name: 'added' });
+    await m.sess.run(m.graph.globalVariables()[2]!.initializer);
+    const changed = await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: 4 });
+    assert.notEqual((await statFile(`${changed}.meta`)).ino, inodes[1]);
+    assert.match(await readFile(`${changed}.meta`, 'utf8'), /added/);
+  });
+});
