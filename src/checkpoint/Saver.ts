@@ -3,9 +3,10 @@ import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../clock.ts';
-import { InvalidArgumentError, NotFoundError, UnimplementedError, ValueError, describeValue } from '../errors.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { NotFoundError, UnimplementedError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
+import { Graph } from '../graph/Graph.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, optional, rule, withMethods } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
@@ -47,6 +48,12 @@ export interface SaveOptions {
   writeState?: boolean;
 }
 
+const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) => is.nonNegativeInteger.test(v));
+const SESSION = rule<Session>('a Session', 'type', (v) =>
+  v !== null && typeof v === 'object' && typeof (v as Session).run === 'function' && (v as Session).graph instanceof Graph,
+);
+const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) => is.integer.test(v) || v instanceof Tensor);
+
 function checkLittleEndian(api: string): void {
   if (endianness() !== 'LE') throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
 }
@@ -75,21 +82,16 @@ export class Saver {
   #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
-    const { varList, maxToKeep = 5, keepCheckpointEveryNHours = 10000 } = options;
-    if (varList !== undefined && (!Array.isArray(varList) || varList.some((v) => !(v instanceof Variable)))) {
-      throw new InvalidArgumentError(`Saver: expected \`varList\` to be an array of Variables, got ${describeValue(varList)}`);
-    }
-    if (maxToKeep !== null && !(Number.isInteger(maxToKeep) && maxToKeep >= 0)) {
-      throw new ValueError(`Saver: expected \`maxToKeep\` to be a non-negative integer or null, got ${describeValue(maxToKeep)}`);
-    }
-    if (typeof keepCheckpointEveryNHours !== 'number' || !(keepCheckpointEveryNHours > 0)) {
-      throw new ValueError(`Saver: expected \`keepCheckpointEveryNHours\` to be a positive number, got ${describeValue(keepCheckpointEveryNHours)}`);
-    }
+    const opts = checkOptions('Saver', options, ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables']);
+    const varList = optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable)));
+    const maxToKeep = opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
+    const keepCheckpointEveryNHours = optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
+    const clock = optional('Saver', 'clock', opts.clock, withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout'));
     this.#varList = varList;
     this.maxToKeep = maxToKeep ?? 0;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
-    this.#clock = options.clock ?? systemClock;
-    this.#saveables = checkSaveables('Saver', options.saveables);
+    this.#clock = clock ?? systemClock;
+    this.#saveables = checkSaveables('Saver', opts.saveables);
     this.#nextKeepTime = this.#clock.now() + keepCheckpointEveryNHours * 3_600_000;
   }
 
@@ -100,6 +102,7 @@ export class Saver {
 
   /** Continues the retention of checkpoints a previous run left (from the state file). */
   recoverLastCheckpoints(paths: readonly string[]): void {
+    expect('Saver.recoverLastCheckpoints', 'paths', paths, arrayOf(is.string));
     const now = this.#clock.now();
     this.#last = paths.map((p) => ({ path: p, time: now }));
   }
@@ -139,14 +142,13 @@ export class Saver {
 
   async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
     checkLittleEndian('Saver.save');
-    if (typeof savePath !== 'string' || savePath === '') {
-      throw new InvalidArgumentError(`Saver.save: expected \`savePath\` to be a non-empty path, got ${describeValue(savePath)}`);
-    }
-    let step = options.globalStep;
-    if (step instanceof Tensor) step = await session.run(step);
-    if (step !== undefined && !Number.isInteger(step)) {
-      throw new InvalidArgumentError(`Saver.save: expected \`globalStep\` to be an integer, got ${describeValue(step)}`);
-    }
+    expect('Saver.save', 'session', session, SESSION);
+    expect('Saver.save', 'savePath', savePath, is.nonEmptyString);
+    const opts = checkOptions('Saver.save', options, ['globalStep', 'writeMetaGraph', 'writeState']);
+    let step = optional('Saver.save', 'globalStep', opts.globalStep, STEP);
+    optional('Saver.save', 'writeMetaGraph', opts.writeMetaGraph, is.boolean);
+    optional('Saver.save', 'writeState', opts.writeState, is.boolean);
+    if (step instanceof Tensor) step = expect('Saver.save', 'globalStep (its value)', await session.run(step), is.integer);
     const prefix = path.resolve(step === undefined ? savePath : `${savePath}-${step}`);
     const dir = path.dirname(prefix);
     try {
@@ -205,9 +207,8 @@ export class Saver {
    */
   async restore(session: Session, prefix: string): Promise<void> {
     checkLittleEndian('Saver.restore');
-    if (typeof prefix !== 'string' || prefix === '') {
-      throw new InvalidArgumentError(`Saver.restore: expected \`prefix\` to be a checkpoint prefix, got ${describeValue(prefix)}`);
-    }
+    expect('Saver.restore', 'session', session, SESSION);
+    expect('Saver.restore', 'prefix', prefix, is.nonEmptyString);
     const resolved = path.resolve(prefix);
     await this.#cleanOnce(path.dirname(resolved));
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);

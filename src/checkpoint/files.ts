@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { FailedPreconditionError } from '../errors.ts';
 import { fsError } from '../internal/fsError.ts';
 import { isAbandoned, isTemporary } from '../internal/tempFiles.ts';
+import { expect, is } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 
 export { fsError } from '../internal/fsError.ts';
@@ -68,6 +69,7 @@ export async function readWhole(file: string, api: string): Promise<{ buffer: Bu
  * Returns the names removed.
  */
 export async function removeStrayTemporaries(dir: string): Promise<string[]> {
+  expect('removeStrayTemporaries', 'dir', dir, is.nonEmptyString);
   let names: string[];
   try {
     names = await readdir(dir);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DataLossError, NotFoundError, type OpError } from '../errors.ts';
 import { unusableFile } from '../internal/fsError.ts';
+import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
 import { readWhole } from './files.ts';
 
@@ -29,6 +30,7 @@ export function checkpointFiles(prefix: string): { index: string; data: string; 
 
 /** True when the checkpoint `prefix` has its index and data files. */
 export async function checkpointExists(prefix: string): Promise<boolean> {
+  expect('checkpointExists', 'prefix', prefix, is.nonEmptyString);
   const files = checkpointFiles(prefix);
   try {
     await Promise.all([stat(files.index), stat(files.data)]);
@@ -44,6 +46,7 @@ export async function checkpointExists(prefix: string): Promise<boolean> {
  * (dropping a checkpoint `model` must not touch `model.ckpt-1.index`).
  */
 export async function deleteCheckpointFiles(prefix: string): Promise<void> {
+  expect('deleteCheckpointFiles', 'prefix', prefix, is.nonEmptyString);
   const dir = path.dirname(prefix);
   const base = path.basename(prefix);
   let names: string[] = [];
@@ -109,6 +112,7 @@ export async function readIndex(prefix: string, api = 'Saver.restore'): Promise<
 
 /** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
 export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Promise<CheckpointContents> {
+  expect(api, 'prefix', prefix, is.nonEmptyString);
   const { index, dataFile } = await readIndex(prefix, api);
   let data: Buffer;
   let dataCrc: number;
@@ -140,6 +144,8 @@ export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Pro
  * damaged). With `names`, a name that has no state in the checkpoint is a `NotFoundError`.
  */
 export async function readSaveableStates(prefix: string, names?: readonly string[]): Promise<Record<string, Record<string, unknown>>> {
+  expect('readSaveableStates', 'prefix', prefix, is.nonEmptyString);
+  optional('readSaveableStates', 'names', names, arrayOf(is.string));
   const resolved = path.resolve(prefix);
   const { saveables, tensors } = await readCheckpoint(resolved, 'readSaveableStates');
   const wanted = names ?? Object.keys(saveables);

@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
-import { expect, is } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { isInside, readWhole } from './files.ts';
 import { findIntactCheckpoints } from './scan.ts';
@@ -20,12 +20,23 @@ export interface CheckpointState {
   lastPreservedTimestamp?: number;
 }
 
+const STATE_KEYS = ['modelCheckpointPath', 'allModelCheckpointPaths', 'allModelCheckpointTimestamps', 'lastPreservedTimestamp'] as const;
+
+/** Checks a `CheckpointState` given by a user. */
+function checkState(api: string, state: unknown): void {
+  const s = checkOptions(api, state, STATE_KEYS, { name: 'state', required: true });
+  expect(api, 'state.modelCheckpointPath', s.modelCheckpointPath, is.nonEmptyString);
+  expect(api, 'state.allModelCheckpointPaths', s.allModelCheckpointPaths, arrayOf(is.string));
+  optional(api, 'state.allModelCheckpointTimestamps', s.allModelCheckpointTimestamps, arrayOf(is.finiteNumber));
+  optional(api, 'state.lastPreservedTimestamp', s.lastPreservedTimestamp, is.finiteNumber);
+}
+
 /** The state file's name inside a checkpoint directory. */
 export const CHECKPOINT_STATE_FILE = 'checkpoint';
 
 /** Parses the text of a state file; `undefined` when it is not a valid `CheckpointState`. */
 export function parseCheckpointState(text: string): CheckpointState | undefined {
-  if (typeof text !== 'string') return undefined;
+  expect('parseCheckpointState', 'text', text, is.string);
   let model: string | undefined;
   const all: string[] = [];
   const timestamps: number[] = [];
@@ -61,6 +72,8 @@ export function parseCheckpointState(text: string): CheckpointState | undefined 
 
 /** Renders a state file, with paths relative to the directory when they are inside it. */
 export function formatCheckpointState(dir: string, state: CheckpointState): string {
+  expect('formatCheckpointState', 'dir', dir, is.string);
+  checkState('formatCheckpointState', state);
   const rel = (p: string): string => {
     const r = path.isAbsolute(p) ? path.relative(dir, p) : p;
     return r.startsWith('..') ? p : r;
@@ -124,6 +137,8 @@ export async function getCheckpointState(dir: string): Promise<CheckpointState |
 
 /** Writes `<dir>/checkpoint` crash-consistently (temporary file, fsync, rename, directory fsync). */
 export async function updateCheckpointState(dir: string, state: CheckpointState): Promise<void> {
+  expect('updateCheckpointState', 'dir', dir, is.nonEmptyString);
+  checkState('updateCheckpointState', state);
   await writeFileDurably(path.join(dir, CHECKPOINT_STATE_FILE), formatCheckpointState(dir, state), 'Saver.save');
 }
 

@@ -13,6 +13,7 @@ import {
   Saver,
   Session,
   TestClock,
+  UsageError,
   ValueError,
   getCheckpointState,
   latestCheckpoint,
@@ -165,8 +166,8 @@ describe('Saver', () => {
     const other = new Graph();
     other.variable(0, { name: 'other_var' });
     await rejectsWith(restoredValues(other, prefix), NotFoundError, 'Key other_var not found in checkpoint');
-    await rejectsWith(new Saver().save(sess, ''), InvalidArgumentError, '`savePath`');
-    await rejectsWith(new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1.5 }), InvalidArgumentError, '`globalStep`');
+    await rejectsWith(new Saver().save(sess, ''), UsageError, '`savePath`');
+    await rejectsWith(new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1.5 }), UsageError, '`globalStep`');
     assert.throws(() => new Saver({ maxToKeep: -1 }), ValueError);
     const weird = await withValues({ fn: () => 1 });
     await rejectsWith(new Saver().save(weird.sess, path.join(dir, 'w')), InvalidArgumentError, /variable value at fn cannot be checkpointed/);
