@@ -89,7 +89,7 @@ export function formatCheckpointState(dir: string, state: CheckpointState): stri
 }
 
 /** Reads and parses `<dir>/checkpoint`: the state, or why there is none (`missing` when there is no file). */
-async function readStateFile(dir: string): Promise<CheckpointState | 'missing' | { ignored: string }> {
+async function readStateFile(dir: string): Promise<CheckpointState | 'missing' | { ignored: string; state?: CheckpointState }> {
   const file = path.join(dir, CHECKPOINT_STATE_FILE);
   let text: string;
   try {
@@ -104,13 +104,14 @@ async function readStateFile(dir: string): Promise<CheckpointState | 'missing' |
   // Paths are confined to the directory: a state file cannot make us read elsewhere.
   const model = abs(state.modelCheckpointPath);
   if (!isInside(dir, model)) return { ignored: `${file} points outside its directory (${model})` };
+  const { allModelCheckpointPaths: _, ...rest } = state;
+  const resolved = { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p)) };
   try {
     await lstat(`${model}.index`);
+    return resolved;
   } catch {
-    return { ignored: `${file} names ${model}, which does not exist` };
+    return { ignored: `${file} names ${model}, which does not exist`, state: resolved };
   }
-  const { allModelCheckpointPaths: _, ...rest } = state;
-  return { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p)) };
 }
 
 /**
@@ -118,7 +119,8 @@ async function readStateFile(dir: string): Promise<CheckpointState | 'missing' |
  * without checkpoints this is "no checkpoint": `undefined`, not an error. A state file that is
  * damaged, empty, unparsable, missing or names a checkpoint that is not there never hides
  * intact checkpoints: the directory is scanned and the newest one whose index verifies is
- * returned, with a warning that says what was ignored.
+ * returned, with a warning that says what was ignored. (A valid state file naming missing
+ * checkpoints, with none to be found, is returned as it is, as TensorFlow does.)
  */
 export async function getCheckpointState(dir: string): Promise<CheckpointState | undefined> {
   expect('getCheckpointState', 'dir', dir, is.nonEmptyString);
@@ -127,6 +129,8 @@ export async function getCheckpointState(dir: string): Promise<CheckpointState |
   const found = await findIntactCheckpoints(dir);
   const why = read === 'missing' ? `there is no ${path.join(dir, CHECKPOINT_STATE_FILE)}` : `ignored ${read.ignored}`;
   if (found.length === 0) {
+    // A state file naming checkpoints that are not (yet) here stays authoritative, as in TensorFlow.
+    if (read !== 'missing' && read.state !== undefined) return read.state;
     if (read !== 'missing') logger.warn(`getCheckpointState: ${why}, and no intact checkpoint was found in ${dir}.`);
     return undefined;
   }
