@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
@@ -58,7 +58,9 @@ export function parseCheckpointState(text: string): CheckpointState | undefined 
       if (key === 'last_preserved_timestamp') preserved = value;
       else timestamps.push(value);
     }
-    // Other fields (of newer TensorFlow versions) are ignored, as text_format's readers may.
+    // An unknown field makes the file unparsable, as for TensorFlow's text_format parser: a
+    // damaged field name must not silently drop the checkpoints it listed.
+    else return undefined;
   }
   if (model === undefined || model === '') return undefined;
   if (all.length === 0 || all[all.length - 1] !== model) all.push(model);
@@ -107,11 +109,11 @@ async function readStateFile(dir: string): Promise<CheckpointState | 'missing' |
   const { allModelCheckpointPaths: _, ...rest } = state;
   const resolved = { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p)) };
   try {
-    await lstat(`${model}.index`);
-    return resolved;
+    if ((await stat(`${model}.index`)).isFile()) return resolved;
   } catch {
-    return { ignored: `${file} names ${model}, which does not exist`, state: resolved };
+    // Missing, or a symbolic link loop.
   }
+  return { ignored: `${file} names ${model}, which does not exist or is not a regular file`, state: resolved };
 }
 
 /**

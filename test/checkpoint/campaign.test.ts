@@ -58,12 +58,13 @@ async function mutate(file: string, how: Mutation, rand: () => number): Promise<
 
 type Outcome = 'latest' | 'fellBack' | 'refusedTyped' | 'restartedAtZero' | 'wrongValues' | 'rawError' | 'hang';
 
-async function trial(pristine: string, plan: [string, Mutation][], rand: () => number): Promise<Outcome> {
+async function trial(pristine: string, plan: [string, Mutation][], rand: () => number): Promise<[Outcome, string]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ms-campaign-'));
   try {
     await cp(pristine, dir, { recursive: true });
     for (const [target, how] of plan) await mutate(path.join(dir, target), how, rand);
     const { graph, weights } = build();
+    let why = '';
     const work = (async (): Promise<Outcome> => {
       try {
         const sess = await new ChiefSessionCreator({ graph, checkpointDir: dir }).createSession();
@@ -71,6 +72,7 @@ async function trial(pristine: string, plan: [string, Mutation][], rand: () => n
         if (!w.every((x) => x === step)) return 'wrongValues';
         return step === 0 ? 'restartedAtZero' : step === 3 ? 'latest' : 'fellBack';
       } catch (error) {
+        why = `${String(error)} (state file: ${JSON.stringify(await readFile(path.join(dir, 'checkpoint'), 'utf8').catch(() => '?'))})`;
         return error instanceof OpError ? 'refusedTyped' : 'rawError';
       }
     })();
@@ -78,7 +80,7 @@ async function trial(pristine: string, plan: [string, Mutation][], rand: () => n
     const hang = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve('hang'), 10_000)));
     const outcome = await Promise.race([work, hang]);
     clearTimeout(timer);
-    return outcome;
+    return [outcome, why];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -109,10 +111,13 @@ describe('corruption campaign', () => {
     for (const [i, plan] of plans.entries()) {
       let x = randoms[i]!;
       const rand = (): number => ((x = (x * 48271) % 2147483647) - 1) / 2147483646;
-      const outcome = await trial(pristine, plan, rand);
+      const [outcome, why] = await trial(pristine, plan, rand);
       counts[outcome]++;
-      if (outcome === 'restartedAtZero' || outcome === 'wrongValues' || outcome === 'rawError' || outcome === 'hang' || outcome === 'refusedTyped') {
-        bad.push(`${outcome}: ${plan.map(([t, m]) => `${m} ${t}`).join(' + ')}`);
+      // A typed refusal is not silent, and is the right answer when the mutated state file lists
+      // only broken checkpoints; with the state file untouched, an intact older one must load.
+      const stateTouched = plan.some(([t]) => t === 'checkpoint');
+      if (outcome === 'restartedAtZero' || outcome === 'wrongValues' || outcome === 'rawError' || outcome === 'hang' || (outcome === 'refusedTyped' && !stateTouched)) {
+        bad.push(`${outcome}: ${plan.map(([t, m]) => `${m} ${t}`).join(' + ')} ${why}`);
       }
     }
     console.log(`corruption campaign (FC_SEED=${SEED}, ${plans.length} trials): ${JSON.stringify(counts)}`);

@@ -130,6 +130,7 @@ describe('checkpoint directory', () => {
     ['a bad escape', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-\\q"\n')],
     ['a JSON-looking quote', (f) => writeFile(f, 'model_checkpoint_path: "\\u12"\n')],
     ['truncated', async (f) => writeFile(f, (await readFile(f, 'utf8')).slice(0, 18))],
+    ['with a damaged field name', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-1"\nall_model_chJckpoint_paths: "model.ckpt-3"\n')],
     ['naming a missing checkpoint', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-99"\n')],
     ['pointing outside', (f) => writeFile(f, 'model_checkpoint_path: "../elsewhere/model.ckpt-9"\n')],
     ['a directory', async (f) => { await rm(f); await mkdir(f); }],

@@ -30,7 +30,7 @@ if (mode === 'train') {
     }
   }
   await writeFile(path.join(dir, 'done'), '');
-  process.stdout.write(`${JSON.stringify({ saves, failed: saver.failedSaves, errors: errors.slice(0, 3) })}\n`);
+  process.stdout.write(`${JSON.stringify({ saves, failed: saver.failedSaves, errorCount: errors.length, errors: errors.slice(0, 3) })}\n`);
 } else {
   let restored = 0;
   let raced = 0;
