@@ -50,10 +50,16 @@ export interface RestoreResult {
   readonly unknownSaveables: readonly string[];
 }
 
-export const isSaveable = withMethods<Saveable>('a Saveable (an object with saveState and restoreState)', 'saveState', 'restoreState');
+export const isSaveable = withMethods<Saveable>(
+  'a Saveable (an object with saveState and restoreState)',
+  'saveState',
+  'restoreState',
+);
 
-const isSaveableName = rule<string>('a non-empty name without a leading or trailing `/`', 'value', (v) =>
-  typeof v === 'string' && v.length > 0 && !v.startsWith('/') && !v.endsWith('/'),
+const isSaveableName = rule<string>(
+  'a non-empty name without a leading or trailing `/`',
+  'value',
+  (v) => typeof v === 'string' && v.length > 0 && !v.startsWith('/') && !v.endsWith('/'),
 );
 
 /** Checks the `saveables` option of `Saver`. */
@@ -76,12 +82,17 @@ export function checkSaveables(api: string, saveables: unknown): ReadonlyMap<str
 export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>, graph: Graph): Map<string, Saveable> {
   const all = new Map(own);
   for (const entry of graph.getCollection<SaveableEntry>(GraphKeys.SAVEABLE_OBJECTS)) {
-    if (entry === null || typeof entry !== 'object') misuse(api, 'SAVEABLE_OBJECTS', 'entries { name, saveable }', entry, 'type');
+    if (entry === null || typeof entry !== 'object')
+      misuse(api, 'SAVEABLE_OBJECTS', 'entries { name, saveable }', entry, 'type');
     const name = expect(api, 'SAVEABLE_OBJECTS name', entry.name, isSaveableName);
     const saveable = expect(api, `SAVEABLE_OBJECTS ${name}`, entry.saveable, isSaveable);
     const known = all.get(name);
     if (known !== undefined && known !== saveable) {
-      throw new UsageValueError(`${api}: two different saveables are registered under the name '${name}'`, { api, option: 'saveables', received: name });
+      throw new UsageValueError(`${api}: two different saveables are registered under the name '${name}'`, {
+        api,
+        option: 'saveables',
+        received: name,
+      });
     }
     all.set(name, saveable);
   }
@@ -89,7 +100,10 @@ export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>
 }
 
 /** Calls `saveState` on each saveable and checks that it returned a record. */
-export async function gatherStates(api: string, saveables: ReadonlyMap<string, Saveable>): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+export async function gatherStates(
+  api: string,
+  saveables: ReadonlyMap<string, Saveable>,
+): Promise<Map<string, Readonly<Record<string, unknown>>>> {
   const states = new Map<string, Readonly<Record<string, unknown>>>();
   for (const [name, saveable] of saveables) {
     const state: unknown = await saveable.saveState();

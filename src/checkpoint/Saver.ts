@@ -48,11 +48,19 @@ export interface SaveOptions {
   writeState?: boolean;
 }
 
-const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) => is.nonNegativeInteger.test(v));
-const SESSION = rule<Session>('a Session', 'type', (v) =>
-  v !== null && typeof v === 'object' && typeof (v as Session).run === 'function' && (v as Session).graph instanceof Graph,
+const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) =>
+  is.nonNegativeInteger.test(v),
 );
-const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) => is.integer.test(v) || v instanceof Tensor);
+const SESSION = rule<Session>('a Session', 'type', (v) =>
+  v !== null &&
+  typeof v === 'object' &&
+  typeof (v as Session).run === 'function' &&
+  (v as Session).graph instanceof Graph,
+);
+const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) =>
+  is.integer.test(v) || v instanceof Tensor,
+);
+const CLOCK = withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
 
 function checkLittleEndian(api: string): void {
   if (endianness() !== 'LE') throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
@@ -82,11 +90,14 @@ export class Saver {
   #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
-    const opts = checkOptions('Saver', options, ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables']);
+    const known = ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables'] as const;
+    const opts = checkOptions('Saver', options, known);
     const varList = optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable)));
-    const maxToKeep = opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
-    const keepCheckpointEveryNHours = optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
-    const clock = optional('Saver', 'clock', opts.clock, withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout'));
+    const maxToKeep =
+      opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
+    const keepCheckpointEveryNHours =
+      optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
+    const clock = optional('Saver', 'clock', opts.clock, CLOCK);
     this.#varList = varList;
     this.maxToKeep = maxToKeep ?? 0;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
@@ -148,7 +159,9 @@ export class Saver {
     let step = optional('Saver.save', 'globalStep', opts.globalStep, STEP);
     optional('Saver.save', 'writeMetaGraph', opts.writeMetaGraph, is.boolean);
     optional('Saver.save', 'writeState', opts.writeState, is.boolean);
-    if (step instanceof Tensor) step = expect('Saver.save', 'globalStep (its value)', await session.run(step), is.integer);
+    if (step instanceof Tensor) {
+      step = expect('Saver.save', 'globalStep (its value)', await session.run(step), is.integer);
+    }
     const prefix = path.resolve(step === undefined ? savePath : `${savePath}-${step}`);
     const dir = path.dirname(prefix);
     try {
@@ -184,11 +197,18 @@ export class Saver {
     };
     const plan = (options.writeState ?? true) ? this.#retention(prefix) : undefined;
     const metaKey = metaKeyOf(session.graph);
-    const meta = (options.writeMetaGraph ?? true)
-      ? { text: () => JSON.stringify(graphDef(session.graph, this), null, 1), linkFrom: sameMeta(this.#meta?.key, metaKey) ? this.#meta?.file : undefined }
-      : undefined;
+    const meta =
+      (options.writeMetaGraph ?? true)
+        ? {
+            text: () => JSON.stringify(graphDef(session.graph, this), null, 1),
+            linkFrom: sameMeta(this.#meta?.key, metaKey) ? this.#meta?.file : undefined,
+          }
+        : undefined;
     const kept = plan?.kept.map((c) => c.path) ?? [];
-    const state = plan && { file: path.join(dir, CHECKPOINT_STATE_FILE), text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }) };
+    const state = plan && {
+      file: path.join(dir, CHECKPOINT_STATE_FILE),
+      text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
+    };
     await writeCheckpoint({ prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [] }, 'Saver.save');
     if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
     if (plan !== undefined) {
@@ -232,11 +252,19 @@ export class Saver {
       }
     }
     if (absent.length > 0) {
-      logger.warn(`Saver.restore: checkpoint ${resolved} holds no state for ${absent.join(', ')} (written before they existed); their state was not restored.`);
+      logger.warn(
+        `Saver.restore: checkpoint ${resolved} holds no state for ${absent.join(', ')} ` +
+          '(written before they existed); their state was not restored.',
+      );
     }
     this.#restoredFrom = resolved;
     const unknown = Object.keys(stored).filter((n) => !saveables.has(n));
-    this.#lastRestore = Object.freeze({ prefix: resolved, restoredSaveables: restored, absentSaveables: absent, unknownSaveables: unknown });
+    this.#lastRestore = Object.freeze({
+      prefix: resolved,
+      restoredSaveables: restored,
+      absentSaveables: absent,
+      unknownSaveables: unknown,
+    });
   }
 
   /**
@@ -268,7 +296,11 @@ export class Saver {
 }
 
 /** The one place restore writes variables (a backend may batch these writes). */
-async function writeVariables(session: Session, variables: readonly Variable[], values: readonly unknown[]): Promise<void> {
+async function writeVariables(
+  session: Session,
+  variables: readonly Variable[],
+  values: readonly unknown[],
+): Promise<void> {
   for (let i = 0; i < variables.length; i++) await session.store.writeVariable(variables[i]!.name, values[i]);
 }
 

@@ -25,7 +25,13 @@ export async function openRegular(file: string, api: string): Promise<{ handle: 
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const stats = await handle.stat();
     if (!stats.isFile()) {
-      const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+      const kind = stats.isDirectory()
+        ? 'a directory'
+        : stats.isFIFO()
+          ? 'a FIFO'
+          : stats.isSocket()
+            ? 'a socket'
+            : 'a device';
       throw new FailedPreconditionError(`${api}: cannot read '${file}': it is ${kind}, not a regular file`);
     }
     return { handle, size: stats.size };
@@ -50,7 +56,8 @@ export async function readWhole(file: string, api: string): Promise<{ buffer: Bu
       const { bytesRead } = await pending;
       const start = offset;
       offset += bytesRead;
-      pending = bytesRead > 0 && offset < size ? handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
+      const more = bytesRead > 0 && offset < size;
+      pending = more ? handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
       crc = crc32(buffer.subarray(start, offset), crc);
     }
     return { buffer: offset === size ? buffer : buffer.subarray(0, offset), crc };

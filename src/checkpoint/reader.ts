@@ -73,8 +73,17 @@ export interface CheckpointContents {
 /** A checkpoint's data file name from its index, confined to the index's directory. */
 function dataFileOf(index: IndexFile, indexFile: string, api: string): string {
   const name = index.dataFile;
-  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name !== path.basename(name) || name.includes('\0')) {
-    throw new DataLossError(`${api}: checkpoint index ${indexFile} names a data file outside its directory (${JSON.stringify(name)})`);
+  if (
+    typeof name !== 'string' ||
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    name !== path.basename(name) ||
+    name.includes('\0')
+  ) {
+    throw new DataLossError(
+      `${api}: checkpoint index ${indexFile} names a data file outside its directory (${JSON.stringify(name)})`,
+    );
   }
   return path.join(path.dirname(indexFile), name);
 }
@@ -84,13 +93,17 @@ function dataFileOf(index: IndexFile, indexFile: string, api: string): string {
  * it with the path of its data file, which is confined to the index's directory. An index that
  * is not a regular file (a directory, a FIFO, a symbolic link loop) is a `DataLossError`.
  */
-export async function readIndex(prefix: string, api = 'Saver.restore'): Promise<{ index: IndexFile; dataFile: string }> {
+export async function readIndex(
+  prefix: string,
+  api = 'Saver.restore',
+): Promise<{ index: IndexFile; dataFile: string }> {
   const files = checkpointFiles(prefix);
   let raw: Buffer;
   try {
     raw = (await readWhole(files.index, api)).buffer;
   } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`${api}: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
+    if (error instanceof NotFoundError)
+      throw new NotFoundError(`${api}: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
     throw unusableFile(error as OpError);
   }
   const text = raw.toString('utf8');
@@ -104,7 +117,13 @@ export async function readIndex(prefix: string, api = 'Saver.restore'): Promise<
   } catch (error) {
     throw new DataLossError(`${api}: checkpoint index ${files.index} is not valid JSON`, { cause: error });
   }
-  if (index === null || typeof index !== 'object' || index.format !== FORMAT || index.version !== 1 || !Array.isArray(index.tensors)) {
+  if (
+    index === null ||
+    typeof index !== 'object' ||
+    index.format !== FORMAT ||
+    index.version !== 1 ||
+    !Array.isArray(index.tensors)
+  ) {
     throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);
   }
   return { index, dataFile: dataFileOf(index, files.index, api) };
@@ -122,11 +141,20 @@ export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Pro
     throw unusableFile(error as OpError);
   }
   if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
-    throw new DataLossError(`${api}: checkpoint data ${dataFile} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
+    throw new DataLossError(
+      `${api}: checkpoint data ${dataFile} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`,
+    );
   }
   const tensors = index.tensors.map((e) => {
     const Ctor = DTYPES[e.dtype];
-    if (Ctor === undefined || !(e.offset >= 0 && e.offset + e.byteLength <= data.byteLength && e.length * Ctor.BYTES_PER_ELEMENT === e.byteLength)) {
+    if (
+      Ctor === undefined ||
+      !(
+        e.offset >= 0 &&
+        e.offset + e.byteLength <= data.byteLength &&
+        e.length * Ctor.BYTES_PER_ELEMENT === e.byteLength
+      )
+    ) {
       throw new DataLossError(`${api}: checkpoint index of ${prefix} describes a tensor outside its data file`);
     }
     const start = data.byteOffset + e.offset;
@@ -143,7 +171,10 @@ export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Pro
  * each the record its `saveState()` returned. Verified like a restore (`DataLossError` when
  * damaged). With `names`, a name that has no state in the checkpoint is a `NotFoundError`.
  */
-export async function readSaveableStates(prefix: string, names?: readonly string[]): Promise<Record<string, Record<string, unknown>>> {
+export async function readSaveableStates(
+  prefix: string,
+  names?: readonly string[],
+): Promise<Record<string, Record<string, unknown>>> {
   expect('readSaveableStates', 'prefix', prefix, is.nonEmptyString);
   optional('readSaveableStates', 'names', names, arrayOf(is.string));
   const resolved = path.resolve(prefix);

@@ -25,18 +25,20 @@ export async function findIntactCheckpoints(dir: string): Promise<FoundCheckpoin
     return [];
   }
   const found = await Promise.all(
-    names.filter((n) => n.endsWith(INDEX) && n.length > INDEX.length).map(async (n): Promise<FoundCheckpoint | undefined> => {
-      const prefix = path.join(dir, n.slice(0, -INDEX.length));
-      try {
-        const { index, dataFile } = await readIndex(prefix, 'getCheckpointState');
-        const data = await stat(dataFile);
-        if (!data.isFile() || data.size !== index.dataBytes) return undefined;
-        const m = /-(\d+)$/.exec(prefix);
-        return { prefix, step: m ? Number(m[1]) : -1, mtimeMs: data.mtimeMs };
-      } catch {
-        return undefined;
-      }
-    }),
+    names
+      .filter((n) => n.endsWith(INDEX) && n.length > INDEX.length)
+      .map(async (n): Promise<FoundCheckpoint | undefined> => {
+        const prefix = path.join(dir, n.slice(0, -INDEX.length));
+        try {
+          const { index, dataFile } = await readIndex(prefix, 'getCheckpointState');
+          const data = await stat(dataFile);
+          if (!data.isFile() || data.size !== index.dataBytes) return undefined;
+          const m = /-(\d+)$/.exec(prefix);
+          return { prefix, step: m ? Number(m[1]) : -1, mtimeMs: data.mtimeMs };
+        } catch {
+          return undefined;
+        }
+      }),
   );
   return found.filter((f) => f !== undefined).sort((a, b) => a.step - b.step || a.mtimeMs - b.mtimeMs);
 }

@@ -20,7 +20,12 @@ export interface CheckpointState {
   lastPreservedTimestamp?: number;
 }
 
-const STATE_KEYS = ['modelCheckpointPath', 'allModelCheckpointPaths', 'allModelCheckpointTimestamps', 'lastPreservedTimestamp'] as const;
+const STATE_KEYS = [
+  'modelCheckpointPath',
+  'allModelCheckpointPaths',
+  'allModelCheckpointTimestamps',
+  'lastPreservedTimestamp',
+] as const;
 
 /** Checks a `CheckpointState` given by a user. */
 function checkState(api: string, state: unknown): void {
@@ -85,13 +90,17 @@ export function formatCheckpointState(dir: string, state: CheckpointState): stri
     `model_checkpoint_path: ${q(state.modelCheckpointPath)}`,
     ...state.allModelCheckpointPaths.map((p) => `all_model_checkpoint_paths: ${q(p)}`),
     ...(state.allModelCheckpointTimestamps ?? []).map((t) => `all_model_checkpoint_timestamps: ${t}`),
-    ...(state.lastPreservedTimestamp === undefined ? [] : [`last_preserved_timestamp: ${state.lastPreservedTimestamp}`]),
+    ...(state.lastPreservedTimestamp === undefined
+      ? []
+      : [`last_preserved_timestamp: ${state.lastPreservedTimestamp}`]),
     '',
   ].join('\n');
 }
 
 /** Reads and parses `<dir>/checkpoint`: the state, or why there is none (`missing` when there is no file). */
-async function readStateFile(dir: string): Promise<CheckpointState | 'missing' | { ignored: string; state?: CheckpointState }> {
+type StateFileRead = CheckpointState | 'missing' | { ignored: string; state?: CheckpointState };
+
+async function readStateFile(dir: string): Promise<StateFileRead> {
   const file = path.join(dir, CHECKPOINT_STATE_FILE);
   let text: string;
   try {
@@ -101,13 +110,16 @@ async function readStateFile(dir: string): Promise<CheckpointState | 'missing' |
     return { ignored: `${file} cannot be read (${(error as Error).message})` };
   }
   const state = parseCheckpointState(text);
-  if (state === undefined) return { ignored: `${file} is ${text.trim() === '' ? 'empty' : 'not a valid CheckpointState'}` };
+  if (state === undefined) {
+    return { ignored: `${file} is ${text.trim() === '' ? 'empty' : 'not a valid CheckpointState'}` };
+  }
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.join(dir, p));
   // Paths are confined to the directory: a state file cannot make us read elsewhere.
   const model = abs(state.modelCheckpointPath);
   if (!isInside(dir, model)) return { ignored: `${file} points outside its directory (${model})` };
   const { allModelCheckpointPaths: _, ...rest } = state;
-  const resolved = { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p)) };
+  const all = state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p));
+  const resolved = { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: all };
   try {
     if ((await stat(`${model}.index`)).isFile()) return resolved;
   } catch {

@@ -4,7 +4,19 @@
  * hex `\xc3`), adjacent string literals concatenated, and `field: 1.5e9` numbers.
  */
 
-const SIMPLE: Record<string, number> = { n: 10, r: 13, t: 9, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11, '?': 63 };
+const SIMPLE: Record<string, number> = {
+  n: 10,
+  r: 13,
+  t: 9,
+  '\\': 92,
+  "'": 39,
+  '"': 34,
+  a: 7,
+  b: 8,
+  f: 12,
+  v: 11,
+  '?': 63,
+};
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes the body of one quoted literal (between its quotes) into bytes; `undefined` when malformed. */
@@ -27,7 +39,10 @@ function unescapeBytes(body: string, out: number[]): boolean {
     } else if (e === 'x' && (m = /^[0-9a-fA-F]{1,2}/.exec(body.slice(i + 1)))) {
       out.push(parseInt(m[0], 16));
       i += m[0].length;
-    } else if ((e === 'u' && (m = /^[0-9a-fA-F]{4}/.exec(body.slice(i + 1)))) || (e === 'U' && (m = /^[0-9a-fA-F]{8}/.exec(body.slice(i + 1))))) {
+    } else if (
+      (e === 'u' && (m = /^[0-9a-fA-F]{4}/.exec(body.slice(i + 1)))) ||
+      (e === 'U' && (m = /^[0-9a-fA-F]{8}/.exec(body.slice(i + 1))))
+    ) {
       const cp = parseInt(m[0], 16);
       if (cp > 0x10ffff) return false;
       for (const b of Buffer.from(String.fromCodePoint(cp))) out.push(b);

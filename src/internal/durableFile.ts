@@ -9,7 +9,7 @@ const MAX_WRITE = 1 << 30;
 
 /** Writes every byte of `data` at the handle's position, in pieces of at most 1 GiB. */
 async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < data.byteLength; ) {
+  for (let offset = 0; offset < data.byteLength;) {
     const piece = data.subarray(offset, Math.min(data.byteLength, offset + MAX_WRITE));
     const { bytesWritten } = await handle.write(piece, 0, piece.byteLength);
     offset += bytesWritten;

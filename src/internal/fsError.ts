@@ -1,4 +1,12 @@
-import { DataLossError, FailedPreconditionError, NotFoundError, OpError, PermissionDeniedError, ResourceExhaustedError, UnknownError } from '../errors.ts';
+import {
+  DataLossError,
+  FailedPreconditionError,
+  NotFoundError,
+  OpError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnknownError,
+} from '../errors.ts';
 
 /**
  * Maps a file system error to the canonical error class, naming the operation and path:
@@ -10,10 +18,18 @@ export function fsError(api: string, action: string, file: string, error: unknow
   if (error instanceof OpError) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const message = `${api}: cannot ${action} '${file}': ${(error as Error)?.message ?? String(error)}`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new PermissionDeniedError(message, { cause: error });
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EMFILE' || code === 'ENFILE') return new ResourceExhaustedError(message, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new PermissionDeniedError(message, { cause: error });
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EMFILE' || code === 'ENFILE')
+    return new ResourceExhaustedError(message, { cause: error });
   if (code === 'ENOENT' || code === 'ENOTDIR') return new NotFoundError(message, { cause: error });
-  if (code === 'ELOOP' || code === 'EISDIR' || code === 'ERR_FS_EISDIR' || code === 'ENAMETOOLONG' || code === 'ENXIO') {
+  if (
+    code === 'ELOOP' ||
+    code === 'EISDIR' ||
+    code === 'ERR_FS_EISDIR' ||
+    code === 'ENAMETOOLONG' ||
+    code === 'ENXIO'
+  ) {
     return new FailedPreconditionError(message, { cause: error });
   }
   return new UnknownError(message, { cause: error });

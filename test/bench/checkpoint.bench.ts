@@ -25,10 +25,15 @@ function rng(seed: number): () => number {
 const random = rng(Number(process.env['BENCH_SEED'] ?? 20261123));
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: readonly number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))]!;
+const quantile = (xs: readonly number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))]!;
 
 /** Runs `subject` and `floor` once per round, in a random order each round; times in ms. */
-async function paired(rounds: number, subject: (round: number) => Promise<unknown>, floor: (round: number) => Promise<unknown>): Promise<{ subject: number[]; floor: number[] }> {
+async function paired(
+  rounds: number,
+  subject: (round: number) => Promise<unknown>,
+  floor: (round: number) => Promise<unknown>,
+): Promise<{ subject: number[]; floor: number[] }> {
   const out = { subject: [] as number[], floor: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     if (random() < 0.5) {
@@ -47,13 +52,21 @@ async function paired(rounds: number, subject: (round: number) => Promise<unknow
  * interquartile spread, and a verdict against `maxRatio`: PASS or MISS when the whole spread is
  * on one side of the target, "within noise" when the target lies inside it.
  */
-function verdict(title: string, times: { subject: number[]; floor: number[] }, floorName: string, maxRatio: number, unit?: { mb: number }): void {
+function verdict(
+  title: string,
+  times: { subject: number[]; floor: number[] },
+  floorName: string,
+  maxRatio: number,
+  unit?: { mb: number },
+): void {
   const ratios = times.subject.map((s, i) => s / times.floor[i]!);
   const [lo, mid, hi] = [quantile(ratios, 0.25), median(ratios), quantile(ratios, 0.75)];
   const mark = hi <= maxRatio ? 'PASS' : lo > maxRatio ? 'MISS' : 'NOISE';
   const fmt = (ms: number): string => (unit ? `${(unit.mb / (ms / 1000)).toFixed(0)} MB/s` : `${ms.toFixed(2)} ms`);
   const figure = `${fmt(median(times.subject))} vs ${floorName} ${fmt(median(times.floor))}`;
-  const target = unit ? `>= ${Math.round(100 / maxRatio)}% of the floor's rate, i.e. <= ${maxRatio.toFixed(2)}x` : `<= ${maxRatio}x`;
+  const target = unit
+    ? `>= ${Math.round(100 / maxRatio)}% of the floor's rate, i.e. <= ${maxRatio.toFixed(2)}x`
+    : `<= ${maxRatio}x`;
   const ratio = `time ratio ${mid.toFixed(2)}x (IQR ${lo.toFixed(2)}-${hi.toFixed(2)}; target ${target})`;
   const note = mark === 'NOISE' ? ' (within noise: the spread straddles the target; rerun on a quiet machine)' : '';
   console.log(`${mark.padEnd(5)} ${title.padEnd(44)} ${figure}, ${ratio}${note}`);
@@ -116,16 +129,28 @@ async function benchLarge(dir: string, totalMb: number, rounds: number, saveToo:
   await saver.save(sess, path.join(dir, `large-${totalMb}`, 'model.ckpt'), { globalStep: 0 });
   await plainWrite(0);
   if (saveToo) {
-    const save = await paired(rounds, (r) => saver.save(sess, path.join(dir, `large-${totalMb}`, 'model.ckpt'), { globalStep: r + 1 }), (r) => plainWrite(r + 1));
+    const save = await paired(
+      rounds,
+      (r) => saver.save(sess, path.join(dir, `large-${totalMb}`, 'model.ckpt'), { globalStep: r + 1 }),
+      (r) => plainWrite(r + 1),
+    );
     verdict(`Saver.save ${totalMb} MB`, save, 'plain write+fsync', 1 / 0.9, { mb: totalMb });
   }
   const last = saveToo ? rounds : 0;
   const plainFile = path.join(dir, `large-${totalMb}`, `plain-${last}.bin`);
-  const restore = await paired(rounds, () => saver.restore(new Session(graph), prefix(last)), () => readFile(plainFile));
+  const restore = await paired(
+    rounds,
+    () => saver.restore(new Session(graph), prefix(last)),
+    () => readFile(plainFile),
+  );
   verdict(`Saver.restore ${totalMb} MB`, restore, 'plain read', 1 / 0.9, { mb: totalMb });
   if (!saveToo) {
     // Recovery restores a checkpoint it must trust: the floor that also verifies is read + CRC-32.
-    const verified = await paired(rounds, () => saver.restore(new Session(graph), prefix(last)), async () => crc32(await readFile(plainFile)));
+    const verified = await paired(
+      rounds,
+      () => saver.restore(new Session(graph), prefix(last)),
+      async () => crc32(await readFile(plainFile)),
+    );
     verdict(`Saver.restore ${totalMb} MB (verified)`, verified, 'read+crc32', 1.1);
   }
 }

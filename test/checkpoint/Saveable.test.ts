@@ -24,7 +24,9 @@ async function setup(): Promise<{ dir: string; graph: Graph; sess: Session }> {
 }
 
 /** A saveable holding one mutable record, recording what restore gave it. */
-function box(initial: Record<string, unknown>): Saveable & { state: Record<string, unknown>; restored: unknown[]; absent: number } {
+function box(
+  initial: Record<string, unknown>,
+): Saveable & { state: Record<string, unknown>; restored: unknown[]; absent: number } {
   const b = {
     state: initial,
     restored: [] as unknown[],
@@ -44,7 +46,13 @@ function box(initial: Record<string, unknown>): Saveable & { state: Record<strin
 describe('Saveable (checkpointed state that is not a graph variable)', () => {
   it('saves saveables with the variables and restores exactly what was saved', async () => {
     const { dir, graph, sess } = await setup();
-    const state = { n: 3, nan: Number.NaN, big: 2n ** 70n, arr: new Float64Array([0.5, -0]), json: { a: [1, 'x'], $k: null } };
+    const state = {
+      n: 3,
+      nan: Number.NaN,
+      big: 2n ** 70n,
+      arr: new Float64Array([0.5, -0]),
+      json: { a: [1, 'x'], $k: null },
+    };
     const rng = box(state);
     const prefix = await new Saver({ saveables: { rng } }).save(sess, path.join(dir, 'm'), { globalStep: 1 });
     const fresh = box({});
@@ -57,7 +65,10 @@ describe('Saveable (checkpointed state that is not a graph variable)', () => {
 
   it('takes saveables from the graph collection SAVEABLE_OBJECTS, async ones too', async () => {
     const { dir, graph, sess } = await setup();
-    const hook = { saveState: async () => ({ step: 42 }), restoreState: async (s: Readonly<Record<string, unknown>>) => void (got = s) };
+    const hook = {
+      saveState: async () => ({ step: 42 }),
+      restoreState: async (s: Readonly<Record<string, unknown>>) => void (got = s),
+    };
     let got: unknown;
     graph.addToCollection(GraphKeys.SAVEABLE_OBJECTS, { name: 'hooks/StepCounter', saveable: hook });
     const prefix = await new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1 });
@@ -73,11 +84,14 @@ describe('Saveable (checkpointed state that is not a graph variable)', () => {
     const saver = new Saver({ saveables: { late } });
     const restoredSess = new Session(graph);
     await saver.restore(restoredSess, prefix);
-    assert.deepEqual([...(await restoredSess.run(graph.globalVariables()))[0] as Float32Array], [1, 2, 3]);
+    assert.deepEqual([...((await restoredSess.run(graph.globalVariables()))[0] as Float32Array)], [1, 2, 3]);
     assert.equal(late.restored.length, 0);
     assert.equal(late.absent, 1);
     assert.deepEqual(saver.lastRestore?.absentSaveables, ['late']);
-    await assert.rejects(readSaveableStates(prefix, ['late']), (e) => e instanceof NotFoundError && /late/.test(e.message));
+    await assert.rejects(
+      readSaveableStates(prefix, ['late']),
+      (e) => e instanceof NotFoundError && /late/.test(e.message),
+    );
   });
 
   it('reports state in the checkpoint for a saveable the saver does not know', async () => {
@@ -90,11 +104,20 @@ describe('Saveable (checkpointed state that is not a graph variable)', () => {
 
   it('refuses bad saveables with a typed error naming them', async () => {
     const { dir, graph, sess } = await setup();
-    assert.throws(() => new Saver({ saveables: { x: {} as Saveable } }), (e) => e instanceof UsageError && /saveables\.x/.test(e.message));
+    assert.throws(
+      () => new Saver({ saveables: { x: {} as Saveable } }),
+      (e) => e instanceof UsageError && /saveables\.x/.test(e.message),
+    );
     assert.throws(() => new Saver({ saveables: [] as never }), UsageError);
     const bad = { saveState: () => 5, restoreState: () => {} } as unknown as Saveable;
-    await assert.rejects(new Saver({ saveables: { bad } }).save(sess, path.join(dir, 'm')), (e) => e instanceof UsageError && /bad/.test(e.message));
+    await assert.rejects(
+      new Saver({ saveables: { bad } }).save(sess, path.join(dir, 'm')),
+      (e) => e instanceof UsageError && /bad/.test(e.message),
+    );
     graph.addToCollection(GraphKeys.SAVEABLE_OBJECTS, { name: 'dup', saveable: box({}) });
-    await assert.rejects(new Saver({ saveables: { dup: box({}) } }).save(sess, path.join(dir, 'm')), (e) => e instanceof UsageError && /dup/.test(e.message));
+    await assert.rejects(
+      new Saver({ saveables: { dup: box({}) } }).save(sess, path.join(dir, 'm')),
+      (e) => e instanceof UsageError && /dup/.test(e.message),
+    );
   });
 });

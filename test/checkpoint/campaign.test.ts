@@ -87,41 +87,64 @@ async function trial(pristine: string, plan: [string, Mutation][], rand: () => n
 }
 
 describe('corruption campaign', () => {
-  it('mutating the newest checkpoint and the state file never loads wrong values, never restarts at step 0', { timeout: 600_000 }, async () => {
-    const pristine = await mkdtemp(path.join(tmpdir(), 'ms-pristine-'));
-    const { graph, weights } = build();
-    const sess = new Session(graph);
-    await sess.run(graph.globalVariablesInitializer());
-    const saver = new Saver();
-    for (const s of [1, 2, 3]) {
-      await sess.run([graph.assign(graph.globalVariables()[0]!, s), graph.assign(weights, new Float32Array(4096).fill(s))]);
-      await saver.save(sess, path.join(pristine, 'model.ckpt'), { globalStep: s });
-    }
-    // Every (file, mutation) pair once, then random plans touching one or more files.
-    const plans: [string, Mutation][][] = TARGETS.flatMap((t) => MUTATIONS.map((m): [string, Mutation][] => [[t, m]]));
-    const planArb = fc.uniqueArray(fc.tuple(fc.constantFrom(...TARGETS), fc.constantFrom(...MUTATIONS)), {
-      minLength: 1,
-      maxLength: TARGETS.length,
-      selector: ([t]) => t,
-    });
-    plans.push(...fc.sample(planArb, { numRuns: RUNS, seed: SEED }));
-    const randoms = fc.sample(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { numRuns: plans.length, seed: SEED + 1 });
-    const counts: Record<Outcome, number> = { latest: 0, fellBack: 0, refusedTyped: 0, restartedAtZero: 0, wrongValues: 0, rawError: 0, hang: 0 };
-    const bad: string[] = [];
-    for (const [i, plan] of plans.entries()) {
-      let x = randoms[i]!;
-      const rand = (): number => ((x = (x * 48271) % 2147483647) - 1) / 2147483646;
-      const [outcome, why] = await trial(pristine, plan, rand);
-      counts[outcome]++;
-      // A typed refusal is not silent, and is the right answer when the mutated state file lists
-      // only broken checkpoints; with the state file untouched, an intact older one must load.
-      const stateTouched = plan.some(([t]) => t === 'checkpoint');
-      if (outcome === 'restartedAtZero' || outcome === 'wrongValues' || outcome === 'rawError' || outcome === 'hang' || (outcome === 'refusedTyped' && !stateTouched)) {
-        bad.push(`${outcome}: ${plan.map(([t, m]) => `${m} ${t}`).join(' + ')} ${why}`);
+  it(
+    'mutating the newest checkpoint and the state file never loads wrong values, never restarts at step 0',
+    { timeout: 600_000 },
+    async () => {
+      const pristine = await mkdtemp(path.join(tmpdir(), 'ms-pristine-'));
+      const { graph, weights } = build();
+      const sess = new Session(graph);
+      await sess.run(graph.globalVariablesInitializer());
+      const saver = new Saver();
+      for (const s of [1, 2, 3]) {
+        await sess.run([
+          graph.assign(graph.globalVariables()[0]!, s),
+          graph.assign(weights, new Float32Array(4096).fill(s)),
+        ]);
+        await saver.save(sess, path.join(pristine, 'model.ckpt'), { globalStep: s });
       }
-    }
-    console.log(`corruption campaign (FC_SEED=${SEED}, ${plans.length} trials): ${JSON.stringify(counts)}`);
-    assert.deepEqual(bad, [], `FC_SEED=${SEED}`);
-    assert.ok(counts.fellBack > 0 && counts.latest > 0);
-  });
+      // Every (file, mutation) pair once, then random plans touching one or more files.
+      const plans: [string, Mutation][][] = TARGETS.flatMap((t) =>
+        MUTATIONS.map((m): [string, Mutation][] => [[t, m]]),
+      );
+      const planArb = fc.uniqueArray(fc.tuple(fc.constantFrom(...TARGETS), fc.constantFrom(...MUTATIONS)), {
+        minLength: 1,
+        maxLength: TARGETS.length,
+        selector: ([t]) => t,
+      });
+      plans.push(...fc.sample(planArb, { numRuns: RUNS, seed: SEED }));
+      const randoms = fc.sample(fc.integer({ min: 1, max: 2 ** 31 - 1 }), { numRuns: plans.length, seed: SEED + 1 });
+      const counts: Record<Outcome, number> = {
+        latest: 0,
+        fellBack: 0,
+        refusedTyped: 0,
+        restartedAtZero: 0,
+        wrongValues: 0,
+        rawError: 0,
+        hang: 0,
+      };
+      const bad: string[] = [];
+      for (const [i, plan] of plans.entries()) {
+        let x = randoms[i]!;
+        const rand = (): number => ((x = (x * 48271) % 2147483647) - 1) / 2147483646;
+        const [outcome, why] = await trial(pristine, plan, rand);
+        counts[outcome]++;
+        // A typed refusal is not silent, and is the right answer when the mutated state file lists
+        // only broken checkpoints; with the state file untouched, an intact older one must load.
+        const stateTouched = plan.some(([t]) => t === 'checkpoint');
+        if (
+          outcome === 'restartedAtZero' ||
+          outcome === 'wrongValues' ||
+          outcome === 'rawError' ||
+          outcome === 'hang' ||
+          (outcome === 'refusedTyped' && !stateTouched)
+        ) {
+          bad.push(`${outcome}: ${plan.map(([t, m]) => `${m} ${t}`).join(' + ')} ${why}`);
+        }
+      }
+      console.log(`corruption campaign (FC_SEED=${SEED}, ${plans.length} trials): ${JSON.stringify(counts)}`);
+      assert.deepEqual(bad, [], `FC_SEED=${SEED}`);
+      assert.ok(counts.fellBack > 0 && counts.latest > 0);
+    },
+  );
 });

@@ -61,8 +61,14 @@ async function checkpoints(dir: string, steps: number[]): Promise<string[]> {
 async function resume(dir: string): Promise<number> {
   const { graph } = await model();
   const sess = await new ChiefSessionCreator({ graph, checkpointDir: dir }).createSession();
-  const [step, w] = (await sess.run([graph.globalVariables()[0]!, graph.globalVariables()[1]!])) as [number, Float32Array];
-  assert.ok(w.every((x) => x === step), `weights of step ${step} hold other values`);
+  const [step, w] = (await sess.run([graph.globalVariables()[0]!, graph.globalVariables()[1]!])) as [
+    number,
+    Float32Array,
+  ];
+  assert.ok(
+    w.every((x) => x === step),
+    `weights of step ${step} hold other values`,
+  );
   return step;
 }
 
@@ -85,9 +91,12 @@ describe('checkpoint directory', () => {
       await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: s });
     }
     const names = (await readdir(dir)).sort();
-    assert.ok(!names.includes('model.index') && !names.includes('model.meta') && !names.includes('model.data-00000-of-00001'));
+    assert.ok(
+      !names.includes('model.index') && !names.includes('model.meta') && !names.includes('model.data-00000-of-00001'),
+    );
     for (const s of [1, 2]) {
-      for (const ext of ['index', 'meta', 'data-00000-of-00001']) assert.ok(names.includes(`model.ckpt-${s}.${ext}`), `model.ckpt-${s}.${ext} deleted`);
+      for (const ext of ['index', 'meta', 'data-00000-of-00001'])
+        assert.ok(names.includes(`model.ckpt-${s}.${ext}`), `model.ckpt-${s}.${ext} deleted`);
     }
     assert.ok(names.includes('model.notes'));
     assert.equal(await resume(dir), 2);
@@ -130,26 +139,54 @@ describe('checkpoint directory', () => {
     ['a bad escape', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-\\q"\n')],
     ['a JSON-looking quote', (f) => writeFile(f, 'model_checkpoint_path: "\\u12"\n')],
     ['truncated', async (f) => writeFile(f, (await readFile(f, 'utf8')).slice(0, 18))],
-    ['with a damaged field name', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-1"\nall_model_chJckpoint_paths: "model.ckpt-3"\n')],
+    [
+      'with a damaged field name',
+      (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-1"\nall_model_chJckpoint_paths: "model.ckpt-3"\n'),
+    ],
     ['naming a missing checkpoint', (f) => writeFile(f, 'model_checkpoint_path: "model.ckpt-99"\n')],
     ['pointing outside', (f) => writeFile(f, 'model_checkpoint_path: "../elsewhere/model.ckpt-9"\n')],
-    ['a directory', async (f) => { await rm(f); await mkdir(f); }],
-    ['a symlink loop', async (f) => { await rm(f); await symlink(path.basename(f), f); }],
-    ['a FIFO', async (f) => { await rm(f); execFileSync('mkfifo', [f]); }],
+    [
+      'a directory',
+      async (f) => {
+        await rm(f);
+        await mkdir(f);
+      },
+    ],
+    [
+      'a symlink loop',
+      async (f) => {
+        await rm(f);
+        await symlink(path.basename(f), f);
+      },
+    ],
+    [
+      'a FIFO',
+      async (f) => {
+        await rm(f);
+        execFileSync('mkfifo', [f]);
+      },
+    ],
   ];
   for (const [what, damage] of damages) {
-    it(`a state file ${what} next to intact checkpoints resumes from the newest one, with a warning`, { timeout: 10_000 }, async () => {
-      const dir = await tempDir();
-      await checkpoints(dir, [1, 2, 3]);
-      await damage(path.join(dir, 'checkpoint'));
-      const log = recordWarnings();
-      try {
-        assert.equal(await resume(dir), 3);
-      } finally {
-        log.restore();
-      }
-      assert.ok(log.warnings.some((w) => /model\.ckpt-3/.test(w) && /checkpoint/.test(w)), `no warning: ${log.warnings.join('\n')}`);
-    });
+    it(
+      `a state file ${what} next to intact checkpoints resumes from the newest one, with a warning`,
+      { timeout: 10_000 },
+      async () => {
+        const dir = await tempDir();
+        await checkpoints(dir, [1, 2, 3]);
+        await damage(path.join(dir, 'checkpoint'));
+        const log = recordWarnings();
+        try {
+          assert.equal(await resume(dir), 3);
+        } finally {
+          log.restore();
+        }
+        assert.ok(
+          log.warnings.some((w) => /model\.ckpt-3/.test(w) && /checkpoint/.test(w)),
+          `no warning: ${log.warnings.join('\n')}`,
+        );
+      },
+    );
   }
 
   it('reads TensorFlow 2 state files with timestamps, and octal escapes in paths', async () => {
@@ -170,7 +207,10 @@ describe('checkpoint directory', () => {
     assert.deepEqual(state?.allModelCheckpointTimestamps, [1599759586.123456]);
     assert.equal(state?.lastPreservedTimestamp, 1599759000.5);
     assert.equal(await resume(dir), 4);
-    const written = formatCheckpointState(dir, { modelCheckpointPath: 'a"é\n.ckpt', allModelCheckpointPaths: ['a"é\n.ckpt'] });
+    const written = formatCheckpointState(dir, {
+      modelCheckpointPath: 'a"é\n.ckpt',
+      allModelCheckpointPaths: ['a"é\n.ckpt'],
+    });
     assert.match(written, /"a\\"\\303\\251\\n\.ckpt"/);
     assert.equal(parseCheckpointState(written)?.modelCheckpointPath, 'a"é\n.ckpt');
   });
@@ -188,20 +228,24 @@ describe('checkpoint directory', () => {
     await rejectsWith(new Saver().restore((await model()).sess, prefix!), DataLossError, 'outside its directory');
   });
 
-  it('falls back past a newest index that is a symbolic link loop, a directory or a FIFO, without hanging', { timeout: 10_000 }, async () => {
-    for (const make of [
-      (f: string) => symlink(path.basename(f), f),
-      (f: string) => mkdir(f),
-      async (f: string) => void execFileSync('mkfifo', [f]),
-    ]) {
-      const dir = await tempDir();
-      const [, newest] = await checkpoints(dir, [1, 2]);
-      await rm(`${newest}.index`);
-      await make(`${newest}.index`);
-      assert.equal(await resume(dir), 1);
-      await rejectsWith(new Saver().restore((await model()).sess, newest!), DataLossError, 'model.ckpt-2.index');
-    }
-  });
+  it(
+    'falls back past a newest index that is a symbolic link loop, a directory or a FIFO, without hanging',
+    { timeout: 10_000 },
+    async () => {
+      for (const make of [
+        (f: string) => symlink(path.basename(f), f),
+        (f: string) => mkdir(f),
+        async (f: string) => void execFileSync('mkfifo', [f]),
+      ]) {
+        const dir = await tempDir();
+        const [, newest] = await checkpoints(dir, [1, 2]);
+        await rm(`${newest}.index`);
+        await make(`${newest}.index`);
+        assert.equal(await resume(dir), 1);
+        await rejectsWith(new Saver().restore((await model()).sess, newest!), DataLossError, 'model.ckpt-2.index');
+      }
+    },
+  );
 
   it('a temporary that cannot be removed does not stop a restore', async () => {
     const dir = await tempDir();

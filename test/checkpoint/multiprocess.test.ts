@@ -26,13 +26,17 @@ function run(args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe('one checkpoint directory, a training process and an evaluator process', () => {
-  it(`${SAVES} saves while an evaluator restores in a loop: 0 failed saves, 0 wrong values`, { timeout: 300_000 }, async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ms-multi-'));
-    const [trainer, evaluator] = await Promise.all([run(['train', dir, String(SAVES)]), run(['evaluate', dir])]);
-    console.log(`multi-process: trainer ${JSON.stringify(trainer)}, evaluator ${JSON.stringify(evaluator)}`);
-    assert.equal(trainer['failed'], 0, `failed saves: ${JSON.stringify(trainer['errors'])}`);
-    assert.equal(evaluator['mismatches'], 0);
-    assert.equal(evaluator['errorCount'], 0, JSON.stringify(evaluator['errors']));
-    assert.ok((evaluator['restored'] as number) > 0, 'the evaluator restored nothing');
-  });
+  it(
+    `${SAVES} saves while an evaluator restores in a loop: 0 failed saves, 0 wrong values`,
+    { timeout: 300_000 },
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'ms-multi-'));
+      const [trainer, evaluator] = await Promise.all([run(['train', dir, String(SAVES)]), run(['evaluate', dir])]);
+      console.log(`multi-process: trainer ${JSON.stringify(trainer)}, evaluator ${JSON.stringify(evaluator)}`);
+      assert.equal(trainer['failed'], 0, `failed saves: ${JSON.stringify(trainer['errors'])}`);
+      assert.equal(evaluator['mismatches'], 0);
+      assert.equal(evaluator['errorCount'], 0, JSON.stringify(evaluator['errors']));
+      assert.ok((evaluator['restored'] as number) > 0, 'the evaluator restored nothing');
+    },
+  );
 });

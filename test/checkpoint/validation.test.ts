@@ -26,15 +26,39 @@ function misuse(error: unknown, cls: abstract new (...args: never[]) => Error, a
 
 describe('bad input to the checkpoint API', () => {
   it('Saver refuses unknown and ill-typed options, naming the option and the value', () => {
-    assert.throws(() => new Saver({ max_to_keep: 3 } as never), (e) => misuse(e, UnknownOptionError, 'Saver', 'maxToKeep'));
-    assert.throws(() => new Saver({ maxToKeep: -1 }), (e) => misuse(e, UsageValueError, 'Saver', 'maxToKeep'));
-    assert.throws(() => new Saver({ maxToKeep: '5' as never }), (e) => misuse(e, UsageError, 'Saver', 'maxToKeep'));
-    assert.throws(() => new Saver({ keepCheckpointEveryNHours: 0 }), (e) => misuse(e, UsageValueError, 'Saver', 'keepCheckpointEveryNHours'));
-    assert.throws(() => new Saver({ varList: [1] as never }), (e) => misuse(e, UsageTypeError, 'Saver', 'varList'));
-    assert.throws(() => new Saver({ clock: {} as never }), (e) => misuse(e, UsageTypeError, 'Saver', 'clock'));
-    assert.throws(() => new Saver('x' as never), (e) => misuse(e, UsageTypeError, 'Saver', 'options'));
+    assert.throws(
+      () => new Saver({ max_to_keep: 3 } as never),
+      (e) => misuse(e, UnknownOptionError, 'Saver', 'maxToKeep'),
+    );
+    assert.throws(
+      () => new Saver({ maxToKeep: -1 }),
+      (e) => misuse(e, UsageValueError, 'Saver', 'maxToKeep'),
+    );
+    assert.throws(
+      () => new Saver({ maxToKeep: '5' as never }),
+      (e) => misuse(e, UsageError, 'Saver', 'maxToKeep'),
+    );
+    assert.throws(
+      () => new Saver({ keepCheckpointEveryNHours: 0 }),
+      (e) => misuse(e, UsageValueError, 'Saver', 'keepCheckpointEveryNHours'),
+    );
+    assert.throws(
+      () => new Saver({ varList: [1] as never }),
+      (e) => misuse(e, UsageTypeError, 'Saver', 'varList'),
+    );
+    assert.throws(
+      () => new Saver({ clock: {} as never }),
+      (e) => misuse(e, UsageTypeError, 'Saver', 'clock'),
+    );
+    assert.throws(
+      () => new Saver('x' as never),
+      (e) => misuse(e, UsageTypeError, 'Saver', 'options'),
+    );
     assert.doesNotThrow(() => new Saver({ maxToKeep: null, keepCheckpointEveryNHours: Infinity }));
-    assert.throws(() => new Saver().recoverLastCheckpoints('a' as never), (e) => misuse(e, UsageTypeError, 'recoverLastCheckpoints', 'paths'));
+    assert.throws(
+      () => new Saver().recoverLastCheckpoints('a' as never),
+      (e) => misuse(e, UsageTypeError, 'recoverLastCheckpoints', 'paths'),
+    );
   });
 
   it('save and restore check their session, path and options', async () => {
@@ -43,12 +67,22 @@ describe('bad input to the checkpoint API', () => {
     const sess = new Session(graph);
     await sess.run(graph.globalVariablesInitializer());
     const saver = new Saver();
-    await assert.rejects(saver.save(undefined as never, '/tmp/x'), (e) => misuse(e, UsageTypeError, 'Saver.save', 'session'));
+    await assert.rejects(saver.save(undefined as never, '/tmp/x'), (e) =>
+      misuse(e, UsageTypeError, 'Saver.save', 'session'),
+    );
     await assert.rejects(saver.save(sess, 42 as never), (e) => misuse(e, UsageError, 'Saver.save', 'savePath'));
-    await assert.rejects(saver.save(sess, '/tmp/x', { global_step: 1 } as never), (e) => misuse(e, UnknownOptionError, 'Saver.save', 'globalStep'));
-    await assert.rejects(saver.save(sess, '/tmp/x', { globalStep: 10n } as never), (e) => misuse(e, UsageError, 'Saver.save', 'globalStep'));
-    await assert.rejects(saver.save(sess, '/tmp/x', { writeState: 'yes' } as never), (e) => misuse(e, UsageTypeError, 'Saver.save', 'writeState'));
-    await assert.rejects(saver.restore({} as never, '/tmp/x'), (e) => misuse(e, UsageTypeError, 'Saver.restore', 'session'));
+    await assert.rejects(saver.save(sess, '/tmp/x', { global_step: 1 } as never), (e) =>
+      misuse(e, UnknownOptionError, 'Saver.save', 'globalStep'),
+    );
+    await assert.rejects(saver.save(sess, '/tmp/x', { globalStep: 10n } as never), (e) =>
+      misuse(e, UsageError, 'Saver.save', 'globalStep'),
+    );
+    await assert.rejects(saver.save(sess, '/tmp/x', { writeState: 'yes' } as never), (e) =>
+      misuse(e, UsageTypeError, 'Saver.save', 'writeState'),
+    );
+    await assert.rejects(saver.restore({} as never, '/tmp/x'), (e) =>
+      misuse(e, UsageTypeError, 'Saver.restore', 'session'),
+    );
     await assert.rejects(saver.restore(sess, null as never), (e) => misuse(e, UsageError, 'Saver.restore', 'prefix'));
     assert.equal(saver.failedSaves, 5);
   });
@@ -59,13 +93,29 @@ describe('bad input to the checkpoint API', () => {
       await assert.rejects(latestCheckpoint(bad as never), (e) => misuse(e, UsageError, 'latestCheckpoint', 'dir'));
       await assert.rejects(checkpointExists(bad as never), (e) => misuse(e, UsageError, 'checkpointExists', 'prefix'));
       await assert.rejects(readCheckpoint(bad as never), (e) => misuse(e, UsageError, 'Saver.restore', 'prefix'));
-      await assert.rejects(readSaveableStates(bad as never), (e) => misuse(e, UsageError, 'readSaveableStates', 'prefix'));
-      await assert.rejects(removeStrayTemporaries(bad as never), (e) => misuse(e, UsageError, 'removeStrayTemporaries', 'dir'));
+      await assert.rejects(readSaveableStates(bad as never), (e) =>
+        misuse(e, UsageError, 'readSaveableStates', 'prefix'),
+      );
+      await assert.rejects(removeStrayTemporaries(bad as never), (e) =>
+        misuse(e, UsageError, 'removeStrayTemporaries', 'dir'),
+      );
     }
-    await assert.rejects(readSaveableStates('/tmp/x', 'a' as never), (e) => misuse(e, UsageTypeError, 'readSaveableStates', 'names'));
-    await assert.rejects(updateCheckpointState('/tmp/x', { modelCheckpointPath: 'a' } as never), (e) => misuse(e, UsageError, 'updateCheckpointState', 'allModelCheckpointPaths'));
-    await assert.rejects(updateCheckpointState('/tmp/x', { model_checkpoint_path: 'a' } as never), (e) => misuse(e, UnknownOptionError, 'updateCheckpointState', 'modelCheckpointPath'));
-    assert.throws(() => formatCheckpointState('/d', null as never), (e) => misuse(e, UsageTypeError, 'formatCheckpointState', 'state'));
-    assert.throws(() => parseCheckpointState(5 as never), (e) => misuse(e, UsageTypeError, 'parseCheckpointState', 'text'));
+    await assert.rejects(readSaveableStates('/tmp/x', 'a' as never), (e) =>
+      misuse(e, UsageTypeError, 'readSaveableStates', 'names'),
+    );
+    await assert.rejects(updateCheckpointState('/tmp/x', { modelCheckpointPath: 'a' } as never), (e) =>
+      misuse(e, UsageError, 'updateCheckpointState', 'allModelCheckpointPaths'),
+    );
+    await assert.rejects(updateCheckpointState('/tmp/x', { model_checkpoint_path: 'a' } as never), (e) =>
+      misuse(e, UnknownOptionError, 'updateCheckpointState', 'modelCheckpointPath'),
+    );
+    assert.throws(
+      () => formatCheckpointState('/d', null as never),
+      (e) => misuse(e, UsageTypeError, 'formatCheckpointState', 'state'),
+    );
+    assert.throws(
+      () => parseCheckpointState(5 as never),
+      (e) => misuse(e, UsageTypeError, 'parseCheckpointState', 'text'),
+    );
   });
 });

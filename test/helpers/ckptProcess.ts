@@ -6,7 +6,16 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Graph, NotFoundError, Saver, Session, getCheckpointState, getOrCreateGlobalStep, setLogger, silentLogger } from '../../src/index.ts';
+import {
+  Graph,
+  NotFoundError,
+  Saver,
+  Session,
+  getCheckpointState,
+  getOrCreateGlobalStep,
+  setLogger,
+  silentLogger,
+} from '../../src/index.ts';
 
 setLogger(silentLogger);
 const [mode, dir, savesArg] = process.argv.slice(2) as [string, string, string | undefined];
@@ -30,7 +39,9 @@ if (mode === 'train') {
     }
   }
   await writeFile(path.join(dir, 'done'), '');
-  process.stdout.write(`${JSON.stringify({ saves, failed: saver.failedSaves, errorCount: errors.length, errors: errors.slice(0, 3) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ saves, failed: saver.failedSaves, errorCount: errors.length, errors: errors.slice(0, 3) })}\n`,
+  );
 } else {
   let restored = 0;
   let raced = 0;
@@ -50,5 +61,7 @@ if (mode === 'train') {
       else errors.push(String(error));
     }
   }
-  process.stdout.write(`${JSON.stringify({ restored, raced, mismatches, errors: errors.slice(0, 3), errorCount: errors.length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ restored, raced, mismatches, errors: errors.slice(0, 3), errorCount: errors.length })}\n`,
+  );
 }
