@@ -1,17 +1,24 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../clock.ts';
-import { DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError, ValueError, describeValue } from '../errors.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { NotFoundError, UnimplementedError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
+import { Graph } from '../graph/Graph.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, optional, rule, withMethods } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { DTYPES, decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
-import { fsError, fsyncDir, readWhole, removeStrayTemporaries, writeFileAtomic } from './files.ts';
+import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
+import { writeCheckpoint } from './commit.ts';
+import { fsError, removeStrayTemporaries } from './files.ts';
 import { graphDef } from './graphDef.ts';
-import { updateCheckpointState } from './state.ts';
+import { logger } from '../logger.ts';
+import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
+import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
+import { CHECKPOINT_STATE_FILE, formatCheckpointState } from './state.ts';
+
+export { checkpointExists, checkpointFiles, deleteCheckpointFiles, readCheckpoint } from './reader.ts';
 
 /** Options of {@link Saver}. */
 export interface SaverOptions {
@@ -23,6 +30,12 @@ export interface SaverOptions {
   keepCheckpointEveryNHours?: number;
   /** Clock for `keepCheckpointEveryNHours`. @default systemClock */
   clock?: Clock;
+  /**
+   * State that is not a graph variable, by name, saved in the same pass and files (`<name>/<key>`).
+   * Saveables in the graph collection `GraphKeys.SAVEABLE_OBJECTS` are added at each save/restore.
+   * @default {}
+   */
+  saveables?: Readonly<Record<string, Saveable>>;
 }
 
 /** Options of {@link Saver.save}. */
@@ -35,34 +48,19 @@ export interface SaveOptions {
   writeState?: boolean;
 }
 
-interface IndexFile {
-  format: 'monitored-session-checkpoint';
-  version: 1;
-  dataFile: string;
-  dataBytes: number;
-  dataCrc32: number;
-  tensors: TensorEntry[];
-  variables: Record<string, Encoded>;
-}
-
-const FORMAT = 'monitored-session-checkpoint';
-const DATA_SUFFIX = '.data-00000-of-00001';
-
-/** The files of the checkpoint `prefix`. */
-export function checkpointFiles(prefix: string): { index: string; data: string; meta: string } {
-  return { index: `${prefix}.index`, data: `${prefix}${DATA_SUFFIX}`, meta: `${prefix}.meta` };
-}
-
-/** True when the checkpoint `prefix` has its index and data files. */
-export async function checkpointExists(prefix: string): Promise<boolean> {
-  const files = checkpointFiles(prefix);
-  try {
-    await Promise.all([stat(files.index), stat(files.data)]);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) =>
+  is.nonNegativeInteger.test(v),
+);
+const SESSION = rule<Session>('a Session', 'type', (v) =>
+  v !== null &&
+  typeof v === 'object' &&
+  typeof (v as Session).run === 'function' &&
+  (v as Session).graph instanceof Graph,
+);
+const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) =>
+  is.integer.test(v) || v instanceof Tensor,
+);
+const CLOCK = withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
 
 function checkLittleEndian(api: string): void {
   if (endianness() !== 'LE') throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
@@ -83,23 +81,28 @@ export class Saver {
   #last: { path: string; time: number }[] = [];
   #nextKeepTime: number;
   #restoredFrom: string | undefined;
+  /** The last meta graph file written or linked, to link the next one to while the graph is unchanged. */
+  #meta: { key: { graph: Graph; shape: string }; file: string } | undefined;
   readonly #cleanedDirs = new Set<string>();
+  readonly #saveables: ReadonlyMap<string, Saveable>;
+  #lastRestore: RestoreResult | undefined;
+  #failedSaves = 0;
+  #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
-    const { varList, maxToKeep = 5, keepCheckpointEveryNHours = 10000 } = options;
-    if (varList !== undefined && (!Array.isArray(varList) || varList.some((v) => !(v instanceof Variable)))) {
-      throw new InvalidArgumentError(`Saver: expected \`varList\` to be an array of Variables, got ${describeValue(varList)}`);
-    }
-    if (maxToKeep !== null && !(Number.isInteger(maxToKeep) && maxToKeep >= 0)) {
-      throw new ValueError(`Saver: expected \`maxToKeep\` to be a non-negative integer or null, got ${describeValue(maxToKeep)}`);
-    }
-    if (typeof keepCheckpointEveryNHours !== 'number' || !(keepCheckpointEveryNHours > 0)) {
-      throw new ValueError(`Saver: expected \`keepCheckpointEveryNHours\` to be a positive number, got ${describeValue(keepCheckpointEveryNHours)}`);
-    }
+    const known = ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables'] as const;
+    const opts = checkOptions('Saver', options, known);
+    const varList = optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable)));
+    const maxToKeep =
+      opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
+    const keepCheckpointEveryNHours =
+      optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
+    const clock = optional('Saver', 'clock', opts.clock, CLOCK);
     this.#varList = varList;
     this.maxToKeep = maxToKeep ?? 0;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = clock ?? systemClock;
+    this.#saveables = checkSaveables('Saver', opts.saveables);
     this.#nextKeepTime = this.#clock.now() + keepCheckpointEveryNHours * 3_600_000;
   }
 
@@ -110,8 +113,14 @@ export class Saver {
 
   /** Continues the retention of checkpoints a previous run left (from the state file). */
   recoverLastCheckpoints(paths: readonly string[]): void {
+    expect('Saver.recoverLastCheckpoints', 'paths', paths, arrayOf(is.string));
     const now = this.#clock.now();
     this.#last = paths.map((p) => ({ path: p, time: now }));
+  }
+
+  /** What the last successful {@link Saver.restore} of this saver restored, or `undefined`. */
+  get lastRestore(): RestoreResult | undefined {
+    return this.#lastRestore;
   }
 
   #variables(graph: Graph): Variable[] {
@@ -123,14 +132,35 @@ export class Saver {
    * returns that prefix. Creates the directory if needed.
    */
   async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
-    checkLittleEndian('Saver.save');
-    if (typeof savePath !== 'string' || savePath === '') {
-      throw new InvalidArgumentError(`Saver.save: expected \`savePath\` to be a non-empty path, got ${describeValue(savePath)}`);
+    try {
+      return await this.#save(session, savePath, options);
+    } catch (error) {
+      this.#failedSaves++;
+      this.#lastSaveError = error;
+      throw error;
     }
-    let step = options.globalStep;
-    if (step instanceof Tensor) step = await session.run(step);
-    if (step !== undefined && !Number.isInteger(step)) {
-      throw new InvalidArgumentError(`Saver.save: expected \`globalStep\` to be an integer, got ${describeValue(step)}`);
+  }
+
+  /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
+  get failedSaves(): number {
+    return this.#failedSaves;
+  }
+
+  /** The error of the last failed save, or `undefined`. */
+  get lastSaveError(): unknown {
+    return this.#lastSaveError;
+  }
+
+  async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
+    checkLittleEndian('Saver.save');
+    expect('Saver.save', 'session', session, SESSION);
+    expect('Saver.save', 'savePath', savePath, is.nonEmptyString);
+    const opts = checkOptions('Saver.save', options, ['globalStep', 'writeMetaGraph', 'writeState']);
+    let step = optional('Saver.save', 'globalStep', opts.globalStep, STEP);
+    optional('Saver.save', 'writeMetaGraph', opts.writeMetaGraph, is.boolean);
+    optional('Saver.save', 'writeState', opts.writeState, is.boolean);
+    if (step instanceof Tensor) {
+      step = expect('Saver.save', 'globalStep (its value)', await session.run(step), is.integer);
     }
     const prefix = path.resolve(step === undefined ? savePath : `${savePath}-${step}`);
     const dir = path.dirname(prefix);
@@ -142,86 +172,120 @@ export class Saver {
     await this.#cleanOnce(dir);
 
     const variables = this.#variables(session.graph);
-    const values = await session.run(variables);
+    const saveables = collectSaveables('Saver.save', this.#saveables, session.graph);
+    // One pass: the variables' values and the saveables' state, encoded into the same files.
+    const [values, states] = await Promise.all([session.run(variables), gatherStates('Saver.save', saveables)]);
     const tensors: ArrayBufferView[] = [];
     const encoded: Record<string, Encoded> = {};
     variables.forEach((v, i) => (encoded[v.name] = encodeValue(values[i], tensors, v.name)));
+    const encodedStates: Record<string, Encoded> = {};
+    for (const [name, state] of states) encodedStates[name] = encodeValue(state, tensors, name);
     const { entries, totalBytes } = layoutTensors(tensors);
 
-    const files = checkpointFiles(prefix);
-    // 1. The data: raw bytes of every typed array, written from their own memory (no copy).
-    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries));
-    // 2. The index, last: a checkpoint is complete exactly when its index exists.
-    const index: IndexFile = {
-      format: FORMAT,
-      version: 1,
-      dataFile: path.basename(files.data),
-      dataBytes: totalBytes,
-      dataCrc32: dataCrc,
-      tensors: entries,
-      variables: encoded,
+    const index = (dataCrc: number): string => {
+      const body = JSON.stringify({
+        format: FORMAT,
+        version: 1,
+        dataFile: path.basename(checkpointFiles(prefix).data),
+        dataBytes: totalBytes,
+        dataCrc32: dataCrc,
+        tensors: entries,
+        variables: encoded,
+        ...(states.size > 0 ? { saveables: encodedStates } : {}),
+      } satisfies IndexFile);
+      return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
     };
-    const body = JSON.stringify(index);
-    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)]);
-    if (options.writeMetaGraph ?? true) {
-      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))]);
-    }
-    await fsyncDir(dir);
-
-    if (options.writeState ?? true) {
-      this.#remember(prefix);
-      const dropped = this.#retain();
-      // 3. The state file (listing what is kept), then 4. delete what fell out of the window.
-      await updateCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: this.lastCheckpoints });
-      for (const old of dropped) await deleteCheckpointFiles(old);
-      if (dropped.length > 0) await fsyncDir(dir);
+    const plan = (options.writeState ?? true) ? this.#retention(prefix) : undefined;
+    const metaKey = metaKeyOf(session.graph);
+    const meta =
+      (options.writeMetaGraph ?? true)
+        ? {
+            text: () => JSON.stringify(graphDef(session.graph, this), null, 1),
+            linkFrom: sameMeta(this.#meta?.key, metaKey) ? this.#meta?.file : undefined,
+          }
+        : undefined;
+    const kept = plan?.kept.map((c) => c.path) ?? [];
+    const state = plan && {
+      file: path.join(dir, CHECKPOINT_STATE_FILE),
+      text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
+    };
+    await writeCheckpoint({ prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [] }, 'Saver.save');
+    if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
+    if (plan !== undefined) {
+      this.#last = plan.kept;
+      this.#nextKeepTime = plan.nextKeepTime;
     }
     return prefix;
   }
 
   /**
-   * Restores the variables from the checkpoint `prefix`. A missing checkpoint is `NotFoundError`;
-   * a torn or corrupt one is `DataLossError` naming the file; a variable missing from it is
-   * `NotFoundError` naming the variable.
+   * Restores the variables, then the saveables, from the checkpoint `prefix`. A missing
+   * checkpoint is `NotFoundError`; a torn or corrupt one is `DataLossError` naming the file; a
+   * variable missing from it is `NotFoundError` naming the variable. A saveable with no state in
+   * the checkpoint (one written before the saveable existed) does not fail the restore: its
+   * `restoreAbsent()` is called if it has one, and its name is in `lastRestore.absentSaveables`.
    */
   async restore(session: Session, prefix: string): Promise<void> {
     checkLittleEndian('Saver.restore');
-    if (typeof prefix !== 'string' || prefix === '') {
-      throw new InvalidArgumentError(`Saver.restore: expected \`prefix\` to be a checkpoint prefix, got ${describeValue(prefix)}`);
-    }
+    expect('Saver.restore', 'session', session, SESSION);
+    expect('Saver.restore', 'prefix', prefix, is.nonEmptyString);
     const resolved = path.resolve(prefix);
     await this.#cleanOnce(path.dirname(resolved));
-    const { variables, tensors } = await readCheckpoint(resolved);
+    const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
     for (const v of wanted) {
       if (!(v.name in variables)) throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
     }
-    // All writes at once: a remote store sends them in one round trip.
-    await Promise.all(wanted.map(async (v) => session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors))));
+    const saveables = collectSaveables('Saver.restore', this.#saveables, session.graph);
+    // Everything is decoded and checked before anything is written.
+    const values = wanted.map((v) => decodeValue(variables[v.name], tensors));
+    await writeVariables(session, wanted, values);
+    const restored: string[] = [];
+    const absent: string[] = [];
+    for (const [name, saveable] of saveables) {
+      if (Object.hasOwn(stored, name)) {
+        await saveable.restoreState(decodeValue(stored[name], tensors) as Record<string, unknown>);
+        restored.push(name);
+      } else {
+        await saveable.restoreAbsent?.();
+        absent.push(name);
+      }
+    }
+    if (absent.length > 0) {
+      logger.warn(
+        `Saver.restore: checkpoint ${resolved} holds no state for ${absent.join(', ')} ` +
+          '(written before they existed); their state was not restored.',
+      );
+    }
     this.#restoredFrom = resolved;
-  }
-
-  #remember(prefix: string): void {
-    this.#last = this.#last.filter((c) => c.path !== prefix);
-    this.#last.push({ path: prefix, time: this.#clock.now() });
+    const unknown = Object.keys(stored).filter((n) => !saveables.has(n));
+    this.#lastRestore = Object.freeze({
+      prefix: resolved,
+      restoredSaveables: restored,
+      absentSaveables: absent,
+      unknownSaveables: unknown,
+    });
   }
 
   /**
-   * Takes the oldest checkpoints past `maxToKeep` out of the list and returns those to delete:
-   * not one due under `keepCheckpointEveryNHours`, nor the one this run restored from.
+   * The retention after saving `prefix`: the kept list with `prefix` last, and the oldest
+   * checkpoints past `maxToKeep` to delete: not one due under `keepCheckpointEveryNHours`, nor the
+   * one this run restored from. Applied only once the save succeeded.
    */
-  #retain(): string[] {
+  #retention(prefix: string): { kept: { path: string; time: number }[]; dropped: string[]; nextKeepTime: number } {
+    const kept = this.#last.filter((c) => c.path !== prefix);
+    kept.push({ path: prefix, time: this.#clock.now() });
     const dropped: string[] = [];
-    if (this.maxToKeep === 0) return dropped;
-    while (this.#last.length > this.maxToKeep) {
-      const oldest = this.#last.shift()!;
-      if (oldest.time >= this.#nextKeepTime) {
-        this.#nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
+    let nextKeepTime = this.#nextKeepTime;
+    while (this.maxToKeep > 0 && kept.length > this.maxToKeep) {
+      const oldest = kept.shift()!;
+      if (oldest.time >= nextKeepTime) {
+        nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
         continue;
       }
       if (oldest.path !== this.#restoredFrom) dropped.push(oldest.path);
     }
-    return dropped;
+    return { kept, dropped, nextKeepTime };
   }
 
   async #cleanOnce(dir: string): Promise<void> {
@@ -231,61 +295,21 @@ export class Saver {
   }
 }
 
-function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly TensorEntry[]): Generator<Uint8Array> {
-  let at = 0;
-  for (let i = 0; i < tensors.length; i++) {
-    const t = tensors[i]!;
-    const entry = entries[i]!;
-    if (entry.offset > at) yield new Uint8Array(entry.offset - at);
-    yield new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-    at = entry.offset + entry.byteLength;
-  }
+/** The one place restore writes variables (a backend may batch these writes). */
+async function writeVariables(
+  session: Session,
+  variables: readonly Variable[],
+  values: readonly unknown[],
+): Promise<void> {
+  // All writes at once: a remote store sends them in one round trip.
+  await Promise.all(variables.map(async (v, i) => session.store.writeVariable(v.name, values[i])));
 }
 
-/** Deletes every file of the checkpoint `prefix`. */
-export async function deleteCheckpointFiles(prefix: string): Promise<void> {
-  const dir = path.dirname(prefix);
-  const base = path.basename(prefix);
-  let names: string[] = [];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  await Promise.all(names.filter((n) => n.startsWith(`${base}.`)).map((n) => rm(path.join(dir, n), { force: true })));
+/** Identifies a graph's meta graph: the same graph with the same nodes and collections. */
+function metaKeyOf(graph: Graph): { graph: Graph; shape: string } {
+  return { graph, shape: `${graph.nodes().length}/${graph.getAllCollectionKeys().join(',')}` };
 }
 
-/** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
-export async function readCheckpoint(prefix: string): Promise<{ variables: Record<string, Encoded>; tensors: AnyTypedArray[] }> {
-  const files = checkpointFiles(prefix);
-  let raw: Buffer;
-  try {
-    raw = (await readWhole(files.index, 'Saver.restore')).buffer;
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`Saver.restore: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
-    throw error;
-  }
-  const text = raw.toString('utf8');
-  const m = /^(.*)\ncrc32:([0-9a-f]+)\n$/s.exec(text);
-  if (!m || crc32(m[1]!).toString(16) !== m[2]) {
-    throw new DataLossError(`Saver.restore: checkpoint index ${files.index} is corrupt or truncated (checksum mismatch)`);
-  }
-  const index = JSON.parse(m[1]!) as IndexFile;
-  if (index.format !== FORMAT || index.version !== 1) {
-    throw new DataLossError(`Saver.restore: ${files.index} is not a checkpoint index of a known format`);
-  }
-  const { buffer: data, crc: dataCrc } = await readWhole(path.join(path.dirname(prefix), index.dataFile), 'Saver.restore');
-  if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
-    throw new DataLossError(`Saver.restore: checkpoint data ${files.data} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
-  }
-  const tensors = index.tensors.map((e) => {
-    const Ctor = DTYPES[e.dtype];
-    const start = data.byteOffset + e.offset;
-    // Views share the buffer when aligned (always, for a buffer of its own); else copy.
-    const buffer = data.buffer as ArrayBuffer;
-    if (start % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(buffer, start, e.length) as AnyTypedArray;
-    return new Ctor(buffer.slice(start, start + e.byteLength)) as AnyTypedArray;
-  });
-  return { variables: index.variables, tensors };
+function sameMeta(a: { graph: Graph; shape: string } | undefined, b: { graph: Graph; shape: string }): boolean {
+  return a !== undefined && a.graph === b.graph && a.shape === b.shape;
 }
-
