@@ -31,7 +31,9 @@ export function toMermaid(machine: AnyStateMachine): string {
   };
   walk(machine.root, '  ');
   // Transitions after the states, so every id is declared first.
-  const id = (statePath: string): string => statePath.replaceAll('.', '_');
+  // A transition of the root (the one CLOSE) is taken from any state: drawn from an "any state" box.
+  const id = (statePath: string): string => (statePath === '' ? 'anyState' : statePath.replaceAll('.', '_'));
+  if (specEdges(machine).some((e) => e.from === '')) lines.push('  state "any state" as anyState');
   for (const edge of specEdges(machine, { toLeaf: false })) {
     lines.push(`  ${id(edge.from)} --> ${id(edge.to)} : ${edge.event}${edge.ignored ? ' (ignored)' : ''}`);
   }

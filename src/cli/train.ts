@@ -8,7 +8,7 @@ import type { Hook } from '../hooks/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
-import { withSession } from '../session/MonitoredSession.ts';
+import { withSession } from '../session/withSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
 import { buildIrisModel } from './iris.ts';
 

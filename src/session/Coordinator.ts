@@ -50,6 +50,7 @@ export class Coordinator {
   readonly #clock: Clock;
   readonly #threads = new Set<CoordinatedThread>();
   readonly #stopWaiters = new Set<() => void>();
+  readonly #stopListeners = new Set<() => void>();
   #stop = false;
   #joined = false;
   #exception: unknown = undefined;
@@ -102,6 +103,22 @@ export class Coordinator {
     this.#stop = true;
     for (const wake of this.#stopWaiters) wake();
     this.#stopWaiters.clear();
+    for (const listener of this.#stopListeners) {
+      try {
+        listener();
+      } catch (thrown) {
+        logger.error('Coordinator: a stop listener threw', thrown);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` synchronously, inside `requestStop`, when a stop is requested (not if it
+   * already was). Returns the disposer that removes it.
+   */
+  onStop(listener: () => void): () => void {
+    this.#stopListeners.add(listener);
+    return () => void this.#stopListeners.delete(listener);
   }
 
   /** Clears the stop request, the joined flag and the recorded error. */
