@@ -50,7 +50,7 @@ export abstract class BaseMonitoredSession {
   /** A run succeeded since the last recovery: the next failure is attempt 1 again. */
   #fresh = true;
   #failures = 0;
-  /** Runs and step functions in flight; close waits for them before the hooks end. */
+  /** Attempts (runs, step functions) executing on a session; close waits for them before the hooks end. */
   #active = 0;
   #idle: (() => void) | undefined;
 
@@ -147,30 +147,36 @@ export abstract class BaseMonitoredSession {
    * recovery replaced under it is made again on the new one, whatever it failed with.
    */
   async #supervised<R>(source: FailureSource, attempt: (stack: SessionStack) => R | Promise<R>, first?: SessionStack): Promise<R> {
-    this.#active++;
-    try {
-      for (let current = first; ; current = undefined) {
-        const stack = current ?? (await this.#ensureStack());
-        let result: R;
-        stack.enter();
-        try {
-          result = await attempt(stack);
-        } catch (error) {
-          stack.leave();
-          // A run blocked on input while another run lost the session fails (OutOfRangeError, say)
-          // only because the recovery closed its session: it is re-issued, not ended.
-          if (stack.retired && this.#closing === undefined) continue;
-          if (this.#singular) throw error;
-          await this.#recover(error, isHookError(error) ? 'hook' : source, stack);
-          continue;
-        }
-        stack.leave();
-        this.#fresh = true;
-        return result;
+    for (let current = first; ; current = undefined) {
+      const stack = current ?? (await this.#ensureStack());
+      let result: R;
+      this.#enter(stack);
+      try {
+        result = await attempt(stack);
+      } catch (error) {
+        this.#leave(stack);
+        // A run blocked on input while another run lost the session fails (OutOfRangeError, say)
+        // only because the recovery closed its session: it is re-issued, not ended.
+        if (stack.retired && this.#closing === undefined) continue;
+        if (this.#singular) throw error;
+        await this.#recover(error, isHookError(error) ? 'hook' : source, stack);
+        continue;
       }
-    } finally {
-      if (--this.#active === 0) this.#idle?.();
+      this.#leave(stack);
+      this.#fresh = true;
+      return result;
     }
+  }
+
+  /** An attempt starts using `stack`: close (and a recovery's close of `stack`) waits for it. */
+  #enter(stack: SessionStack): void {
+    this.#active++;
+    stack.enter();
+  }
+
+  #leave(stack: SessionStack): void {
+    stack.leave();
+    if (--this.#active === 0) this.#idle?.();
   }
 
   #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): LifecycleEvent {

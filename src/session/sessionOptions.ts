@@ -7,7 +7,8 @@ import { systemClock } from '../clock.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { SessionConfig } from '../graph/Session.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
-import { checkOptions, expect, instanceOf, is, misuse, optional, rule, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { clockRule, hookRule, inspectRule } from './rules.ts';
 import { ChiefSessionCreator, type SessionCreator } from './creators.ts';
 import type { InspectObserver } from './lifecycleEffects.ts';
 import { resolveRecoveryPolicy, type RecoveryPolicy, type ResolvedRecoveryPolicy } from './recovery.ts';
@@ -60,15 +61,6 @@ export interface ResolvedSessionOptions {
   readonly inspect: InspectObserver | undefined;
 }
 
-const hookRule = rule<Hook>('a hook object', 'type', (v) => v !== null && typeof v === 'object');
-const clockRule = withMethods<Clock>('a Clock (now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
-const inspectRule = rule<InspectObserver>('a function or an observer ({ next, error, complete })', 'type', (v) => {
-  if (typeof v === 'function') return true;
-  if (v === null || typeof v !== 'object') return false;
-  const o = v as Record<string, unknown>;
-  const fns = ['next', 'error', 'complete'].filter((k) => o[k] !== undefined);
-  return fns.length > 0 && fns.every((k) => typeof o[k] === 'function');
-});
 const creatorRule = withMethods<SessionCreator>('a SessionCreator (with createSession())', 'createSession');
 
 function common(api: string, o: { readonly [k: string]: unknown }) {
