@@ -158,8 +158,8 @@ describe('lifecycle under faults', () => {
     const { graph, doStep } = gstepGraph();
     const hook = new FakeHook();
     const told: unknown[] = [];
-    hook.endOnError = (_s, error) => void told.push(error);
-    const sess = await MonitoredSession.create({ graph, hooks: [hook] });
+    const onError: Hook = { endOnError: (_s, error) => void told.push(error) };
+    const sess = await MonitoredSession.create({ graph, hooks: [hook, onError] });
     await sess.run(doStep);
     await sess[Symbol.asyncDispose]();
     assert.equal(hook.callCounter.end, 0, 'a checkpoint saver would publish the weights here');
