@@ -20,7 +20,7 @@ export const recovering = lifecycleSetup.createStateConfig({
       invoke: {
         id: 'closeLostSession',
         src: 'closeStack',
-        input: closeInput,
+        input: ({ context }) => ({ raw: context.raw, stack: context.stack, recoveredFrom: context.failure?.error }),
         onDone: { target: 'backingOff', actions: ['stopSessionActors', released] },
         // A non-recoverable error held by the old coordinator turns recovery into a failure (E11).
         onError: { target: '#monitoredSession.detached', actions: ['stopSessionActors', releasedOnError, closeError] },

@@ -26,6 +26,13 @@ function notProvided(name: string): () => never {
   };
 }
 
+/** `closeStack`'s input: the session to release; for a recovery, the error recovered from (the old coordinator may hold it). */
+export interface CloseInput {
+  readonly raw: RawSessionRef | undefined;
+  readonly stack: SessionStackRef | undefined;
+  readonly recoveredFrom?: unknown;
+}
+
 /** A producer actor's input: which task of which session stack it runs. */
 export interface ProducerInput {
   readonly index: number;
@@ -66,7 +73,7 @@ const base = setup({
     /** Watches the running session's coordinator: reports an error it stops with as `RECOVER`. */
     watchCoordinator: fromCallback<{ type: 'NONE' }, { stack: SessionStackRef | undefined; generation: number }>(notProvided('watchCoordinator')),
     /** Stops the coordinator, joins producers (abandoning them after the grace period), waits for runs, closes the session. */
-    closeStack: fromPromise<CloseOutput, { raw: RawSessionRef | undefined; stack: SessionStackRef | undefined }>(notProvided('closeStack')),
+    closeStack: fromPromise<CloseOutput, CloseInput>(notProvided('closeStack')),
   },
   guards: {
     /** Whether the error means "not ready yet, wait for the chief". */

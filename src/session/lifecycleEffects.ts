@@ -66,7 +66,7 @@ async function closeQuietly(raw: Session): Promise<void> {
 const closings = new WeakMap<Session, Promise<string[]>>();
 
 /** Stops the coordinator, joins producers, waits for the runs still on the stack, closes the session. */
-async function closeSessionStack(host: LifecycleHost, raw: Session, stack: SessionStack | undefined): Promise<string[]> {
+async function closeSessionStack(host: LifecycleHost, raw: Session, stack: SessionStack | undefined, recoveredFrom: unknown): Promise<string[]> {
   let abandoned: string[] = [];
   let failed = false;
   let joinError: unknown;
@@ -86,8 +86,9 @@ async function closeSessionStack(host: LifecycleHost, raw: Session, stack: Sessi
     await closeQuietly(raw);
   }
   if (failed) {
-    // A lost session reported to the coordinator is swallowed by the recoverable layer (A7, G3).
-    if (host.recovers && isRecoverable(joinError)) logger.warn(`Ignoring a preemption error at close: ${errorMessage(joinError)}`);
+    // A lost session reported to the coordinator is swallowed by the recoverable layer (A7, G3), as
+    // is the error this recovery was decided for; any other error it holds fails the recovery (E11).
+    if (host.recovers && (isRecoverable(joinError) || (recoveredFrom !== undefined && joinError === recoveredFrom))) logger.warn(`Ignoring a preemption error at close: ${errorMessage(joinError)}`);
     else throw joinError;
   }
   if (abandoned.length > 0) logger.warn(`Producers abandoned after the ${host.graceSecs}s grace period: ${abandoned.join(', ')}`);
@@ -176,11 +177,11 @@ export const providedLifecycle = lifecycleMachine.provide({
       return dispose;
     }),
     closeStack: fromPromise(async ({ input, system }) => {
-      const { raw, stack } = input;
+      const { raw, stack, recoveredFrom } = input;
       if (raw === undefined) return { abandoned: [] };
       let closing = closings.get(raw);
       if (closing === undefined) {
-        closing = closeSessionStack(hostOf(system), raw, stack);
+        closing = closeSessionStack(hostOf(system), raw, stack, recoveredFrom);
         closings.set(raw, closing);
       }
       return { abandoned: await closing };
