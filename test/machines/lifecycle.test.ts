@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { createActor, transition } from 'xstate';
+import { createActor, fromPromise, transition } from 'xstate';
 import { createTestModel, getShortestPaths } from 'xstate/graph';
 import { diagrams } from '../../diagrams/generate.ts';
 import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
@@ -83,9 +83,21 @@ describe('lifecycle statechart', () => {
     const errors: unknown[] = [];
     actor.subscribe({ error: (e) => void errors.push(e) });
     actor.start();
-    // beginHooks is a stub: the invoke fails, and the chart routes it to `failed`.
+    // beginHooks is a stub: the invoke fails, and the chart routes it to `failed` as an event (no crash).
     assert.equal(actor.getSnapshot().value, 'failed');
     assert.match(String(actor.getSnapshot().context.lastError), /'beginHooks' implementation was not provided/);
+    assert.deepEqual(errors, []);
+
+    // A stub action (the recovery decision) cannot be routed: the actor itself fails, loudly.
+    const partial = createActor(lifecycleMachine.provide({ actors: { beginHooks: fromPromise(async () => {}) } }), { input: {} });
+    const partialErrors: unknown[] = [];
+    partial.subscribe({ error: (e) => void partialErrors.push(e) });
+    partial.start();
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      assert.equal(partialErrors.length, 1);
+      assert.match(String(partialErrors[0]), /'decideRecovery' implementation was not provided/);
+      assert.equal(partial.getSnapshot().status, 'error');
+    });
   });
 });
 
