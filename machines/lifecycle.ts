@@ -105,7 +105,12 @@ export const lifecycleMachine = lifecycleSetup.createMachine({
             actions: [
               {
                 type: 'recordFailure',
-                params: ({ event }) => ({ error: event.error, source: event.source, id: event.failure, fresh: event.fresh }),
+                params: ({ event }) => ({
+                  error: event.error,
+                  source: event.source,
+                  id: event.failure,
+                  fresh: event.fresh,
+                }),
               },
               'decideRecovery',
               raise({ type: 'DECIDED' }),

@@ -7,9 +7,15 @@ import { lifecycleSetup } from './lifecycleSetup.ts';
 import type { LifecycleContext } from './lifecycleTypes.ts';
 
 const closeInput = ({ context }: { context: LifecycleContext }) => ({ raw: context.raw, stack: context.stack });
-const released = { type: 'releaseSession', params: ({ event }: { event: { output: { abandoned: string[] } } }) => event.output } as const;
+const released = {
+  type: 'releaseSession',
+  params: ({ event }: { event: { output: { abandoned: string[] } } }) => event.output,
+} as const;
 const releasedOnError = { type: 'releaseSession', params: { abandoned: [] as string[] } } as const;
-const closeError = { type: 'recordCloseError', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) } as const;
+const closeError = {
+  type: 'recordCloseError',
+  params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }),
+} as const;
 
 export const recovering = lifecycleSetup.createStateConfig({
   tags: ['sessionPending'],

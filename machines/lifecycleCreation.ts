@@ -9,10 +9,16 @@ import { lifecycleSetup } from './lifecycleSetup.ts';
 /** A creation step failed: the error is recorded and decided in `deciding`. */
 const creationFailed = {
   target: '#monitoredSession.deciding',
-  actions: { type: 'recordFailure', params: ({ event }: { event: { error: unknown } }) => ({ error: event.error, source: 'creation' as const }) },
+  actions: {
+    type: 'recordFailure',
+    params: ({ event }: { event: { error: unknown } }) => ({ error: event.error, source: 'creation' as const }),
+  },
 } as const;
 
-const keepRaw = { type: 'keepRaw', params: ({ event }: { event: { output: RawSessionRef } }) => ({ raw: event.output }) } as const;
+const keepRaw = {
+  type: 'keepRaw',
+  params: ({ event }: { event: { output: RawSessionRef } }) => ({ raw: event.output }),
+} as const;
 
 export const creating = lifecycleSetup.createStateConfig({
   tags: ['settling', 'sessionPending'],
@@ -36,7 +42,10 @@ export const restoring = lifecycleSetup.createStateConfig({
     id: 'restoreSession',
     src: 'restoreSession',
     input: ({ context }) => ({ raw: context.raw }),
-    onDone: { target: 'initializing', actions: { type: 'recordRestored', params: ({ event }) => ({ restored: event.output }) } },
+    onDone: {
+      target: 'initializing',
+      actions: { type: 'recordRestored', params: ({ event }) => ({ restored: event.output }) },
+    },
     onError: creationFailed,
   },
 });
@@ -55,7 +64,10 @@ export const initializing = lifecycleSetup.createStateConfig({
         // The worker's creator closed the session it could not use.
         actions: [
           { type: 'keepRaw', params: { raw: undefined } },
-          { type: 'planChiefWait', params: ({ event }) => ({ retryInMs: (event.error as { retryInMs: number }).retryInMs }) },
+          {
+            type: 'planChiefWait',
+            params: ({ event }) => ({ retryInMs: (event.error as { retryInMs: number }).retryInMs }),
+          },
         ],
       },
       creationFailed,
@@ -78,7 +90,10 @@ export const startingServices = lifecycleSetup.createStateConfig({
         id: 'startCoordinator',
         src: 'startCoordinator',
         input: ({ context }) => ({ raw: context.raw, generation: context.generation }),
-        onDone: { target: 'notifyingHooks', actions: [{ type: 'keepServices', params: ({ event }) => event.output }, 'spawnServices'] },
+        onDone: {
+          target: 'notifyingHooks',
+          actions: [{ type: 'keepServices', params: ({ event }) => event.output }, 'spawnServices'],
+        },
         onError: creationFailed,
       },
     },

@@ -20,6 +20,17 @@ import type {
 } from './lifecycleTypes.ts';
 import { hookActorId } from './lifecycleTypes.ts';
 
+/** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days). */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A delay a timer can hold: `Infinity` (or anything longer) becomes the longest one, about 24.8
+ * days, instead of the 1 ms Node would clamp it to.
+ */
+export function timerMs(ms: number): number {
+  return ms > MAX_DELAY_MS ? MAX_DELAY_MS : ms;
+}
+
 function notProvided(name: string): () => never {
   return () => {
     throw new Error(`lifecycle: the '${name}' implementation was not provided`);
@@ -63,15 +74,21 @@ const base = setup({
     /** Restores the new session from a checkpoint; resolves whether it did. */
     restoreSession: fromPromise<boolean, { raw: RawSessionRef | undefined }>(notProvided('restoreSession')),
     /** Runs init ops, local init and the ready check (a worker may be told to wait). */
-    initializeSession: fromPromise<void, { raw: RawSessionRef | undefined; restored: boolean }>(notProvided('initializeSession')),
+    initializeSession: fromPromise<void, { raw: RawSessionRef | undefined; restored: boolean }>(
+      notProvided('initializeSession'),
+    ),
     /** New coordinator and session stack; resolves them with the producers (queue runner tasks) to spawn. */
-    startCoordinator: fromPromise<ServicesOutput, { raw: RawSessionRef | undefined; generation: number }>(notProvided('startCoordinator')),
+    startCoordinator: fromPromise<ServicesOutput, { raw: RawSessionRef | undefined; generation: number }>(
+      notProvided('startCoordinator'),
+    ),
     /** One background input producer (a queue runner task); resolves when it ends. */
     producer: fromPromise<void, ProducerInput>(notProvided('producer')),
     /** One hook of the session: makes the lifecycle calls (`afterCreateSession`, `end`) it is sent. */
     hook: fromCallback<HookCall, HookActorInput>(notProvided('hook')),
     /** Watches the running session's coordinator: reports an error it stops with as `RECOVER`. */
-    watchCoordinator: fromCallback<{ type: 'NONE' }, { stack: SessionStackRef | undefined; generation: number }>(notProvided('watchCoordinator')),
+    watchCoordinator: fromCallback<{ type: 'NONE' }, { stack: SessionStackRef | undefined; generation: number }>(
+      notProvided('watchCoordinator'),
+    ),
     /** Stops the coordinator, joins producers (abandoning them after the grace period), waits for runs, closes the session. */
     closeStack: fromPromise<CloseOutput, CloseInput>(notProvided('closeStack')),
   },
@@ -97,7 +114,8 @@ const base = setup({
     /** The hook at the cursor is the last one. */
     lastHook: ({ context }) => context.hookCursor >= context.hooks.length - 1,
     /** The answer is from a hook that is no longer the one called (abandoned, or of an old session). */
-    notCurrentHook: ({ context, event }) => (event.type === 'HOOK.DONE' || event.type === 'HOOK.FAILED') && event.index !== context.hookCursor,
+    notCurrentHook: ({ context, event }) =>
+      (event.type === 'HOOK.DONE' || event.type === 'HOOK.FAILED') && event.index !== context.hookCursor,
     /** The current phase is an error close, where hook failures are ignored. */
     errorClose: ({ context }) => context.hookMethod === 'endOnError',
     /** The report is about a session that was already replaced. */
@@ -105,11 +123,11 @@ const base = setup({
   },
   delays: {
     /** Backoff before the next creation attempt (from the recovery decision). */
-    backoff: ({ context }) => context.retryInMs,
+    backoff: ({ context }) => timerMs(context.retryInMs),
     /** Wait between readiness checks of a worker. */
-    chiefWait: ({ context }) => context.retryInMs,
+    chiefWait: ({ context }) => timerMs(context.retryInMs),
     /** Time budget of each hook's `end`. */
-    endGrace: ({ context }) => context.endGraceMs,
+    endGrace: ({ context }) => timerMs(context.endGraceMs),
   },
   actions: {
     /** Puts the failing error in the context, to be decided. */
@@ -138,13 +156,19 @@ const base = setup({
     /** Keeps the raw session an effect made (`undefined`: forgets it). */
     keepRaw: assign((_, params: { raw: RawSessionRef | undefined }) => ({ raw: params.raw })),
     /** The session's resources are released: the context forgets them. */
-    releaseSession: assign((_, params: { abandoned: string[] }) => ({ raw: undefined, stack: undefined, abandoned: params.abandoned })),
+    releaseSession: assign((_, params: { abandoned: string[] }) => ({
+      raw: undefined,
+      stack: undefined,
+      abandoned: params.abandoned,
+    })),
     /** Starts a hook phase at the first hook. */
     startHookPhase: assign((_, params: { method: HookMethod }) => ({ hookCursor: 0, hookMethod: params.method })),
     /** Moves the cursor to the next hook. */
     nextHook: assign({ hookCursor: ({ context }) => context.hookCursor + 1 }),
     /** The hook at the cursor ran out of its `end` budget: it is abandoned. */
-    abandonHook: assign({ abandonedHooks: ({ context }) => [...context.abandonedHooks, context.hooks[context.hookCursor] ?? '?'] }),
+    abandonHook: assign({
+      abandonedHooks: ({ context }) => [...context.abandonedHooks, context.hooks[context.hookCursor] ?? '?'],
+    }),
     /** Says which hook was abandoned (provided: logging is I/O). */
     reportAbandonedHook: notProvided('reportAbandonedHook') as (args: { context: LifecycleContext }) => void,
     /** Starts the close. */
@@ -155,7 +179,11 @@ const base = setup({
       hookMethod: (params.kind === 'error' ? 'endOnError' : 'end') as HookMethod,
     })),
     /** Counts the created session; it becomes the active one. */
-    markCreated: assign({ sessionsCreated: ({ context }) => context.sessionsCreated + 1, lastError: undefined, active: true }),
+    markCreated: assign({
+      sessionsCreated: ({ context }) => context.sessionsCreated + 1,
+      lastError: undefined,
+      active: true,
+    }),
     /** The session stops being the active one. */
     markInactive: assign({ active: false }),
     /** Makes the new session the one runs use (provided: the facade's per-step path reads it). */
@@ -198,7 +226,8 @@ export const lifecycleSetup = base.extend({
     /** Sends the current hook method to the hook at the cursor (if any is left). */
     callHook: base.enqueueActions(({ context, enqueue }) => {
       const id = context.hooks[context.hookCursor];
-      if (id !== undefined) enqueue.sendTo(id, { type: 'CALL', method: context.hookMethod, closing: context.closing } satisfies HookCall);
+      if (id !== undefined)
+        enqueue.sendTo(id, { type: 'CALL', method: context.hookMethod, closing: context.closing } satisfies HookCall);
     }),
   },
 });

@@ -5,33 +5,26 @@
  */
 import { waitFor } from 'xstate';
 import type { LifecycleActor, LifecycleEvent, LifecycleSnapshot } from '../../machines/lifecycle.ts';
-import { RuntimeError, UsageTypeError } from '../errors.ts';
+import { RuntimeError } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import type { EndReason } from '../hooks/SessionRunHook.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
-import { waitAtMost } from '../internal/waitAtMost.ts';
 import { logger } from '../logger.ts';
-import { isSteppedCreator } from './creators.ts';
 import { isHookError } from './HookedSession.ts';
+import { InFlight } from './InFlight.ts';
 import { startLifecycle } from './lifecycleEffects.ts';
 import type { FailureSource } from './recovery.ts';
 import type { SessionStack } from './SessionStack.ts';
-import type { ResolvedSessionOptions } from './sessionOptions.ts';
+import { refuseNew, type ResolvedSessionOptions } from './sessionOptions.ts';
 import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
 
 /** @internal Closing with a kind, the error of an error close, and the hooks' end reason. */
 export const CLOSE_WITH = Symbol('closeWith');
 /** @internal The token only `create()` passes to the constructors. */
 export const CREATE = Symbol('create');
-
-/** A hook's readable name for its actor id: its class, or `hook` for a plain object. */
-function hookName(hook: object): string {
-  const name = (hook.constructor as { name?: unknown } | undefined)?.name;
-  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'hook';
-}
 
 const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
 
@@ -51,43 +44,29 @@ export abstract class BaseMonitoredSession {
   #fresh = true;
   #failures = 0;
   /** Attempts (runs, step functions) executing on a session; close waits for them before the hooks end. */
-  #active = 0;
-  #idle: (() => void) | undefined;
+  readonly #inFlight = new InFlight();
 
   protected constructor(token: unknown, options: ResolvedSessionOptions, singular: boolean) {
-    if (token !== CREATE) {
-      throw new UsageTypeError(`${options.api}: use \`await ${options.api}.create(options)\`, not \`new ${options.api}(...)\``, {
-        api: options.api,
-        option: 'new',
-        received: token,
-      });
-    }
+    if (token !== CREATE) refuseNew(options.api, token);
     this.#singular = singular;
     this.#options = options;
     this.#graphWasFinalized = options.graph?.finalized ?? true;
-    const { creator } = options;
-    this.#actor = startLifecycle(
-      {
-        ...options,
-        recovers: !singular,
-        activate: (stack) => void (this.#current = stack),
-        failureEvent: (error, source, stack) => this.#failureEvent(error, source, stack),
-        recovering: () => void (this.#fresh = false),
-      },
-      {
-        inspect: options.inspect,
-        stepped: isSteppedCreator(creator),
-        restores: isSteppedCreator(creator) && creator.restores,
-        hookNames: options.hooks.map(hookName),
-        endGraceMs: options.graceSecs * 1000,
-      },
-    );
+    this.#actor = startLifecycle({
+      ...options,
+      recovers: !singular,
+      activate: (stack) => void (this.#current = stack),
+      failureEvent: (error, source, stack) => this.#failureEvent(error, source, stack),
+      recovering: () => void (this.#fresh = false),
+    });
   }
 
   /** Starts the lifecycle and waits for the first session (or the creation error). */
   protected async start(): Promise<void> {
     this.#actor.start();
-    const snapshot = await waitFor(this.#actor, (s) => s.matches('running') || s.matches('detached') || s.status === 'done');
+    const snapshot = await waitFor(
+      this.#actor,
+      (s) => s.matches('running') || s.matches('detached') || s.status === 'done',
+    );
     if (!snapshot.matches('running')) {
       this.#closing = Promise.resolve();
       throw snapshot.context.lastError;
@@ -119,10 +98,19 @@ export abstract class BaseMonitoredSession {
    * Runs `fetches` with every hook around it. In `MonitoredSession`, a lost session
    * (`AbortedError`, `UnavailableError`) is recreated and the same run issued again.
    */
-  run<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
+  run<const F extends Fetch>(
+    fetches: F,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<FetchResult<F>> {
     if (this.#closing !== undefined) return Promise.reject(closedError());
     // The first attempt takes the current stack without awaiting anything else: the per-step path.
-    return this.#supervised('run', (stack) => stack.run(fetches, feedDict, options, runMetadata) as Promise<FetchResult<F>>, this.#current);
+    return this.#supervised(
+      'run',
+      (stack) => stack.run(fetches, feedDict, options, runMetadata) as Promise<FetchResult<F>>,
+      this.#current,
+    );
   }
 
   /**
@@ -146,7 +134,11 @@ export abstract class BaseMonitoredSession {
    * failure is decided by the recovery policy (MonitoredSession only); an attempt whose session a
    * recovery replaced under it is made again on the new one, whatever it failed with.
    */
-  async #supervised<R>(source: FailureSource, attempt: (stack: SessionStack) => R | Promise<R>, first?: SessionStack): Promise<R> {
+  async #supervised<R>(
+    source: FailureSource,
+    attempt: (stack: SessionStack) => R | Promise<R>,
+    first?: SessionStack,
+  ): Promise<R> {
     for (let current = first; ; current = undefined) {
       const stack = current ?? (await this.#ensureStack());
       let result: R;
@@ -170,17 +162,24 @@ export abstract class BaseMonitoredSession {
 
   /** An attempt starts using `stack`: close (and a recovery's close of `stack`) waits for it. */
   #enter(stack: SessionStack): void {
-    this.#active++;
-    stack.enter();
+    this.#inFlight.enter();
+    stack.inFlight.enter();
   }
 
   #leave(stack: SessionStack): void {
-    stack.leave();
-    if (--this.#active === 0) this.#idle?.();
+    stack.inFlight.leave();
+    this.#inFlight.leave();
   }
 
   #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): LifecycleEvent {
-    return { type: 'RECOVER', error, source, generation: stack.generation, fresh: this.#fresh, failure: ++this.#failures };
+    return {
+      type: 'RECOVER',
+      error,
+      source,
+      generation: stack.generation,
+      fresh: this.#fresh,
+      failure: ++this.#failures,
+    };
   }
 
   /** Reports `error` to the chart, which decides; returns to retry, or throws what the caller gets. */
@@ -199,7 +198,10 @@ export abstract class BaseMonitoredSession {
 
   /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
   #outcome(): Promise<LifecycleSnapshot> {
-    return waitFor(this.#actor, (s) => s.matches('running') || s.matches('detached') || s.matches('stopping') || s.status === 'done');
+    return waitFor(
+      this.#actor,
+      (s) => s.matches('running') || s.matches('detached') || s.matches('stopping') || s.status === 'done',
+    );
   }
 
   /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
@@ -250,7 +252,9 @@ export abstract class BaseMonitoredSession {
       await this.#closing.catch(() => {});
       return;
     }
-    const cause = new RuntimeError('The monitored session was disposed without close(): closed as aborted, hooks\' end skipped.');
+    const cause = new RuntimeError(
+      "The monitored session was disposed without close(): closed as aborted, hooks' end skipped.",
+    );
     logger.info(cause.message);
     await this[CLOSE_WITH]('error', cause);
   }
@@ -267,7 +271,8 @@ export abstract class BaseMonitoredSession {
 
   async #close(kind: 'clean' | 'error', cause: unknown, reason: EndReason | undefined): Promise<void> {
     const stack = this.#current;
-    const endReason = reason ?? (stack?.hooked.stopRequested || stack?.coord.shouldStop() ? 'stopRequested' : 'finished');
+    const endReason =
+      reason ?? (stack?.hooked.stopRequested || stack?.coord.shouldStop() ? 'stopRequested' : 'finished');
     await this.#drainRuns();
     // CLOSE is handled in every state: a creation in progress (or its hung afterCreateSession) is abandoned.
     this.#actor.send({ type: 'CLOSE', kind, reason: endReason, cause });
@@ -283,12 +288,12 @@ export abstract class BaseMonitoredSession {
    * `end`; a run still going after the grace period is abandoned and reported.
    */
   async #drainRuns(): Promise<void> {
-    if (this.#active === 0) return;
     const { clock, graceSecs } = this.#options;
-    await waitAtMost(clock, graceSecs * 1000, new Promise<void>((resolve) => (this.#idle = resolve)));
-    this.#idle = undefined;
-    if (this.#active === 0) return;
-    this.#current?.abandonInFlight();
-    logger.warn(`Closing with ${this.#active} run(s) still in flight after the ${graceSecs}s grace period; they are abandoned.`);
+    const left = await this.#inFlight.drained(clock, graceSecs * 1000);
+    if (left === 0) return;
+    this.#current?.inFlight.abandon();
+    logger.warn(
+      `Closing with ${left} run(s) still in flight after the ${graceSecs}s grace period; they are abandoned.`,
+    );
   }
 }

@@ -7,10 +7,13 @@ import { Graph } from '../graph/Graph.ts';
 import type { RunOptions } from '../graph/RunOptions.ts';
 import { Session, type SessionConfig } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import { checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, optional, rule } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { clockRule } from './rules.ts';
 import type { SaverLike } from './Scaffold.ts';
+
+/** A wait between checks must be a real timer: `Infinity` would poll every millisecond. */
+const finiteSecs = rule<number>('a non-negative finite number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions {
@@ -74,7 +77,7 @@ export class SessionManager {
     if (options.readyForLocalInitOp !== undefined && options.localInitOp === undefined) {
       throw new ValueError('SessionManager: If you pass a ready_for_local_init_op you must also pass a local_init_op , ready_for_local_init_op [' + options.readyForLocalInitOp.name + ']');
     }
-    const wait = optional('SessionManager', 'recoveryWaitSecs', options.recoveryWaitSecs, is.nonNegativeNumber) ?? 30;
+    const wait = optional('SessionManager', 'recoveryWaitSecs', options.recoveryWaitSecs, finiteSecs) ?? 30;
     this.graph = options.graph;
     this.localInitOp = options.localInitOp;
     this.readyOp = options.readyOp;

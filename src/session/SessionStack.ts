@@ -5,7 +5,6 @@
  * recovery never closes the raw session under a hook's `afterRun` still using it.
  */
 import type { Clock } from '../clock.ts';
-import { waitAtMost } from '../internal/waitAtMost.ts';
 import { isRecoverable } from '../errors.ts';
 import type { FeedDict, Fetch } from '../graph/fetches.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
@@ -14,7 +13,10 @@ import type { Session } from '../graph/Session.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
 import type { Coordinator } from './Coordinator.ts';
 import { HookedSession } from './HookedSession.ts';
+import { InFlight } from './InFlight.ts';
 import type { QueueRunner } from './QueueRunner.ts';
+import { logger } from '../logger.ts';
+import { errorMessage } from '../../machines/lifecycle.ts';
 
 /** One background producer (a queue runner task). */
 export interface ProducerTask {
@@ -30,9 +32,8 @@ export class SessionStack {
   readonly tasks: readonly ProducerTask[];
   /** Set when a recovery replaced this stack: a run that fails on it is re-issued on the new one. */
   retired = false;
-  #inFlight = 0;
-  #idle: (() => void) | undefined;
-  #abandoned = false;
+  /** Attempts (runs, step functions) using this stack: its close waits for them. */
+  readonly inFlight = new InFlight();
 
   constructor(raw: Session, coord: Coordinator, hooks: readonly Hook[], generation: number) {
     this.raw = raw;
@@ -44,34 +45,68 @@ export class SessionStack {
   }
 
   /** The coordinated layer's run: a preemption error held by the coordinator replaces others (D1). */
-  async run(fetches: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<unknown> {
+  async run(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<unknown> {
     try {
       return await this.hooked.run(fetches, feedDict, options, runMetadata);
     } catch (error) {
-      if (!isRecoverable(error) && this.coord.hasException && isRecoverable(this.coord.exception)) throw this.coord.exception;
+      if (!isRecoverable(error) && this.coord.hasException && isRecoverable(this.coord.exception))
+        throw this.coord.exception;
       throw error;
     }
   }
+}
 
-  /** Counts an attempt (a run or a step function) as using this stack until `leave`. */
-  enter(): void {
-    this.#inFlight++;
+/** Closes a session, logging (not throwing) its errors (D4). */
+export async function closeQuietly(raw: Session): Promise<void> {
+  try {
+    await raw.close();
+  } catch (error) {
+    logger.warn('Closing the session failed; ignored.', error);
   }
+}
 
-  leave(): void {
-    if (--this.#inFlight === 0) this.#idle?.();
-  }
+/** Closes each raw session once: a close interrupting a recovery's close waits for the same one. */
+export const closings = new WeakMap<Session, Promise<string[]>>();
 
-  /** The close already waited for the attempts in flight and gave them up: `drained` no longer waits. */
-  abandonInFlight(): void {
-    this.#abandoned = true;
+/** Stops the coordinator, joins producers, waits for the runs still on the stack, closes the session. */
+export async function closeSessionStack(
+  host: { readonly clock: Clock; readonly graceSecs: number; readonly recovers: boolean },
+  raw: Session,
+  stack: SessionStack | undefined,
+  recoveredFrom: unknown,
+): Promise<string[]> {
+  let abandoned: string[] = [];
+  let failed = false;
+  let joinError: unknown;
+  try {
+    if (stack !== undefined) {
+      stack.coord.requestStop();
+      abandoned = await stack.coord.join({ stopGracePeriodSecs: host.graceSecs, ignoreLiveThreads: true });
+    }
+  } catch (error) {
+    failed = true;
+    joinError = error;
+  } finally {
+    // Producers stopped (a run blocked on their queue is released): the runs still using this
+    // session (a hook's afterRun, say) finish before it closes, within the grace period.
+    const left = stack === undefined ? 0 : await stack.inFlight.drained(host.clock, host.graceSecs * 1000);
+    if (left > 0)
+      logger.warn(`Closing a session that ${left} run(s) still use after the ${host.graceSecs}s grace period.`);
+    await closeQuietly(raw);
   }
-
-  /** Waits until no attempt uses this stack, at most `ms`; resolves how many still do. */
-  async drained(clock: Clock, ms: number): Promise<number> {
-    if (this.#inFlight === 0 || this.#abandoned) return this.#inFlight;
-    await waitAtMost(clock, ms, new Promise<void>((resolve) => (this.#idle = resolve)));
-    this.#idle = undefined;
-    return this.#inFlight;
+  if (failed) {
+    // A lost session reported to the coordinator is swallowed by the recoverable layer (A7, G3), as
+    // is the error this recovery was decided for; any other error it holds fails the recovery (E11).
+    if (host.recovers && (isRecoverable(joinError) || (recoveredFrom !== undefined && joinError === recoveredFrom)))
+      logger.warn(`Ignoring a preemption error at close: ${errorMessage(joinError)}`);
+    else throw joinError;
   }
+  if (abandoned.length > 0)
+    logger.warn(`Producers abandoned after the ${host.graceSecs}s grace period: ${abandoned.join(', ')}`);
+  return abandoned;
 }

@@ -5,11 +5,28 @@
  * and the parts of the monitored session that do not change (hooks, creator, policy, clock) are
  * its {@link LifecycleHost}, registered for the actor's system by {@link startLifecycle}.
  */
-import { assign, createActor, fromCallback, fromPromise, type ActorSystem, type InspectionEvent, type Observer } from 'xstate';
-import { lifecycleMachine, MAX_HISTORY, errorMessage, errorName, type HookActorInput, type HookCall, type LifecycleEvent, type ProducerSpec } from '../../machines/lifecycle.ts';
+import {
+  assign,
+  createActor,
+  fromCallback,
+  fromPromise,
+  type ActorSystem,
+  type InspectionEvent,
+  type Observer,
+} from 'xstate';
+import {
+  lifecycleMachine,
+  MAX_HISTORY,
+  errorMessage,
+  errorName,
+  type HookActorInput,
+  type HookCall,
+  type LifecycleEvent,
+  type ProducerSpec,
+} from '../../machines/lifecycle.ts';
 import type { ProducerInput } from '../../machines/lifecycleSetup.ts';
 import type { Clock } from '../clock.ts';
-import { RuntimeError, isRecoverable } from '../errors.ts';
+import { RuntimeError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import type { EndReason, Hook } from '../hooks/SessionRunHook.ts';
@@ -18,7 +35,7 @@ import { Coordinator } from './Coordinator.ts';
 import { NotReadyYet, isSteppedCreator, type SessionCreator } from './creators.ts';
 import { implementsMethod } from './HookedSession.ts';
 import { decideRecovery, failureInfo, nextAttempt, notifyRecovery, type ResolvedRecoveryPolicy } from './recovery.ts';
-import { SessionStack } from './SessionStack.ts';
+import { SessionStack, closeQuietly, closeSessionStack, closings } from './SessionStack.ts';
 
 declare module '../../machines/lifecycleTypes.ts' {
   interface LifecycleRegister {
@@ -51,48 +68,6 @@ function hostOf(system: ActorSystem<any>): LifecycleHost {
   const host = hosts.get(system);
   if (host === undefined) throw new RuntimeError('lifecycle: no monitored session is registered for this actor system');
   return host;
-}
-
-/** Closes a session, logging (not throwing) its errors (D4). */
-async function closeQuietly(raw: Session): Promise<void> {
-  try {
-    await raw.close();
-  } catch (error) {
-    logger.warn('Closing the session failed; ignored.', error);
-  }
-}
-
-/** Closes each raw session once: a close interrupting a recovery's close waits for the same one. */
-const closings = new WeakMap<Session, Promise<string[]>>();
-
-/** Stops the coordinator, joins producers, waits for the runs still on the stack, closes the session. */
-async function closeSessionStack(host: LifecycleHost, raw: Session, stack: SessionStack | undefined, recoveredFrom: unknown): Promise<string[]> {
-  let abandoned: string[] = [];
-  let failed = false;
-  let joinError: unknown;
-  try {
-    if (stack !== undefined) {
-      stack.coord.requestStop();
-      abandoned = await stack.coord.join({ stopGracePeriodSecs: host.graceSecs, ignoreLiveThreads: true });
-    }
-  } catch (error) {
-    failed = true;
-    joinError = error;
-  } finally {
-    // Producers stopped (a run blocked on their queue is released): the runs still using this
-    // session (a hook's afterRun, say) finish before it closes, within the grace period.
-    const left = stack === undefined ? 0 : await stack.drained(host.clock, host.graceSecs * 1000);
-    if (left > 0) logger.warn(`Closing a session that ${left} run(s) still use after the ${host.graceSecs}s grace period.`);
-    await closeQuietly(raw);
-  }
-  if (failed) {
-    // A lost session reported to the coordinator is swallowed by the recoverable layer (A7, G3), as
-    // is the error this recovery was decided for; any other error it holds fails the recovery (E11).
-    if (host.recovers && (isRecoverable(joinError) || (recoveredFrom !== undefined && joinError === recoveredFrom))) logger.warn(`Ignoring a preemption error at close: ${errorMessage(joinError)}`);
-    else throw joinError;
-  }
-  if (abandoned.length > 0) logger.warn(`Producers abandoned after the ${host.graceSecs}s grace period: ${abandoned.join(', ')}`);
-  return abandoned;
 }
 
 /** One lifecycle call of a hook, made by its actor: after creation, or at close. */
@@ -129,7 +104,8 @@ export const providedLifecycle = lifecycleMachine.provide({
     }),
     initializeSession: fromPromise(async ({ input, system }) => {
       const { creator } = hostOf(system);
-      if (input.raw !== undefined && isSteppedCreator(creator)) await creator.initializeSession(input.raw, input.restored);
+      if (input.raw !== undefined && isSteppedCreator(creator))
+        await creator.initializeSession(input.raw, input.restored);
     }),
     startCoordinator: fromPromise(async ({ input, system }) => {
       const host = hostOf(system);
@@ -137,9 +113,12 @@ export const providedLifecycle = lifecycleMachine.provide({
       // No error counts as a clean stop in a monitored session, not even OutOfRangeError (B2).
       const coord = new Coordinator({ cleanStopExceptionTypes: [], clock: host.clock });
       const stack = new SessionStack(input.raw, coord, host.hooks, input.generation);
-      const producers = stack.tasks.map(
-        (task, index): ProducerSpec => ({ id: `producer:${task.name}#${index}`, name: task.name, generation: input.generation, index }),
-      );
+      const producers = stack.tasks.map((task, index): ProducerSpec => ({
+        id: `producer:${task.name}#${index}`,
+        name: task.name,
+        generation: input.generation,
+        index,
+      }));
       return { stack, producers };
     }),
     producer: fromPromise(async ({ input, signal }: { input: ProducerInput; signal: AbortSignal }) => {
@@ -199,10 +178,21 @@ export const providedLifecycle = lifecycleMachine.provide({
       const info = failureInfo(policy, failure.error, failure.source, attemptNumber);
       const decision = recovers
         ? decideRecovery(policy, info)
-        : { action: 'detach' as const, attemptNumber, delayMs: 0 as const, why: 'SingularMonitoredSession does not recover' };
+        : {
+            action: 'detach' as const,
+            attemptNumber,
+            delayMs: 0 as const,
+            why: 'SingularMonitoredSession does not recover',
+          };
       const recorded = { failure: failure.id, ...decision };
       if (decision.action !== 'recover') return { decision: recorded };
-      const record = { error: errorName(failure.error), message: errorMessage(failure.error), source: failure.source, attemptNumber, delayMs: decision.delayMs };
+      const record = {
+        error: errorName(failure.error),
+        message: errorMessage(failure.error),
+        source: failure.source,
+        attemptNumber,
+        delayMs: decision.delayMs,
+      };
       return {
         decision: recorded,
         attempt: attemptNumber,
@@ -220,7 +210,11 @@ export const providedLifecycle = lifecycleMachine.provide({
         'An error was raised. This may be due to a preemption in a connected worker or parameter server. The current session will be ' +
           `closed and a new session will be created. Error: ${errorMessage(failure.error)}`,
       );
-      notifyRecovery(host.policy, failureInfo(host.policy, failure.error, failure.source, decision.attemptNumber), decision.delayMs);
+      notifyRecovery(
+        host.policy,
+        failureInfo(host.policy, failure.error, failure.source, decision.attemptNumber),
+        decision.delayMs,
+      );
     },
     activateSession: ({ context, system }) => hostOf(system).activate(context.stack),
     deactivateSession: ({ system }) => hostOf(system).activate(undefined),
@@ -229,7 +223,9 @@ export const providedLifecycle = lifecycleMachine.provide({
     },
     reportAbandonedHook: ({ context, system }) => {
       const id = context.abandonedHooks.at(-1);
-      logger.warn(`Hook ${id} did not finish its ${context.hookMethod} within the ${hostOf(system).graceSecs}s grace period; it is abandoned.`);
+      logger.warn(
+        `Hook ${id} did not finish its ${context.hookMethod} within the ${hostOf(system).graceSecs}s grace period; it is abandoned.`,
+      );
     },
   },
 });
@@ -237,21 +233,24 @@ export const providedLifecycle = lifecycleMachine.provide({
 /** An xstate inspection observer, given every actor of the session. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
-/** The chart's input, and the inspector to attach. */
-export interface LifecycleOptions {
-  readonly inspect: InspectObserver | undefined;
-  readonly stepped: boolean;
-  readonly restores: boolean;
-  readonly hookNames: string[];
-  readonly endGraceMs: number;
+/** A hook's readable name for its actor id: its class, or `hook` for a plain object. */
+function hookName(hook: object): string {
+  const name = (hook.constructor as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'hook';
 }
 
 /** Creates the lifecycle actor of one monitored session, with `host` registered for its effects. Not started. */
-export function startLifecycle(host: LifecycleHost, options: LifecycleOptions) {
+export function startLifecycle(host: LifecycleHost & { readonly inspect: InspectObserver | undefined }) {
+  const { creator, inspect } = host;
   const actor = createActor(providedLifecycle, {
-    input: { stepped: options.stepped, restores: options.restores, hookNames: options.hookNames, endGraceMs: options.endGraceMs },
+    input: {
+      stepped: isSteppedCreator(creator),
+      restores: isSteppedCreator(creator) && creator.restores,
+      hookNames: host.hooks.map(hookName),
+      endGraceMs: host.graceSecs * 1000,
+    },
     clock: host.clock,
-    ...(options.inspect !== undefined ? { inspect: options.inspect } : {}),
+    ...(inspect !== undefined ? { inspect } : {}),
   });
   hosts.set(actor.system, host);
   return actor;

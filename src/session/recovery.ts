@@ -81,19 +81,34 @@ export interface ResolvedRecoveryPolicy {
  */
 export type RecoveryDecision =
   | { readonly action: 'recover'; readonly attemptNumber: number; readonly delayMs: number; readonly why: string }
-  | { readonly action: 'detach' | 'rethrow'; readonly attemptNumber: number; readonly delayMs: 0; readonly why: string };
+  | {
+      readonly action: 'detach' | 'rethrow';
+      readonly attemptNumber: number;
+      readonly delayMs: 0;
+      readonly why: string;
+    };
 
 const API = 'MonitoredSession';
 
-/** Validates a policy and fills its defaults. @internal */
+let defaultPolicy: ResolvedRecoveryPolicy | undefined;
+
+/** Validates a policy and fills its defaults (the default policy is resolved once). @internal */
 export function resolveRecoveryPolicy(policy: RecoveryPolicy | undefined, api = API): ResolvedRecoveryPolicy {
-  const p = checkOptions(api, policy, ['retryOn', 'maxRetries', 'backoff', 'onRecovery', 'random'], { name: 'recovery' });
+  if (policy === undefined) return (defaultPolicy ??= resolvePolicy(undefined, api));
+  return resolvePolicy(policy, api);
+}
+
+function resolvePolicy(policy: RecoveryPolicy | undefined, api: string): ResolvedRecoveryPolicy {
+  const p = checkOptions(api, policy, ['retryOn', 'maxRetries', 'backoff', 'onRecovery', 'random'], {
+    name: 'recovery',
+  });
   const b = checkOptions(api, p.backoff, ['initialMs', 'maxMs', 'factor', 'jitter'], { name: 'recovery.backoff' });
   const num = (key: string, value: unknown, fallback: number): number =>
     optional(api, `recovery.${key}`, value, is.nonNegativeNumber) ?? fallback;
   const jitter = num('backoff.jitter', b.jitter, 0.1);
   if (jitter > 1) misuse(api, 'recovery.backoff.jitter', 'at most 1', jitter);
-  const fn = <F>(key: string, value: unknown): F | undefined => optional(api, `recovery.${key}`, value, is.function) as F | undefined;
+  const fn = <F>(key: string, value: unknown): F | undefined =>
+    optional(api, `recovery.${key}`, value, is.function) as F | undefined;
   const maxRetries = p.maxRetries === Infinity ? Infinity : num('maxRetries', p.maxRetries, Infinity);
   if (maxRetries !== Infinity) expect(api, 'recovery.maxRetries', maxRetries, is.nonNegativeInteger);
   return Object.freeze({
@@ -121,7 +136,12 @@ export function nextAttempt(lastAttempt: number, succeededSince: boolean): numbe
 }
 
 /** The frozen context of one failure, as `retryOn` sees it. @internal */
-export function failureInfo(policy: ResolvedRecoveryPolicy, error: unknown, source: FailureSource, attemptNumber: number): FailureInfo {
+export function failureInfo(
+  policy: ResolvedRecoveryPolicy,
+  error: unknown,
+  source: FailureSource,
+  attemptNumber: number,
+): FailureInfo {
   return Object.freeze({ error, source, attemptNumber, retriesLeft: Math.max(0, policy.maxRetries - attemptNumber) });
 }
 
@@ -142,7 +162,8 @@ export function decideRecovery(policy: ResolvedRecoveryPolicy, info: FailureInfo
   }
   const lost = isRecoverable(error);
   if (!retry) return { action: lost ? 'detach' : 'rethrow', attemptNumber, delayMs: 0, why: 'retryOn refused' };
-  if (attemptNumber > policy.maxRetries) return { action: 'detach', attemptNumber, delayMs: 0, why: `maxRetries (${policy.maxRetries}) reached` };
+  if (attemptNumber > policy.maxRetries)
+    return { action: 'detach', attemptNumber, delayMs: 0, why: `maxRetries (${policy.maxRetries}) reached` };
   return { action: 'recover', attemptNumber, delayMs: backoffDelay(policy, attemptNumber), why: 'retryOn accepted' };
 }
 

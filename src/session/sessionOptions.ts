@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
+import { UsageTypeError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { SessionConfig } from '../graph/Session.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
@@ -77,7 +78,15 @@ function common(api: string, o: { readonly [k: string]: unknown }) {
 /** Validates the options of `MonitoredSession.create`. @internal */
 export function resolveMonitoredSessionOptions(options: unknown): ResolvedSessionOptions {
   const api = 'MonitoredSession.create';
-  const o = checkOptions(api, options, ['sessionCreator', 'hooks', 'stopGracePeriodSecs', 'graph', 'recovery', 'clock', 'inspect']);
+  const o = checkOptions(api, options, [
+    'sessionCreator',
+    'hooks',
+    'stopGracePeriodSecs',
+    'graph',
+    'recovery',
+    'clock',
+    'inspect',
+  ]);
   const base = common(api, o);
   const graph = optional(api, 'graph', o.graph, instanceOf(Graph));
   let creator = optional(api, 'sessionCreator', o.sessionCreator, creatorRule);
@@ -101,7 +110,18 @@ export function resolveSingularOptions(options: unknown): ResolvedSessionOptions
   const o = checkOptions(
     api,
     options,
-    ['graph', 'hooks', 'scaffold', 'master', 'config', 'checkpointDir', 'stopGracePeriodSecs', 'checkpointFilenameWithPath', 'clock', 'inspect'],
+    [
+      'graph',
+      'hooks',
+      'scaffold',
+      'master',
+      'config',
+      'checkpointDir',
+      'stopGracePeriodSecs',
+      'checkpointFilenameWithPath',
+      'clock',
+      'inspect',
+    ],
     { required: true },
   );
   const base = common(api, o);
@@ -119,3 +139,11 @@ export function resolveSingularOptions(options: unknown): ResolvedSessionOptions
   return { api: 'SingularMonitoredSession', ...base, creator, policy: resolveRecoveryPolicy(undefined, api), graph };
 }
 
+/** `new MonitoredSession(...)` from plain JavaScript: refused, pointing to `create()`. @internal */
+export function refuseNew(api: string, received: unknown): never {
+  throw new UsageTypeError(`${api}: use \`await ${api}.create(options)\`, not \`new ${api}(...)\``, {
+    api,
+    option: 'new',
+    received,
+  });
+}

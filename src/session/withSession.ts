@@ -15,7 +15,10 @@ import { CLOSE_WITH, type AnyMonitoredSession } from './MonitoredSession.ts';
  * @example
  * await withSession(MonitoredSession.create({ graph }), async (s) => { while (!s.shouldStop()) await s.run(train); });
  */
-export async function withSession<S extends AnyMonitoredSession, R>(session: S | Promise<S>, body: (session: S) => R | Promise<R>): Promise<R | undefined> {
+export async function withSession<S extends AnyMonitoredSession, R>(
+  session: S | Promise<S>,
+  body: (session: S) => R | Promise<R>,
+): Promise<R | undefined> {
   const s = await session;
   let result: R;
   try {

@@ -2,6 +2,7 @@
 import { benchQueue, benchSessionRun } from './backend.bench.ts';
 import { benchDefaultHooks, benchMonitoredSession } from './session.bench.ts';
 import { benchCheckpoint } from './checkpoint.bench.ts';
+import { benchLifecycle } from './lifecycle.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -10,5 +11,6 @@ await benchQueue();
 console.log('-- monitored session');
 await benchMonitoredSession();
 await benchDefaultHooks();
+await benchLifecycle();
 console.log('-- checkpoints');
 await benchCheckpoint();

@@ -170,3 +170,16 @@ describe('the live snapshot walks the chart', () => {
     assertWalksTheChart(states);
   });
 });
+
+describe('lifecycle delays', () => {
+  it('a "forever" delay (Infinity, or past 2^31 ms) is the longest timer, never the 1 ms Node would clamp it to', () => {
+    const delays = lifecycleMachine.implementations.delays as Record<string, (args: { context: { endGraceMs: number; retryInMs: number } }) => number>;
+    for (const name of ['endGrace', 'backoff', 'chiefWait']) {
+      for (const ms of [Infinity, 2 ** 40]) {
+        const got = delays[name]!({ context: { endGraceMs: ms, retryInMs: ms } });
+        assert.equal(got, 2 ** 31 - 1, `${name}(${ms})`);
+      }
+      assert.equal(delays[name]!({ context: { endGraceMs: 5, retryInMs: 5 } }), 5);
+    }
+  });
+});

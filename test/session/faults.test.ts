@@ -63,8 +63,17 @@ describe('lifecycle under faults', () => {
     addQueueRunner(graph, new QueueRunner({ queue: q, enqueueOps: [q.enqueue(produce)] }));
     const dequeue = q.dequeue();
     // Call 1 is the blocked dequeue's beforeRun, call 2 the step that loses the session.
-    const sess = await MonitoredSession.create({ graph, clock, stopGracePeriodSecs: 1, hooks: [new RaiseOnceAtCountN(2, new AbortedError('lost'))], recovery: { backoff: { initialMs: 0 } } });
-    const blocked = sess.run(dequeue).then((v) => ({ value: v }), (error: unknown) => ({ error }));
+    const sess = await MonitoredSession.create({
+      graph,
+      clock,
+      stopGracePeriodSecs: 1,
+      hooks: [new RaiseOnceAtCountN(2, new AbortedError('lost'))],
+      recovery: { backoff: { initialMs: 0 } },
+    });
+    const blocked = sess.run(dequeue).then(
+      (v) => ({ value: v }),
+      (error: unknown) => ({ error }),
+    );
     await tick();
     const step = sess.run(doStep);
     await tick();
@@ -73,8 +82,14 @@ describe('lifecycle under faults', () => {
     assert.equal(sess.snapshot.context.recoveries, 1);
     gate.resolve();
     const outcome = await blocked;
-    assert.ok(!('error' in outcome) || !(outcome.error instanceof OutOfRangeError), 'the blocked run must not end as end of input');
-    assert.ok('value' in outcome && typeof outcome.value === 'number', `the blocked run gets input from the new session: ${String(Object.values(outcome)[0])}`);
+    assert.ok(
+      !('error' in outcome) || !(outcome.error instanceof OutOfRangeError),
+      'the blocked run must not end as end of input',
+    );
+    assert.ok(
+      'value' in outcome && typeof outcome.value === 'number',
+      `the blocked run gets input from the new session: ${String(Object.values(outcome)[0])}`,
+    );
     await sess.close();
   });
 
@@ -85,7 +100,10 @@ describe('lifecycle under faults', () => {
       hooks: [new RaiseOnceAtCountN(1, new AbortedError('lost'))],
       recovery: { backoff: { initialMs: 0 } },
     });
-    const run = sess.run(doStep).then(() => 'resolved', (error: unknown) => error);
+    const run = sess.run(doStep).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
     await tick();
     assert.equal(sess.snapshot.value, 'creating');
     await sess.close();
@@ -94,22 +112,31 @@ describe('lifecycle under faults', () => {
     assert.ok((await run) instanceof AbortedError);
   });
 
-  it('close() finishes while the re-created session\'s afterCreateSession hangs, without telling hooks end', { timeout: 10_000 }, async () => {
-    const { graph, doStep } = gstepGraph();
-    let created = 0;
-    const hanging = new FakeHook();
-    hanging.afterCreateSession = () => (++created === 2 ? new Promise<void>(() => {}) : undefined);
-    const sess = await MonitoredSession.create({ graph, hooks: [hanging, new RaiseOnceAtCountN(1, new AbortedError('lost'))], recovery: { backoff: { initialMs: 0 } } });
-    const run = sess.run(doStep).catch((error: unknown) => error);
-    for (let i = 0; i < 20 && created < 2; i++) await tick();
-    assert.deepEqual(sess.snapshot.value, { startingServices: 'notifyingHooks' });
-    await sess.close();
-    assert.equal(sess.snapshot.value, 'closed');
-    assert.equal(hanging.callCounter.end, 0);
-    assert.ok((await run) instanceof Error);
-  });
+  it(
+    "close() finishes while the re-created session's afterCreateSession hangs, without telling hooks end",
+    { timeout: 10_000 },
+    async () => {
+      const { graph, doStep } = gstepGraph();
+      let created = 0;
+      const hanging = new FakeHook();
+      // Its afterCreateSession hangs on the re-created session.
+      const hangs: Hook = { afterCreateSession: () => (++created === 2 ? new Promise<void>(() => {}) : undefined) };
+      const sess = await MonitoredSession.create({
+        graph,
+        hooks: [hanging, hangs, new RaiseOnceAtCountN(1, new AbortedError('lost'))],
+        recovery: { backoff: { initialMs: 0 } },
+      });
+      const run = sess.run(doStep).catch((error: unknown) => error);
+      for (let i = 0; i < 20 && created < 2; i++) await tick();
+      assert.deepEqual(sess.snapshot.value, { startingServices: 'notifyingHooks' });
+      await sess.close();
+      assert.equal(sess.snapshot.value, 'closed');
+      assert.equal(hanging.callCounter.end, 0);
+      assert.ok((await run) instanceof Error);
+    },
+  );
 
-  it('each hook\'s end has its own time budget; every abandoned hook is logged', async () => {
+  it("each hook's end has its own time budget; every abandoned hook is logged", async () => {
     const clock = new TestClock();
     const { graph } = gstepGraph();
     const last = new FakeHook();
@@ -128,7 +155,7 @@ describe('lifecycle under faults', () => {
     assert.equal(logged.filter((m) => /hook:hook#\d.*abandoned/.test(m)).length, 2);
   });
 
-  it('a recovery never closes the raw session under a step\'s afterRun still using it', async () => {
+  it("a recovery never closes the raw session under a step's afterRun still using it", async () => {
     const { graph, gstep, doStep } = gstepGraph();
     const gate = deferred();
     let afterRuns = 0;
@@ -141,7 +168,11 @@ describe('lifecycle under faults', () => {
       },
     };
     // beforeRun call 2 (the second, concurrent run) loses the session while run 1 is in afterRun.
-    const sess = await MonitoredSession.create({ graph, hooks: [slowReader, new RaiseOnceAtCountN(2, new AbortedError('lost'))], recovery: { backoff: { initialMs: 0 } } });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [slowReader, new RaiseOnceAtCountN(2, new AbortedError('lost'))],
+      recovery: { backoff: { initialMs: 0 } },
+    });
     const first = sess.run(doStep);
     await tick();
     const second = sess.run(doStep);
@@ -154,7 +185,7 @@ describe('lifecycle under faults', () => {
     await sess.close();
   });
 
-  it('asyncDispose without a prior close is an abort-close: hooks\' end is skipped, endOnError told', async () => {
+  it("asyncDispose without a prior close is an abort-close: hooks' end is skipped, endOnError told", async () => {
     const { graph, doStep } = gstepGraph();
     const hook = new FakeHook();
     const told: unknown[] = [];
@@ -183,18 +214,24 @@ describe('lifecycle under faults', () => {
     const sess = await MonitoredSession.create({ graph, hooks: [{ end: () => gate.promise }] });
     const settled: string[] = [];
     const first = sess.close().then(() => settled.push('first'));
-    const second = sess.close().then(() => settled.push('second ok'), (e: unknown) => settled.push(`second: ${(e as Error).message}`));
+    const second = sess.close().then(
+      () => settled.push('second ok'),
+      (e: unknown) => settled.push(`second: ${(e as Error).message}`),
+    );
     const dispose = sess[Symbol.asyncDispose]().then(() => settled.push('dispose'));
     for (let i = 0; i < 10; i++) await tick();
     assert.deepEqual(settled, []);
     gate.resolve();
     await Promise.all([first, second, dispose]);
-    assert.deepEqual(settled.sort(), ['dispose', 'first', 'second: Session is already closed.']);
+    assert.deepEqual([...settled].sort((a: string, b: string) => a.localeCompare(b)), ['dispose', 'first', 'second: Session is already closed.']);
   });
 
   it('new MonitoredSession(...) from plain JavaScript throws a typed error pointing to create()', () => {
     const { graph } = gstepGraph();
     const Ctor = MonitoredSession as unknown as new (options: unknown) => unknown;
-    assert.throws(() => new Ctor({ graph }), (e) => e instanceof UsageTypeError && /MonitoredSession\.create\(/.test(e.message));
+    assert.throws(
+      () => new Ctor({ graph }),
+      (e) => e instanceof UsageTypeError && /MonitoredSession\.create\(/.test(e.message),
+    );
   });
 });

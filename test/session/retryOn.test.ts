@@ -34,7 +34,10 @@ describe('retryOn is consulted for every source', () => {
     const p = policy();
     const sess = await MonitoredSession.create({ graph, recovery: p.recovery });
     assert.equal(await sess.run(flaky), 7);
-    assert.deepEqual(p.told.map((i) => [i.source, i.attemptNumber]), [['run', 1]]);
+    assert.deepEqual(
+      p.told.map((i) => [i.source, i.attemptNumber]),
+      [['run', 1]],
+    );
     assert.equal(sess.snapshot.context.recoveries, 1);
     assert.equal(await sess.run(doStep), 1);
     await sess.close();
@@ -43,11 +46,18 @@ describe('retryOn is consulted for every source', () => {
   it('hook errors (beforeRun)', async () => {
     const { graph, doStep } = gstepGraph();
     let failures = 1;
-    const hook = { beforeRun: () => { if (failures-- > 0) throw new InternalError('hook hiccup'); } };
+    const hook = {
+      beforeRun: () => {
+        if (failures-- > 0) throw new InternalError('hook hiccup');
+      },
+    };
     const p = policy();
     const sess = await MonitoredSession.create({ graph, hooks: [hook], recovery: p.recovery });
     assert.equal(await sess.run(doStep), 1);
-    assert.deepEqual(p.told.map((i) => i.source), ['hook']);
+    assert.deepEqual(
+      p.told.map((i) => i.source),
+      ['hook'],
+    );
     await sess.close();
   });
 
@@ -61,7 +71,10 @@ describe('retryOn is consulted for every source', () => {
       return ctx.runWithHooks(doStep);
     });
     assert.equal(result, 1);
-    assert.deepEqual(p.told.map((i) => i.source), ['stepFn']);
+    assert.deepEqual(
+      p.told.map((i) => i.source),
+      ['stepFn'],
+    );
     await sess.close();
   });
 
@@ -74,7 +87,10 @@ describe('retryOn is consulted for every source', () => {
     first.requestStop(new InternalError('producer hiccup'));
     // The watcher reported it at once: a recovery is under way, so there is no reason to stop.
     assert.equal(sess.shouldStop(), false);
-    assert.deepEqual(p.told.map((i) => i.source), ['coordinator']);
+    assert.deepEqual(
+      p.told.map((i) => i.source),
+      ['coordinator'],
+    );
     assert.equal(await sess.run(doStep), 1);
     assert.notEqual(grab.coord(), first);
     await tick();
@@ -85,7 +101,11 @@ describe('retryOn is consulted for every source', () => {
     const { graph, doStep } = gstepGraph();
     const boom = new RangeError('not retried');
     let failures = 1;
-    const hook = { beforeRun: () => { if (failures-- > 0) throw boom; } };
+    const hook = {
+      beforeRun: () => {
+        if (failures-- > 0) throw boom;
+      },
+    };
     const p = policy();
     const sess = await MonitoredSession.create({ graph, hooks: [hook], recovery: p.recovery });
     await assert.rejects(sess.run(doStep), (e) => e === boom);
