@@ -49,6 +49,22 @@ export function mergeRunOptions(target: RunOptions, extra: RunOptions): void {
   }
 }
 
+type HookPlan = { readonly before: readonly { hook: Hook; index: number }[]; readonly after: readonly { hook: Hook; index: number }[] };
+const plans = new WeakMap<readonly Hook[], HookPlan>();
+
+/** Which hooks take part in runs; computed once per hook list, not once per created session. */
+function planFor(hooks: readonly Hook[]): HookPlan {
+  let plan = plans.get(hooks);
+  if (plan === undefined) {
+    plan = {
+      before: hooks.flatMap((hook, index) => (implementsMethod(hook, 'beforeRun') ? [{ hook, index }] : [])),
+      after: hooks.flatMap((hook, index) => (implementsMethod(hook, 'afterRun') ? [{ hook, index }] : [])),
+    };
+    plans.set(hooks, plan);
+  }
+  return plan;
+}
+
 function conflictNames(keys: Iterable<Tensor>): string {
   return `[${[...keys].map((t) => `'${t.name}'`).join(', ')}]`;
 }
@@ -68,8 +84,9 @@ export class HookedSession {
   constructor(raw: Session, hooks: readonly Hook[]) {
     this.raw = raw;
     this.#hookCount = hooks.length;
-    this.#before = hooks.flatMap((hook, index) => (implementsMethod(hook, 'beforeRun') ? [{ hook, index }] : []));
-    this.#after = hooks.flatMap((hook, index) => (implementsMethod(hook, 'afterRun') ? [{ hook, index }] : []));
+    const plan = planFor(hooks);
+    this.#before = plan.before;
+    this.#after = plan.after;
   }
 
   /** True once a hook requested a stop (in `beforeRun` or `afterRun` of a completed run). */
