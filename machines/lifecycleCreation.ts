@@ -15,6 +15,13 @@ const creationFailed = {
   },
 } as const;
 
+/** The wait a worker was told (`NotReadyYet.retryInMs`). */
+function retryDelayOf(error: unknown): number {
+  return typeof error === 'object' && error !== null && 'retryInMs' in error && typeof error.retryInMs === 'number'
+    ? error.retryInMs
+    : 0;
+}
+
 const keepRaw = {
   type: 'keepRaw',
   params: ({ event }: { event: { output: RawSessionRef } }) => ({ raw: event.output }),
@@ -66,7 +73,7 @@ export const initializing = lifecycleSetup.createStateConfig({
           { type: 'keepRaw', params: { raw: undefined } },
           {
             type: 'planChiefWait',
-            params: ({ event }) => ({ retryInMs: (event.error as { retryInMs: number }).retryInMs }),
+            params: ({ event }) => ({ retryInMs: retryDelayOf(event.error) }),
           },
         ],
       },

@@ -26,11 +26,12 @@ export const CLOSE_WITH = Symbol('closeWith');
 /** @internal The token only `create()` passes to the constructors. */
 export const CREATE = Symbol('create');
 
+/** A failure report to the chart, numbered so its decision can be found. */
+type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: number };
+
 const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
 
-/**
- * The shared implementation of `MonitoredSession` (recoverable) and `SingularMonitoredSession`.
- */
+/** The shared implementation of `MonitoredSession` (recoverable) and `SingularMonitoredSession`. */
 export abstract class BaseMonitoredSession {
   readonly [MONITORED_SESSION] = true;
   readonly #singular: boolean;
@@ -171,7 +172,7 @@ export abstract class BaseMonitoredSession {
     this.#inFlight.leave();
   }
 
-  #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): LifecycleEvent {
+  #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): RecoverEvent {
     return {
       type: 'RECOVER',
       error,
@@ -188,7 +189,7 @@ export abstract class BaseMonitoredSession {
       const event = this.#failureEvent(error, source, stack);
       this.#actor.send(event);
       const decision = this.#actor.getSnapshot().context.decision;
-      if (decision?.failure === (event as { failure: number }).failure && decision.action === 'rethrow') throw error;
+      if (decision?.failure === event.failure && decision.action === 'rethrow') throw error;
     }
     const snapshot = await this.#outcome();
     if (snapshot.matches('running')) return;
