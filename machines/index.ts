@@ -9,7 +9,16 @@ export type {
   ProducerSpec,
   CloseOutput,
   CloseKind,
+  CloseRequest,
+  DecisionRecord,
+  Failure,
+  FailureSource,
+  RecoveryAction,
+  ServicesOutput,
+  LifecycleRegister,
 } from './lifecycle.ts';
+export { hookActorId } from './lifecycle.ts';
+export { timerMs, MAX_DELAY_MS } from './lifecycleSetup.ts';
 export { toMermaid } from './mermaid.ts';
 export { toSpecMachine, specEdges, leafStates, leafStatePath, type SpecEdge } from './spec.ts';
 

@@ -42,7 +42,9 @@ export function toMermaid(machine: AnyStateMachine): string {
   };
   walk(machine.root, '  ');
   // Transitions after the states, so every id is declared first; parallel ones share one edge.
-  const id = (statePath: string): string => statePath.replaceAll('.', '_');
+  // A transition of the root (the one CLOSE) is taken from any state: drawn from an "any state" box.
+  const id = (statePath: string): string => (statePath === '' ? 'anyState' : statePath.replaceAll('.', '_'));
+  if (specEdges(machine).some((e) => e.from === '')) lines.push('  state "any state" as anyState');
   const merged = new Map<string, string[]>();
   for (const edge of specEdges(machine, { toLeaf: false })) {
     const key = `${id(edge.from)} --> ${id(edge.to)}`;

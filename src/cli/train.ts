@@ -12,7 +12,8 @@ import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
-import { withSession, type InspectObserver } from '../session/MonitoredSession.ts';
+import { withSession } from '../session/withSession.ts';
+import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
 
 /** Options of {@link train}. */

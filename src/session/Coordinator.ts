@@ -1,5 +1,8 @@
-import { sleep, systemClock, type Clock } from '../clock.ts';
-import { OutOfRangeError, RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { checkOptions, is, optional } from '../internal/validate.ts';
+import { waitAtMost } from '../internal/waitAtMost.ts';
+import { clockRule, errorClassesRule } from './rules.ts';
+import { OutOfRangeError, RuntimeError } from '../errors.ts';
 import { logger } from '../logger.ts';
 
 /** A background task the coordinator watches (TensorFlow's thread). */
@@ -50,18 +53,16 @@ export class Coordinator {
   readonly #clock: Clock;
   readonly #threads = new Set<CoordinatedThread>();
   readonly #stopWaiters = new Set<() => void>();
+  readonly #stopListeners = new Set<() => void>();
   #stop = false;
   #joined = false;
   #exception: unknown = undefined;
   #hasException = false;
 
   constructor(options: CoordinatorOptions = {}) {
-    const types = options.cleanStopExceptionTypes ?? [OutOfRangeError];
-    if (!Array.isArray(types) || types.some((t) => typeof t !== 'function')) {
-      throw new TypeError(`Coordinator: expected \`cleanStopExceptionTypes\` to be an array of error classes, got ${describeValue(types)}`);
-    }
-    this.#cleanTypes = types;
-    this.#clock = options.clock ?? systemClock;
+    const o = checkOptions('Coordinator', options, ['cleanStopExceptionTypes', 'clock']);
+    this.#cleanTypes = optional('Coordinator', 'cleanStopExceptionTypes', o.cleanStopExceptionTypes, errorClassesRule) ?? [OutOfRangeError];
+    this.#clock = optional('Coordinator', 'clock', o.clock, clockRule) ?? systemClock;
   }
 
   /** True once a stop was requested. */
@@ -102,6 +103,22 @@ export class Coordinator {
     this.#stop = true;
     for (const wake of this.#stopWaiters) wake();
     this.#stopWaiters.clear();
+    for (const listener of this.#stopListeners) {
+      try {
+        listener();
+      } catch (thrown) {
+        logger.error('Coordinator: a stop listener threw', thrown);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` synchronously, inside `requestStop`, when a stop is requested (not if it
+   * already was). Returns the disposer that removes it.
+   */
+  onStop(listener: () => void): () => void {
+    this.#stopListeners.add(listener);
+    return () => void this.#stopListeners.delete(listener);
   }
 
   /** Clears the stop request, the joined flag and the recorded error. */
@@ -158,18 +175,14 @@ export class Coordinator {
    * unless `ignoreLiveThreads`. Returns the names of the tasks left running.
    */
   async join(options: JoinOptions = {}): Promise<string[]> {
-    const grace = options.stopGracePeriodSecs ?? 120;
-    if (typeof grace !== 'number' || !(grace >= 0)) {
-      throw new ValueError(`Coordinator.join: expected \`stopGracePeriodSecs\` to be a non-negative number, got ${describeValue(grace)}`);
-    }
+    checkOptions('Coordinator.join', options, ['threads', 'stopGracePeriodSecs', 'ignoreLiveThreads']);
+    optional('Coordinator.join', 'threads', options.threads, is.array);
+    const grace = optional('Coordinator.join', 'stopGracePeriodSecs', options.stopGracePeriodSecs, is.duration) ?? 120;
     const threads = [...this.#threads, ...(options.threads ?? []).map((t) => asThread(t))];
     const allDone = Promise.allSettled(threads.map((t) => t.done));
     await Promise.race([allDone, this.waitForStop()]);
     if (threads.some((t) => t.alive)) {
-      const controller = new AbortController();
-      const timeout = sleep(this.#clock, grace * 1000, controller.signal).catch(() => {});
-      await Promise.race([allDone, timeout]);
-      controller.abort();
+      await waitAtMost(this.#clock, grace * 1000, allDone);
     }
     this.#joined = true;
     this.#threads.clear();

@@ -7,6 +7,18 @@ import type { Tensor } from '../graph/Tensor.ts';
 import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from '../hooks/SessionRunHook.ts';
 
 
+const hookErrors = new WeakSet<object>();
+
+/** True for an error a hook's `beforeRun` or `afterRun` threw (the recovery policy sees source `hook`). */
+export function isHookError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && hookErrors.has(error);
+}
+
+function markHookError(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) hookErrors.add(error);
+  return error;
+}
+
 /** True when `hook` really implements `method` (not the base class's no-op). */
 export function implementsMethod(hook: Hook, method: keyof Hook): boolean {
   const fn = (hook as Record<string, unknown>)[method];
@@ -37,6 +49,22 @@ export function mergeRunOptions(target: RunOptions, extra: RunOptions): void {
   }
 }
 
+type HookPlan = { readonly before: readonly { hook: Hook; index: number }[]; readonly after: readonly { hook: Hook; index: number }[] };
+const plans = new WeakMap<readonly Hook[], HookPlan>();
+
+/** Which hooks take part in runs; computed once per hook list, not once per created session. */
+function planFor(hooks: readonly Hook[]): HookPlan {
+  let plan = plans.get(hooks);
+  if (plan === undefined) {
+    plan = {
+      before: hooks.flatMap((hook, index) => (implementsMethod(hook, 'beforeRun') ? [{ hook, index }] : [])),
+      after: hooks.flatMap((hook, index) => (implementsMethod(hook, 'afterRun') ? [{ hook, index }] : [])),
+    };
+    plans.set(hooks, plan);
+  }
+  return plan;
+}
+
 function conflictNames(keys: Iterable<Tensor>): string {
   return `[${[...keys].map((t) => `'${t.name}'`).join(', ')}]`;
 }
@@ -56,8 +84,9 @@ export class HookedSession {
   constructor(raw: Session, hooks: readonly Hook[]) {
     this.raw = raw;
     this.#hookCount = hooks.length;
-    this.#before = hooks.flatMap((hook, index) => (implementsMethod(hook, 'beforeRun') ? [{ hook, index }] : []));
-    this.#after = hooks.flatMap((hook, index) => (implementsMethod(hook, 'afterRun') ? [{ hook, index }] : []));
+    const plan = planFor(hooks);
+    this.#before = plan.before;
+    this.#after = plan.after;
   }
 
   /** True once a hook requested a stop (in `beforeRun` or `afterRun` of a completed run). */
@@ -76,8 +105,13 @@ export class HookedSession {
     let hookFeeds: Map<Tensor, unknown> | undefined;
 
     for (const { hook, index } of this.#before) {
-      let request = hook.beforeRun!(context);
-      if (isThenable(request)) request = await request;
+      let request;
+      try {
+        request = hook.beforeRun!(context);
+        if (isThenable(request)) request = await request;
+      } catch (error) {
+        throw markHookError(error);
+      }
       if (request === undefined || request === null) continue;
       if (!(request instanceof SessionRunArgs)) {
         throw new TypeError(`SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`);
@@ -126,8 +160,12 @@ export class HookedSession {
     }
 
     for (const { hook, index } of this.#after) {
-      const done = hook.afterRun!(context, new SessionRunValues(hookResults?.[index], runOptions, metadata));
-      if (isThenable(done)) await done;
+      try {
+        const done = hook.afterRun!(context, new SessionRunValues(hookResults?.[index], runOptions, metadata));
+        if (isThenable(done)) await done;
+      } catch (error) {
+        throw markHookError(error);
+      }
     }
     if (context.stopRequested) this.#stopRequested = true;
     return callerResult;

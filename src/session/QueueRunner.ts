@@ -4,6 +4,7 @@ import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
+import { checkOptions, instanceOf, optional } from '../internal/validate.ts';
 import { MONITORED_SESSION, yieldToEventLoop } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
 import { asThread, type CoordinatedThread, type Coordinator } from './Coordinator.ts';
@@ -44,7 +45,9 @@ export class QueueRunner {
   readonly #running = new Map<Session, CoordinatedThread[]>();
 
   constructor(options: QueueRunnerOptions) {
-    if (options?.queue === undefined || options.enqueueOps === undefined || options.enqueueOps.length === 0) {
+    checkOptions('QueueRunner', options, ['queue', 'enqueueOps', 'closeOp', 'cancelOp', 'queueClosedExceptionTypes'], { required: true });
+    for (const op of ['closeOp', 'cancelOp'] as const) optional('QueueRunner', op, options[op], instanceOf(Tensor));
+    if (options.queue === undefined || options.enqueueOps === undefined || options.enqueueOps.length === 0) {
       throw new ValueError('QueueRunner: Must provide queue and enqueue_ops.');
     }
     if (!options.enqueueOps.every((op) => op instanceof Tensor)) {

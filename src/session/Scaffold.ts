@@ -4,6 +4,7 @@ import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
+import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
 import { Saver } from '../checkpoint/Saver.ts';
 import { mergeAll, type Summary } from '../summary/ops.ts';
 
@@ -49,6 +50,10 @@ export class Scaffold {
   #saver: SaverLike | undefined;
 
   constructor(options: ScaffoldOptions = {}) {
+    const keys = ['initOp', 'initFeedDict', 'initFn', 'readyOp', 'readyForLocalInitOp', 'localInitOp', 'localInitFeedDict', 'summaryOp', 'saver', 'copyFromScaffold'] as const;
+    checkOptions('Scaffold', options, keys);
+    optional('Scaffold', 'initFn', options.initFn, is.function);
+    optional('Scaffold', 'saver', options.saver, withMethods('a saver (with save() and restore())', 'save', 'restore'));
     const from = options.copyFromScaffold;
     if (from !== undefined && !(from instanceof Scaffold)) {
       throw new TypeError(`Scaffold: copy_from_scaffold is not a Scaffold instance (got ${describeValue(from)}).`);

@@ -6,9 +6,14 @@ import type { FeedDict } from '../graph/fetches.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { RunOptions } from '../graph/RunOptions.ts';
 import { Session, type SessionConfig } from '../graph/Session.ts';
-import type { Tensor } from '../graph/Tensor.ts';
+import { Tensor } from '../graph/Tensor.ts';
+import { checkOptions, expect, instanceOf, optional, rule } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
+import { clockRule } from './rules.ts';
 import type { SaverLike } from './Scaffold.ts';
+
+/** A wait between checks must be a real timer: `Infinity` would poll every millisecond. */
+const finiteSecs = rule<number>('a non-negative finite number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions {
@@ -64,16 +69,15 @@ export class SessionManager {
   readonly #clock: Clock;
 
   constructor(options: SessionManagerOptions) {
-    if (!(options?.graph instanceof Graph)) {
-      throw new TypeError(`SessionManager: expected \`graph\` to be a Graph, got ${describeValue(options?.graph)}`);
-    }
+    const keys = ['graph', 'localInitOp', 'localInitFeedDict', 'localInitRunOptions', 'readyOp', 'readyForLocalInitOp', 'recoveryWaitSecs', 'clock'] as const;
+    checkOptions('SessionManager', options, keys, { required: true });
+    expect('SessionManager', 'graph', options.graph, instanceOf(Graph));
+    for (const op of ['localInitOp', 'readyOp', 'readyForLocalInitOp'] as const) optional('SessionManager', op, options[op], instanceOf(Tensor));
+    optional('SessionManager', 'clock', options.clock, clockRule);
     if (options.readyForLocalInitOp !== undefined && options.localInitOp === undefined) {
       throw new ValueError('SessionManager: If you pass a ready_for_local_init_op you must also pass a local_init_op , ready_for_local_init_op [' + options.readyForLocalInitOp.name + ']');
     }
-    const wait = options.recoveryWaitSecs ?? 30;
-    if (typeof wait !== 'number' || !(wait >= 0)) {
-      throw new ValueError(`SessionManager: expected \`recoveryWaitSecs\` to be a non-negative number, got ${describeValue(wait)}`);
-    }
+    const wait = optional('SessionManager', 'recoveryWaitSecs', options.recoveryWaitSecs, finiteSecs) ?? 30;
     this.graph = options.graph;
     this.localInitOp = options.localInitOp;
     this.readyOp = options.readyOp;

@@ -3,6 +3,8 @@ import { systemClock } from '../clock.ts';
 import { DeadlineExceededError, UnavailableError, ValueError, describeValue } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { Session, SessionConfig } from '../graph/Session.ts';
+import { checkOptions, is, optional } from '../internal/validate.ts';
+import { clockRule } from './rules.ts';
 import { Scaffold } from './Scaffold.ts';
 import { SessionManager } from './SessionManager.ts';
 
@@ -64,6 +66,15 @@ function checkScaffold(api: string, scaffold: unknown): Scaffold {
   return scaffold;
 }
 
+/** Refuses unknown options and checks the ones every creator shares; `paths` are extra string options. */
+function checkCreatorOptions(api: string, options: unknown, extra: readonly string[]): void {
+  const o = checkOptions(api, options, ['graph', 'scaffold', 'master', 'config', 'clock', ...extra], { required: true });
+  optional(api, 'master', o.master, is.string);
+  optional(api, 'config', o.config, is.object);
+  optional(api, 'clock', o.clock, clockRule);
+  for (const key of extra) if (key !== 'maxWaitSecs') optional(api, key, (o as Record<string, unknown>)[key], is.string);
+}
+
 /** The SessionManager a creator uses, built once from its finalized scaffold. */
 function managerFor(graph: Graph, scaffold: Scaffold, clock: Clock | undefined, recoveryWaitSecs?: number): SessionManager {
   return new SessionManager({
@@ -89,6 +100,7 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
   #manager: SessionManager | undefined;
 
   constructor(options: ChiefSessionCreatorOptions) {
+    checkCreatorOptions('ChiefSessionCreator', options, ['checkpointDir', 'checkpointFilenameWithPath']);
     this.graph = checkGraph('ChiefSessionCreator', options?.graph);
     this.scaffold = checkScaffold('ChiefSessionCreator', options.scaffold);
     this.master = options.master ?? '';
@@ -182,6 +194,7 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
   #waitingSince: number | undefined;
 
   constructor(options: WorkerSessionCreatorOptions) {
+    checkCreatorOptions('WorkerSessionCreator', options, ['maxWaitSecs']);
     this.graph = checkGraph('WorkerSessionCreator', options?.graph);
     this.scaffold = checkScaffold('WorkerSessionCreator', options.scaffold);
     this.master = options.master ?? '';

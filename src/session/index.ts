@@ -1,4 +1,5 @@
-export { MonitoredSession, SingularMonitoredSession, withSession, type MonitoredSessionOptions, type SingularMonitoredSessionOptions, type AnyMonitoredSession, type InspectObserver } from './MonitoredSession.ts';
+export { withSession } from './withSession.ts';
+export { MonitoredSession, SingularMonitoredSession, type MonitoredSessionOptions, type SingularMonitoredSessionOptions, type AnyMonitoredSession, type InspectObserver } from './MonitoredSession.ts';
 export { StepContext, type StepFn } from './StepContext.ts';
 export { Coordinator, type CoordinatorOptions, type JoinOptions, type CoordinatedThread } from './Coordinator.ts';
 export { QueueRunner, addQueueRunner, startQueueRunners, type QueueRunnerOptions, type CreateThreadsOptions } from './QueueRunner.ts';

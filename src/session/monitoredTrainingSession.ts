@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
+import { checkOptions, expect, instanceOf, is, optional, rule } from '../internal/validate.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { SessionConfig } from '../graph/Session.ts';
 import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
@@ -9,6 +9,7 @@ import type { Hook } from '../hooks/SessionRunHook.ts';
 import { ChiefSessionCreator, WorkerSessionCreator } from './creators.ts';
 import { MonitoredSession, type InspectObserver } from './MonitoredSession.ts';
 import type { RecoveryPolicy } from './recovery.ts';
+import { clockRule, hookRule, inspectRule } from './rules.ts';
 import { Scaffold } from './Scaffold.ts';
 
 /**
@@ -65,11 +66,31 @@ export function resolveSaveFrequency(
 
 const positive = (x: number | undefined): x is number => x !== undefined && x > 0;
 
-function checkCount(option: string, value: unknown): void {
-  if (value === undefined || value === null) return;
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new ValueError(`monitoredTrainingSession: expected \`${option}\` to be a non-negative number, null or undefined, got ${describeValue(value)}`);
+const API = 'monitoredTrainingSession';
+const KEYS = [
+  'graph', 'master', 'isChief', 'checkpointDir', 'scaffold', 'hooks', 'chiefOnlyHooks', 'saveCheckpointSecs', 'saveCheckpointSteps',
+  'saveSummariesSteps', 'saveSummariesSecs', 'config', 'stopGracePeriodSecs', 'logStepCountSteps', 'maxWaitSecs', 'summaryDir',
+  'saveGraphDef', 'recovery', 'clock', 'inspect',
+] as const;
+const count = rule<number | null>('a non-negative number, null or undefined', 'value', (v) => v === null || is.nonNegativeNumber.test(v));
+
+/** Every option, eagerly, named as this API names it (`checkpoint_dir` is refused, naming `checkpointDir`). */
+function checkTrainingOptions(options: unknown): asserts options is MonitoredTrainingSessionOptions {
+  const o = checkOptions(API, options, KEYS, { required: true });
+  expect(API, 'graph', o.graph, instanceOf(Graph));
+  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs'] as const) {
+    optional(API, key, o[key], count);
   }
+  for (const key of ['master', 'checkpointDir', 'summaryDir'] as const) optional(API, key, o[key], is.string);
+  for (const key of ['isChief', 'saveGraphDef'] as const) optional(API, key, o[key], is.boolean);
+  optional(API, 'scaffold', o.scaffold, instanceOf(Scaffold));
+  optional(API, 'config', o.config, is.object);
+  optional(API, 'stopGracePeriodSecs', o.stopGracePeriodSecs, is.duration);
+  for (const key of ['hooks', 'chiefOnlyHooks'] as const) {
+    (optional(API, key, o[key], is.array) ?? []).forEach((hook, i) => expect(API, `${key}[${i}]`, hook, hookRule));
+  }
+  optional(API, 'clock', o.clock, clockRule);
+  optional(API, 'inspect', o.inspect, inspectRule);
 }
 
 /**
@@ -79,12 +100,7 @@ function checkCount(option: string, value: unknown): void {
  * const sess = await monitoredTrainingSession({ graph, checkpointDir: 'runs/a', saveCheckpointSteps: 100, hooks: [new StopAtStepHook({ lastStep: 1000 })] });
  */
 export async function monitoredTrainingSession(options: MonitoredTrainingSessionOptions): Promise<MonitoredSession> {
-  if (options === null || typeof options !== 'object' || !(options.graph instanceof Graph)) {
-    throw new TypeError(`monitoredTrainingSession: expected \`graph\` to be a Graph, got ${describeValue(options?.graph)}`);
-  }
-  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs', 'recoveryWaitSecs'] as const) {
-    checkCount(key, options[key]);
-  }
+  checkTrainingOptions(options);
   const { graph, master = '', isChief = true, checkpointDir, stopGracePeriodSecs = 120, maxWaitSecs = 7200 } = options;
   const scaffold = options.scaffold ?? new Scaffold();
   const common = {

@@ -1,14 +1,30 @@
-import { ValueError, describeValue, isRecoverable } from '../errors.ts';
+/**
+ * The recovery policy of `MonitoredSession` and its one decision function, shaped like p-retry's
+ * `shouldRetry`/`onFailedAttempt`: {@link decideRecovery} takes a frozen
+ * `{ error, source, attemptNumber, retriesLeft }` and answers "recover or not, and after how long".
+ * The lifecycle chart records that answer; `onRecovery` is called by a chart action afterwards.
+ */
+import { isRecoverable } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
 
-/** What `retryOn` and `onRecovery` are told (frozen; shaped like p-retry's context). */
-export interface RecoveryInfo {
+import type { FailureSource } from '../../machines/lifecycleTypes.ts';
+
+export type { FailureSource };
+
+/** What `retryOn` is told (frozen; shaped like p-retry's context). */
+export interface FailureInfo {
   readonly error: unknown;
-  /** 1 for the first recovery after a successful run. */
+  /** Where the error came from. */
+  readonly source: FailureSource;
+  /** 1 for the first recovery after a successful run (or creation). */
   readonly attemptNumber: number;
-  /** Recoveries still allowed for this failure (`Infinity` by default). */
+  /** Recoveries still allowed after this one (`Infinity` by default). */
   readonly retriesLeft: number;
-  /** Where the error came from: `creation`, `run`, `stepFn`, `coordinator`. */
-  readonly source: string;
+}
+
+/** What `onRecovery` is told (frozen): the failure and the delay before the session is recreated. */
+export interface RecoveryInfo extends FailureInfo {
   /** Delay before the session is recreated. */
   readonly delayMs: number;
 }
@@ -31,8 +47,11 @@ export interface BackoffOptions {
  * behaviour with a short, capped backoff.
  */
 export interface RecoveryPolicy {
-  /** Which errors to recover from. @default isRecoverable (AbortedError, UnavailableError) */
-  retryOn?: (error: unknown, info: Omit<RecoveryInfo, 'delayMs'>) => boolean;
+  /**
+   * Which errors to recover from, whatever their source: creation, run, hook, step function or
+   * coordinator. Synchronous; a throw counts as `false`. @default isRecoverable (AbortedError, UnavailableError)
+   */
+  retryOn?: (error: unknown, info: FailureInfo) => boolean;
   /** Consecutive recoveries allowed without a successful run in between. @default Infinity */
   maxRetries?: number;
   backoff?: BackoffOptions;
@@ -44,49 +63,64 @@ export interface RecoveryPolicy {
 
 /** A validated policy with every default filled. @internal */
 export interface ResolvedRecoveryPolicy {
-  retryOn: (error: unknown, info: Omit<RecoveryInfo, 'delayMs'>) => boolean;
-  maxRetries: number;
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-  jitter: number;
-  onRecovery: ((info: RecoveryInfo) => void) | undefined;
-  random: () => number;
+  readonly retryOn: (error: unknown, info: FailureInfo) => boolean;
+  readonly maxRetries: number;
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+  readonly jitter: number;
+  readonly onRecovery: ((info: RecoveryInfo) => void) | undefined;
+  readonly random: () => number;
 }
 
-function nonNegative(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new ValueError(`MonitoredSession: expected \`recovery.${option}\` to be a non-negative number, got ${describeValue(value)}`);
-  }
-  return value;
+/**
+ * The answer of {@link decideRecovery}:
+ * - `recover`: close the session and create a new one after `delayMs`;
+ * - `detach`: the session is lost but the policy refuses to recover: close it, keep none;
+ * - `rethrow`: not a lost session and not one to retry: the error goes to the caller, the session stays.
+ */
+export type RecoveryDecision =
+  | { readonly action: 'recover'; readonly attemptNumber: number; readonly delayMs: number; readonly why: string }
+  | {
+      readonly action: 'detach' | 'rethrow';
+      readonly attemptNumber: number;
+      readonly delayMs: 0;
+      readonly why: string;
+    };
+
+const API = 'MonitoredSession';
+
+let defaultPolicy: ResolvedRecoveryPolicy | undefined;
+
+/** Validates a policy and fills its defaults (the default policy is resolved once). @internal */
+export function resolveRecoveryPolicy(policy: RecoveryPolicy | undefined, api = API): ResolvedRecoveryPolicy {
+  if (policy === undefined) return (defaultPolicy ??= resolvePolicy(undefined, api));
+  return resolvePolicy(policy, api);
 }
 
-/** Validates a policy and fills its defaults. @internal */
-export function resolveRecoveryPolicy(policy: RecoveryPolicy | undefined): ResolvedRecoveryPolicy {
-  if (policy !== undefined && (typeof policy !== 'object' || policy === null)) {
-    throw new TypeError(`MonitoredSession: expected \`recovery\` to be an object, got ${describeValue(policy)}`);
-  }
-  const p = policy ?? {};
-  for (const fn of ['retryOn', 'onRecovery', 'random'] as const) {
-    if (p[fn] !== undefined && typeof p[fn] !== 'function') {
-      throw new TypeError(`MonitoredSession: expected \`recovery.${fn}\` to be a function, got ${describeValue(p[fn])}`);
-    }
-  }
-  const b = p.backoff ?? {};
-  const factor = nonNegative('backoff.factor', b.factor, 2);
-  const jitter = nonNegative('backoff.jitter', b.jitter, 0.1);
-  if (jitter > 1) throw new ValueError(`MonitoredSession: expected \`recovery.backoff.jitter\` to be at most 1, got ${jitter}`);
-  return {
-    retryOn: p.retryOn ?? ((error) => isRecoverable(error)),
-    maxRetries: nonNegative('maxRetries', p.maxRetries, Infinity),
-    initialMs: nonNegative('backoff.initialMs', b.initialMs, 10),
-    maxMs: nonNegative('backoff.maxMs', b.maxMs, 1000),
-    factor,
+function resolvePolicy(policy: RecoveryPolicy | undefined, api: string): ResolvedRecoveryPolicy {
+  const p = checkOptions(api, policy, ['retryOn', 'maxRetries', 'backoff', 'onRecovery', 'random'], {
+    name: 'recovery',
+  });
+  const b = checkOptions(api, p.backoff, ['initialMs', 'maxMs', 'factor', 'jitter'], { name: 'recovery.backoff' });
+  const num = (key: string, value: unknown, fallback: number): number =>
+    optional(api, `recovery.${key}`, value, is.nonNegativeNumber) ?? fallback;
+  const jitter = num('backoff.jitter', b.jitter, 0.1);
+  if (jitter > 1) misuse(api, 'recovery.backoff.jitter', 'at most 1', jitter);
+  const fn = <F>(key: string, value: unknown): F | undefined =>
+    optional(api, `recovery.${key}`, value, is.function) as F | undefined;
+  const maxRetries = p.maxRetries === Infinity ? Infinity : num('maxRetries', p.maxRetries, Infinity);
+  if (maxRetries !== Infinity) expect(api, 'recovery.maxRetries', maxRetries, is.nonNegativeInteger);
+  return Object.freeze({
+    retryOn: fn<ResolvedRecoveryPolicy['retryOn']>('retryOn', p.retryOn) ?? ((error: unknown) => isRecoverable(error)),
+    maxRetries,
+    initialMs: num('backoff.initialMs', b.initialMs, 10),
+    maxMs: num('backoff.maxMs', b.maxMs, 1000),
+    factor: num('backoff.factor', b.factor, 2),
     jitter,
-    onRecovery: p.onRecovery,
-    random: p.random ?? Math.random,
-  };
+    onRecovery: fn<ResolvedRecoveryPolicy['onRecovery']>('onRecovery', p.onRecovery),
+    random: fn<() => number>('random', p.random) ?? Math.random,
+  });
 }
 
 /** The delay before attempt `attemptNumber` (1-based): exponential, capped, with jitter. @internal */
@@ -94,4 +128,51 @@ export function backoffDelay(policy: ResolvedRecoveryPolicy, attemptNumber: numb
   const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.max(0, attemptNumber - 1));
   const spread = policy.jitter * (2 * policy.random() - 1);
   return Math.max(0, Math.round(base * (1 + spread)));
+}
+
+/** The attempt number of a failure: 1 after a success, else one more than the last attempt. The only place it is counted. */
+export function nextAttempt(lastAttempt: number, succeededSince: boolean): number {
+  return succeededSince ? 1 : lastAttempt + 1;
+}
+
+/** The frozen context of one failure, as `retryOn` sees it. @internal */
+export function failureInfo(
+  policy: ResolvedRecoveryPolicy,
+  error: unknown,
+  source: FailureSource,
+  attemptNumber: number,
+): FailureInfo {
+  return Object.freeze({ error, source, attemptNumber, retriesLeft: Math.max(0, policy.maxRetries - attemptNumber) });
+}
+
+/**
+ * The recovery decision, the only one: `retryOn` is consulted for every source, then `maxRetries`.
+ * A session that can no longer be used (a lost session by default, or an error `retryOn` wants
+ * retried) is detached when refused; any other error is handed back with the session kept.
+ * @internal
+ */
+export function decideRecovery(policy: ResolvedRecoveryPolicy, info: FailureInfo): RecoveryDecision {
+  const { error, attemptNumber } = info;
+  let retry: boolean;
+  try {
+    retry = Boolean(policy.retryOn(error, info));
+  } catch (thrown) {
+    logger.error('recovery.retryOn threw; not recovering.', thrown);
+    retry = false;
+  }
+  const lost = isRecoverable(error);
+  if (!retry) return { action: lost ? 'detach' : 'rethrow', attemptNumber, delayMs: 0, why: 'retryOn refused' };
+  if (attemptNumber > policy.maxRetries)
+    return { action: 'detach', attemptNumber, delayMs: 0, why: `maxRetries (${policy.maxRetries}) reached` };
+  return { action: 'recover', attemptNumber, delayMs: backoffDelay(policy, attemptNumber), why: 'retryOn accepted' };
+}
+
+/** Tells `onRecovery` of a recovery about to happen; its errors are logged, never thrown. @internal */
+export function notifyRecovery(policy: ResolvedRecoveryPolicy, info: FailureInfo, delayMs: number): void {
+  if (policy.onRecovery === undefined) return;
+  try {
+    policy.onRecovery(Object.freeze({ ...info, delayMs }));
+  } catch (error) {
+    logger.error('recovery.onRecovery threw; recovering anyway.', error);
+  }
 }

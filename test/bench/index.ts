@@ -6,6 +6,7 @@ import { benchSummaryWriter } from './summary.bench.ts';
 import { benchStartup } from './startup.bench.ts';
 import { benchRedis } from './redis.bench.ts';
 import { benchInspector } from './inspector.bench.ts';
+import { benchLifecycle } from './lifecycle.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -16,6 +17,7 @@ await benchMonitoredSession();
 await benchDefaultHooks();
 console.log('-- summaries');
 await benchSummaryWriter();
+await benchLifecycle();
 console.log('-- checkpoints');
 await benchCheckpoint();
 console.log('-- start-up');

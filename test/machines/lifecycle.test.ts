@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { createActor, transition } from 'xstate';
+import { createActor, fromPromise, transition } from 'xstate';
 import { createTestModel, getShortestPaths } from 'xstate/graph';
 import { diagrams } from '../../diagrams/generate.ts';
 import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
@@ -16,7 +16,8 @@ const always = edges.filter((e) => e.event.startsWith('always'));
 /** True when the chart can go from `from` to `to` in one macrostep: one edge, then eventless ones. */
 function oneStep(from: string, to: string): boolean {
   const seen = new Set<string>();
-  let frontier = edges.filter((e) => e.from === from || from.startsWith(`${e.from}.`)).map((e) => e.to);
+  // An edge of an ancestor (the root's CLOSE, say) applies in every state under it.
+  let frontier = edges.filter((e) => e.from === from || e.from === '' || from.startsWith(`${e.from}.`)).map((e) => e.to);
   while (frontier.length > 0) {
     if (frontier.includes(to)) return true;
     const next: string[] = [];
@@ -60,7 +61,8 @@ describe('lifecycle statechart', () => {
 
   it('model-based: every edge of the chart is an event of the spec that leads to its target', () => {
     for (const edge of edges) {
-      const [head, tail] = edge.from.split('.');
+      // A root edge (the one CLOSE) is taken from a state that has no transition of its own for it.
+      const [head, tail] = (edge.from === '' ? 'detached' : edge.from).split('.');
       const from = lifecycleSpec.resolveState({ value: tail === undefined ? head! : { [head!]: tail }, context: {} } as never);
       const [next] = transition(lifecycleSpec, from, { type: edge.event } as never);
       assert.equal(leafStatePath(next.value), edge.to, `${edge.from} --${edge.event}--> ${edge.to}`);
@@ -81,9 +83,21 @@ describe('lifecycle statechart', () => {
     const errors: unknown[] = [];
     actor.subscribe({ error: (e) => void errors.push(e) });
     actor.start();
-    // beginHooks is a stub: the invoke fails, and the chart routes it to `failed`.
+    // beginHooks is a stub: the invoke fails, and the chart routes it to `failed` as an event (no crash).
     assert.equal(actor.getSnapshot().value, 'failed');
     assert.match(String(actor.getSnapshot().context.lastError), /'beginHooks' implementation was not provided/);
+    assert.deepEqual(errors, []);
+
+    // A stub action (the recovery decision) cannot be routed: the actor itself fails, loudly.
+    const partial = createActor(lifecycleMachine.provide({ actors: { beginHooks: fromPromise(async () => {}) } }), { input: {} });
+    const partialErrors: unknown[] = [];
+    partial.subscribe({ error: (e) => void partialErrors.push(e) });
+    partial.start();
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      assert.equal(partialErrors.length, 1);
+      assert.match(String(partialErrors[0]), /'decideRecovery' implementation was not provided/);
+      assert.equal(partial.getSnapshot().status, 'error');
+    });
   });
 });
 
@@ -154,5 +168,18 @@ describe('the live snapshot walks the chart', () => {
     await assert.rejects(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw boom; } }] }), (e) => e === boom);
     assert.deepEqual(states, ['beginning', 'failed']);
     assertWalksTheChart(states);
+  });
+});
+
+describe('lifecycle delays', () => {
+  it('a "forever" delay (Infinity, or past 2^31 ms) is the longest timer, never the 1 ms Node would clamp it to', () => {
+    const delays = lifecycleMachine.implementations.delays as Record<string, (args: { context: { endGraceMs: number; retryInMs: number } }) => number>;
+    for (const name of ['endGrace', 'backoff', 'chiefWait']) {
+      for (const ms of [Infinity, 2 ** 40]) {
+        const got = delays[name]!({ context: { endGraceMs: ms, retryInMs: ms } });
+        assert.equal(got, 2 ** 31 - 1, `${name}(${ms})`);
+      }
+      assert.equal(delays[name]!({ context: { endGraceMs: 5, retryInMs: 5 } }), 5);
+    }
   });
 });

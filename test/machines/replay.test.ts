@@ -56,7 +56,7 @@ const nop: Hook = { afterRun() {} };
 const scenarios: Scenario[] = [
   {
     name: 'clean run and close, one hook',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.DONE [lastHook]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const { graph, doStep } = gstepGraph();
       await withSession(MonitoredSession.create({ graph, inspect, hooks: [nop] }), (s) => s.run(doStep));
@@ -64,7 +64,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'two hooks, restore from a checkpoint',
-    events: ['beginHooks done', 'openSession done [canRestore]', 'restoreSession done', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [canRestore]', 'restoreSession done', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const dir = await mkdtemp(path.join(tmpdir(), 'ms-replay-'));
       const { graph } = gstepGraph();
@@ -76,8 +76,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'recovery with a backoff on the clock',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER [mayRecover]', 'closeStack done', 'after backoff',
-      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE', 'always [noHooks]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER', 'DECIDED [decidedToRecover]', 'closeStack done', 'after backoff',
+      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const clock = new TestClock();
       const plan = new FaultPlan();
@@ -93,8 +93,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a refused recovery detaches; the next run creates a session',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER', 'closeStack done', 'CREATE',
-      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE', 'always [noHooks]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER', 'DECIDED [decidedToDetach]', 'closeStack done', 'CREATE',
+      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const plan = new FaultPlan();
       const { graph, doStep } = gstepGraph();
@@ -116,8 +116,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a lost first creation is retried at once',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed', 'always [mayRecover]', 'closeStack done', 'always [noDelay]', 'openSession done [isStepped]', 'initializeSession done',
-      'startCoordinator done', 'always [noHooks]', 'CLOSE', 'always [noHooks]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed', 'always [decidedToRecover]', 'closeStack done', 'always [noDelay]', 'openSession done [isStepped]', 'initializeSession done',
+      'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const plan = new FaultPlan().next('init', { kind: 'aborted' });
       const { graph } = gstepGraph();
@@ -142,7 +142,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a worker waits for the chief, then is closed while waiting',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'after chiefWait', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'CLOSE', 'always [noHooks]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'after chiefWait', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'CLOSE', 'closeStack done'],
     drive: async ({ inspect, root }) => {
       const clock = new TestClock();
       const server = Server.createLocalServer();
@@ -158,7 +158,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a fatal error held by the coordinator turns a recovery into a failure (E11)',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER [mayRecover]', 'closeStack failed', 'CLOSE', 'always [noHooks]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER', 'DECIDED [decidedToRecover]', 'closeStack failed', 'CLOSE', 'closeStack done'],
     drive: async ({ inspect }) => {
       const grab = coordinatorGrabber();
       const { graph, doStep } = gstepGraph();
@@ -173,7 +173,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a stale recovery report is ignored; a hung end is abandoned after the grace period',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER [isStale]', 'CLOSE', 'after endGrace', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER [isStale]', 'CLOSE [sessionActive]', 'after endGrace [lastHook]', 'closeStack done'],
     drive: async ({ inspect, root }) => {
       const clock = new TestClock();
       const { graph } = gstepGraph();
@@ -187,7 +187,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'end fails at a clean close; the stored error fails the session close',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.FAILED', 'closeStack failed'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.FAILED', 'closeStack failed'],
     drive: async ({ inspect }) => {
       const grab = coordinatorGrabber();
       const { graph } = gstepGraph();
@@ -198,7 +198,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'an error close tells endOnError, and a failing one does not stop the others',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.FAILED [errorClose]', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.FAILED [errorClose]', 'HOOK.DONE [lastHook]', 'closeStack done'],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
       const failing = { endOnError: () => { throw new Error('x'); } };
@@ -220,7 +220,7 @@ describe('model-based replay of lifecycle paths on real sessions', () => {
   it('the replayed paths visit every state of the chart', () => {
     const visited = new Set(scenarios.flatMap((s) => expectedStates(s.events)));
     // Transient states are entered and left in one step; they are on the paths as edges.
-    const transient = new Set(['creationFailed']);
+    const transient = new Set(['deciding']);
     const missing = leafStates(lifecycleMachine).filter((s) => !visited.has(s) && !transient.has(s));
     assert.deepEqual(missing, []);
     const edges = new Set(specEdges(lifecycleMachine).map((e) => e.event));

@@ -274,8 +274,11 @@ function checkHookProtocol(log: readonly LogEntry[], hooks: number, sessionsCrea
   }
 }
 
-/** Runs one program against a fresh session and checks everything at its end. */
-async function runProgram(singular: boolean, cmds: Iterable<fc.AsyncCommand<Model, Real>>): Promise<void> {
+/** Runs one program against a fresh session and checks everything at its end; returns the commands that ran and the model. */
+async function runProgram(singular: boolean, commands: Iterable<fc.AsyncCommand<Model, Real>>): Promise<{ ran: string[]; model: Model }> {
+  const ran: string[] = [];
+  // Records which commands ran: a command whose precondition is false is skipped by asyncModelRun.
+  const cmds = [...commands].map((c) => ({ check: (m: Readonly<Model>) => c.check(m), run: async (m: Model, r: Real) => { ran.push(c.toString()); await c.run(m, r); }, toString: () => c.toString() }));
   {
     const clock = new TestClock();
     const plan = new FaultPlan();
@@ -308,11 +311,12 @@ async function runProgram(singular: boolean, cmds: Iterable<fc.AsyncCommand<Mode
     assert.equal(sess.shouldStop(), true);
     checkHookProtocol(log, hooks.length, sess.snapshot.context.sessionsCreated, model.cleanClose === true && model.hadSession);
     if (singular) assert.equal(sess.snapshot.context.recoveries, 0);
+    return { ran, model };
   }
 }
 
 function property(singular: boolean) {
-  return fc.asyncProperty(commands(singular), (cmds) => runProgram(singular, cmds));
+  return fc.asyncProperty(commands(singular), async (cmds) => void (await runProgram(singular, cmds)));
 }
 
 describe('properties of monitored sessions under random faults', () => {
@@ -320,23 +324,40 @@ describe('properties of monitored sessions under random faults', () => {
   // coordinator-triggered recovery was creating; the session ended detached, and its clean close
   // calls no `end` (there is no session to end). The model now knows that.
   it('regression (FC_SEED=783039462): [coordinator.requestStop(aborted), run(nonError@run)]', async () => {
-    await runProgram(false, [new CoordinatorReportCommand('aborted'), new RunCommand({ seam: 'run', fault: { kind: 'nonError' } })]);
+    const { ran, model } = await runProgram(false, [new CoordinatorReportCommand('aborted'), new RunCommand({ seam: 'run', fault: { kind: 'nonError' } })]);
+    assert.deepEqual(ran, ['coordinator.requestStop(aborted)', 'run(nonError@run)']);
+    // The scenario happened: the fault hit the re-creation, the session ended detached, and the close ended no hook.
+    assert.equal(model.detached, true);
+    assert.equal(model.hadSession, false);
   });
 
   // Found by a 100x soak: after a recovery failed for good there is no session, and shouldStop()
   // is true, as TensorFlow's recoverable layer says (E5); the model had it false.
   it('regression (FC_SEED=897934560): [coordinator.requestStop(aborted), runStepFn(nonError@run), shouldStop()]', async () => {
-    await runProgram(false, [new CoordinatorReportCommand('aborted'), new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }), new ShouldStopCommand()]);
+    const { ran, model } = await runProgram(false, [
+      new CoordinatorReportCommand('aborted'),
+      new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }),
+      new ShouldStopCommand(),
+    ]);
+    // shouldStop() ran with no session (the recovery failed for good), where the model says true (E5).
+    assert.deepEqual(ran, ['coordinator.requestStop(aborted)', 'runStepFn(nonError@run)', 'shouldStop()']);
+    assert.equal(model.detached, true);
   });
 
   // Found by a 100x soak: with no session (a failed recovery) there is no background task to
-  // report to a coordinator; the generator no longer produces such reports.
-  it('regression (FC_SEED=1954526389): [coordinator.requestStop(aborted), runStepFn(nonError@run), coordinator.requestStop(aborted)]', async () => {
-    await runProgram(false, [
+  // report to a coordinator; the generator no longer produces such reports: the last command's
+  // precondition is false, so it is skipped, and the program still closes cleanly.
+  it('regression (FC_SEED=1954526389): [coordinator.requestStop(aborted), runStepFn(nonError@run), coordinator.requestStop(aborted)] skips the last report', async () => {
+    const last = new CoordinatorReportCommand('aborted');
+    let modelAtLast: Model | undefined;
+    const { ran, model } = await runProgram(false, [
       new CoordinatorReportCommand('aborted'),
       new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }),
-      new CoordinatorReportCommand('aborted'),
+      { check: (m: Readonly<Model>) => ((modelAtLast = { ...m }), last.check(m)), run: last.run, toString: last.toString },
     ]);
+    assert.equal(model.detached, true, 'the recovery failed for good: no session');
+    assert.ok(modelAtLast !== undefined && !last.check(modelAtLast), 'the report is not generated without a session');
+    assert.deepEqual(ran, ['coordinator.requestStop(aborted)', 'runStepFn(nonError@run)']);
   });
 
   it('MonitoredSession: recoverable faults never escape, others escape as they are, the hook protocol holds', async () => {

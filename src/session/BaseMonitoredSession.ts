@@ -1,0 +1,300 @@
+/**
+ * The shared facade of `MonitoredSession` and `SingularMonitoredSession`. The lifecycle statechart
+ * (`machines/lifecycle.ts`, effects in `lifecycleEffects.ts`) drives creation, recovery and close;
+ * the per-step path (`run`) goes straight to the active {@link SessionStack} and never touches it.
+ */
+import { waitFor } from 'xstate';
+import type { LifecycleActor, LifecycleEvent, LifecycleSnapshot } from '../../machines/lifecycle.ts';
+import { RuntimeError } from '../errors.ts';
+import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
+import type { Graph } from '../graph/Graph.ts';
+import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
+import type { Session } from '../graph/Session.ts';
+import type { EndReason } from '../hooks/SessionRunHook.ts';
+import { MONITORED_SESSION } from '../internal/brand.ts';
+import { logger } from '../logger.ts';
+import { isHookError } from './HookedSession.ts';
+import { InFlight } from './InFlight.ts';
+import { startLifecycle } from './lifecycleEffects.ts';
+import type { FailureSource } from './recovery.ts';
+import type { SessionStack } from './SessionStack.ts';
+import { refuseNew, type ResolvedSessionOptions } from './sessionOptions.ts';
+import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
+
+/** @internal Closing with a kind, the error of an error close, and the hooks' end reason. */
+export const CLOSE_WITH = Symbol('closeWith');
+/** @internal The token only `create()` passes to the constructors. */
+export const CREATE = Symbol('create');
+
+/** A failure report to the chart, numbered so its decision can be found. */
+type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: number };
+
+const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
+
+/** The shared implementation of `MonitoredSession` (recoverable) and `SingularMonitoredSession`. */
+export abstract class BaseMonitoredSession {
+  readonly [MONITORED_SESSION] = true;
+  readonly #singular: boolean;
+  readonly #options: ResolvedSessionOptions;
+  readonly #actor: LifecycleActor;
+  readonly #graphWasFinalized: boolean;
+  /** The stack runs use: set and cleared by the chart (`activateSession`/`deactivateSession`) only. */
+  #current: SessionStack | undefined;
+  #closing: Promise<void> | undefined;
+  /** A run succeeded since the last recovery: the next failure is attempt 1 again. */
+  #fresh = true;
+  #failures = 0;
+  /** Attempts (runs, step functions) executing on a session; close waits for them before the hooks end. */
+  readonly #inFlight = new InFlight();
+
+  protected constructor(token: unknown, options: ResolvedSessionOptions, singular: boolean) {
+    if (token !== CREATE) refuseNew(options.api, token);
+    this.#singular = singular;
+    this.#options = options;
+    this.#graphWasFinalized = options.graph?.finalized ?? true;
+    this.#actor = startLifecycle({
+      ...options,
+      recovers: !singular,
+      activate: (stack) => void (this.#current = stack),
+      failureEvent: (error, source, stack) => this.#failureEvent(error, source, stack),
+      recovering: () => void (this.#fresh = false),
+    });
+  }
+
+  /** Starts the lifecycle and waits for the first session (or the creation error). */
+  protected async start(): Promise<void> {
+    this.#actor.start();
+    const snapshot = await waitFor(
+      this.#actor,
+      (s) => s.matches('running') || s.matches('detached') || s.status === 'done',
+    );
+    if (!snapshot.matches('running')) {
+      this.#closing = Promise.resolve();
+      throw snapshot.context.lastError;
+    }
+  }
+
+  /** The lifecycle actor: `actor.getSnapshot().value` is the state; `actor.subscribe` follows it. */
+  get actor(): LifecycleActor {
+    return this.#actor;
+  }
+
+  /** The lifecycle's current snapshot (state, sessions created, recoveries and their causes). */
+  get snapshot(): LifecycleSnapshot {
+    return this.#actor.getSnapshot();
+  }
+
+  /** The graph of the current session; `undefined` after close. */
+  get graph(): Graph | undefined {
+    if (this.#closing !== undefined && this.#current === undefined) return undefined;
+    return this.#current?.raw.graph ?? this.#options.graph;
+  }
+
+  /** @internal The raw session of the current stack. */
+  protected currentRaw(): Session | undefined {
+    return this.#current?.raw;
+  }
+
+  /**
+   * Runs `fetches` with every hook around it. In `MonitoredSession`, a lost session
+   * (`AbortedError`, `UnavailableError`) is recreated and the same run issued again.
+   */
+  run<const F extends Fetch>(
+    fetches: F,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<FetchResult<F>> {
+    if (this.#closing !== undefined) return Promise.reject(closedError());
+    // The first attempt takes the current stack without awaiting anything else: the per-step path.
+    return this.#supervised(
+      'run',
+      (stack) => stack.run(fetches, feedDict, options, runMetadata) as Promise<FetchResult<F>>,
+      this.#current,
+    );
+  }
+
+  /**
+   * Calls `stepFn(stepContext)`: `stepContext.session` is the raw session (no hooks),
+   * `stepContext.runWithHooks` runs with hooks. In `MonitoredSession`, a lost session re-runs the
+   * whole step function on a new one.
+   */
+  async runStepFn<R>(stepFn: StepFn<R>): Promise<R> {
+    checkStepFn(stepFn);
+    if (this.#closing !== undefined) throw closedError();
+    let raw: Session | undefined;
+    return this.#supervised('stepFn', (stack) => {
+      // TensorFlow's quirk (E7): the context keeps the raw session of the first attempt.
+      raw ??= stack.raw;
+      return stepFn(new StepContext(raw, (f, fd, o, md) => stack.run(f, fd, o, md)));
+    });
+  }
+
+  /**
+   * Runs `attempt` on the current session stack, counted as in flight (close waits for it). A
+   * failure is decided by the recovery policy (MonitoredSession only); an attempt whose session a
+   * recovery replaced under it is made again on the new one, whatever it failed with.
+   */
+  async #supervised<R>(
+    source: FailureSource,
+    attempt: (stack: SessionStack) => R | Promise<R>,
+    first?: SessionStack,
+  ): Promise<R> {
+    for (let current = first; ; current = undefined) {
+      const stack = current ?? (await this.#ensureStack());
+      let result: R;
+      this.#enter(stack);
+      try {
+        result = await attempt(stack);
+      } catch (error) {
+        this.#leave(stack);
+        // A run blocked on input while another run lost the session fails (OutOfRangeError, say)
+        // only because the recovery closed its session: it is re-issued, not ended.
+        if (stack.retired && this.#closing === undefined) continue;
+        if (this.#singular) throw error;
+        await this.#recover(error, isHookError(error) ? 'hook' : source, stack);
+        continue;
+      }
+      this.#leave(stack);
+      this.#fresh = true;
+      return result;
+    }
+  }
+
+  /** An attempt starts using `stack`: close (and a recovery's close of `stack`) waits for it. */
+  #enter(stack: SessionStack): void {
+    this.#inFlight.enter();
+    stack.inFlight.enter();
+  }
+
+  #leave(stack: SessionStack): void {
+    stack.inFlight.leave();
+    this.#inFlight.leave();
+  }
+
+  #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): RecoverEvent {
+    return {
+      type: 'RECOVER',
+      error,
+      source,
+      generation: stack.generation,
+      fresh: this.#fresh,
+      failure: ++this.#failures,
+    };
+  }
+
+  /** Reports `error` to the chart, which decides; returns to retry, or throws what the caller gets. */
+  async #recover(error: unknown, source: FailureSource, stack: SessionStack): Promise<void> {
+    if (stack === this.#current) {
+      const event = this.#failureEvent(error, source, stack);
+      this.#actor.send(event);
+      const decision = this.#actor.getSnapshot().context.decision;
+      if (decision?.failure === event.failure && decision.action === 'rethrow') throw error;
+    }
+    const snapshot = await this.#outcome();
+    if (snapshot.matches('running')) return;
+    if (snapshot.matches('detached')) throw snapshot.context.lastError ?? error;
+    throw error;
+  }
+
+  /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
+  #outcome(): Promise<LifecycleSnapshot> {
+    return waitFor(
+      this.#actor,
+      (s) => s.matches('running') || s.matches('detached') || s.matches('stopping') || s.status === 'done',
+    );
+  }
+
+  /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
+  async #ensureStack(): Promise<SessionStack> {
+    for (;;) {
+      if (this.#closing !== undefined) throw closedError();
+      const stack = this.#current;
+      if (stack !== undefined) return stack;
+      if (this.#actor.getSnapshot().matches('detached')) this.#actor.send({ type: 'CREATE' });
+      const snapshot = await this.#outcome();
+      if (snapshot.matches('running')) continue;
+      if (snapshot.matches('detached')) throw snapshot.context.lastError;
+      throw closedError();
+    }
+  }
+
+  /**
+   * Synchronous, no side effect. True once a hook or the coordinator asked to stop, or after close.
+   * A coordinator stopped by a lost session has already started a recovery (its watcher reported
+   * it), so there is no session right now and this is false until the new one runs.
+   * `SingularMonitoredSession` throws the error the coordinator holds (TensorFlow's check).
+   */
+  shouldStop(): boolean {
+    if (this.#closing !== undefined) return true;
+    const stack = this.#current;
+    if (stack === undefined) return !this.#actor.getSnapshot().hasTag('sessionPending');
+    if (this.#singular && stack.coord.hasException) throw stack.coord.exception;
+    return stack.coord.shouldStop() || stack.hooked.stopRequested;
+  }
+
+  /**
+   * Closes cleanly: hooks' `end` (each within `stopGracePeriodSecs`), then producers stopped, then
+   * the session closed; a stored coordinator error is thrown from here. Finishes within a bound in
+   * every state. A second close waits for the first, then throws "Session is already closed.".
+   */
+  async close(): Promise<void> {
+    await this[CLOSE_WITH]('clean', undefined);
+  }
+
+  /**
+   * `await using`: settles when the close is done. Without a prior `close()` (or `withSession`),
+   * the block may have left with an error it cannot see, so this is an abort-close: hooks are told
+   * `endOnError`, never `end`, and so never publish (a final checkpoint, say) a failed run's state.
+   * Call `await session.close()` at the end of the block for a clean close.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closing !== undefined) {
+      await this.#closing.catch(() => {});
+      return;
+    }
+    const cause = new RuntimeError(
+      "The monitored session was disposed without close(): closed as aborted, hooks' end skipped.",
+    );
+    logger.info(cause.message);
+    await this[CLOSE_WITH]('error', cause);
+  }
+
+  /** @internal Closing with a kind (clean or error), the error of an error close, and the hooks' end reason. */
+  async [CLOSE_WITH](kind: 'clean' | 'error', cause: unknown, reason?: EndReason): Promise<void> {
+    if (this.#closing !== undefined) {
+      await this.#closing.catch(() => {});
+      throw closedError();
+    }
+    this.#closing = this.#close(kind, cause, reason);
+    return this.#closing;
+  }
+
+  async #close(kind: 'clean' | 'error', cause: unknown, reason: EndReason | undefined): Promise<void> {
+    const stack = this.#current;
+    const endReason =
+      reason ?? (stack?.hooked.stopRequested || stack?.coord.shouldStop() ? 'stopRequested' : 'finished');
+    await this.#drainRuns();
+    // CLOSE is handled in every state: a creation in progress (or its hung afterCreateSession) is abandoned.
+    this.#actor.send({ type: 'CLOSE', kind, reason: endReason, cause });
+    const snapshot = await waitFor(this.#actor, (s) => s.status === 'done');
+    const graph = this.#options.graph;
+    if (graph !== undefined && !this.#graphWasFinalized) graph.unsafeUnfinalize();
+    const error = snapshot.context.lastError;
+    if (error !== undefined) throw error;
+  }
+
+  /**
+   * Waits for runs in flight (started before close) to finish, so no hook is called after its
+   * `end`; a run still going after the grace period is abandoned and reported.
+   */
+  async #drainRuns(): Promise<void> {
+    const { clock, graceSecs } = this.#options;
+    const left = await this.#inFlight.drained(clock, graceSecs * 1000);
+    if (left === 0) return;
+    this.#current?.inFlight.abandon();
+    logger.warn(
+      `Closing with ${left} run(s) still in flight after the ${graceSecs}s grace period; they are abandoned.`,
+    );
+  }
+}
