@@ -175,8 +175,9 @@ export {
   checkpointExists,
   removeStrayTemporaries,
   graphToPbtxt,
+  readSaveableStates,
 } from './checkpoint/index.ts';
-export type { CheckpointState, SaverOptions, SaveOptions, GraphDef } from './checkpoint/index.ts';
+export type { CheckpointState, SaverOptions, SaveOptions, GraphDef, Saveable, SaveableEntry, RestoreResult } from './checkpoint/index.ts';
 
 export { logger, setLogger, consoleLogger, silentLogger } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -8,10 +8,15 @@ import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { DTYPES, decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
-import { fsError, fsyncDir, readWhole, removeStrayTemporaries, writeFileAtomic } from './files.ts';
+import { decodeValue, encodeValue, layoutTensors, type Encoded, type TensorEntry } from './encoding.ts';
+import { fsError, fsyncDir, removeStrayTemporaries, writeFileAtomic } from './files.ts';
 import { graphDef } from './graphDef.ts';
+import { logger } from '../logger.ts';
+import { FORMAT, checkpointFiles, deleteCheckpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
+import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
 import { updateCheckpointState } from './state.ts';
+
+export { checkpointExists, checkpointFiles, deleteCheckpointFiles, readCheckpoint } from './reader.ts';
 
 /** Options of {@link Saver}. */
 export interface SaverOptions {
@@ -23,6 +28,12 @@ export interface SaverOptions {
   keepCheckpointEveryNHours?: number;
   /** Clock for `keepCheckpointEveryNHours`. @default systemClock */
   clock?: Clock;
+  /**
+   * State that is not a graph variable, by name, saved in the same pass and files (`<name>/<key>`).
+   * Saveables in the graph collection `GraphKeys.SAVEABLE_OBJECTS` are added at each save/restore.
+   * @default {}
+   */
+  saveables?: Readonly<Record<string, Saveable>>;
 }
 
 /** Options of {@link Saver.save}. */
@@ -33,35 +44,6 @@ export interface SaveOptions {
   writeMetaGraph?: boolean;
   /** Update the `checkpoint` state file and apply retention. @default true */
   writeState?: boolean;
-}
-
-interface IndexFile {
-  format: 'monitored-session-checkpoint';
-  version: 1;
-  dataFile: string;
-  dataBytes: number;
-  dataCrc32: number;
-  tensors: TensorEntry[];
-  variables: Record<string, Encoded>;
-}
-
-const FORMAT = 'monitored-session-checkpoint';
-const DATA_SUFFIX = '.data-00000-of-00001';
-
-/** The files of the checkpoint `prefix`. */
-export function checkpointFiles(prefix: string): { index: string; data: string; meta: string } {
-  return { index: `${prefix}.index`, data: `${prefix}${DATA_SUFFIX}`, meta: `${prefix}.meta` };
-}
-
-/** True when the checkpoint `prefix` has its index and data files. */
-export async function checkpointExists(prefix: string): Promise<boolean> {
-  const files = checkpointFiles(prefix);
-  try {
-    await Promise.all([stat(files.index), stat(files.data)]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function checkLittleEndian(api: string): void {
@@ -84,6 +66,10 @@ export class Saver {
   #nextKeepTime: number;
   #restoredFrom: string | undefined;
   readonly #cleanedDirs = new Set<string>();
+  readonly #saveables: ReadonlyMap<string, Saveable>;
+  #lastRestore: RestoreResult | undefined;
+  #failedSaves = 0;
+  #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
     const { varList, maxToKeep = 5, keepCheckpointEveryNHours = 10000 } = options;
@@ -100,6 +86,7 @@ export class Saver {
     this.maxToKeep = maxToKeep ?? 0;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
     this.#clock = options.clock ?? systemClock;
+    this.#saveables = checkSaveables('Saver', options.saveables);
     this.#nextKeepTime = this.#clock.now() + keepCheckpointEveryNHours * 3_600_000;
   }
 
@@ -114,6 +101,11 @@ export class Saver {
     this.#last = paths.map((p) => ({ path: p, time: now }));
   }
 
+  /** What the last successful {@link Saver.restore} of this saver restored, or `undefined`. */
+  get lastRestore(): RestoreResult | undefined {
+    return this.#lastRestore;
+  }
+
   #variables(graph: Graph): Variable[] {
     return [...(this.#varList ?? graph.globalVariables())];
   }
@@ -123,6 +115,26 @@ export class Saver {
    * returns that prefix. Creates the directory if needed.
    */
   async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
+    try {
+      return await this.#save(session, savePath, options);
+    } catch (error) {
+      this.#failedSaves++;
+      this.#lastSaveError = error;
+      throw error;
+    }
+  }
+
+  /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
+  get failedSaves(): number {
+    return this.#failedSaves;
+  }
+
+  /** The error of the last failed save, or `undefined`. */
+  get lastSaveError(): unknown {
+    return this.#lastSaveError;
+  }
+
+  async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
     checkLittleEndian('Saver.save');
     if (typeof savePath !== 'string' || savePath === '') {
       throw new InvalidArgumentError(`Saver.save: expected \`savePath\` to be a non-empty path, got ${describeValue(savePath)}`);
@@ -142,15 +154,19 @@ export class Saver {
     await this.#cleanOnce(dir);
 
     const variables = this.#variables(session.graph);
-    const values = await session.run(variables);
+    const saveables = collectSaveables('Saver.save', this.#saveables, session.graph);
+    // One pass: the variables' values and the saveables' state, encoded into the same files.
+    const [values, states] = await Promise.all([session.run(variables), gatherStates('Saver.save', saveables)]);
     const tensors: ArrayBufferView[] = [];
     const encoded: Record<string, Encoded> = {};
     variables.forEach((v, i) => (encoded[v.name] = encodeValue(values[i], tensors, v.name)));
+    const encodedStates: Record<string, Encoded> = {};
+    for (const [name, state] of states) encodedStates[name] = encodeValue(state, tensors, name);
     const { entries, totalBytes } = layoutTensors(tensors);
 
     const files = checkpointFiles(prefix);
     // 1. The data: raw bytes of every typed array, written from their own memory (no copy).
-    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries));
+    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries), 'Saver.save');
     // 2. The index, last: a checkpoint is complete exactly when its index exists.
     const index: IndexFile = {
       format: FORMAT,
@@ -160,11 +176,12 @@ export class Saver {
       dataCrc32: dataCrc,
       tensors: entries,
       variables: encoded,
+      ...(states.size > 0 ? { saveables: encodedStates } : {}),
     };
     const body = JSON.stringify(index);
-    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)]);
+    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)], 'Saver.save');
     if (options.writeMetaGraph ?? true) {
-      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))]);
+      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))], 'Saver.save');
     }
     await fsyncDir(dir);
 
@@ -180,9 +197,11 @@ export class Saver {
   }
 
   /**
-   * Restores the variables from the checkpoint `prefix`. A missing checkpoint is `NotFoundError`;
-   * a torn or corrupt one is `DataLossError` naming the file; a variable missing from it is
-   * `NotFoundError` naming the variable.
+   * Restores the variables, then the saveables, from the checkpoint `prefix`. A missing
+   * checkpoint is `NotFoundError`; a torn or corrupt one is `DataLossError` naming the file; a
+   * variable missing from it is `NotFoundError` naming the variable. A saveable with no state in
+   * the checkpoint (one written before the saveable existed) does not fail the restore: its
+   * `restoreAbsent()` is called if it has one, and its name is in `lastRestore.absentSaveables`.
    */
   async restore(session: Session, prefix: string): Promise<void> {
     checkLittleEndian('Saver.restore');
@@ -191,13 +210,32 @@ export class Saver {
     }
     const resolved = path.resolve(prefix);
     await this.#cleanOnce(path.dirname(resolved));
-    const { variables, tensors } = await readCheckpoint(resolved);
+    const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
     for (const v of wanted) {
       if (!(v.name in variables)) throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
     }
-    for (const v of wanted) await session.store.writeVariable(v.name, decodeValue(variables[v.name], tensors));
+    const saveables = collectSaveables('Saver.restore', this.#saveables, session.graph);
+    // Everything is decoded and checked before anything is written.
+    const values = wanted.map((v) => decodeValue(variables[v.name], tensors));
+    await writeVariables(session, wanted, values);
+    const restored: string[] = [];
+    const absent: string[] = [];
+    for (const [name, saveable] of saveables) {
+      if (Object.hasOwn(stored, name)) {
+        await saveable.restoreState(decodeValue(stored[name], tensors) as Record<string, unknown>);
+        restored.push(name);
+      } else {
+        await saveable.restoreAbsent?.();
+        absent.push(name);
+      }
+    }
+    if (absent.length > 0) {
+      logger.warn(`Saver.restore: checkpoint ${resolved} holds no state for ${absent.join(', ')} (written before they existed); their state was not restored.`);
+    }
     this.#restoredFrom = resolved;
+    const unknown = Object.keys(stored).filter((n) => !saveables.has(n));
+    this.#lastRestore = Object.freeze({ prefix: resolved, restoredSaveables: restored, absentSaveables: absent, unknownSaveables: unknown });
   }
 
   #remember(prefix: string): void {
@@ -241,50 +279,7 @@ function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly Tens
   }
 }
 
-/** Deletes every file of the checkpoint `prefix`. */
-export async function deleteCheckpointFiles(prefix: string): Promise<void> {
-  const dir = path.dirname(prefix);
-  const base = path.basename(prefix);
-  let names: string[] = [];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  await Promise.all(names.filter((n) => n.startsWith(`${base}.`)).map((n) => rm(path.join(dir, n), { force: true })));
+/** The one place restore writes variables (a backend may batch these writes). */
+async function writeVariables(session: Session, variables: readonly Variable[], values: readonly unknown[]): Promise<void> {
+  for (let i = 0; i < variables.length; i++) await session.store.writeVariable(variables[i]!.name, values[i]);
 }
-
-/** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
-export async function readCheckpoint(prefix: string): Promise<{ variables: Record<string, Encoded>; tensors: AnyTypedArray[] }> {
-  const files = checkpointFiles(prefix);
-  let raw: Buffer;
-  try {
-    raw = (await readWhole(files.index, 'Saver.restore')).buffer;
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`Saver.restore: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
-    throw error;
-  }
-  const text = raw.toString('utf8');
-  const m = /^(.*)\ncrc32:([0-9a-f]+)\n$/s.exec(text);
-  if (!m || crc32(m[1]!).toString(16) !== m[2]) {
-    throw new DataLossError(`Saver.restore: checkpoint index ${files.index} is corrupt or truncated (checksum mismatch)`);
-  }
-  const index = JSON.parse(m[1]!) as IndexFile;
-  if (index.format !== FORMAT || index.version !== 1) {
-    throw new DataLossError(`Saver.restore: ${files.index} is not a checkpoint index of a known format`);
-  }
-  const { buffer: data, crc: dataCrc } = await readWhole(path.join(path.dirname(prefix), index.dataFile), 'Saver.restore');
-  if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
-    throw new DataLossError(`Saver.restore: checkpoint data ${files.data} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
-  }
-  const tensors = index.tensors.map((e) => {
-    const Ctor = DTYPES[e.dtype];
-    const start = data.byteOffset + e.offset;
-    // Views share the buffer when aligned (always, for a buffer of its own); else copy.
-    const buffer = data.buffer as ArrayBuffer;
-    if (start % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(buffer, start, e.length) as AnyTypedArray;
-    return new Ctor(buffer.slice(start, start + e.byteLength)) as AnyTypedArray;
-  });
-  return { variables: index.variables, tensors };
-}
-

@@ -6,6 +6,7 @@ export const GraphKeys = {
   GLOBAL_STEP: 'global_step',
   QUEUE_RUNNERS: 'queue_runners',
   SAVERS: 'savers',
+  SAVEABLE_OBJECTS: 'saveable_objects',
   SUMMARIES: 'summaries',
   INIT_OP: 'init_op',
   LOCAL_INIT_OP: 'local_init_op',

@@ -17,7 +17,9 @@ import {
   getCheckpointState,
   latestCheckpoint,
 } from '../../src/index.ts';
+import { temporaryName } from '../../src/internal/tempFiles.ts';
 import { rejectsWith } from '../helpers/assert.ts';
+import { deadPid } from '../helpers/processes.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'ms-ckpt-'));
@@ -188,9 +190,9 @@ describe('Saver', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
-  it('removes stray temporaries at the next start', async () => {
+  it('removes stray temporaries of a dead writer at the next start', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'm-5.index.tmp-abcdefgh'), 'half written');
+    await writeFile(temporaryName(path.join(dir, 'm-5.index'), await deadPid()), 'half written');
     const { sess } = await withValues({ v: 1 });
     await new Saver().save(sess, path.join(dir, 'm'), { globalStep: 6 });
     assert.ok(!(await readdir(dir)).some((f) => f.includes('.tmp-')));

@@ -1,0 +1,102 @@
+import { UsageValueError } from '../errors.ts';
+import type { Graph } from '../graph/Graph.ts';
+import { GraphKeys } from '../graph/GraphKeys.ts';
+import { expect, is, misuse, rule, withMethods } from '../internal/validate.ts';
+
+/**
+ * Checkpointed state that is not a graph variable: tfjs weights and optimizer slots, input
+ * positions, random generator state, a hook's counters. The `Saver` asks for it in the same pass
+ * as the variables and writes it into the same files; restore hands back exactly what was saved.
+ *
+ * Values are anything a variable may hold: numbers (NaN, ±Infinity), booleans, strings, bigint,
+ * null, plain JSON data, Date, Map, Set and typed arrays (stored as raw bytes, not copied).
+ *
+ * @example
+ * const rng: Saveable = {
+ *   saveState: () => ({ seed: rng.seed, draws: rng.draws }),
+ *   restoreState: (s) => rng.seek(s.seed as number, s.draws as number),
+ * };
+ * new Saver({ saveables: { rng } });
+ */
+export interface Saveable {
+  /** The state to checkpoint, as a record of values (may be async). */
+  saveState(): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+  /** Puts back exactly what {@link Saveable.saveState} returned when the checkpoint was written. */
+  restoreState(state: Readonly<Record<string, unknown>>): void | Promise<void>;
+  /**
+   * Called instead of `restoreState` when the checkpoint being restored predates this saveable
+   * (it holds the variables but nothing under this name). Optional: without it the saveable is
+   * simply left as it is, and `Saver.restore` reports the name in `absentSaveables`.
+   */
+  restoreAbsent?(): void | Promise<void>;
+}
+
+/** An entry of the graph collection `GraphKeys.SAVEABLE_OBJECTS`. */
+export interface SaveableEntry {
+  /** The name the state is filed under in checkpoints (`<name>/<key>`). */
+  readonly name: string;
+  readonly saveable: Saveable;
+}
+
+/** What `Saver.restore` did beyond the variables. */
+export interface RestoreResult {
+  /** The checkpoint restored (absolute prefix). */
+  readonly prefix: string;
+  /** Saveables whose state was restored. */
+  readonly restoredSaveables: readonly string[];
+  /** Saveables of this saver with no state in the checkpoint (written before they existed). */
+  readonly absentSaveables: readonly string[];
+  /** State in the checkpoint for saveables this saver does not know (left unread). */
+  readonly unknownSaveables: readonly string[];
+}
+
+export const isSaveable = withMethods<Saveable>('a Saveable (an object with saveState and restoreState)', 'saveState', 'restoreState');
+
+const isSaveableName = rule<string>('a non-empty name without a leading or trailing `/`', 'value', (v) =>
+  typeof v === 'string' && v.length > 0 && !v.startsWith('/') && !v.endsWith('/'),
+);
+
+/** Checks the `saveables` option of `Saver`. */
+export function checkSaveables(api: string, saveables: unknown): ReadonlyMap<string, Saveable> {
+  const out = new Map<string, Saveable>();
+  if (saveables === undefined) return out;
+  const record = expect(api, 'saveables', saveables, is.plainObject);
+  for (const [name, saveable] of Object.entries(record)) {
+    expect(api, 'saveables', name, isSaveableName);
+    out.set(name, expect(api, `saveables.${name}`, saveable, isSaveable));
+  }
+  return out;
+}
+
+/**
+ * Every saveable a saver handles: those given to it, then those in the graph collection
+ * `GraphKeys.SAVEABLE_OBJECTS`. One name, one object: a name registered twice for two different
+ * objects is refused.
+ */
+export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>, graph: Graph): Map<string, Saveable> {
+  const all = new Map(own);
+  for (const entry of graph.getCollection<SaveableEntry>(GraphKeys.SAVEABLE_OBJECTS)) {
+    if (entry === null || typeof entry !== 'object') misuse(api, 'SAVEABLE_OBJECTS', 'entries { name, saveable }', entry, 'type');
+    const name = expect(api, 'SAVEABLE_OBJECTS name', entry.name, isSaveableName);
+    const saveable = expect(api, `SAVEABLE_OBJECTS ${name}`, entry.saveable, isSaveable);
+    const known = all.get(name);
+    if (known !== undefined && known !== saveable) {
+      throw new UsageValueError(`${api}: two different saveables are registered under the name '${name}'`, { api, option: 'saveables', received: name });
+    }
+    all.set(name, saveable);
+  }
+  return all;
+}
+
+/** Calls `saveState` on each saveable and checks that it returned a record. */
+export async function gatherStates(api: string, saveables: ReadonlyMap<string, Saveable>): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+  const states = new Map<string, Readonly<Record<string, unknown>>>();
+  for (const [name, saveable] of saveables) {
+    const state: unknown = await saveable.saveState();
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+      misuse(api, `saveables.${name}.saveState()`, 'a record of values', state, 'type');
+    }
+    states.set(name, state as Readonly<Record<string, unknown>>);
+  }
+  return states;
+}
