@@ -8,6 +8,8 @@
 export interface Clock {
   /** Milliseconds since an arbitrary epoch (wall time for the system clock). */
   now(): number;
+  /** Monotonic milliseconds with sub-millisecond precision, for measuring rates; `now` when absent. */
+  hrNow?(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -15,6 +17,7 @@ export interface Clock {
 /** The real clock: `Date.now()` and the global timers. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
+  hrNow: () => performance.now(),
   setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
   clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readCheckpoint } from '../checkpoint/Saver.ts';
 import { latestCheckpoint } from '../checkpoint/state.ts';
 import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
-import { NanTensorHook } from '../hooks/basicHooks.ts';
+import { NanTensorHook } from '../hooks/NanTensorHook.ts';
 import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../hooks/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';

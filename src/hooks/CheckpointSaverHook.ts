@@ -1,18 +1,20 @@
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
-import { graphToPbtxt } from '../checkpoint/graphDef.ts';
-import { InvalidArgumentError, RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { graphDefBytes, graphToPbtxt } from '../checkpoint/graphDef.ts';
+import { RuntimeError, UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Variable } from '../graph/Variable.ts';
 import { logger } from '../logger.ts';
 import type { SaverLike, Scaffold } from '../session/Scaffold.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriter.ts';
-import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
+import { arrayOf, checkOptions, expect, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, periodicTimer } from './hookOptions.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
+import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -28,6 +30,8 @@ export interface CheckpointSaverListener {
 /** Where the hook reports checkpoint events (a `SummaryWriter` has this method). */
 export interface SessionLogSink {
   addSessionLog(log: { status: 'START' | 'STOP' | 'CHECKPOINT'; checkpointPath?: string; msg?: string }, step: number): void;
+  /** Receives the serialized `GraphDef` after each session creation, with `saveGraphDef`. */
+  addGraph?(graphDef: Uint8Array): void;
 }
 
 /** Options of {@link CheckpointSaverHook}. */
@@ -43,7 +47,10 @@ export interface CheckpointSaverHookOptions {
   checkpointBasename?: string;
   scaffold?: Scaffold;
   listeners?: readonly CheckpointSaverListener[];
-  /** Write `graph.pbtxt` after each session creation and a `.meta` file with each checkpoint. @default true */
+  /**
+   * Write `graph.pbtxt` and a `graph_def` event (TensorBoard's Graphs tab) after each session
+   * creation, and a `.meta` file with each checkpoint. @default true
+   */
   saveGraphDef?: boolean;
   /** Receives a `CHECKPOINT` session log per save. */
   summaryWriter?: SessionLogSink;
@@ -60,11 +67,20 @@ export interface CheckpointSaverHookOptions {
 /** TensorFlow's internal steps-per-run of this hook: read the real step after every run. */
 const STEPS_PER_RUN = 1_000_000;
 
+const API = 'CheckpointSaverHook';
+const KNOWN = [
+  'checkpointDir', 'saveSecs', 'saveSteps', 'saver', 'checkpointBasename', 'scaffold', 'listeners', 'saveGraphDef',
+  'summaryWriter', 'failOnSaveError', 'onSaveError', 'clock',
+] as const;
+const saverRule = withMethods<SaverLike>('a saver (with save)', 'save');
+const listenerRule = withMethods<CheckpointSaverListener>('a listener object');
+const sinkRule = withMethods<SessionLogSink>('a summary writer (with addSessionLog)', 'addSessionLog');
+
 /**
  * Saves checkpoints: right after each session creation (including recoveries), every
  * `saveSecs` or `saveSteps`, and at the end (TensorFlow's `CheckpointSaverHook`).
  */
-export class CheckpointSaverHook extends SessionRunHook {
+export class CheckpointSaverHook extends SessionRunHook<number> {
   readonly checkpointDir: string;
   readonly savePath: string;
   /** Errors of failed saves, oldest first (when `failOnSaveError` is false). */
@@ -75,69 +91,71 @@ export class CheckpointSaverHook extends SessionRunHook {
   readonly #listeners: readonly CheckpointSaverListener[];
   readonly #saveGraphDef: boolean;
   #writer: SessionLogSink | undefined;
+  readonly #given: SessionLogSink | undefined;
+  readonly #directory: DirectoryWriter;
   readonly #failOnSaveError: boolean;
   readonly #onSaveError: ((error: unknown, globalStep: number) => void) | undefined;
-  #step: Variable<number> | undefined;
+  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #graph: Graph | undefined;
 
   constructor(options: CheckpointSaverHookOptions) {
     super();
-    const { checkpointDir, saver, scaffold } = options ?? ({} as CheckpointSaverHookOptions);
-    if (typeof checkpointDir !== 'string' || checkpointDir === '') {
-      throw new InvalidArgumentError(`CheckpointSaverHook: expected \`checkpointDir\` to be a non-empty path, got ${describeValue(checkpointDir)}`);
+    const opts = checkOptions(API, options, KNOWN, { required: true });
+    const checkpointDir = expect(API, 'checkpointDir', opts.checkpointDir, is.nonEmptyString);
+    const saver = optional(API, 'saver', opts.saver, saverRule);
+    const scaffold = optional(API, 'scaffold', opts.scaffold, is.object) as Scaffold | undefined;
+    if (saver !== undefined && scaffold !== undefined) {
+      throw new UsageValueError(`${API}: You cannot provide both saver and scaffold.`, { api: API, option: 'saver', received: saver });
     }
-    if (saver !== undefined && scaffold !== undefined) throw new ValueError('CheckpointSaverHook: You cannot provide both saver and scaffold.');
-    const basename = options.checkpointBasename ?? 'model.ckpt';
-    if (typeof basename !== 'string' || basename === '' || basename.includes('/') || basename.includes(path.sep)) {
-      throw new InvalidArgumentError(`CheckpointSaverHook: expected \`checkpointBasename\` to be a file name, got ${describeValue(basename)}`);
-    }
-    this.#timer = new SecondOrStepTimer({ everySecs: options.saveSecs ?? null, everySteps: options.saveSteps ?? null, ...(options.clock ? { clock: options.clock } : {}) });
+    const basename = optional(API, 'checkpointBasename', opts.checkpointBasename, is.nonEmptyString) ?? 'model.ckpt';
+    if (basename.includes('/') || basename.includes(path.sep)) misuse(API, 'checkpointBasename', 'a file name', basename);
+    const clock = clockOption(API, opts.clock);
+    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
     this.checkpointDir = path.resolve(checkpointDir);
     this.savePath = path.join(this.checkpointDir, basename);
     this.#saver = saver;
     this.#scaffold = scaffold;
-    this.#listeners = [...(options.listeners ?? [])];
-    this.#saveGraphDef = options.saveGraphDef ?? true;
-    this.#writer = options.summaryWriter;
-    this.#failOnSaveError = options.failOnSaveError ?? false;
-    this.#onSaveError = options.onSaveError;
+    this.#listeners = [...(optional(API, 'listeners', opts.listeners, arrayOf(listenerRule)) ?? [])];
+    this.#saveGraphDef = optional(API, 'saveGraphDef', opts.saveGraphDef, is.boolean) ?? true;
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, sinkRule);
+    this.#directory = new DirectoryWriter(this.#given === undefined ? this.checkpointDir : undefined);
+    this.#failOnSaveError = optional(API, 'failOnSaveError', opts.failOnSaveError, is.boolean) ?? false;
+    this.#onSaveError = optional(API, 'onSaveError', opts.onSaveError, is.function) as CheckpointSaverHookOptions['onSaveError'];
   }
 
   override async begin(graph?: Graph): Promise<void> {
     // TensorFlow records each save as a CHECKPOINT session log in the checkpoint directory's events.
     try {
-      this.#writer ??= SummaryWriterCache.get(this.checkpointDir);
+      this.#writer = this.#given ?? this.#directory.acquire();
     } catch (error) {
       if (this.#failOnSaveError) throw error;
       logger.error(`CheckpointSaverHook: no event file in ${this.checkpointDir}; checkpoints are not logged as events.`, error);
     }
-    if (graph !== undefined) {
-      this.#graph = graph;
-      this.#step = requireGlobalStep(graph, 'CheckpointSaverHook');
-    }
+    this.#graph = graph ?? this.#graph;
+    this.#step.begin(graph);
     for (const l of this.#listeners) await l.begin?.();
   }
 
   override async afterCreateSession(session: Session): Promise<void> {
     this.#graph ??= session.graph;
-    this.#step ??= requireGlobalStep(session.graph, 'CheckpointSaverHook');
+    const globalStep = this.#step.afterCreateSession(session);
     if (this.#saveGraphDef) {
-      await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), 'CheckpointSaverHook');
+      await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), API);
+      this.#writer?.addGraph?.(graphDefBytes(session.graph));
     }
     // A checkpoint right away, so a recovery never goes back further than this creation.
-    const step = await session.run(this.#step);
+    const step = await session.run(globalStep);
     await this.#save(session, step);
     this.#timer.updateLastTriggeredStep(step);
   }
 
   override beforeRun(): SessionRunArgs {
-    return new SessionRunArgs(this.#step);
+    return this.#step.fetchArgs;
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues): Promise<void> {
-    const stale = runValues.results as number;
-    if (!this.#timer.shouldTriggerForStep(stale + STEPS_PER_RUN)) return;
-    const step = await runContext.session.run(this.#step!);
+  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+    if (!this.#timer.shouldTriggerForStep(runValues.results + STEPS_PER_RUN)) return;
+    const step = await runContext.session.run(this.#step.value);
     if (this.#timer.shouldTriggerForStep(step)) {
       this.#timer.updateLastTriggeredStep(step);
       if (await this.#save(runContext.session, step)) runContext.requestStop();
@@ -145,10 +163,18 @@ export class CheckpointSaverHook extends SessionRunHook {
   }
 
   override async end(session: Session): Promise<void> {
-    const step = await session.run(this.#step!);
-    if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
-    for (const l of this.#listeners) await l.end?.(session, step);
-    await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
+    try {
+      const step = await session.run(this.#step.value);
+      if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
+      for (const l of this.#listeners) await l.end?.(session, step);
+      await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
+    } finally {
+      await this.#directory.release();
+    }
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 
   /** The saver: the given one, the scaffold's, or the single one in `SAVERS`. */
@@ -165,9 +191,8 @@ export class CheckpointSaverHook extends SessionRunHook {
   async #save(session: Session, step: number): Promise<boolean> {
     logger.info(`Saving checkpoints for ${step} into ${this.savePath}.`);
     for (const l of this.#listeners) await l.beforeSave?.(session, step);
-    let prefix: string;
     try {
-      prefix = await this.#getSaver().save(session, this.savePath, { globalStep: step, writeMetaGraph: this.#saveGraphDef });
+      await this.#getSaver().save(session, this.savePath, { globalStep: step, writeMetaGraph: this.#saveGraphDef });
     } catch (error) {
       if (this.#failOnSaveError) throw error;
       this.saveErrors.push(error);
@@ -175,7 +200,8 @@ export class CheckpointSaverHook extends SessionRunHook {
       this.#onSaveError?.(error, step);
       return false;
     }
-    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: prefix }, step);
+    // As TensorFlow writes it: the save path (`<dir>/model.ckpt`), not the step's prefix.
+    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: this.savePath }, step);
     let stop = false;
     for (const l of this.#listeners) if (await l.afterSave?.(session, step)) stop = true;
     return stop;

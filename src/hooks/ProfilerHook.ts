@@ -5,11 +5,13 @@ import { writeFileDurably } from '../internal/durableFile.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { TraceLevel, type NodeExecStats } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Variable } from '../graph/Variable.ts';
 import { logger } from '../logger.ts';
-import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
+import { checkOptions, is, optional } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, periodicTimer } from './hookOptions.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
+import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
 
 /** A Chrome trace (the JSON that chrome://tracing and Perfetto open). */
 export interface ChromeTrace {
@@ -17,19 +19,34 @@ export interface ChromeTrace {
   displayTimeUnit: 'ms';
 }
 
-/** Turns a run's `stepStats` into a Chrome trace: one complete event per node, one row per device. */
+/**
+ * Turns a run's `stepStats` into a Chrome trace: one complete event per node, one process per
+ * device. Ops that overlap in time go on separate threads (`tid`s) of their device, so every
+ * thread's slices are disjoint, as Perfetto and chrome://tracing require; a thread is reused as
+ * soon as its previous op has ended.
+ */
 export function toChromeTrace(stats: readonly NodeExecStats[]): ChromeTrace {
   const devices = [...new Set(stats.map((s) => s.device))];
   const events: Record<string, unknown>[] = devices.map((device, pid) => ({ name: 'process_name', ph: 'M', pid, args: { name: `${device} Compute` } }));
-  for (const s of stats) {
+  const lanes = devices.map((): number[] => []); // per device: the end of the last op on each thread
+  const ordered = [...stats].sort((a, b) => a.startMicros - b.startMicros || b.durationMicros - a.durationMicros);
+  for (const s of ordered) {
+    const pid = devices.indexOf(s.device);
+    const ends = lanes[pid]!;
+    let tid = ends.findIndex((end) => end <= s.startMicros);
+    if (tid === -1) {
+      tid = ends.length;
+      events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: tid === 0 ? 'ops' : `ops (concurrent ${tid})` } });
+    }
+    ends[tid] = s.startMicros + s.durationMicros;
     events.push({
       name: s.opType,
       cat: 'Op',
       ph: 'X',
       ts: s.startMicros,
       dur: s.durationMicros,
-      pid: devices.indexOf(s.device),
-      tid: 0,
+      pid,
+      tid,
       args: { name: s.nodeName, op: s.opType },
     });
   }
@@ -45,42 +62,46 @@ export interface ProfilerHookOptions {
   clock?: Clock;
 }
 
+const API = 'ProfilerHook';
+
 /** Traces a run every N steps or seconds and writes `timeline-<step>.json` (Chrome trace format). */
-export class ProfilerHook extends SessionRunHook {
+export class ProfilerHook extends SessionRunHook<number> {
   readonly outputDir: string;
   /** Files written so far. */
   readonly timelines: string[] = [];
   readonly #timer: SecondOrStepTimer;
-  #step: Variable<number> | undefined;
+  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
 
   constructor(options: ProfilerHookOptions) {
     super();
-    this.#timer = new SecondOrStepTimer({ everySteps: options?.saveSteps ?? null, everySecs: options?.saveSecs ?? null, ...(options?.clock ? { clock: options.clock } : {}) });
-    this.outputDir = path.resolve(options.outputDir ?? '');
+    const opts = checkOptions(API, options, ['saveSteps', 'saveSecs', 'outputDir', 'clock'], { required: true });
+    const clock = clockOption(API, opts.clock);
+    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.outputDir = path.resolve(optional(API, 'outputDir', opts.outputDir, is.string) ?? '');
   }
 
   override begin(graph?: Graph): void {
     this.#nextStep = undefined;
-    if (graph !== undefined) this.#step = requireGlobalStep(graph, 'ProfilerHook');
+    this.#step.begin(graph);
   }
 
   override afterCreateSession(session: Session): void {
-    this.#step ??= requireGlobalStep(session.graph, 'ProfilerHook');
+    this.#step.afterCreateSession(session);
   }
 
   override beforeRun(): SessionRunArgs {
     this.#requested = this.#nextStep !== undefined && this.#timer.shouldTriggerForStep(this.#nextStep);
-    return new SessionRunArgs(this.#step, undefined, this.#requested ? { traceLevel: TraceLevel.FULL_TRACE } : undefined);
+    return new SessionRunArgs(this.#step.value, undefined, this.#requested ? { traceLevel: TraceLevel.FULL_TRACE } : undefined);
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues): Promise<void> {
-    const stale = runValues.results as number;
+  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+    const stale = runValues.results;
     if (this.#nextStep === undefined) this.#timer.updateLastTriggeredStep(stale);
     let step = stale + 1;
     if (this.#requested) {
-      step = await runContext.session.run(this.#step!);
+      step = await runContext.session.run(this.#step.value);
       this.#timer.updateLastTriggeredStep(step);
       const file = path.join(this.outputDir, `timeline-${step}.json`);
       try {

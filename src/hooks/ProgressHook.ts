@@ -1,11 +1,14 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
+import { setLogger, type Logger } from '../logger.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import type { Variable } from '../graph/Variable.ts';
 import { SessionRunArgs, SessionRunHook, type EndInfo, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
+import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, tensorOrName } from './hookOptions.ts';
+import { fitProgressLine, formatDuration, formatValue } from './progressLine.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
 
 /** Where the progress goes: a TTY gets a live bar, anything else gets plain lines. */
 export interface ProgressStream {
@@ -27,73 +30,74 @@ export interface ProgressHookOptions {
   clock?: Clock;
 }
 
-function formatDuration(secs: number): string {
-  if (!Number.isFinite(secs)) return '--';
-  const s = Math.max(0, Math.round(secs));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
+const API = 'ProgressHook';
+const streamRule = withMethods<ProgressStream>('a stream (with write)', 'write');
 
-function formatValue(v: unknown): string {
-  return typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4)) : describeValue(v);
+function checkTensors(tensors: unknown): [string, Tensor | string][] {
+  if (tensors === undefined) return [];
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) misuse(API, 'tensors', 'an object of tag → tensor', tensors, 'type');
+  const entries = Object.entries(tensors as Record<string, unknown>);
+  for (const [tag, t] of entries) if (!tensorOrName.test(t)) misuse(API, `tensors.${tag}`, tensorOrName.expected, t, 'type');
+  return entries as [string, Tensor | string][];
 }
 
 /**
  * Training progress for people at a terminal: step, steps/sec, ETA and chosen tensors. On a TTY
- * it redraws one bar line in place; otherwise it writes a plain line every `everyNSecs` (never both).
+ * it redraws one bar line in place, never wider than the terminal (`stream.columns`, read at each
+ * draw), and while the bar is shown the runtime's log lines are printed above it, never inside it
+ * (use {@link ProgressHook.printAbove} for your own lines). Elsewhere it writes a plain line every
+ * `everyNSecs` (never both).
  */
-export class ProgressHook extends SessionRunHook {
+export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   readonly #stream: ProgressStream;
   readonly #tty: boolean;
   readonly #everyMs: number;
   readonly #lastStep: number | undefined;
   readonly #specs: [string, Tensor | string][];
   readonly #clock: Clock;
-  #tensors: Tensor[] = [];
-  #step: Variable<number> | undefined;
+  readonly #bound: GraphBound<{ step: Tensor<number>; tensors: Tensor[] }>;
   #lastDraw: number | undefined;
   #startTime = 0;
   #startStep: number | undefined;
   #due = true;
-  #drewBar = false;
+  /** The bar as last drawn, while it is on screen. */
+  #bar: string | undefined;
+  /** The logger in place before the bar took over logging, to restore. */
+  #previousLogger: Logger | undefined;
 
   constructor(options: ProgressHookOptions = {}) {
     super();
-    this.#stream = options.stream ?? process.stderr;
+    const opts = checkOptions(API, options, ['lastStep', 'tensors', 'everyNSecs', 'stream', 'clock']);
+    this.#stream = optional(API, 'stream', opts.stream, streamRule) ?? process.stderr;
     this.#tty = Boolean(this.#stream.isTTY);
-    const every = options.everyNSecs ?? (this.#tty ? 0.2 : 10);
-    if (typeof every !== 'number' || !(every >= 0)) throw new ValueError(`ProgressHook: expected \`everyNSecs\` to be a non-negative number, got ${describeValue(every)}`);
-    if (options.lastStep !== undefined && !(Number.isInteger(options.lastStep) && options.lastStep > 0)) {
-      throw new ValueError(`ProgressHook: expected \`lastStep\` to be a positive integer, got ${describeValue(options.lastStep)}`);
-    }
+    const every = optional(API, 'everyNSecs', opts.everyNSecs, is.duration) ?? (this.#tty ? 0.2 : 10);
     this.#everyMs = every * 1000;
-    this.#lastStep = options.lastStep;
-    this.#specs = Object.entries(options.tensors ?? {});
-    this.#clock = options.clock ?? systemClock;
+    this.#lastStep = optional(API, 'lastStep', opts.lastStep, is.positiveInteger);
+    this.#specs = checkTensors(opts.tensors);
+    this.#clock = clockOption(API, opts.clock) ?? systemClock;
+    this.#bound = new GraphBound((graph) => ({
+      step: requireGlobalStep(graph, API),
+      tensors: this.#specs.map(([, t]) => (t instanceof Tensor ? t : graph.getTensorByName(t))),
+    }));
   }
 
   override begin(graph?: Graph): void {
-    if (graph !== undefined) this.#resolve(graph);
+    this.#bound.begin(graph);
   }
 
   override afterCreateSession(session: Session): void {
-    if (this.#step === undefined) this.#resolve(session.graph);
-  }
-
-  #resolve(graph: Graph): void {
-    this.#step = requireGlobalStep(graph, 'ProgressHook');
-    this.#tensors = this.#specs.map(([, t]) => (t instanceof Tensor ? t : graph.getTensorByName(t)));
+    this.#bound.afterCreateSession(session);
   }
 
   override beforeRun(): SessionRunArgs {
     const now = this.#clock.now();
     this.#due = this.#lastDraw === undefined || now - this.#lastDraw >= this.#everyMs;
-    return new SessionRunArgs(this.#due ? [this.#step, ...this.#tensors] : [this.#step]);
+    const { step, tensors } = this.#bound.value;
+    return new SessionRunArgs(this.#due ? [step, ...tensors] : [step]);
   }
 
-  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues): void {
-    const [step, ...values] = runValues.results as [number, ...unknown[]];
+  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues<[number, ...unknown[]]>): void {
+    const [step, ...values] = runValues.results;
     const now = this.#clock.now();
     if (this.#startStep === undefined) {
       this.#startStep = step;
@@ -106,12 +110,53 @@ export class ProgressHook extends SessionRunHook {
 
   override async end(session: Session, info: EndInfo): Promise<void> {
     // A last draw with the step reached (runs see the step from before they ran).
-    if (this.#step !== undefined && this.#startStep !== undefined) {
-      const [step, ...values] = await session.run([this.#step, ...this.#tensors]);
+    if (this.#bound.resolved && this.#startStep !== undefined) {
+      const { step: global, tensors } = this.#bound.value;
+      const [step, ...values] = await session.run([global, ...tensors]);
       this.#draw(step as number, values, this.#clock.now());
     }
-    if (this.#drewBar) this.#stream.write('\n');
+    this.#releaseTerminal();
     if (!this.#tty) this.#stream.write(`training ended: ${info.reason}\n`);
+  }
+
+  endOnError(): void {
+    this.#releaseTerminal();
+  }
+
+  /** Writes `text` as whole lines above the bar (or plainly, when no bar is shown). */
+  printAbove(text: string): void {
+    const line = text.endsWith('\n') ? text : `${text}\n`;
+    if (this.#bar === undefined) {
+      this.#stream.write(line);
+      return;
+    }
+    this.#stream.write(`\r\x1b[2K${line}${this.#bar}`);
+  }
+
+  /** Leaves the bar's line (ends it with a newline) and gives logging back. */
+  #releaseTerminal(): void {
+    if (this.#previousLogger !== undefined) {
+      setLogger(this.#previousLogger);
+      this.#previousLogger = undefined;
+    }
+    if (this.#bar !== undefined) this.#stream.write('\n');
+    this.#bar = undefined;
+  }
+
+  /** While the bar is shown, log lines go above it: clear the bar, log, draw the bar again. */
+  #captureLogging(): void {
+    let previous: Logger | undefined;
+    const around = (level: keyof Logger) => (message: string, ...details: unknown[]) => {
+      const bar = this.#bar;
+      if (bar !== undefined) this.#stream.write('\r\x1b[2K');
+      try {
+        previous![level](message, ...details);
+      } finally {
+        if (bar !== undefined && this.#bar === bar) this.#stream.write(bar);
+      }
+    };
+    previous = setLogger({ debug: around('debug'), info: around('info'), warn: around('warn'), error: around('error') });
+    this.#previousLogger = previous;
   }
 
   #draw(step: number, values: readonly unknown[], now: number): void {
@@ -128,11 +173,10 @@ export class ProgressHook extends SessionRunHook {
       this.#stream.write(`${parts.join('  ')}\n`);
       return;
     }
-    const width = Math.max(10, Math.min(40, (this.#stream.columns ?? 80) - parts.join('  ').length - 10));
-    const fraction = this.#lastStep === undefined ? 0 : Math.min(1, step / this.#lastStep);
-    const filled = Math.round(fraction * width);
-    const bar = this.#lastStep === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  `;
-    this.#stream.write(`\r\x1b[2K${bar}${parts.join('  ')}`);
-    this.#drewBar = true;
+    const fraction = this.#lastStep === undefined ? undefined : Math.min(1, step / this.#lastStep);
+    const line = fitProgressLine(parts, fraction, this.#stream.columns ?? 80);
+    if (this.#previousLogger === undefined) this.#captureLogging();
+    this.#stream.write(`\r\x1b[2K${line}`);
+    this.#bar = line;
   }
 }

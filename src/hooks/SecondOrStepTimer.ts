@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
+import { UsageValueError } from '../errors.ts';
+import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
 
 /** Options of {@link SecondOrStepTimer}: exactly one of `everySecs`, `everySteps`. */
 export interface SecondOrStepTimerOptions {
@@ -9,6 +10,8 @@ export interface SecondOrStepTimerOptions {
   clock?: Clock;
 }
 
+const API = 'SecondOrStepTimer';
+
 /**
  * Decides when a periodic hook fires: every N seconds or every N steps (TensorFlow's
  * `SecondOrStepTimer`). Time comes from the injected clock.
@@ -16,24 +19,26 @@ export interface SecondOrStepTimerOptions {
 export class SecondOrStepTimer {
   readonly everySecs: number | undefined;
   readonly everySteps: number | undefined;
-  readonly #clock: Clock;
+  readonly #now: () => number;
   #lastTime: number | undefined;
   #lastStep: number | undefined;
 
   constructor(options: SecondOrStepTimerOptions = {}) {
-    const secs = options.everySecs ?? undefined;
-    const steps = options.everySteps ?? undefined;
-    if (secs === undefined && steps === undefined) throw new ValueError('SecondOrStepTimer: Either every_secs or every_steps should be provided.');
-    if (secs !== undefined && steps !== undefined) throw new ValueError('SecondOrStepTimer: Can not provide both every_secs and every_steps.');
-    if (secs !== undefined && (typeof secs !== 'number' || !(secs >= 0))) {
-      throw new ValueError(`SecondOrStepTimer: expected \`everySecs\` to be a non-negative number, got ${describeValue(secs)}`);
+    const opts = checkOptions(API, options, ['everySecs', 'everySteps', 'clock']);
+    const secs = optional(API, 'everySecs', opts.everySecs ?? undefined, is.duration);
+    const steps = optional(API, 'everySteps', opts.everySteps ?? undefined, is.nonNegativeInteger);
+    if (secs === undefined && steps === undefined) {
+      throw new UsageValueError(`${API}: either \`everySecs\` or \`everySteps\` should be provided.`, { api: API, option: 'everySecs', received: undefined });
     }
-    if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0)) {
-      throw new ValueError(`SecondOrStepTimer: expected \`everySteps\` to be a non-negative integer, got ${describeValue(steps)}`);
+    if (secs !== undefined && steps !== undefined) {
+      throw new UsageValueError(`${API}: can not provide both \`everySecs\` and \`everySteps\`.`, { api: API, option: 'everySteps', received: steps });
     }
     this.everySecs = secs;
     this.everySteps = steps;
-    this.#clock = options.clock ?? systemClock;
+    const clock = optional(API, 'clock', opts.clock, withMethods<Clock>('a clock', 'now', 'setTimeout', 'clearTimeout')) ?? systemClock;
+    // Periods and rates on the clock's high-resolution time when it has one: a millisecond clock
+    // makes `steps/sec` jump between a few fixed values (50000, 25000, ...).
+    this.#now = typeof clock.hrNow === 'function' ? () => clock.hrNow!() : () => clock.now();
   }
 
   /** Forgets the last trigger. */
@@ -46,13 +51,13 @@ export class SecondOrStepTimer {
   shouldTriggerForStep(step: number): boolean {
     if (this.#lastStep === undefined) return true;
     if (this.#lastStep === step) return false;
-    if (this.everySecs !== undefined) return this.#clock.now() >= this.#lastTime! + this.everySecs * 1000;
+    if (this.everySecs !== undefined) return this.#now() >= this.#lastTime! + this.everySecs * 1000;
     return step >= this.#lastStep + this.everySteps!;
   }
 
   /** Marks a trigger at `step`; returns seconds and steps since the previous one (undefined the first time). */
   updateLastTriggeredStep(step: number): [number | undefined, number | undefined] {
-    const now = this.#clock.now();
+    const now = this.#now();
     const elapsed: [number | undefined, number | undefined] =
       this.#lastTime === undefined ? [undefined, undefined] : [(now - this.#lastTime) / 1000, step - this.#lastStep!];
     this.#lastTime = now;

@@ -12,14 +12,17 @@ export interface EndInfo {
   readonly reason: EndReason;
 }
 
-/** What a hook adds to a run: fetches, feeds and options (TensorFlow's `SessionRunArgs`). */
-export class SessionRunArgs {
-  readonly fetches: Fetch;
+/**
+ * What a hook adds to a run: fetches, feeds and options (TensorFlow's `SessionRunArgs`).
+ * `F` is the shape of the fetches; `FetchResult<F>` is the shape of their values.
+ */
+export class SessionRunArgs<F extends Fetch = Fetch> {
+  readonly fetches: F;
   readonly feedDict: FeedDict | undefined;
   readonly options: RunOptions | undefined;
 
-  constructor(fetches?: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null) {
-    this.fetches = fetches;
+  constructor(fetches?: F, feedDict?: FeedDict | null, options?: RunOptions | null) {
+    this.fetches = fetches as F;
     this.feedDict = feedDict ?? undefined;
     this.options = options ?? undefined;
   }
@@ -72,12 +75,13 @@ type MaybePromise<T> = T | Promise<T>;
  * - `beforeRun`/`afterRun` around each run, in hook order;
  * - `end` at a clean close only; `endOnError` (beyond TensorFlow) at a close caused by an error.
  */
-export interface Hook {
+export interface Hook<R = unknown> {
   /** `graph` is the monitored session's graph (TensorFlow's default graph), when it is known. */
   begin?(graph?: Graph): MaybePromise<void>;
   afterCreateSession?(session: Session, coord: Coordinator): MaybePromise<void>;
   beforeRun?(runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void>;
-  afterRun?(runContext: SessionRunContext, runValues: SessionRunValues): MaybePromise<void>;
+  /** `runValues.results` holds the values of what this hook's `beforeRun` fetched, typed `R`. */
+  afterRun?(runContext: SessionRunContext, runValues: SessionRunValues<R>): MaybePromise<void>;
   end?(session: Session, info: EndInfo): MaybePromise<void>;
   /** Told of a close caused by an error, where `end` is skipped (beyond TensorFlow). */
   endOnError?(session: Session | undefined, error: unknown): MaybePromise<void>;
@@ -85,12 +89,18 @@ export interface Hook {
 
 /**
  * Base class for hooks (TensorFlow's `SessionRunHook`): override what you need. Methods left
- * alone cost nothing per step: the runtime skips them.
+ * alone cost nothing per step: the runtime skips them. `R` types `afterRun`'s `runValues.results`
+ * (the values of what `beforeRun` fetched: `FetchResult<typeof fetches>`); it defaults to `unknown`.
+ * @example
+ * class LossHook extends SessionRunHook<number> {
+ *   override beforeRun() { return new SessionRunArgs(loss); }
+ *   override afterRun(_ctx: SessionRunContext, values: SessionRunValues<number>) { log(values.results.toFixed(3)); }
+ * }
  */
-export abstract class SessionRunHook implements Hook {
+export abstract class SessionRunHook<R = unknown> implements Hook<R> {
   begin(_graph?: Graph): MaybePromise<void> {}
   afterCreateSession(_session: Session, _coord: Coordinator): MaybePromise<void> {}
   beforeRun(_runContext: SessionRunContext): MaybePromise<SessionRunArgs | undefined | void> {}
-  afterRun(_runContext: SessionRunContext, _runValues: SessionRunValues): MaybePromise<void> {}
+  afterRun(_runContext: SessionRunContext, _runValues: SessionRunValues<R>): MaybePromise<void> {}
   end(_session: Session, _info: EndInfo): MaybePromise<void> {}
 }

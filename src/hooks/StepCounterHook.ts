@@ -1,13 +1,15 @@
 import type { Clock } from '../clock.ts';
-import { ValueError, describeValue } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Variable } from '../graph/Variable.ts';
 import { logger } from '../logger.ts';
-import { SummaryWriterCache, type SummaryWriter } from '../summary/SummaryWriter.ts';
-import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
+import type { SummaryWriter } from '../summary/SummaryWriter.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
+import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, periodicTimer } from './hookOptions.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
+import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
 
 /** Where periodic hooks write summaries (a `SummaryWriter` has it). */
 export type SummarySink = Pick<SummaryWriter, 'addSummary'>;
@@ -23,59 +25,55 @@ export interface StepCounterHookOptions {
   clock?: Clock;
 }
 
+const API = 'StepCounterHook';
+
 /** Measures steps per second; logs it and writes it as the summary `<global step name>/sec`. */
-export class StepCounterHook extends SessionRunHook {
+export class StepCounterHook extends SessionRunHook<number> {
   /** The last measured rate, for progress displays. */
   lastStepsPerSec: number | undefined;
   readonly #timer: SecondOrStepTimer;
-  readonly #outputDir: string | undefined;
+  readonly #directory: DirectoryWriter;
+  readonly #given: SummarySink | undefined;
   #writer: SummarySink | undefined;
-  #step: Variable<number> | undefined;
-  #tag = 'global_step/sec';
+  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #lastSeenStep: number | undefined;
   #staleWarnings = 0;
 
   constructor(options: StepCounterHookOptions = {}) {
     super();
-    const everyNSteps = options.everyNSteps === undefined ? 100 : options.everyNSteps;
-    const everyNSecs = options.everyNSecs ?? null;
-    if ((everyNSteps === null) === (everyNSecs === null)) {
-      throw new ValueError(`StepCounterHook: exactly one of every_n_steps and every_n_secs should be provided (got everyNSteps=${describeValue(everyNSteps)}, everyNSecs=${describeValue(everyNSecs)}).`);
-    }
-    this.#timer = new SecondOrStepTimer({ everySteps: everyNSteps, everySecs: everyNSecs, ...(options.clock ? { clock: options.clock } : {}) });
-    this.#outputDir = options.outputDir;
-    this.#writer = options.summaryWriter;
+    const opts = checkOptions(API, options, ['everyNSteps', 'everyNSecs', 'outputDir', 'summaryWriter', 'clock']);
+    const everyNSteps = opts.everyNSteps === undefined ? 100 : opts.everyNSteps;
+    const clock = clockOption(API, opts.clock);
+    this.#timer = periodicTimer(API, { steps: ['everyNSteps', everyNSteps], secs: ['everyNSecs', opts.everyNSecs], clock });
+    this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, withMethods<SummarySink>('a summary writer (with addSummary)', 'addSummary'));
   }
 
   override begin(graph?: Graph): void {
-    if (this.#writer === undefined && this.#outputDir !== undefined) this.#writer = SummaryWriterCache.get(this.#outputDir);
-    if (graph !== undefined) this.#resolve(graph);
+    this.#writer = this.#given ?? this.#directory.acquire();
+    this.#step.begin(graph);
   }
 
   override afterCreateSession(session: Session): void {
-    if (this.#step === undefined) this.#resolve(session.graph);
-  }
-
-  #resolve(graph: Graph): void {
-    this.#step = requireGlobalStep(graph, 'StepCounterHook');
-    this.#tag = `${this.#step.name}/sec`;
+    this.#step.afterCreateSession(session);
   }
 
   override beforeRun(): SessionRunArgs {
-    return new SessionRunArgs(this.#step);
+    return this.#step.fetchArgs;
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues): Promise<void> {
-    const stale = runValues.results as number;
+  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+    const stale = runValues.results;
     if (this.#timer.shouldTriggerForStep(stale + 1)) {
-      const step = await runContext.session.run(this.#step!);
+      const step = await runContext.session.run(this.#step.value);
       if (this.#timer.shouldTriggerForStep(step)) {
         const [elapsedSecs, elapsedSteps] = this.#timer.updateLastTriggeredStep(step);
         if (elapsedSecs !== undefined && elapsedSecs > 0) {
           const rate = elapsedSteps! / elapsedSecs;
           this.lastStepsPerSec = rate;
-          logger.info(`${this.#tag}: ${rate.toFixed(4)}`);
-          this.#writer?.addSummary({ value: [{ tag: this.#tag, simpleValue: rate }] }, step);
+          const tag = `${this.#step.value.name}/sec`;
+          logger.info(`${tag}: ${rate.toFixed(4)}`);
+          this.#writer?.addSummary({ value: [{ tag, simpleValue: rate }] }, step);
         }
       }
     }
@@ -84,5 +82,13 @@ export class StepCounterHook extends SessionRunHook {
       logger.warn('It seems that global step has not been increased. Current value (could be stable): ' + `${stale} vs previous value: ${this.#lastSeenStep}. You could increase the global step by passing a global step op to your training step.`);
     }
     this.#lastSeenStep = stale;
+  }
+
+  override async end(): Promise<void> {
+    await this.#directory.release();
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 }

@@ -1,8 +1,9 @@
-import { RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
-import { getGlobalStep } from '../graph/globalStep.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Variable } from '../graph/Variable.ts';
+import { checkOptions, is, optional } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
 
 /** Options of {@link StopAtStepHook}: exactly one of them. */
@@ -13,33 +14,25 @@ export interface StopAtStepHookOptions {
   lastStep?: number;
 }
 
-function checkStep(option: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 0) {
-    throw new ValueError(`StopAtStepHook: expected \`${option}\` to be a non-negative integer, got ${describeValue(value)}`);
-  }
-  return value as number;
-}
-
-/** The global step of `graph`, or TensorFlow's error for a hook that needs it. @internal */
-export function requireGlobalStep(graph: Graph | undefined, hookName: string): Variable<number> {
-  const step = graph === undefined ? undefined : getGlobalStep(graph);
-  if (step === undefined) throw new RuntimeError(`Global step should be created to use ${hookName}.`);
-  return step;
-}
+const API = 'StopAtStepHook';
 
 /** Requests a stop when the global step reaches `lastStep` (or `numSteps` past the start). */
-export class StopAtStepHook extends SessionRunHook {
+export class StopAtStepHook extends SessionRunHook<number> {
   readonly #numSteps: number | undefined;
   #lastStep: number | undefined;
-  #step: Variable<number> | undefined;
+  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
 
   constructor(options: StopAtStepHookOptions) {
     super();
-    const { numSteps, lastStep } = options ?? {};
-    if (numSteps === undefined && lastStep === undefined) throw new ValueError('StopAtStepHook: One of num_steps or last_step must be specified.');
-    if (numSteps !== undefined && lastStep !== undefined) throw new ValueError('StopAtStepHook: Only one of num_steps or last_step can be specified.');
-    this.#numSteps = numSteps === undefined ? undefined : checkStep('numSteps', numSteps);
-    this.#lastStep = lastStep === undefined ? undefined : checkStep('lastStep', lastStep);
+    const opts = checkOptions(API, options, ['numSteps', 'lastStep'], { required: true });
+    const numSteps = optional(API, 'numSteps', opts.numSteps, is.nonNegativeInteger);
+    const lastStep = optional(API, 'lastStep', opts.lastStep, is.nonNegativeInteger);
+    if ((numSteps === undefined) === (lastStep === undefined)) {
+      const message = numSteps === undefined ? 'one of `numSteps` or `lastStep` must be specified.' : 'only one of `numSteps` or `lastStep` can be specified.';
+      throw new UsageValueError(`${API}: ${message}`, { api: API, option: 'numSteps', received: numSteps });
+    }
+    this.#numSteps = numSteps;
+    this.#lastStep = lastStep;
   }
 
   /** The step at which the hook stops (known after the first session creation for `numSteps`). */
@@ -48,22 +41,22 @@ export class StopAtStepHook extends SessionRunHook {
   }
 
   override begin(graph?: Graph): void {
-    if (graph !== undefined) this.#step = requireGlobalStep(graph, 'StopAtStepHook');
+    this.#step.begin(graph);
   }
 
   override async afterCreateSession(session: Session): Promise<void> {
-    this.#step ??= requireGlobalStep(session.graph, 'StopAtStepHook');
-    if (this.#lastStep === undefined) this.#lastStep = (await session.run(this.#step)) + this.#numSteps!;
+    const step = this.#step.afterCreateSession(session);
+    if (this.#lastStep === undefined) this.#lastStep = (await session.run(step)) + this.#numSteps!;
   }
 
   override beforeRun(): SessionRunArgs {
-    return new SessionRunArgs(this.#step);
+    return this.#step.fetchArgs;
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues): Promise<void> {
-    const next = (runValues.results as number) + 1;
+  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+    const next = runValues.results + 1;
     if (next >= this.#lastStep!) {
-      const step = await runContext.session.run(this.#step!);
+      const step = await runContext.session.run(this.#step.value);
       if (step >= this.#lastStep!) runContext.requestStop();
     }
   }

@@ -1,15 +1,19 @@
 import type { Clock } from '../clock.ts';
-import { ValueError } from '../errors.ts';
+import { UsageValueError } from '../errors.ts';
+import { graphDefBytes } from '../checkpoint/graphDef.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Tensor } from '../graph/Tensor.ts';
-import type { Variable } from '../graph/Variable.ts';
+import { Tensor } from '../graph/Tensor.ts';
 import type { Scaffold } from '../session/Scaffold.ts';
 import type { Summary } from '../summary/ops.ts';
-import { SummaryWriterCache, type SummaryWriter } from '../summary/SummaryWriter.ts';
-import { SecondOrStepTimer } from './SecondOrStepTimer.ts';
+import type { SummaryWriter } from '../summary/SummaryWriter.ts';
+import { DirectoryWriter } from './DirectoryWriter.ts';
+import { anyOf, arrayOf, checkOptions, instanceOf, is, optional, withMethods, type Rule } from '../internal/validate.ts';
+import { GraphBound } from './GraphBound.ts';
+import { clockOption, periodicTimer } from './hookOptions.ts';
+import { requireGlobalStep } from './requireGlobalStep.ts';
+import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
-import { requireGlobalStep } from './StopAtStepHook.ts';
 
 /** Options of {@link SummarySaverHook}: exactly one of `scaffold`, `summaryOp`. */
 export interface SummarySaverHookOptions {
@@ -19,39 +23,70 @@ export interface SummarySaverHookOptions {
   summaryWriter?: Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'>;
   scaffold?: Scaffold;
   summaryOp?: Tensor<Summary> | readonly Tensor<Summary>[];
+  /**
+   * Also write the graph (a `graph_def` event, TensorBoard's Graphs tab) once per monitored
+   * session, when its writer has `addGraph`. @default false
+   */
+  saveGraphDef?: boolean;
   clock?: Clock;
 }
 
+const API = 'SummarySaverHook';
+const KNOWN = ['saveSteps', 'saveSecs', 'outputDir', 'summaryWriter', 'scaffold', 'summaryOp', 'saveGraphDef', 'clock'] as const;
+type Writer = Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'> & Partial<Pick<SummaryWriter, 'addGraph'>>;
+const writerRule = withMethods<Writer>('a summary writer (addSummary, addSessionLog, flush)', 'addSummary', 'addSessionLog', 'flush');
+const tensorRule = instanceOf(Tensor) as Rule<Tensor<Summary>>;
+const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>('a summary tensor or a list of them', tensorRule, arrayOf(tensorRule));
+
 /** Writes summaries every N steps or seconds, and a `SessionLog(START)` at the first step. */
-export class SummarySaverHook extends SessionRunHook {
+export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summary?: Summary[] }> {
   readonly #timer: SecondOrStepTimer;
-  readonly #outputDir: string | undefined;
+  readonly #directory: DirectoryWriter;
+  readonly #given: Writer | undefined;
   readonly #scaffold: Scaffold | undefined;
   readonly #summaryOp: readonly Tensor<Summary>[] | undefined;
-  #writer: Pick<SummaryWriter, 'addSummary' | 'addSessionLog' | 'flush'> | undefined;
-  #step: Variable<number> | undefined;
+  #writer: Writer | undefined;
+  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
+  readonly #saveGraphDef: boolean;
+  #graphWritten = false;
 
   constructor(options: SummarySaverHookOptions) {
     super();
-    const { scaffold, summaryOp } = options ?? {};
-    if ((scaffold === undefined) === (summaryOp === undefined)) throw new ValueError('SummarySaverHook: Exactly one of scaffold or summary_op must be provided.');
-    this.#timer = new SecondOrStepTimer({ everySteps: options.saveSteps ?? null, everySecs: options.saveSecs ?? null, ...(options.clock ? { clock: options.clock } : {}) });
-    this.#outputDir = options.outputDir;
-    this.#writer = options.summaryWriter;
+    const opts = checkOptions(API, options, KNOWN, { required: true });
+    if ((opts.scaffold === undefined) === (opts.summaryOp === undefined)) {
+      const message = `${API}: exactly one of \`scaffold\` or \`summaryOp\` must be provided.`;
+      throw new UsageValueError(message, { api: API, option: 'summaryOp', received: opts.summaryOp });
+    }
+    const scaffold = optional(API, 'scaffold', opts.scaffold, is.object) as Scaffold | undefined;
+    const summaryOp = optional(API, 'summaryOp', opts.summaryOp, opRule);
+    const clock = clockOption(API, opts.clock);
+    this.#timer = periodicTimer(API, { steps: ['saveSteps', opts.saveSteps], secs: ['saveSecs', opts.saveSecs], clock });
+    this.#saveGraphDef = optional(API, 'saveGraphDef', opts.saveGraphDef, is.boolean) ?? false;
+    this.#directory = new DirectoryWriter(optional(API, 'outputDir', opts.outputDir, is.nonEmptyString));
+    this.#given = optional(API, 'summaryWriter', opts.summaryWriter, writerRule);
     this.#scaffold = scaffold;
     this.#summaryOp = summaryOp === undefined ? undefined : Array.isArray(summaryOp) ? [...summaryOp] : [summaryOp as Tensor<Summary>];
   }
 
   override begin(graph?: Graph): void {
-    if (this.#writer === undefined && this.#outputDir !== undefined) this.#writer = SummaryWriterCache.get(this.#outputDir);
+    this.#writer = this.#given ?? this.#directory.acquire();
     this.#nextStep = undefined;
-    if (graph !== undefined) this.#step = requireGlobalStep(graph, 'SummarySaverHook');
+    this.#step.begin(graph);
+    this.#graphWritten = false;
   }
 
   override afterCreateSession(session: Session): void {
-    this.#step ??= requireGlobalStep(session.graph, 'SummarySaverHook');
+    this.#step.afterCreateSession(session);
+    this.#writeGraph(session.graph);
+  }
+
+  /** The graph, once per monitored session, at its first session: every hook's `begin` has added its ops. */
+  #writeGraph(graph: Graph): void {
+    if (!this.#saveGraphDef || this.#graphWritten || typeof this.#writer?.addGraph !== 'function') return;
+    this.#writer.addGraph(graphDefBytes(graph));
+    this.#graphWritten = true;
   }
 
   #ops(): readonly Tensor<Summary>[] {
@@ -63,14 +98,14 @@ export class SummarySaverHook extends SessionRunHook {
   override beforeRun(): SessionRunArgs {
     this.#requested = this.#nextStep === undefined || this.#timer.shouldTriggerForStep(this.#nextStep);
     const ops = this.#requested ? this.#ops() : [];
-    return new SessionRunArgs({ globalStep: this.#step, ...(ops.length > 0 ? { summary: ops } : {}) });
+    return new SessionRunArgs({ globalStep: this.#step.value, ...(ops.length > 0 ? { summary: ops } : {}) });
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues): Promise<void> {
+  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<{ globalStep: number; summary?: Summary[] }>): Promise<void> {
     if (this.#writer === undefined) return;
-    const results = runValues.results as { globalStep: number; summary?: Summary[] };
+    const results = runValues.results;
     let step = results.globalStep + 1;
-    if (this.#nextStep === undefined || this.#requested) step = await runContext.session.run(this.#step!);
+    if (this.#nextStep === undefined || this.#requested) step = await runContext.session.run(this.#step.value);
     if (this.#nextStep === undefined) this.#writer.addSessionLog({ status: 'START' }, step);
     if (this.#requested) {
       this.#timer.updateLastTriggeredStep(step);
@@ -80,6 +115,14 @@ export class SummarySaverHook extends SessionRunHook {
   }
 
   override async end(): Promise<void> {
-    await this.#writer?.flush();
+    try {
+      await this.#writer?.flush();
+    } finally {
+      await this.#directory.release();
+    }
+  }
+
+  async endOnError(): Promise<void> {
+    await this.#directory.release();
   }
 }

@@ -1,25 +1,49 @@
-import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../clock.ts';
 import { fsError } from '../checkpoint/files.ts';
-import { InvalidArgumentError, RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { RuntimeError } from '../errors.ts';
+import { checkOptions, expect, is, isForever, misuse, optional, withMethods } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { maskedCrc32c } from './crc32c.ts';
-import { encodeEvent, type Event, type SessionLog } from './event.ts';
+import { writeEventRecord, type Event, type SessionLog } from './event.ts';
+import { RecordEncoder } from './RecordEncoder.ts';
 import type { Summary } from './ops.ts';
+
+const fsyncAsync = promisify(fsync);
 
 /** Options of {@link SummaryWriter}. */
 export interface SummaryWriterOptions {
-  /** Seconds between automatic flushes. @default 120 */
+  /** Seconds between automatic flushes (fsync); `Infinity` for none. @default 120 */
   flushSecs?: number;
-  /** Records held in memory before the oldest new ones are dropped (writes never block a step). @default 10000 */
+  /**
+   * Records held in memory before they are written out. Past it, `add*` appends them to the file
+   * right away (back-pressure): no record is ever dropped for want of room. @default 10000
+   */
   maxQueue?: number;
   /** Appended to the file name. @default '' */
   filenameSuffix?: string;
   clock?: Clock;
+}
+
+/** What a writer has done so far: its figures, for logs and snapshots. */
+export interface SummaryWriterStats {
+  /** Records accepted (the file-version record included). */
+  readonly records: number;
+  /** Bytes of those records. */
+  readonly bytes: number;
+  /** Records not in the file because writing it failed (never for want of room). */
+  readonly droppedRecords: number;
+  /** Records accepted and not yet handed to the file. */
+  readonly pendingRecords: number;
+  /** Writes to the file, and those forced by a full queue (back-pressure). */
+  readonly writes: number;
+  readonly fullQueueWrites: number;
+  /** Flushes (fsyncs) done. */
+  readonly flushes: number;
 }
 
 /** Frames one record as TFRecord: length, masked CRC of the length, data, masked CRC of the data. */
@@ -33,155 +57,261 @@ export function tfRecord(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Past this many buffered bytes, records are written out even below `maxQueue`. */
+const MAX_PENDING_BYTES = 1 << 20;
+const API = 'SummaryWriter';
+const clockRule = withMethods<Clock>('a clock (with now, setTimeout and clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
+
 /**
- * Writes TensorBoard event files (TensorFlow's `FileWriter`): `add*` only queue an encoded
- * record and return at once; a background task appends records, and `flush` writes what is
- * queued and fsyncs. A write failure is kept and thrown by the next `flush` or `close`, never
- * left as an unhandled rejection. Each writer opens a new file, so a restart never rewrites one.
+ * Writes TensorBoard event files (TensorFlow's `FileWriter`). `add*` encode the record into one
+ * buffer and return; the buffer goes to the file as soon as the event loop is free, or at once
+ * when `maxQueue` records are waiting, so a step loop that never yields still loses nothing.
+ * `flush` writes what is buffered and fsyncs. A write failure is kept and thrown by the next
+ * `flush` or `close` (and counted in `stats.droppedRecords`), never left as an unhandled
+ * rejection. Each writer opens a new file, so a restart never rewrites one.
  */
 export class SummaryWriter {
   readonly logdir: string;
   /** The event file this writer appends to. */
   readonly filename: string;
-  /** Records dropped because the queue was full (the disk did not keep up). */
-  droppedRecords = 0;
   readonly #clock: Clock;
   readonly #maxQueue: number;
   readonly #flushMs: number;
-  #queue: Uint8Array[] = [];
-  #handle: Promise<FileHandle> | undefined;
-  #writing: Promise<void> = Promise.resolve();
+  /** The records not yet in the file, encoded in place: one buffer, reused after each write. */
+  #encoder = new RecordEncoder();
+  #pending = 0;
+  #fd: number | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   #error: unknown;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #timer: unknown;
+  #lastGraph: Uint8Array | undefined;
+  #stats = { records: 0, bytes: 0, droppedRecords: 0, writes: 0, fullQueueWrites: 0, flushes: 0 };
 
   constructor(logdir: string, options: SummaryWriterOptions = {}) {
-    if (typeof logdir !== 'string' || logdir === '') {
-      throw new InvalidArgumentError(`SummaryWriter: expected \`logdir\` to be a non-empty path, got ${describeValue(logdir)}`);
-    }
-    const flushSecs = options.flushSecs ?? 120;
-    if (typeof flushSecs !== 'number' || !(flushSecs > 0)) {
-      throw new ValueError(`SummaryWriter: expected \`flushSecs\` to be a positive number, got ${describeValue(flushSecs)}`);
-    }
-    const maxQueue = options.maxQueue ?? 10_000;
-    if (!Number.isInteger(maxQueue) || maxQueue <= 0) {
-      throw new ValueError(`SummaryWriter: expected \`maxQueue\` to be a positive integer, got ${describeValue(maxQueue)}`);
-    }
+    expect(API, 'logdir', logdir, is.nonEmptyString);
+    const opts = checkOptions(API, options, ['flushSecs', 'maxQueue', 'filenameSuffix', 'clock']);
+    const flushSecs = optional(API, 'flushSecs', opts.flushSecs, is.positiveNumber) ?? 120;
+    this.#maxQueue = optional(API, 'maxQueue', opts.maxQueue, is.positiveInteger) ?? 10_000;
+    const suffix = optional(API, 'filenameSuffix', opts.filenameSuffix, is.string) ?? '';
+    if (suffix.includes('/') || suffix.includes(path.sep)) misuse(API, 'filenameSuffix', 'a file name suffix', suffix);
+    this.#clock = optional(API, 'clock', opts.clock, clockRule) ?? systemClock;
     this.logdir = path.resolve(logdir);
-    this.#clock = options.clock ?? systemClock;
-    this.#maxQueue = maxQueue;
     this.#flushMs = flushSecs * 1000;
     const secs = String(Math.floor(this.#clock.now() / 1000)).padStart(10, '0');
-    this.filename = path.join(this.logdir, `events.out.tfevents.${secs}.${hostname()}.${process.pid}.${nanoid(6)}${options.filenameSuffix ?? ''}`);
+    this.filename = path.join(this.logdir, `events.out.tfevents.${secs}.${hostname()}.${process.pid}.${nanoid(6)}${suffix}`);
     try {
       mkdirSync(this.logdir, { recursive: true });
     } catch (error) {
-      throw fsError('SummaryWriter', 'create the directory', this.logdir, error);
+      throw fsError(API, 'create the directory', this.logdir, error);
     }
     this.addEvent({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
-    this.#schedule();
+    if (!isForever(this.#flushMs)) this.#schedule();
   }
 
-  /** Queues a summary at `step`. */
+  /** Records dropped because writing failed (see {@link stats}). */
+  get droppedRecords(): number {
+    return this.#stats.droppedRecords;
+  }
+
+  /** This writer's figures so far. */
+  get stats(): SummaryWriterStats {
+    return { ...this.#stats, pendingRecords: this.#pending };
+  }
+
+  /** Adds a summary at `step`. */
   addSummary(summary: Summary, step: number): void {
     if (summary === null || typeof summary !== 'object' || !Array.isArray(summary.value)) {
-      throw new InvalidArgumentError(`SummaryWriter.addSummary: expected a Summary ({ value: [...] }), got ${describeValue(summary)}`);
+      misuse(`${API}.addSummary`, 'summary', 'a Summary ({ value: [...] })', summary, 'type');
     }
     this.addEvent({ wallTime: this.#clock.now() / 1000, step, summary });
   }
 
-  /** Queues a session log (START, STOP, CHECKPOINT) at `step`. */
+  /** Adds a session log (START, STOP, CHECKPOINT) at `step`. */
   addSessionLog(log: SessionLog, step: number): void {
     this.addEvent({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
   }
 
-  /** Queues any event. */
-  addEvent(event: Event): void {
-    if (this.#closed) throw new RuntimeError(`SummaryWriter: ${this.filename} is closed.`);
-    if (this.#queue.length >= this.#maxQueue) {
-      if (this.droppedRecords++ === 0) logger.warn(`SummaryWriter: the queue of ${this.#maxQueue} records is full; dropping records until the disk catches up.`);
-      return;
-    }
-    this.#queue.push(tfRecord(encodeEvent(event)));
-    if (this.#queue.length === 1) void this.#drain();
+  /**
+   * Adds a serialized `GraphDef` (TensorBoard's Graphs tab), as TensorFlow's `add_graph` does.
+   * The same graph again in this file is skipped (several hooks may write it).
+   */
+  addGraph(graphDef: Uint8Array, step = 0): void {
+    if (!(graphDef instanceof Uint8Array)) misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
+    this.#lastGraph = Uint8Array.from(graphDef);
+    this.addEvent({ wallTime: this.#clock.now() / 1000, step, graphDef });
   }
 
-  /** Writes every queued record and fsyncs; throws the writer's failure, if any. */
+  /** Adds any event. */
+  addEvent(event: Event): void {
+    if (this.#closed) throw new RuntimeError(`${API}: ${this.filename} is closed.`);
+    const encoder = this.#encoder;
+    const before = encoder.length;
+    try {
+      writeEventRecord(encoder, event);
+    } catch (error) {
+      encoder.length = before; // a malformed event leaves no partial record behind
+      throw error;
+    }
+    this.#stats.records++;
+    this.#stats.bytes += encoder.length - before;
+    if (this.#error !== undefined) {
+      encoder.reset();
+      this.#stats.droppedRecords++;
+      return;
+    }
+    this.#pending++;
+    this.#afterAppend();
+  }
+
+  /** Writes out at once when the queue is full; else as soon as the event loop is free. */
+  #afterAppend(): void {
+    if (this.#pending >= this.#maxQueue || this.#encoder.length >= MAX_PENDING_BYTES) {
+      this.#stats.fullQueueWrites++;
+      this.#writeOut();
+    } else if (this.#immediate === undefined) {
+      this.#immediate = setImmediate(() => {
+        this.#immediate = undefined;
+        this.#writeOut();
+      });
+    }
+  }
+
+  /** Appends the buffered records to the file, whole, in order; a failure is kept, not thrown. */
+  #writeOut(): void {
+    const { buffer, length } = this.#encoder;
+    if (length === 0) return;
+    try {
+      this.#fd ??= openSync(this.filename, 'a');
+      for (let at = 0; at < length; ) at += writeSync(this.#fd, buffer, at, length - at);
+      this.#stats.writes++;
+    } catch (error) {
+      this.#fail(error);
+    }
+    this.#encoder.reset();
+    this.#pending = 0;
+    // A large one-off record should not pin its memory for the writer's life.
+    if (buffer.length > MAX_PENDING_BYTES * 2) this.#encoder = new RecordEncoder();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#error !== undefined) return;
+    this.#error = fsError(API, 'write', this.filename, error);
+    this.#stats.droppedRecords += this.#pending;
+    logger.error(`${API}: writing ${this.filename} failed; further records are counted as dropped.`, this.#error);
+  }
+
+  /** Writes every buffered record and fsyncs; throws the writer's failure, if any. */
   async flush(): Promise<void> {
-    await this.#drain(true);
+    this.#writeOut();
+    if (this.#error === undefined && this.#fd !== undefined) {
+      try {
+        await fsyncAsync(this.#fd);
+        this.#stats.flushes++;
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
     if (this.#error !== undefined) throw this.#error;
   }
 
   /** Flushes and closes the file; throws the writer's failure, if any. Closing twice is fine. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     try {
       await this.flush();
     } finally {
       this.#closed = true;
-      const handle = this.#handle;
-      this.#handle = undefined;
-      if (handle) await (await handle.catch(() => undefined))?.close();
+      if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+      if (this.#fd !== undefined) closeSync(this.#fd);
+      this.#fd = undefined;
       SummaryWriterCache.forget(this);
     }
   }
 
   #schedule(): void {
     const handle = this.#clock.setTimeout(() => {
-      if (this.#closed) return;
-      this.flush().catch((error: unknown) => logger.error(`SummaryWriter: flushing ${this.filename} failed`, error));
+      if (this.#closed || this.#closing) return;
+      this.flush().catch((error: unknown) => logger.error(`${API}: flushing ${this.filename} failed`, error));
       this.#schedule();
     }, this.#flushMs);
     // A periodic flush alone must not keep the process alive.
     (handle as { unref?: () => void } | undefined)?.unref?.();
     this.#timer = handle;
   }
-
-  /** Appends queued records in the background, one write at a time; errors are kept, not thrown. */
-  #drain(sync = false): Promise<void> {
-    this.#writing = this.#writing.then(async () => {
-      if (this.#error !== undefined) return;
-      const records = this.#queue;
-      this.#queue = [];
-      try {
-        this.#handle ??= open(this.filename, 'a');
-        const handle = await this.#handle;
-        if (records.length > 0) await handle.write(Buffer.concat(records));
-        if (sync) await handle.sync();
-      } catch (error) {
-        this.#error = fsError('SummaryWriter', 'write', this.filename, error);
-      }
-    });
-    return this.#writing;
-  }
 }
 
-/** One writer per directory, shared by the hooks that write there (TensorFlow's `SummaryWriterCache`). */
-export class SummaryWriterCache {
-  static readonly #writers = new Map<string, SummaryWriter>();
+interface CacheEntry {
+  readonly writer: SummaryWriter;
+  /** Sessions (hooks) using it now. */
+  refs: number;
+  /** Handed out by `get`, which has no matching release: kept until `clear()`. */
+  pinned: boolean;
+}
 
-  /** The writer for `logdir`, created on first use. */
-  static get(logdir: string, options?: SummaryWriterOptions): SummaryWriter {
-    const key = path.resolve(logdir);
-    let writer = SummaryWriterCache.#writers.get(key);
-    if (writer === undefined) {
-      writer = new SummaryWriter(key, options);
-      SummaryWriterCache.#writers.set(key, writer);
+/**
+ * One writer per directory, shared by the hooks that write there (TensorFlow's
+ * `SummaryWriterCache`). Hooks `acquire` a directory's writer when a session begins and
+ * `release` it when it ends: the last release closes the event file. `get` hands out a writer
+ * kept until `clear()`, as TensorFlow's cache does.
+ */
+export class SummaryWriterCache {
+  static readonly #entries = new Map<string, CacheEntry>();
+
+  static #entry(logdir: string, options?: SummaryWriterOptions): CacheEntry {
+    const key = path.resolve(expect(`${API}Cache`, 'logdir', logdir, is.nonEmptyString));
+    let entry = SummaryWriterCache.#entries.get(key);
+    if (entry === undefined) {
+      entry = { writer: new SummaryWriter(key, options), refs: 0, pinned: false };
+      SummaryWriterCache.#entries.set(key, entry);
     }
-    return writer;
+    return entry;
+  }
+
+  /** The writer for `logdir`, created on first use and kept until {@link clear}. */
+  static get(logdir: string, options?: SummaryWriterOptions): SummaryWriter {
+    const entry = SummaryWriterCache.#entry(logdir, options);
+    entry.pinned = true;
+    return entry.writer;
+  }
+
+  /** The writer for `logdir`, counted as one more user until its {@link release}. */
+  static acquire(logdir: string, options?: SummaryWriterOptions): SummaryWriter {
+    const entry = SummaryWriterCache.#entry(logdir, options);
+    entry.refs++;
+    return entry.writer;
+  }
+
+  /** Ends one use of `writer`; the last one (unless pinned by `get`) flushes and closes its file. */
+  static async release(writer: SummaryWriter): Promise<void> {
+    const entry = SummaryWriterCache.#entries.get(writer.logdir);
+    if (entry === undefined || entry.writer !== writer) return;
+    entry.refs = Math.max(0, entry.refs - 1);
+    if (entry.refs > 0 || entry.pinned) {
+      await writer.flush();
+      return;
+    }
+    SummaryWriterCache.#entries.delete(writer.logdir);
+    await writer.close();
   }
 
   /** Closes and forgets every cached writer. */
   static async clear(): Promise<void> {
-    const writers = [...SummaryWriterCache.#writers.values()];
-    SummaryWriterCache.#writers.clear();
+    const writers = [...SummaryWriterCache.#entries.values()].map((e) => e.writer);
+    SummaryWriterCache.#entries.clear();
     await Promise.all(writers.map((w) => w.close()));
   }
 
   /** @internal */
   static forget(writer: SummaryWriter): void {
-    if (SummaryWriterCache.#writers.get(writer.logdir) === writer) SummaryWriterCache.#writers.delete(writer.logdir);
+    if (SummaryWriterCache.#entries.get(writer.logdir)?.writer === writer) SummaryWriterCache.#entries.delete(writer.logdir);
   }
 }
 

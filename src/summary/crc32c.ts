@@ -20,22 +20,36 @@ const TABLES: Uint32Array[] = (() => {
 
 /** The CRC-32C of `data`. `crc32c(Buffer.from('123456789')) === 0xe3069283`. */
 export function crc32c(data: Uint8Array, initial = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  return crc32cRange(data, 0, data.length, initial);
+}
+
+const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+
+/** The CRC-32C of `data[start, end)`, without a view of it. */
+export function crc32cRange(data: Uint8Array, start: number, end: number, initial = 0): number {
   let crc = ~initial >>> 0;
-  let i = 0;
-  const end8 = data.length - (data.length % 8);
+  let i = start;
+  const end8 = end - ((end - start) % 8);
   for (; i < end8; i += 8) {
     const a = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
     crc =
       t7[a & 0xff]! ^ t6[(a >>> 8) & 0xff]! ^ t5[(a >>> 16) & 0xff]! ^ t4[a >>> 24]! ^
       t3[data[i + 4]!]! ^ t2[data[i + 5]!]! ^ t1[data[i + 6]!]! ^ t0[data[i + 7]!]!;
   }
-  for (; i < data.length; i++) crc = t0[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  for (; i < end; i++) crc = t0[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
 }
 
 /** TFRecord's masked CRC: `((crc >>> 15) | (crc << 17)) + 0xa282ead8` (mod 2^32). */
 export function maskedCrc32c(data: Uint8Array): number {
-  const crc = crc32c(data);
+  return mask(crc32c(data));
+}
+
+/** TFRecord's masked CRC of `data[start, end)`. */
+export function maskedCrc32cRange(data: Uint8Array, start: number, end: number): number {
+  return mask(crc32cRange(data, start, end));
+}
+
+function mask(crc: number): number {
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
 }

@@ -1,6 +1,6 @@
 import type { HistogramProto } from './histogram.ts';
-import { ProtoWriter } from './proto.ts';
 import type { Summary, SummaryValue } from './ops.ts';
+import { RecordEncoder } from './RecordEncoder.ts';
 
 /** TensorFlow's `SessionLog`: a run started, stopped, or saved a checkpoint. */
 export interface SessionLog {
@@ -15,6 +15,7 @@ export interface Event {
   wallTime: number;
   step?: number | bigint;
   fileVersion?: string;
+  /** A serialized `GraphDef` (TensorBoard's Graphs tab). */
   graphDef?: Uint8Array;
   summary?: Summary;
   sessionLog?: SessionLog;
@@ -25,55 +26,96 @@ const SESSION_STATUS = { STATUS_UNSPECIFIED: 0, START: 1, STOP: 2, CHECKPOINT: 3
 const DT_FLOAT = 1;
 const DT_DOUBLE = 2;
 
-function encodeHistogram(w: ProtoWriter, h: HistogramProto): void {
-  w.double(1, h.min).double(2, h.max).double(3, h.num).double(4, h.sum).double(5, h.sumSquares);
-  w.packedDoubles(6, h.bucketLimit).packedDoubles(7, h.bucket);
+function writeHistogram(e: RecordEncoder, h: HistogramProto): void {
+  e.double(1, h.min);
+  e.double(2, h.max);
+  e.double(3, h.num);
+  e.double(4, h.sum);
+  e.double(5, h.sumSquares);
+  e.packedDoubles(6, h.bucketLimit);
+  e.packedDoubles(7, h.bucket);
 }
 
-function encodeValue(w: ProtoWriter, v: SummaryValue): void {
-  w.string(1, v.tag);
-  if (v.simpleValue !== undefined) w.float(2, v.simpleValue, true);
-  if (v.histo !== undefined) w.message(5, (h) => encodeHistogram(h, v.histo!));
+function writeValue(e: RecordEncoder, v: SummaryValue): void {
+  e.string(1, v.tag);
+  if (v.simpleValue !== undefined) e.float(2, v.simpleValue, true);
+  if (v.histo !== undefined) {
+    const mark = e.begin(5);
+    writeHistogram(e, v.histo);
+    e.end(mark);
+  }
   if (v.tensor !== undefined) {
-    const t = v.tensor;
-    w.message(8, (m) => {
-      m.varint(1, t.dtype === 'DT_DOUBLE' ? DT_DOUBLE : DT_FLOAT);
-      m.message(2, () => {}); // a scalar: an empty shape, present
-      const bytes = new DataView(new ArrayBuffer(t.dtype === 'DT_DOUBLE' ? 8 : 4));
-      if (t.dtype === 'DT_DOUBLE') bytes.setFloat64(0, t.value, true);
-      else bytes.setFloat32(0, t.value, true);
-      m.bytes(4, new Uint8Array(bytes.buffer));
-    });
+    const double = v.tensor.dtype === 'DT_DOUBLE';
+    const mark = e.begin(8);
+    e.varint(1, double ? DT_DOUBLE : DT_FLOAT);
+    e.end(e.begin(2)); // a scalar: an empty shape, present
+    e.tag(4, 2);
+    e.rawVarint(double ? 8 : 4);
+    e.reserve(8);
+    e.length = double ? e.buffer.writeDoubleLE(v.tensor.value, e.length) : e.buffer.writeFloatLE(v.tensor.value, e.length);
+    e.end(mark);
   }
   if (v.metadata !== undefined) {
     const md = v.metadata;
-    w.message(9, (m) => {
-      m.message(1, (p) => p.string(1, md.pluginName).bytes(2, md.content));
-      m.string(2, md.displayName).string(3, md.summaryDescription);
-      if (md.dataClass !== undefined) m.varint(4, md.dataClass);
-    });
+    const mark = e.begin(9);
+    const plugin = e.begin(1);
+    e.string(1, md.pluginName);
+    e.bytesField(2, md.content);
+    e.end(plugin);
+    e.string(2, md.displayName);
+    e.string(3, md.summaryDescription);
+    if (md.dataClass !== undefined) e.varint(4, md.dataClass);
+    e.end(mark);
   }
+}
+
+/** Writes an `Event` message's fields at the end of `e`. */
+export function writeEvent(e: RecordEncoder, event: Event): void {
+  e.double(1, event.wallTime, true);
+  if (event.step !== undefined) e.varint(2, event.step);
+  e.string(3, event.fileVersion);
+  e.bytesField(4, event.graphDef);
+  if (event.summary !== undefined) {
+    const mark = e.begin(5);
+    for (const v of event.summary.value) {
+      const value = e.begin(1);
+      writeValue(e, v);
+      e.end(value);
+    }
+    e.end(mark);
+  }
+  if (event.sessionLog !== undefined) {
+    const log = event.sessionLog;
+    const mark = e.begin(7);
+    e.varint(1, SESSION_STATUS[log.status]);
+    e.string(2, log.checkpointPath);
+    e.string(3, log.msg);
+    e.end(mark);
+  }
+  e.bytesField(9, event.metaGraphDef);
+}
+
+/** Appends `event` to `e` as one whole TFRecord (framing and CRCs computed in place). */
+export function writeEventRecord(e: RecordEncoder, event: Event): void {
+  const mark = e.beginRecord();
+  writeEvent(e, event);
+  e.endRecord(mark);
+}
+
+/** Encodes an `Event` message (a copy; the writer encodes in place instead). */
+export function encodeEvent(event: Event): Uint8Array {
+  const e = new RecordEncoder(256);
+  writeEvent(e, event);
+  return Uint8Array.from(e.bytes());
 }
 
 /** Encodes a `Summary` message. */
 export function encodeSummary(summary: Summary): Uint8Array {
-  const w = new ProtoWriter();
-  for (const v of summary.value) w.message(1, (m) => encodeValue(m, v));
-  return w.finish();
-}
-
-/** Encodes an `Event` message. */
-export function encodeEvent(event: Event): Uint8Array {
-  const w = new ProtoWriter();
-  w.double(1, event.wallTime, true);
-  if (event.step !== undefined) w.varint(2, event.step);
-  w.string(3, event.fileVersion);
-  w.bytes(4, event.graphDef);
-  if (event.summary !== undefined) w.bytes(5, encodeSummary(event.summary));
-  if (event.sessionLog !== undefined) {
-    const log = event.sessionLog;
-    w.message(7, (m) => m.varint(1, SESSION_STATUS[log.status]).string(2, log.checkpointPath).string(3, log.msg));
+  const e = new RecordEncoder(256);
+  for (const v of summary.value) {
+    const mark = e.begin(1);
+    writeValue(e, v);
+    e.end(mark);
   }
-  w.bytes(9, event.metaGraphDef);
-  return w.finish();
+  return Uint8Array.from(e.bytes());
 }

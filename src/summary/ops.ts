@@ -3,6 +3,7 @@
  * Exported as the `summary` namespace: `summary.scalar(graph, 'loss', loss)`.
  */
 import { InvalidArgumentError, describeValue } from '../errors.ts';
+import { expect, is } from '../internal/validate.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Tensor } from '../graph/Tensor.ts';
@@ -27,10 +28,7 @@ export interface Summary {
 }
 
 function checkTag(api: string, tag: unknown): string {
-  if (typeof tag !== 'string' || tag.length === 0) {
-    throw new InvalidArgumentError(`summary.${api}: expected \`tag\` to be a non-empty string, got ${describeValue(tag)}`);
-  }
-  return tag;
+  return expect(`summary.${api}`, 'tag', tag, is.nonEmptyString);
 }
 
 function nodeName(tag: string): string {

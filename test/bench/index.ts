@@ -3,6 +3,7 @@ import { benchQueue, benchSessionRun } from './backend.bench.ts';
 import { benchDefaultHooks, benchMonitoredSession } from './session.bench.ts';
 import { benchCheckpoint } from './checkpoint.bench.ts';
 import { benchStartup } from './startup.bench.ts';
+import { benchSummaryWriter } from './summary.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -11,6 +12,8 @@ await benchQueue();
 console.log('-- monitored session');
 await benchMonitoredSession();
 await benchDefaultHooks();
+console.log('-- summaries');
+await benchSummaryWriter();
 console.log('-- checkpoints');
 await benchCheckpoint();
 console.log('-- start-up');

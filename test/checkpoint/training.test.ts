@@ -99,7 +99,7 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
 
   it('both checkpoint frequencies given: the timer refuses them, as TensorFlow does', async () => {
     const { graph } = gstepGraph();
-    await rejectsWith(monitoredTrainingSession({ graph, checkpointDir: await tempDir(), saveCheckpointSecs: 10, saveCheckpointSteps: 10 }), ValueError, 'Can not provide both every_secs and every_steps.');
+    await rejectsWith(monitoredTrainingSession({ graph, checkpointDir: await tempDir(), saveCheckpointSecs: 10, saveCheckpointSteps: 10 }), ValueError, /exactly one of `saveSteps` and `saveSecs`/);
   });
 
   it('a worker gets only the user hooks and never restores or saves', async () => {
@@ -152,7 +152,7 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
 
 describe('CheckpointSaverHook', () => {
   it('validates its options', () => {
-    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x' }), /Either every_secs or every_steps should be provided/);
+    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x' }), /exactly one of `saveSteps` and `saveSecs` must be given/);
     assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: 1, saver: new Saver(), scaffold: {} as never }), /You cannot provide both saver and scaffold/);
     assert.throws(() => new CheckpointSaverHook({ checkpointDir: '', saveSteps: 1 }), /`checkpointDir`/);
     assert.throws(() => new SecondOrStepTimer({ everySteps: -1 }), /`everySteps`.*got -1/);

@@ -53,8 +53,8 @@ function sink() {
 
 describe('SecondOrStepTimer', () => {
   it('validates: neither or both', () => {
-    throwsWith(() => new SecondOrStepTimer({}), ValueError, 'Either every_secs or every_steps should be provided.');
-    throwsWith(() => new SecondOrStepTimer({ everySecs: 1, everySteps: 1 }), ValueError, 'Can not provide both every_secs and every_steps.');
+    throwsWith(() => new SecondOrStepTimer({}), ValueError, 'either `everySecs` or `everySteps` should be provided.');
+    throwsWith(() => new SecondOrStepTimer({ everySecs: 1, everySteps: 1 }), ValueError, 'can not provide both `everySecs` and `everySteps`.');
   });
 
   it('steps mode: first always, never twice for a step, then every N steps', () => {
@@ -82,8 +82,8 @@ describe('SecondOrStepTimer', () => {
 
 describe('StopAtStepHook', () => {
   it('validates', () => {
-    throwsWith(() => new StopAtStepHook({}), ValueError, 'One of num_steps or last_step must be specified.');
-    throwsWith(() => new StopAtStepHook({ numSteps: 1, lastStep: 1 }), ValueError, 'Only one of num_steps or last_step can be specified.');
+    throwsWith(() => new StopAtStepHook({}), ValueError, 'one of `numSteps` or `lastStep` must be specified.');
+    throwsWith(() => new StopAtStepHook({ numSteps: 1, lastStep: 1 }), ValueError, 'only one of `numSteps` or `lastStep` can be specified.');
     throwsWith(() => new StopAtStepHook({ numSteps: -1 }), ValueError, /`numSteps`.*got -1/);
   });
 
@@ -94,7 +94,7 @@ describe('StopAtStepHook', () => {
 
 describe('StepCounterHook', () => {
   it('validates: exactly one of everyNSteps and everyNSecs (secs needs everyNSteps: null)', () => {
-    throwsWith(() => new StepCounterHook({ everyNSecs: 1 }), ValueError, 'exactly one of every_n_steps and every_n_secs should be provided');
+    throwsWith(() => new StepCounterHook({ everyNSecs: 1 }), ValueError, 'exactly one of `everyNSteps` and `everyNSecs` must be given');
     throwsWith(() => new StepCounterHook({ everyNSteps: null }), ValueError, 'exactly one');
     assert.ok(new StepCounterHook({ everyNSteps: null, everyNSecs: 1 }));
   });
@@ -120,9 +120,9 @@ describe('StepCounterHook', () => {
 
 describe('LoggingTensorHook', () => {
   it('validates', () => {
-    throwsWith(() => new LoggingTensorHook({ tensors: [] }), ValueError, 'either at_end and/or exactly one of every_n_iter and every_n_secs must be provided.');
+    throwsWith(() => new LoggingTensorHook({ tensors: [] }), ValueError, 'either `atEnd` and/or exactly one of `everyNIter` and `everyNSecs` must be provided.');
     throwsWith(() => new LoggingTensorHook({ tensors: [], everyNIter: 1, everyNSecs: 1 }), ValueError, 'exactly one');
-    throwsWith(() => new LoggingTensorHook({ tensors: [], everyNIter: 0 }), ValueError, 'invalid every_n_iter=0.');
+    throwsWith(() => new LoggingTensorHook({ tensors: [], everyNIter: 0 }), ValueError, 'expected `everyNIter` to be a positive integer, got 0');
     assert.ok(new LoggingTensorHook({ tensors: [], atEnd: true }));
   });
 
@@ -182,8 +182,8 @@ describe('NanTensorHook', () => {
 
 describe('SummarySaverHook', () => {
   it('validates', () => {
-    throwsWith(() => new SummarySaverHook({ saveSteps: 1 }), ValueError, 'Exactly one of scaffold or summary_op must be provided.');
-    throwsWith(() => new SummarySaverHook({ saveSteps: 1, scaffold: new Scaffold(), summaryOp: {} as never }), ValueError, 'Exactly one');
+    throwsWith(() => new SummarySaverHook({ saveSteps: 1 }), ValueError, 'exactly one of `scaffold` or `summaryOp` must be provided.');
+    throwsWith(() => new SummarySaverHook({ saveSteps: 1, scaffold: new Scaffold(), summaryOp: {} as never }), ValueError, 'exactly one');
   });
 
   it('writes START at the first step and summaries every N steps, at the real step', async () => {
@@ -261,7 +261,7 @@ describe('FeedFnHook', () => {
     const sess = await MonitoredSession.create({ graph, hooks: [new FeedFnHook({ feedFn: () => new Map([[x, ++n]]) })] });
     assert.deepEqual([await sess.run(doubled), await sess.run(doubled)], [2, 4]);
     await sess.close();
-    throwsWith(() => new FeedFnHook({ feedFn: 1 as never }), ValueError, '`feedFn`');
+    throwsWith(() => new FeedFnHook({ feedFn: 1 as never }), TypeError, '`feedFn`');
   });
 });
 
@@ -279,7 +279,7 @@ describe('ProfilerHook', () => {
     const ops = trace.traceEvents.filter((e) => e.ph === 'X');
     assert.ok(ops.some((e) => e.args.name === 'do_step' && e.name === 'AssignAdd'));
     assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name'));
-    throwsWith(() => new ProfilerHook({ outputDir: dir }), ValueError, 'Either every_secs or every_steps');
+    throwsWith(() => new ProfilerHook({ outputDir: dir }), ValueError, 'exactly one of `saveSteps` and `saveSecs` must be given');
   });
 });
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { FileWriter, InvalidArgumentError, SummaryWriter, TestClock, summary } from '../../src/index.ts';
+import { FileWriter, SummaryWriter, TestClock, UsageError, summary } from '../../src/index.ts';
 import { crc32c, maskedCrc32c } from '../../src/summary/crc32c.ts';
 import { encodeEvent } from '../../src/summary/event.ts';
 import { scalarValueTF2 } from '../../src/summary/ops.ts';
@@ -86,31 +86,49 @@ describe('SummaryWriter', () => {
     await rejectsWith(broken.close(), Error, /SummaryWriter: cannot write/);
   });
 
-  it('flushes periodically on the clock', async () => {
+  it('flushes (fsyncs) periodically on the clock, not before', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-events-'));
     const clock = new TestClock();
     const writer = new SummaryWriter(dir, { clock, flushSecs: 10 });
     writer.addSummary({ value: [{ tag: 'x', simpleValue: 1 }] }, 1);
-    await clock.advance(10_000);
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.advance(9_999);
+    assert.equal(writer.stats.flushes, 0);
+    // The timer's flush hands the records to the file synchronously: no wall-clock wait needed.
+    await clock.advance(1);
     assert.equal(decodeRecords(await readFile(writer.filename)).length, 2);
+    await writer.close();
+    assert.ok(writer.stats.flushes >= 1);
+  });
+
+  it('flushSecs: Infinity means no periodic flush at all (no timer)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-events-'));
+    const clock = new TestClock();
+    const writer = new SummaryWriter(dir, { clock, flushSecs: Infinity });
+    assert.equal(clock.pendingTimers, 0);
+    await clock.advance(2 ** 31);
+    assert.equal(writer.stats.flushes, 0);
     await writer.close();
   });
 
-  it('a full queue drops records and counts them instead of blocking', async () => {
+  it('a full queue writes out at once (back-pressure) instead of dropping', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-events-'));
     const writer = new SummaryWriter(dir, { maxQueue: 3 });
     for (let i = 0; i < 10; i++) writer.addSummary({ value: [{ tag: 'x', simpleValue: i }] }, i);
-    assert.ok(writer.droppedRecords > 0);
+    assert.equal(writer.droppedRecords, 0);
+    // The file-version record and the first two summaries fill the queue, then every third one.
+    assert.equal(writer.stats.fullQueueWrites, 3);
+    assert.equal(writer.stats.pendingRecords, 2);
     await writer.close();
+    assert.equal(decodeRecords(await readFile(writer.filename)).length, 11);
   });
 
   it('validates its arguments', async () => {
-    assert.throws(() => new SummaryWriter(''), InvalidArgumentError);
+    assert.throws(() => new SummaryWriter(''), UsageError);
+    assert.throws(() => new SummaryWriter('/tmp/x', { flush_secs: 1 } as never), /unknown option `flush_secs`; did you mean `flushSecs`/);
     assert.throws(() => new SummaryWriter('/tmp/x', { flushSecs: 0 }), /`flushSecs`.*got 0/);
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-events-'));
     const writer = new SummaryWriter(dir);
-    assert.throws(() => writer.addSummary({} as never, 1), /expected a Summary/);
+    assert.throws(() => writer.addSummary({} as never, 1), /expected `summary` to be a Summary/);
     await writer.close();
     assert.throws(() => writer.addSummary({ value: [] }, 1), /is closed/);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Graph, GraphKeys, InvalidArgumentError, Session, summary } from '../../src/index.ts';
+import { Graph, GraphKeys, InvalidArgumentError, Session, UsageError, summary } from '../../src/index.ts';
 import { buildHistogram, defaultBucketLimits } from '../../src/summary/histogram.ts';
 import { rejectsWith } from '../helpers/assert.ts';
 
@@ -15,7 +15,7 @@ describe('summary ops', () => {
 
   it('scalar rejects non-numeric values at run time and empty tags at build time', async () => {
     const g = new Graph();
-    assert.throws(() => summary.scalar(g, '', g.constant(1)), InvalidArgumentError);
+    assert.throws(() => summary.scalar(g, '', g.constant(1)), (e: unknown) => e instanceof UsageError && /summary\.scalar: expected `tag` to be a non-empty string, got ""/.test(String(e)));
     const s = summary.scalar(g, 'bad', g.constant('x' as unknown as number));
     await rejectsWith(new Session(g).run(s), InvalidArgumentError, /summary\.scalar\('bad'\): expected a number, got "x"/);
   });
