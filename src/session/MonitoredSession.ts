@@ -10,6 +10,7 @@ import type { Session, SessionConfig } from '../graph/Session.ts';
 import type { EndReason, Hook } from '../hooks/SessionRunHook.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
+import { trackHooks } from '../resume/ResumeState.ts';
 import { Coordinator } from './Coordinator.ts';
 import { ChiefSessionCreator, NotReadyYet, isSteppedCreator, type SessionCreator } from './creators.ts';
 import { HookedSession, implementsMethod } from './HookedSession.ts';
@@ -126,6 +127,7 @@ abstract class BaseMonitoredSession {
     const creatorGraph = (creator as unknown as { graph?: unknown }).graph;
     this.#graph = options.graph ?? (creatorGraph instanceof Graph ? creatorGraph : undefined);
     this.#graphWasFinalized = this.#graph?.finalized ?? true;
+    trackHooks(this.#graph, this.#hooks);
     const stepped = isSteppedCreator(creator);
     const restores = isSteppedCreator(creator) && creator.restores;
     this.#actor = createActor(this.#provideMachine(), {
