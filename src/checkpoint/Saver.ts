@@ -209,6 +209,7 @@ export class Saver {
       throw new InvalidArgumentError(`Saver.restore: expected \`prefix\` to be a checkpoint prefix, got ${describeValue(prefix)}`);
     }
     const resolved = path.resolve(prefix);
+    logger.info(`Restoring parameters from ${resolved}`);
     await this.#cleanOnce(path.dirname(resolved));
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
