@@ -2,6 +2,7 @@
 import { benchQueue, benchSessionRun } from './backend.bench.ts';
 import { benchDefaultHooks, benchMonitoredSession } from './session.bench.ts';
 import { benchCheckpoint } from './checkpoint.bench.ts';
+import { benchResumeState } from './resume.bench.ts';
 import { benchStartup } from './startup.bench.ts';
 import { benchSummaryWriter } from './summary.bench.ts';
 
@@ -16,5 +17,6 @@ console.log('-- summaries');
 await benchSummaryWriter();
 console.log('-- checkpoints');
 await benchCheckpoint();
+await benchResumeState();
 console.log('-- start-up');
 await benchStartup();
