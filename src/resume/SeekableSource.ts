@@ -34,6 +34,12 @@ export interface SeekableSource<T, P = unknown> {
   next(): SourceElement<T, P> | SourceEnd | Promise<SourceElement<T, P> | SourceEnd>;
 }
 
+/** A {@link SeekableSource} that answers synchronously (no promises), like {@link arraySource}. */
+export interface SyncSeekableSource<T, P> extends SeekableSource<T, P> {
+  seek(position: P): void;
+  next(): SourceElement<T, P> | SourceEnd;
+}
+
 /** Options of {@link arraySource}. */
 export interface ArraySourceOptions {
   /** Start over at the first element after the last (an endless source). @default false */
@@ -46,7 +52,7 @@ export interface ArraySourceOptions {
  * @example
  * const source = arraySource(examples, { repeat: true });
  */
-export function arraySource<T>(items: readonly T[], options: ArraySourceOptions = {}): SeekableSource<T, number> {
+export function arraySource<T>(items: readonly T[], options: ArraySourceOptions = {}): SyncSeekableSource<T, number> {
   const api = 'arraySource';
   expect(api, 'items', items, is.array);
   const repeat = checkOptions(api, options, ['repeat']).repeat ?? false;
@@ -58,7 +64,7 @@ export function arraySource<T>(items: readonly T[], options: ArraySourceOptions 
       if (!Number.isSafeInteger(position) || position < 0) misuse(`${api}.seek`, 'position', 'a non-negative integer', position);
       at = position;
     },
-    next() {
+    next(): SourceElement<T, number> | SourceEnd {
       if (items.length === 0 || (!repeat && at >= items.length)) return { done: true };
       const value = items[at % items.length] as T;
       at++;

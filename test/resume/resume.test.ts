@@ -24,7 +24,7 @@ import {
   restoresOf,
   sourceQueueRunner,
   withSession,
-  type SeekableSource,
+  type SyncSeekableSource,
 } from '../../src/index.ts';
 import { MAIN, scratch } from './trainRuns.ts';
 
@@ -109,7 +109,7 @@ describe('exact resume', () => {
   });
 
   it('arraySource seeks to any position and refuses a bad one', () => {
-    const s: SeekableSource<string, number> = arraySource(['a', 'b', 'c'], { repeat: true });
+    const s: SyncSeekableSource<string, number> = arraySource(['a', 'b', 'c'], { repeat: true });
     s.seek(4);
     assert.deepEqual(s.next(), { done: false, value: 'b', position: 5 });
     assert.throws(() => s.seek(-1), UsageValueError);
