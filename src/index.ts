@@ -181,7 +181,15 @@ export type { CheckpointState, SaverOptions, SaveOptions, GraphDef, Saveable, Sa
 
 // Exact resume: seekable inputs, the runtime's random generators, the checkpoints' resume flag.
 export { arraySource, RandomGenerator, randomGenerator, exactResumeOf, restoresOf } from './resume/index.ts';
-export type { SeekableSource, SyncSeekableSource, SourceElement, SourceEnd, ArraySourceOptions, RandomGeneratorOptions, ResumeInfo } from './resume/index.ts';
+export type {
+  SeekableSource,
+  SyncSeekableSource,
+  SourceElement,
+  SourceEnd,
+  ArraySourceOptions,
+  RandomGeneratorOptions,
+  ResumeInfo,
+} from './resume/index.ts';
 export { SourceQueueRunner, sourceQueueRunner } from './session/SourceQueueRunner.ts';
 export type { SourceQueueRunnerOptions, SourceInput } from './session/SourceQueueRunner.ts';
 export type { SaveableContext } from './checkpoint/Saveable.ts';

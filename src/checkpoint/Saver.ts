@@ -156,7 +156,10 @@ export class Saver {
     const variables = this.#variables(session.graph);
     const saveables = collectSaveables('Saver.save', this.#saveables, session.graph);
     // One pass: the variables' values and the saveables' state, encoded into the same files.
-    const [values, states] = await Promise.all([session.run(variables), gatherStates('Saver.save', saveables, { session })]);
+    const [values, states] = await Promise.all([
+      session.run(variables),
+      gatherStates('Saver.save', saveables, { session }),
+    ]);
     const tensors: ArrayBufferView[] = [];
     const encoded: Record<string, Encoded> = {};
     variables.forEach((v, i) => (encoded[v.name] = encodeValue(values[i], tensors, v.name)));

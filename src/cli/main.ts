@@ -106,7 +106,8 @@ function resumeLine(report: TrainReport, c: ReturnType<typeof palette>): string 
   if (!report.exactResume) return `${c.yellow('not exact')}: ${report.exactResumeReasons.join('; ')}`;
   const restored = report.startStep > 0 || report.recoveries > 0;
   const what = 'data position, random state and hook state';
-  return `${c.green('exact')} ${c.dim(restored ? `(${what} restored)` : `(fresh start; checkpoints hold the ${what})`)}`;
+  const detail = restored ? `(${what} restored)` : `(fresh start; checkpoints hold the ${what})`;
+  return `${c.green('exact')} ${c.dim(detail)}`;
 }
 
 function render(report: TrainReport): string {

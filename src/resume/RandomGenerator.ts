@@ -39,7 +39,9 @@ export class RandomGenerator {
 
   /** An op drawing one number uniform in [0, 1) each time it runs. */
   uniform(name = `${this.name}/uniform`): Tensor<number> {
-    return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) => this.#draw(ctx.store, () => this.#random.next()));
+    return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
+      this.#draw(ctx.store, () => this.#random.next()),
+    );
   }
 
   /** An op drawing `count` numbers uniform in [0, 1) each time it runs. */
@@ -75,7 +77,8 @@ export function randomGenerator(graph: Graph, options: RandomGeneratorOptions): 
   const seed = expect(API, 'seed', opts.seed, is.integer);
   const state = resumeState(graph);
   let name = optional(API, 'name', opts.name, is.nonEmptyString);
-  if (name !== undefined && state.randomNames.has(name)) misuse(API, 'name', 'a name no other generator of this graph has', name);
+  if (name !== undefined && state.randomNames.has(name))
+    misuse(API, 'name', 'a name no other generator of this graph has', name);
   name ??= 'random';
   for (let i = 1; state.randomNames.has(name); i++) name = `random_${i}`;
   state.randomNames.add(name);
@@ -88,7 +91,10 @@ export function randomGenerator(graph: Graph, options: RandomGeneratorOptions): 
         await session.store.writeVariable(resumeKey('random', name), saved['state']);
       },
       restoreAbsent: ({ session }: { session: Session }) =>
-        state.absent(session, `the checkpoint holds no state for random generator '${name}': it starts over from its seed`),
+        state.absent(
+          session,
+          `the checkpoint holds no state for random generator '${name}': it starts over from its seed`,
+        ),
     },
   });
   return generator;

@@ -38,7 +38,9 @@ export class ResumeState {
   hooks: readonly StatefulHook[] = [];
   /** Names taken by the graph's random generators. */
   readonly randomNames = new Set<string>();
-  readonly #records = new Map<Session, { exact: boolean; reasons: string[] }>();
+  /** One record per restored session, oldest first; sessions are not held (a long job restores many). */
+  readonly #records: { exact: boolean; reasons: string[] }[] = [];
+  readonly #bySession = new WeakMap<Session, { exact: boolean; reasons: string[] }>();
 
   constructor(graph: Graph) {
     this.graph = graph;
@@ -60,7 +62,13 @@ export class ResumeState {
         restoreAbsent: ({ session }: SaveableContext) => this.absent(session, OLDER),
       },
     });
-    graph.addToCollection(GraphKeys.SAVEABLE_OBJECTS, { name: HOOKS_SAVEABLE, saveable: { saveState: () => this.#hookStates(), restoreState: (s: Readonly<Record<string, unknown>>) => this.#restoreHooks(s) } });
+    graph.addToCollection(GraphKeys.SAVEABLE_OBJECTS, {
+      name: HOOKS_SAVEABLE,
+      saveable: {
+        saveState: () => this.#hookStates(),
+        restoreState: (s: Readonly<Record<string, unknown>>) => this.#restoreHooks(s),
+      },
+    });
   }
 
   /** Why a checkpoint of `session` would not resume exactly (empty: it would). */
@@ -68,7 +76,9 @@ export class ResumeState {
     const reasons: string[] = [];
     for (const runner of this.graph.getCollection<{ name: string }>(GraphKeys.QUEUE_RUNNERS)) {
       if (!this.seekable.has(runner)) {
-        reasons.push(`queue runner '${runner.name}' has no seekable source: its position and the elements in its queue are not saved`);
+        reasons.push(
+          `queue runner '${runner.name}' has no seekable source: its position and the elements in its queue are not saved`,
+        );
       }
     }
     if (session.target !== '') {
@@ -86,12 +96,16 @@ export class ResumeState {
 
   /** One entry per restore so far, oldest first. */
   get restores(): ResumeInfo[] {
-    return [...this.#records.values()].map((r) => ({ exact: r.exact, reasons: [...r.reasons] }));
+    return this.#records.map((r) => ({ exact: r.exact, reasons: [...r.reasons] }));
   }
 
   #record(session: Session): { exact: boolean; reasons: string[] } {
-    let record = this.#records.get(session);
-    if (record === undefined) this.#records.set(session, (record = { exact: true, reasons: [] }));
+    let record = this.#bySession.get(session);
+    if (record === undefined) {
+      record = { exact: true, reasons: [] };
+      this.#bySession.set(session, record);
+      this.#records.push(record);
+    }
     return record;
   }
 
@@ -116,7 +130,8 @@ export class ResumeState {
   #restoreHooks(saved: Readonly<Record<string, unknown>>): void {
     for (const [name, hook] of this.#named()) {
       const state = saved[name];
-      if (state !== undefined && state !== null && typeof state === 'object') hook.restoreCheckpointState?.(state as Readonly<Record<string, unknown>>);
+      if (state !== undefined && state !== null && typeof state === 'object')
+        hook.restoreCheckpointState?.(state as Readonly<Record<string, unknown>>);
     }
   }
 }

@@ -61,7 +61,8 @@ export function arraySource<T>(items: readonly T[], options: ArraySourceOptions 
   return {
     start: 0,
     seek(position: number) {
-      if (!Number.isSafeInteger(position) || position < 0) misuse(`${api}.seek`, 'position', 'a non-negative integer', position);
+      if (!Number.isSafeInteger(position) || position < 0)
+        misuse(`${api}.seek`, 'position', 'a non-negative integer', position);
       at = position;
     },
     next(): SourceElement<T, number> | SourceEnd {

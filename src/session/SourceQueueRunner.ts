@@ -38,7 +38,10 @@ export class SourceQueueRunner<T, P> extends QueueRunner {
   }
 
   /** The producer first seeks the source to the consumed position of `session`, then enqueues. */
-  override producerTasks(session: Session, coord?: Coordinator): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
+  override producerTasks(
+    session: Session,
+    coord?: Coordinator,
+  ): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
     const [producer, ...rest] = super.producerTasks(session, coord);
     const run = async (signal?: AbortSignal): Promise<void> => {
       try {
@@ -72,7 +75,11 @@ export interface SourceInput<T, P> {
 }
 
 const API = 'sourceQueueRunner';
-const sourceRule = withMethods<SeekableSource<unknown, unknown>>('a SeekableSource (with seek and next)', 'seek', 'next');
+const sourceRule = withMethods<SeekableSource<unknown, unknown>>(
+  'a SeekableSource (with seek and next)',
+  'seek',
+  'next',
+);
 
 /**
  * An input pipeline that resumes exactly: a queue fed from `source` by a {@link SourceQueueRunner}
@@ -86,7 +93,10 @@ export function sourceQueueRunner<T, P>(graph: Graph, options: SourceQueueRunner
   const opts = checkOptions(API, options, ['source', 'capacity', 'name'], { required: true });
   const source = expect(API, 'source', opts.source, sourceRule) as SeekableSource<T, P>;
   const capacity = optional(API, 'capacity', opts.capacity, is.positiveInteger) ?? 8;
-  const queue = graph.fifoQueue<Carried<T, P>>({ capacity, name: optional(API, 'name', opts.name, is.nonEmptyString) ?? 'source_queue' });
+  const queue = graph.fifoQueue<Carried<T, P>>({
+    capacity,
+    name: optional(API, 'name', opts.name, is.nonEmptyString) ?? 'source_queue',
+  });
   const key = resumeKey('input', queue.name);
   const next = graph.addNode<Carried<T, P>>(`${queue.name}/source_next`, 'SourceNext', [], () =>
     andThen(source.next(), (item) => {
@@ -110,7 +120,10 @@ export function sourceQueueRunner<T, P>(graph: Graph, options: SourceQueueRunner
         await session.store.writeVariable(key, saved['position']);
       },
       restoreAbsent: ({ session }: { session: Session }) =>
-        state.absent(session, `the checkpoint holds no position for input '${queue.name}': it starts over from the beginning`),
+        state.absent(
+          session,
+          `the checkpoint holds no position for input '${queue.name}': it starts over from the beginning`,
+        ),
     },
   });
   return { dequeue, runner, queue };

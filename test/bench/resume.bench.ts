@@ -1,7 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Coordinator, Graph, ProgressHook, Saver, Session, StepCounterHook, getOrCreateGlobalStep, startQueueRunners } from '../../src/index.ts';
+import {
+  Coordinator,
+  Graph,
+  ProgressHook,
+  Saver,
+  Session,
+  StepCounterHook,
+  getOrCreateGlobalStep,
+  startQueueRunners,
+} from '../../src/index.ts';
 import { buildIrisModel } from '../../src/cli/iris.ts';
 import { trackHooks } from '../../src/resume/ResumeState.ts';
 import { report } from './harness.ts';
@@ -22,7 +31,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME_ROUNDS'] ?? 40)): Promise<void> {
   const dir = await mkdtemp(path.join(process.env['BENCH_DIR'] ?? tmpdir(), 'ms-bench-resume-'));
   const model = buildIrisModel({ seed: 1, faultRate: 0 });
-  trackHooks(model.graph, [new StepCounterHook({ everyNSteps: 100, summaryWriter: { addSummary: () => {} } }), new ProgressHook({ stream: { write: () => true } })]);
+  trackHooks(model.graph, [
+    new StepCounterHook({ everyNSteps: 100, summaryWriter: { addSummary: () => {} } }),
+    new ProgressHook({ stream: { write: () => true } }),
+  ]);
   const sess = new Session(model.graph);
   await sess.run(model.graph.globalVariablesInitializer());
   const coord = new Coordinator();
@@ -42,8 +54,12 @@ export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME
   const without = new Saver({ maxToKeep: 2 });
   const a: number[] = [];
   const b: number[] = [];
-  const saveWith = (r: number) => timed(() => withState.save(sess, path.join(dir, 'with', 'model.ckpt'), { globalStep: r, writeMetaGraph: false }));
-  const saveWithout = (r: number) => timed(() => without.save(bareSess, path.join(dir, 'without', 'model.ckpt'), { globalStep: r, writeMetaGraph: false }));
+  const saveWith = (r: number) =>
+    timed(() => withState.save(sess, path.join(dir, 'with', 'model.ckpt'), { globalStep: r, writeMetaGraph: false }));
+  const saveWithout = (r: number) =>
+    timed(() =>
+      without.save(bareSess, path.join(dir, 'without', 'model.ckpt'), { globalStep: r, writeMetaGraph: false }),
+    );
   for (let r = 0; r < rounds; r++) {
     // Pairs in alternating order, so neither side always runs on the warmer disk cache.
     if (r % 2 === 0) {
@@ -60,6 +76,10 @@ export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME
   // The paired difference: each round's two saves saw the same machine, which a shared host needs.
   const [w, o] = [median(a), median(b)];
   const extra = (100 * median(a.map((x, i) => x - b[i]!))) / o;
-  report('Iris job Saver.save with exact-resume state', `${w.toFixed(2)} ms vs variables only ${o.toFixed(2)} ms  = ${extra >= 0 ? '+' : ''}${extra.toFixed(1)}% (target < 5%)`, extra < 5);
+  report(
+    'Iris job Saver.save with exact-resume state',
+    `${w.toFixed(2)} ms vs variables only ${o.toFixed(2)} ms  = ${extra >= 0 ? '+' : ''}${extra.toFixed(1)}% (target < 5%)`,
+    extra < 5,
+  );
   await rm(dir, { recursive: true, force: true });
 }

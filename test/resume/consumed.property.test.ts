@@ -29,7 +29,14 @@ const TOTAL = 24;
 function job(capacity: number, failAt: ReadonlySet<number> = new Set()) {
   const graph = new Graph();
   const step = getOrCreateGlobalStep(graph);
-  const { dequeue } = sourceQueueRunner(graph, { source: arraySource(Array.from({ length: 10 }, (_, i) => i * 10), { repeat: true }), capacity, name: 'input' });
+  const { dequeue } = sourceQueueRunner(graph, {
+    source: arraySource(
+      Array.from({ length: 10 }, (_, i) => i * 10),
+      { repeat: true },
+    ),
+    capacity,
+    name: 'input',
+  });
   const draw = randomGenerator(graph, { seed: 3 }).uniform();
   const seen = graph.variable<[number, number][]>(() => [], { name: 'seen' });
   const failed = new Set<number>();
@@ -50,7 +57,9 @@ async function uninterrupted(n: number): Promise<[number, number][]> {
   const sess = new Session(graph);
   await sess.run(graph.globalVariablesInitializer());
   const coord = new Coordinator();
-  graph.getCollection<{ createThreads: (s: Session, o: object) => unknown }>('queue_runners').forEach((qr) => qr.createThreads(sess, { coord }));
+  graph
+    .getCollection<{ createThreads: (s: Session, o: object) => unknown }>('queue_runners')
+    .forEach((qr) => qr.createThreads(sess, { coord }));
   for (let i = 0; i < n; i++) await sess.run(train);
   const out = await sess.run(seen);
   coord.requestStop();
@@ -70,44 +79,52 @@ describe('exact resume: the batches consumed', () => {
   it('for any sequence of checkpoints, crashes and resumes, the trainer consumes the uninterrupted sequence (elements and random draws)', async () => {
     const reference = await uninterrupted(TOTAL);
     await fc.assert(
-      fc.asyncProperty(fc.array(action, { maxLength: 14 }), fc.integer({ min: 1, max: 6 }), async (actions, capacity) => {
-        const dir = await scratch('resume-prop');
-        const { graph, step, seen, train } = job(capacity);
-        const saver = new Saver({ maxToKeep: 2 });
-        let sess: Session | undefined;
-        let coord: Coordinator | undefined;
-        // A process start: a new session restored from the newest checkpoint (or initialized), producers started.
-        const start = async () => {
-          sess = new Session(graph);
-          const latest = await latestCheckpoint(dir);
-          if (latest === undefined) await sess.run(graph.globalVariablesInitializer());
-          else await saver.restore(sess, latest);
-          coord = new Coordinator();
-          graph.getCollection<{ createThreads: (s: Session, o: object) => unknown }>('queue_runners').forEach((qr) => qr.createThreads(sess!, { coord }));
-        };
-        // A crash: everything in memory is gone (queued elements included); nothing is saved.
-        const crash = async () => {
-          coord!.requestStop();
-          await coord!.join({ stopGracePeriodSecs: 5, ignoreLiveThreads: true });
-          await sess!.close();
-        };
-        try {
-          await start();
-          for (const a of actions) {
-            if (a.kind === 'save') await saver.save(sess!, path.join(dir, 'model.ckpt'), { globalStep: await sess!.run(step) });
-            if (a.kind === 'crash') {
-              await crash();
-              await start();
+      fc.asyncProperty(
+        fc.array(action, { maxLength: 14 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (actions, capacity) => {
+          const dir = await scratch('resume-prop');
+          const { graph, step, seen, train } = job(capacity);
+          const saver = new Saver({ maxToKeep: 2 });
+          let sess: Session | undefined;
+          let coord: Coordinator | undefined;
+          // A process start: a new session restored from the newest checkpoint (or initialized), producers started.
+          const start = async () => {
+            sess = new Session(graph);
+            const latest = await latestCheckpoint(dir);
+            if (latest === undefined) await sess.run(graph.globalVariablesInitializer());
+            else await saver.restore(sess, latest);
+            coord = new Coordinator();
+            graph
+              .getCollection<{ createThreads: (s: Session, o: object) => unknown }>('queue_runners')
+              .forEach((qr) => qr.createThreads(sess!, { coord }));
+          };
+          // A crash: everything in memory is gone (queued elements included); nothing is saved.
+          const crash = async () => {
+            coord!.requestStop();
+            await coord!.join({ stopGracePeriodSecs: 5, ignoreLiveThreads: true });
+            await sess!.close();
+          };
+          try {
+            await start();
+            for (const a of actions) {
+              if (a.kind === 'save')
+                await saver.save(sess!, path.join(dir, 'model.ckpt'), { globalStep: await sess!.run(step) });
+              if (a.kind === 'crash') {
+                await crash();
+                await start();
+              }
+              if (a.kind === 'steps')
+                for (let i = 0; i < a.n && (await sess!.run(step)) < TOTAL; i++) await sess!.run(train);
             }
-            if (a.kind === 'steps') for (let i = 0; i < a.n && (await sess!.run(step)) < TOTAL; i++) await sess!.run(train);
+            while ((await sess!.run(step)) < TOTAL) await sess!.run(train);
+            assert.deepEqual(await sess!.run(seen), reference);
+          } finally {
+            await crash();
+            await rm(dir, { recursive: true, force: true });
           }
-          while ((await sess!.run(step)) < TOTAL) await sess!.run(train);
-          assert.deepEqual(await sess!.run(seen), reference);
-        } finally {
-          await crash();
-          await rm(dir, { recursive: true, force: true });
-        }
-      }),
+        },
+      ),
       params(25),
     );
   });
@@ -115,28 +132,32 @@ describe('exact resume: the batches consumed', () => {
   it('under in-process recovery (faults at any steps), a monitored session consumes the uninterrupted sequence', async () => {
     const reference = await uninterrupted(TOTAL);
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: TOTAL - 1 }), { maxLength: 5 }), fc.integer({ min: 1, max: 8 }), async (failAt, every) => {
-        const dir = await scratch('resume-recover');
-        const { graph, step, seen, train } = job(4, new Set(failAt));
-        try {
-          const sess = await monitoredTrainingSession({
-            graph,
-            checkpointDir: dir,
-            saveCheckpointSteps: every,
-            saveSummariesSteps: null,
-            logStepCountSteps: null,
-            recovery: { backoff: { initialMs: 0, maxMs: 0 } },
-          });
-          let out: [number, number][] = [];
-          await withSession(sess, async (s) => {
-            while ((await s.run(step)) < TOTAL) await s.run(train);
-            out = await s.run(seen);
-          });
-          assert.deepEqual(out, reference);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: TOTAL - 1 }), { maxLength: 5 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (failAt, every) => {
+          const dir = await scratch('resume-recover');
+          const { graph, step, seen, train } = job(4, new Set(failAt));
+          try {
+            const sess = await monitoredTrainingSession({
+              graph,
+              checkpointDir: dir,
+              saveCheckpointSteps: every,
+              saveSummariesSteps: null,
+              logStepCountSteps: null,
+              recovery: { backoff: { initialMs: 0, maxMs: 0 } },
+            });
+            let out: [number, number][] = [];
+            await withSession(sess, async (s) => {
+              while ((await s.run(step)) < TOTAL) await s.run(train);
+              out = await s.run(seen);
+            });
+            assert.deepEqual(out, reference);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        },
+      ),
       params(15),
     );
   });

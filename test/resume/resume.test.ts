@@ -60,7 +60,10 @@ describe('exact resume', () => {
     await trainIn(dir, seekable, 7);
     assert.deepEqual(await exactResumeOf((await latestCheckpoint(dir))!), { exact: true, reasons: [] });
     const graph = await trainIn(dir, seekable, 12);
-    assert.deepEqual(restoresOf(graph).map((r) => r.exact), [true]);
+    assert.deepEqual(
+      restoresOf(graph).map((r) => r.exact),
+      [true],
+    );
     const { ['input/source_queue']: input } = await readSaveableStates((await latestCheckpoint(dir))!);
     assert.equal(input!['position'], 12, 'the position counts what the trainer consumed, not what the producer made');
     await rm(dir, { recursive: true, force: true });
@@ -142,7 +145,11 @@ describe('exact resume', () => {
     const dir = await scratch('resume-cli');
     const run = (steps: number) =>
       new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'train', '--steps', `${steps}`, '--checkpoint-dir', dir], { env: { ...process.env, NO_COLOR: '1' } });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', MAIN, 'train', '--steps', `${steps}`, '--checkpoint-dir', dir],
+          { env: { ...process.env, NO_COLOR: '1' } },
+        );
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d));
         child.once('exit', () => resolve(out));

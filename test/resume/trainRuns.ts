@@ -26,12 +26,31 @@ export interface Job {
 
 export function cliArgs(job: Job, dir: string, extra: string[] = []): string[] {
   const { steps, saveEvery, seed } = job;
-  return ['train', '--steps', `${steps}`, '--save-checkpoint-steps', `${saveEvery}`, '--seed', `${seed}`, '--checkpoint-dir', dir, '--json', ...extra];
+  return [
+    'train',
+    '--steps',
+    `${steps}`,
+    '--save-checkpoint-steps',
+    `${saveEvery}`,
+    '--seed',
+    `${seed}`,
+    '--checkpoint-dir',
+    dir,
+    '--json',
+    ...extra,
+  ];
 }
 
 /** Runs the job in this process (no faults unless asked). */
 export function trainHere(job: Job, dir: string, faultRate = 0): Promise<TrainReport> {
-  return train({ steps: job.steps, checkpointDir: dir, saveCheckpointSteps: job.saveEvery, faultRate, seed: job.seed, progress: { write: () => true } });
+  return train({
+    steps: job.steps,
+    checkpointDir: dir,
+    saveCheckpointSteps: job.saveEvery,
+    faultRate,
+    seed: job.seed,
+    progress: { write: () => true },
+  });
 }
 
 /** The trained values of the newest checkpoint in `dir`: step, weights and bias as raw bytes. */
@@ -48,13 +67,22 @@ export async function finalWeights(dir: string): Promise<{ step: number; weights
 }
 
 /** Where a kill lands: at a random time while steps run, as a save starts, or as a restore starts. */
-export type KillMoment = { kind: 'step'; delayMs: number } | { kind: 'save'; nth: number } | { kind: 'restore'; delayMs: number };
+export type KillMoment =
+  { kind: 'step'; delayMs: number } | { kind: 'save'; nth: number } | { kind: 'restore'; delayMs: number };
 
 /** One CLI run: killed with SIGKILL at `moment` unless it finishes first. */
-export function runCli(job: Job, dir: string, moment: KillMoment | undefined, extra: string[] = []): Promise<{ killed: boolean; code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  job: Job,
+  dir: string,
+  moment: KillMoment | undefined,
+  extra: string[] = [],
+): Promise<{ killed: boolean; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, MONITORED_SESSION_LOG: 'info', NO_COLOR: '1' };
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...cliArgs(job, dir, extra)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...cliArgs(job, dir, extra)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     let stdout = '';
     let stderr = '';
     let killed = false;
