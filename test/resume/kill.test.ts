@@ -1,3 +1,4 @@
+// Starts the real CLI as child processes (node:child_process, through trainRuns.ts): not in test:quick.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
