@@ -136,12 +136,13 @@ export class ResumeState {
   }
 }
 
-/** The graph's resume bookkeeping, made (and registered as saveables) on first use. @internal */
-export function resumeState(graph: Graph): ResumeState;
-export function resumeState(graph: Graph, ifMissing: 'peek'): ResumeState | undefined;
-export function resumeState(graph: Graph, ifMissing?: 'peek'): ResumeState | undefined {
+/**
+ * The graph's resume bookkeeping, made (and registered as saveables) on first use.
+ * @internal
+ */
+export function resumeState(graph: Graph): ResumeState {
   let state = states.get(graph);
-  if (state === undefined && (ifMissing === undefined || !graph.finalized)) {
+  if (state === undefined) {
     state = new ResumeState(graph);
     states.set(graph, state);
   }
@@ -151,11 +152,12 @@ export function resumeState(graph: Graph, ifMissing?: 'peek'): ResumeState | und
 /**
  * Tells the graph's resume bookkeeping which hooks a monitored session runs, so their declared
  * state (`checkpointState`) is saved with each checkpoint. A graph already finalized without it
- * is left alone. @internal
+ * is left alone.
+ * @internal
  */
 export function trackHooks(graph: Graph | undefined, hooks: readonly StatefulHook[]): void {
   if (graph === undefined) return;
-  const state = resumeState(graph, 'peek');
+  const state = states.get(graph) ?? (graph.finalized ? undefined : resumeState(graph));
   if (state !== undefined) state.hooks = hooks;
 }
 
