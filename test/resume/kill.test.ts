@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { finalWeights, runCli, scratch, trainHere, type Job, type KillMoment } from './trainRuns.ts';
+import { compiledCli, finalWeights, runCli, scratch, trainHere, type Job, type KillMoment } from './trainRuns.ts';
 
 const KILLS = Number(process.env['RESUME_KILLS'] ?? 50);
 /** Chains run side by side: a start-up of the CLI costs more than its training. */
@@ -23,7 +23,7 @@ describe('exact resume under kill -9', () => {
     { timeout: 1_800_000 },
     async () => {
       const reference = await scratch('resume-ref');
-      await trainHere(job, reference);
+      const [cli] = await Promise.all([compiledCli(), trainHere(job, reference)]);
       const expected = await finalWeights(reference);
       assert.equal(expected.step, job.steps);
       const moments = fc.sample(moment, { numRuns: KILLS, seed });
@@ -37,7 +37,7 @@ describe('exact resume under kill -9', () => {
           chains++;
           for (;;) {
             const m = next < moments.length ? moments[next++] : undefined;
-            const run = await runCli(job, dir, m);
+            const run = await runCli(job, dir, m, [], cli.command);
             if (run.killed) {
               landed[m!.kind]++;
               continue;
@@ -70,6 +70,8 @@ describe('exact resume under kill -9', () => {
       } catch (error) {
         console.error(`kill test failed with FC_SEED=${seed}`);
         throw error;
+      } finally {
+        await cli.dispose();
       }
       const total = landed.step + landed.save + landed.restore;
       console.log(
