@@ -180,6 +180,21 @@ export {
 } from './checkpoint/index.ts';
 export type { CheckpointState, SaverOptions, SaveOptions, GraphDef, Saveable, SaveableEntry, RestoreResult } from './checkpoint/index.ts';
 
+// Exact resume: seekable inputs, the runtime's random generators, the checkpoints' resume flag.
+export { arraySource, RandomGenerator, randomGenerator, exactResumeOf, restoresOf } from './resume/index.ts';
+export type {
+  SeekableSource,
+  SyncSeekableSource,
+  SourceElement,
+  SourceEnd,
+  ArraySourceOptions,
+  RandomGeneratorOptions,
+  ResumeInfo,
+} from './resume/index.ts';
+export { SourceQueueRunner, sourceQueueRunner } from './session/SourceQueueRunner.ts';
+export type { SourceQueueRunnerOptions, SourceInput } from './session/SourceQueueRunner.ts';
+export type { SaveableContext } from './checkpoint/Saveable.ts';
+
 export { logger, setLogger, consoleLogger, silentLogger } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';
 

@@ -1,5 +1,6 @@
 import { UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
+import type { Session } from '../graph/Session.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import { expect, is, misuse, rule, withMethods } from '../internal/validate.ts';
 
@@ -20,15 +21,21 @@ import { expect, is, misuse, rule, withMethods } from '../internal/validate.ts';
  */
 export interface Saveable {
   /** The state to checkpoint, as a record of values (may be async). */
-  saveState(): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+  saveState(context: SaveableContext): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
   /** Puts back exactly what {@link Saveable.saveState} returned when the checkpoint was written. */
-  restoreState(state: Readonly<Record<string, unknown>>): void | Promise<void>;
+  restoreState(state: Readonly<Record<string, unknown>>, context: SaveableContext): void | Promise<void>;
   /**
    * Called instead of `restoreState` when the checkpoint being restored predates this saveable
    * (it holds the variables but nothing under this name). Optional: without it the saveable is
    * simply left as it is, and `Saver.restore` reports the name in `absentSaveables`.
    */
-  restoreAbsent?(): void | Promise<void>;
+  restoreAbsent?(context: SaveableContext): void | Promise<void>;
+}
+
+/** What a saveable is told at each save and restore: the session being saved or restored. */
+export interface SaveableContext {
+  /** State that lives in the session's store (per session) is read and written through it. */
+  readonly session: Session;
 }
 
 /** An entry of the graph collection `GraphKeys.SAVEABLE_OBJECTS`. */
@@ -103,10 +110,11 @@ export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>
 export async function gatherStates(
   api: string,
   saveables: ReadonlyMap<string, Saveable>,
+  context: SaveableContext,
 ): Promise<Map<string, Readonly<Record<string, unknown>>>> {
   const states = new Map<string, Readonly<Record<string, unknown>>>();
   for (const [name, saveable] of saveables) {
-    const state: unknown = await saveable.saveState();
+    const state: unknown = await saveable.saveState(context);
     if (state === null || typeof state !== 'object' || Array.isArray(state)) {
       misuse(api, `saveables.${name}.saveState()`, 'a record of values', state, 'type');
     }

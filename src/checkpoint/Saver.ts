@@ -174,7 +174,10 @@ export class Saver {
     const variables = this.#variables(session.graph);
     const saveables = collectSaveables('Saver.save', this.#saveables, session.graph);
     // One pass: the variables' values and the saveables' state, encoded into the same files.
-    const [values, states] = await Promise.all([session.run(variables), gatherStates('Saver.save', saveables)]);
+    const [values, states] = await Promise.all([
+      session.run(variables),
+      gatherStates('Saver.save', saveables, { session }),
+    ]);
     const tensors: ArrayBufferView[] = [];
     const encoded: Record<string, Encoded> = {};
     variables.forEach((v, i) => (encoded[v.name] = encodeValue(values[i], tensors, v.name)));
@@ -230,6 +233,7 @@ export class Saver {
     expect('Saver.restore', 'session', session, SESSION);
     expect('Saver.restore', 'prefix', prefix, is.nonEmptyString);
     const resolved = path.resolve(prefix);
+    logger.info(`Restoring parameters from ${resolved}`);
     await this.#cleanOnce(path.dirname(resolved));
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
@@ -244,10 +248,10 @@ export class Saver {
     const absent: string[] = [];
     for (const [name, saveable] of saveables) {
       if (Object.hasOwn(stored, name)) {
-        await saveable.restoreState(decodeValue(stored[name], tensors) as Record<string, unknown>);
+        await saveable.restoreState(decodeValue(stored[name], tensors) as Record<string, unknown>, { session });
         restored.push(name);
       } else {
-        await saveable.restoreAbsent?.();
+        await saveable.restoreAbsent?.({ session });
         absent.push(name);
       }
     }

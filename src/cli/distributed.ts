@@ -132,6 +132,9 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
     faultsInjected: 0,
     recoveries: 0,
     checkpointsWritten: 0,
+    // Workers on a shared store train asynchronously (TensorFlow's semantics): a resume is not exact.
+    exactResume: false,
+    exactResumeReasons: ['a multi-worker job on a shared store (asynchronous updates)'],
   };
   const nothing = { finalLoss: Number.NaN, finalAccuracy: Number.NaN, elapsedSecs: 0, latestCheckpoint: latest };
   if (isChief && latestStep >= options.steps) {

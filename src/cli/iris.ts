@@ -3,10 +3,12 @@ import { Graph } from '../graph/Graph.ts';
 import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import type { Variable } from '../graph/Variable.ts';
-import { QueueRunner, addQueueRunner } from '../session/QueueRunner.ts';
+import { randomGenerator } from '../resume/RandomGenerator.ts';
+import { sourceQueueRunner } from '../session/SourceQueueRunner.ts';
 import * as summary from '../summary/ops.ts';
 import { seededRandom } from '../internal/random.ts';
 import { IRIS_ROWS } from './irisData.ts';
+import { irisBatches, type Batch } from './irisSource.ts';
 
 /** Options of {@link buildIrisModel}. */
 export interface IrisModelOptions {
@@ -15,15 +17,12 @@ export interface IrisModelOptions {
   faultRate: number;
   batchSize?: number;
   learningRate?: number;
+  /** Half-width of the uniform noise added to each feature of a batch (augmentation). @default 0.01 */
+  noise?: number;
 }
 
 const FEATURES = 4;
 const CLASSES = 3;
-
-interface Batch {
-  xs: Float32Array;
-  ys: Int32Array;
-}
 
 interface Forward {
   loss: number;
@@ -106,14 +105,16 @@ export interface IrisModel {
 
 /**
  * Softmax regression on Iris, on the embedded backend: a queue runner feeds shuffled minibatches
- * into a FIFOQueue; one training step dequeues a batch and applies a gradient step. With
+ * from a seekable source into a FIFOQueue; one training step dequeues a batch, jitters it with
+ * the runtime's seeded generator and applies a gradient step. Resumes exactly. With
  * `faultRate > 0`, the batch producer and the gradient op fail at random (seeded) with
  * UnavailableError or AbortedError, as a lost worker would.
  */
 export function buildIrisModel(options: IrisModelOptions): IrisModel {
-  const { seed, faultRate, batchSize = 16, learningRate = 0.1 } = options;
+  const { seed, faultRate, batchSize = 16, learningRate = 0.1, noise = 0.01 } = options;
   const data = irisData();
-  const random = seededRandom(seed);
+  // Faults are the environment, not the job: their generator is never checkpointed (a restored
+  // one would replay the same fault at the same point forever).
   const faultRandom = seededRandom(seed ^ 0x5eed);
   const faults = { count: 0 };
   const maybeFail = (op: string): void => {
@@ -126,35 +127,18 @@ export function buildIrisModel(options: IrisModelOptions): IrisModel {
 
   const graph = new Graph();
   const step = getOrCreateGlobalStep(graph);
-  const queue = graph.fifoQueue<Batch>({ capacity: 8, name: 'batches' });
-  let order: number[] = [];
-  const nextBatch = graph.op('next_batch', [], () => {
-    maybeFail('next_batch');
-    const xs = new Float32Array(batchSize * FEATURES);
-    const ys = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
-      if (order.length === 0) {
-        order = Array.from({ length: data.ys.length }, (_, k) => k);
-        for (let k = order.length - 1; k > 0; k--) {
-          const j = Math.floor(random() * (k + 1));
-          [order[k], order[j]] = [order[j]!, order[k]!];
-        }
-      }
-      const row = order.pop()!;
-      xs.set(data.xs.subarray(row * FEATURES, (row + 1) * FEATURES), i * FEATURES);
-      ys[i] = data.ys[row]!;
-    }
-    return { xs, ys };
-  });
-  addQueueRunner(graph, new QueueRunner({ queue, enqueueOps: [queue.enqueue(nextBatch)] }));
-  const batch = queue.dequeue();
+  // Shuffled minibatches from a seekable source: checkpoints hold the position the trainer consumed.
+  const source = irisBatches({ data, features: FEATURES, batchSize, seed, beforeNext: () => maybeFail('next_batch') });
+  const batch = sourceQueueRunner(graph, { source, capacity: 8, name: 'batches' }).dequeue;
+  // Augmentation noise from a runtime-owned generator: its state is checkpointed too.
+  const jitter = randomGenerator(graph, { seed: seed + 2, name: 'augment' }).uniforms(batchSize * FEATURES);
 
   const initRandom = seededRandom(seed + 1);
   const weights = graph.variable(() => Float32Array.from({ length: FEATURES * CLASSES }, () => (initRandom() - 0.5) * 0.1), { name: 'weights' });
   const bias = graph.variable(() => new Float32Array(CLASSES), { name: 'bias' });
-  const grads = graph.op('gradients', [weights, bias, batch], (w, b, { xs, ys }) => {
+  const grads = graph.op('gradients', [weights, bias, batch, jitter], (w, b, { xs, ys }, u) => {
     maybeFail('gradients');
-    return forward(w, b, xs, ys);
+    return forward(w, b, xs.map((x, i) => x + noise * (2 * u[i]! - 1)), ys);
   });
   const train = graph.group(
     [

@@ -124,6 +124,15 @@ function parse(argv: string[]): Args | 'help' {
   };
 }
 
+/** Whether the run continued its checkpoints exactly, and if not why (one line). */
+function resumeLine(report: TrainReport, c: ReturnType<typeof palette>): string {
+  if (!report.exactResume) return `${c.yellow('not exact')}: ${report.exactResumeReasons.join('; ')}`;
+  const restored = report.startStep > 0 || report.recoveries > 0;
+  const what = 'data position, random state and hook state';
+  const detail = restored ? `(${what} restored)` : `(fresh start; checkpoints hold the ${what})`;
+  return `${c.green('exact')} ${c.dim(detail)}`;
+}
+
 function render(report: TrainReport): string {
   const c = palette(colorEnabled(process.stdout, process.env));
   if (report.status === 'already-complete') {
@@ -141,6 +150,7 @@ function render(report: TrainReport): string {
     `  recoveries       ${report.recoveries}`,
     `  sessions         ${report.restoredSteps.length} started, at steps ${report.restoredSteps.slice(0, 8).join(', ')}${report.restoredSteps.length > 8 ? ', …' : ''}`,
     `  checkpoints      ${report.checkpointsWritten} written; latest ${report.latestCheckpoint ?? 'none'}`,
+    `  resume           ${resumeLine(report, c)}`,
     `  summaries        tensorboard --logdir ${report.summaryDir}`,
     '',
   ].join('\n');

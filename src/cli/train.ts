@@ -8,6 +8,7 @@ import type { Hook } from '../hooks/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
+import { exactResumeOf, restoresOf } from '../resume/ResumeState.ts';
 import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
@@ -50,6 +51,14 @@ export interface TrainReport {
   checkpointDir: string;
   summaryDir: string;
   elapsedSecs: number;
+  /**
+   * Every restore of this run (from the checkpoint it started from, and in each recovery) continued
+   * the job exactly: data position, random state and hook state, so the weights are bit for bit
+   * those of an uninterrupted run. For an already-complete run, what its checkpoint says.
+   */
+  exactResume: boolean;
+  /** Why not, when `exactResume` is false. */
+  exactResumeReasons: string[];
 }
 
 /** The global step stored in a checkpoint (0 when it has none), after checking it is this model's. */
@@ -78,6 +87,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const latestStep = latest === undefined ? 0 : await stepOf(options.checkpointDir, latest, model.graph);
   const base = { targetStep: options.steps, checkpointDir, summaryDir: checkpointDir };
   if (latestStep >= options.steps) {
+    const resume = await exactResumeOf(latest!);
     return {
       ...base,
       status: 'already-complete',
@@ -91,6 +101,8 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
       finalLoss: Number.NaN,
       finalAccuracy: Number.NaN,
       elapsedSecs: 0,
+      exactResume: resume.exact,
+      exactResumeReasons: [...resume.reasons],
     };
   }
 
@@ -135,6 +147,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     }
   });
   await SummaryWriterCache.clear();
+  const restores = restoresOf(model.graph);
   return {
     ...base,
     status: interrupted ? 'interrupted' : 'completed',
@@ -148,5 +161,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     finalLoss: final.loss,
     finalAccuracy: final.accuracy,
     elapsedSecs: (Date.now() - started) / 1000,
+    exactResume: restores.every((r) => r.exact),
+    exactResumeReasons: [...new Set(restores.flatMap((r) => r.reasons))],
   };
 }

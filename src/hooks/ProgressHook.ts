@@ -131,6 +131,25 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
     this.#releaseTerminal();
   }
 
+  /** Where the counters stand (saved with checkpoints): the rate and the lines resume on their rhythm. */
+  checkpointState(): Readonly<Record<string, unknown>> {
+    const now = this.#clock.now();
+    return {
+      startStep: this.#startStep ?? null,
+      msSinceStart: this.#startStep === undefined ? null : now - this.#startTime,
+      msSinceDraw: this.#lastDraw === undefined ? null : now - this.#lastDraw,
+    };
+  }
+
+  restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
+    const { startStep, msSinceStart, msSinceDraw } = state;
+    const now = this.#clock.now();
+    const known = typeof startStep === 'number' && typeof msSinceStart === 'number';
+    this.#startStep = known ? startStep : undefined;
+    this.#startTime = known ? now - msSinceStart : 0;
+    this.#lastDraw = typeof msSinceDraw === 'number' ? now - msSinceDraw : undefined;
+  }
+
   /** Writes `text` as whole lines above the bar (or plainly, when no bar is shown). */
   printAbove(text: string): void {
     const line = text.endsWith('\n') ? text : `${text}\n`;

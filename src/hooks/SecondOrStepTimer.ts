@@ -78,4 +78,18 @@ export class SecondOrStepTimer {
   lastTriggeredStep(): number | undefined {
     return this.#lastStep;
   }
+
+  /** The last trigger as a checkpointable record: its step and the milliseconds since it. */
+  checkpointState(): { lastStep: number | null; msSinceLast: number | null } {
+    if (this.#lastStep === undefined) return { lastStep: null, msSinceLast: null };
+    return { lastStep: this.#lastStep, msSinceLast: this.#now() - this.#lastTime! };
+  }
+
+  /** Continues from {@link checkpointState}: the next trigger comes when it would have come. */
+  restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
+    const { lastStep, msSinceLast } = state;
+    if (typeof lastStep !== 'number' || typeof msSinceLast !== 'number') return this.reset();
+    this.#lastStep = lastStep;
+    this.#lastTime = this.#now() - msSinceLast;
+  }
 }

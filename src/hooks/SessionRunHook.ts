@@ -85,6 +85,13 @@ export interface Hook<R = unknown> {
   end?(session: Session, info: EndInfo): MaybePromise<void>;
   /** Told of a close caused by an error, where `end` is skipped (beyond TensorFlow). */
   endOnError?(session: Session | undefined, error: unknown): MaybePromise<void>;
+  /**
+   * State to save with each checkpoint (beyond TensorFlow): counters, timers, anything that makes
+   * the hook resume on its rhythm. A record of checkpointable values, taken between runs.
+   */
+  checkpointState?(): Readonly<Record<string, unknown>>;
+  /** Puts back what `checkpointState` returned, when a session is restored from that checkpoint. */
+  restoreCheckpointState?(state: Readonly<Record<string, unknown>>): void;
 }
 
 /**

@@ -96,6 +96,15 @@ export class StepCounterHook extends SessionRunHook<number> {
     this.#lastSeenStep = stale;
   }
 
+  /** The timer's last trigger, saved with checkpoints so the rate logs resume on their rhythm. */
+  checkpointState(): Readonly<Record<string, unknown>> {
+    return this.#timer.checkpointState();
+  }
+
+  restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
+    this.#timer.restoreCheckpointState(state);
+  }
+
   override async end(): Promise<void> {
     await this.#directory.release();
   }

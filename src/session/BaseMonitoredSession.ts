@@ -13,6 +13,7 @@ import type { Session } from '../graph/Session.ts';
 import type { EndReason } from '../hooks/SessionRunHook.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
+import { trackHooks } from '../resume/ResumeState.ts';
 import { isHookError } from './HookedSession.ts';
 import { InFlight } from './InFlight.ts';
 import { startLifecycle } from './lifecycleEffects.ts';
@@ -52,6 +53,7 @@ export abstract class BaseMonitoredSession {
     this.#singular = singular;
     this.#options = options;
     this.#graphWasFinalized = options.graph?.finalized ?? true;
+    trackHooks(options.graph, options.hooks); // their declared state goes into checkpoints (exact resume)
     this.#actor = startLifecycle({
       ...options,
       recovers: !singular,

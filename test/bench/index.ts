@@ -7,6 +7,7 @@ import { benchStartup } from './startup.bench.ts';
 import { benchRedis } from './redis.bench.ts';
 import { benchInspector } from './inspector.bench.ts';
 import { benchLifecycle } from './lifecycle.bench.ts';
+import { benchResumeState } from './resume.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -20,6 +21,7 @@ await benchSummaryWriter();
 await benchLifecycle();
 console.log('-- checkpoints');
 await benchCheckpoint();
+await benchResumeState();
 console.log('-- start-up');
 await benchStartup();
 console.log('-- distributed (Redis)');

@@ -1,0 +1,84 @@
+// Starts the real CLI as child processes (node:child_process, through trainRuns.ts): not in test:quick.
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { compiledCli, finalWeights, runCli, scratch, trainHere, type Job, type KillMoment } from './trainRuns.ts';
+
+const KILLS = Number(process.env['RESUME_KILLS'] ?? 50);
+/** Chains run side by side: a start-up of the CLI costs more than its training. */
+const PARALLEL = Number(process.env['RESUME_PARALLEL'] ?? 4);
+const seed = Number(process.env['FC_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+
+const job: Job = { steps: 150, saveEvery: 5, seed: 7 };
+const moment: fc.Arbitrary<KillMoment> = fc.oneof(
+  fc.record({ kind: fc.constant('step' as const), delayMs: fc.integer({ min: 0, max: 250 }) }),
+  fc.record({ kind: fc.constant('save' as const), nth: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({ kind: fc.constant('restore' as const), delayMs: fc.integer({ min: 0, max: 3 }) }),
+);
+
+describe('exact resume under kill -9', () => {
+  it(
+    `${KILLS} SIGKILLs of the CLI at random moments (steps, saves, restores): each restarted job ends with the uninterrupted weights, bit for bit`,
+    { timeout: 1_800_000 },
+    async () => {
+      const reference = await scratch('resume-ref');
+      const [cli] = await Promise.all([compiledCli(), trainHere(job, reference)]);
+      const expected = await finalWeights(reference);
+      assert.equal(expected.step, job.steps);
+      const moments = fc.sample(moment, { numRuns: KILLS, seed });
+      let next = 0;
+      const landed = { step: 0, save: 0, restore: 0 };
+      let chains = 0;
+      // A chain restarts the job in one directory until it finishes, taking kill moments as it goes.
+      const chain = async (): Promise<void> => {
+        while (next < moments.length) {
+          const dir = await scratch('resume-kill');
+          chains++;
+          for (;;) {
+            const m = next < moments.length ? moments[next++] : undefined;
+            const run = await runCli(job, dir, m, [], cli.command);
+            if (run.killed) {
+              landed[m!.kind]++;
+              continue;
+            }
+            if (m !== undefined) next--; // it finished before the kill: the moment is used by the next run
+            assert.equal(run.code, 0, `the job failed after a kill: ${run.stderr.slice(-2000)}`);
+            const report = JSON.parse(run.stdout) as {
+              exactResume: boolean;
+              exactResumeReasons: string[];
+              finalStep: number;
+            };
+            assert.equal(report.exactResume, true, `not exact: ${report.exactResumeReasons.join('; ')}`);
+            const got = await finalWeights(dir);
+            assert.equal(got.step, job.steps);
+            assert.ok(
+              got.weights.equals(expected.weights),
+              `weights differ from the uninterrupted run (FC_SEED=${seed}, dir ${dir})`,
+            );
+            assert.ok(
+              got.bias.equals(expected.bias),
+              `bias differs from the uninterrupted run (FC_SEED=${seed}, dir ${dir})`,
+            );
+            await rm(dir, { recursive: true, force: true });
+            break;
+          }
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: PARALLEL }, chain));
+      } catch (error) {
+        console.error(`kill test failed with FC_SEED=${seed}`);
+        throw error;
+      } finally {
+        await cli.dispose();
+      }
+      const total = landed.step + landed.save + landed.restore;
+      console.log(
+        `# ${total} kills in ${chains} jobs: ${landed.step} during steps, ${landed.save} at saves, ${landed.restore} at restores`,
+      );
+      assert.ok(total >= KILLS * 0.8, `only ${total} of ${KILLS} kills landed before the job finished`);
+      await rm(reference, { recursive: true, force: true });
+    },
+  );
+});
