@@ -123,8 +123,8 @@ export type {
   ProgressHookOptions,
   ProgressStream,
 } from './hooks/index.ts';
-export { monitoredTrainingSession } from './session/monitoredTrainingSession.ts';
-export type { MonitoredTrainingSessionOptions } from './session/monitoredTrainingSession.ts';
+export { monitoredTrainingSession } from './training/monitoredTrainingSession.ts';
+export type { MonitoredTrainingSessionOptions } from './training/monitoredTrainingSession.ts';
 export type { Hook, EndInfo, EndReason } from './hooks/index.ts';
 
 export {

@@ -5,7 +5,7 @@ import { OutOfRangeError } from '../errors.ts';
 // Through the folder barrels: they stay put while the hooks' files move.
 import { CheckpointSaverHook, NanTensorHook, ProgressHook, StopAtStepHook, type Hook } from '../hooks/index.ts';
 import type { Session } from '../graph/Session.ts';
-import { monitoredTrainingSession } from '../session/monitoredTrainingSession.ts';
+import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { withSession } from '../session/withSession.ts';
 import { SummaryWriterCache } from '../index.ts';

@@ -1,6 +1,6 @@
 import type { FeedDict } from '../graph/fetches.ts';
 import { checkOptions, expect, is } from '../internal/validate.ts';
-import { SessionRunArgs, SessionRunHook } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook } from '../session/SessionRunHook.ts';
 
 /** Options of {@link FeedFnHook}. */
 export interface FeedFnHookOptions {

@@ -3,7 +3,7 @@ import type { FeedDict, Fetch } from '../graph/fetches.ts';
 import type { Session } from '../graph/Session.ts';
 import { anyOf, checkOptions, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
-import { SessionRunHook } from './SessionRunHook.ts';
+import { SessionRunHook } from '../session/SessionRunHook.ts';
 
 /** Options of {@link FinalOpsHook}. */
 export interface FinalOpsHookOptions {

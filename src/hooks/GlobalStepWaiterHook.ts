@@ -6,7 +6,7 @@ import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
-import { SessionRunHook, type SessionRunContext } from './SessionRunHook.ts';
+import { SessionRunHook, type SessionRunContext } from '../session/SessionRunHook.ts';
 
 /** Options of {@link GlobalStepWaiterHook}. */
 export interface GlobalStepWaiterHookOptions {

@@ -2,7 +2,7 @@ import { RuntimeError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Fetch } from '../graph/fetches.ts';
 import type { Session } from '../graph/Session.ts';
-import { SessionRunArgs } from './SessionRunHook.ts';
+import { SessionRunArgs } from '../session/SessionRunHook.ts';
 
 /**
  * A value a hook derives from the graph (a tensor, the global step): resolved at `begin` when the

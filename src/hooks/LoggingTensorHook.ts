@@ -8,7 +8,7 @@ import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer, tensorOrName } from './hookOptions.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** Options of {@link LoggingTensorHook}. */
 export interface LoggingTensorHookOptions {

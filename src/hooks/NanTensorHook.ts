@@ -6,7 +6,7 @@ import { checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
 import { tensorOrName } from './hookOptions.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** Options of {@link NanTensorHook}. */
 export interface NanTensorHookOptions {

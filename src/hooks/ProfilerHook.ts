@@ -11,7 +11,7 @@ import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** A Chrome trace (the JSON that chrome://tracing and Perfetto open). */
 export interface ChromeTrace {

@@ -9,7 +9,7 @@ import {
   type EndInfo,
   type SessionRunContext,
   type SessionRunValues,
-} from './SessionRunHook.ts';
+} from '../session/SessionRunHook.ts';
 import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { clockOption, tensorOrName } from './hookOptions.ts';

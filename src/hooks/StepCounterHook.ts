@@ -9,7 +9,7 @@ import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** Where periodic hooks write summaries (a `SummaryWriter` has it). */
 export type SummarySink = Pick<SummaryWriter, 'addSummary'>;

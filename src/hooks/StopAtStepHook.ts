@@ -4,7 +4,7 @@ import type { Session } from '../graph/Session.ts';
 import { checkOptions, is, optional } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** Options of {@link StopAtStepHook}: exactly one of them. */
 export interface StopAtStepHookOptions {

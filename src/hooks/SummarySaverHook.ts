@@ -22,7 +22,7 @@ import { GraphBound } from './GraphBound.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from './SessionRunHook.ts';
+import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
 /** Options of {@link SummarySaverHook}: exactly one of `scaffold`, `summaryOp`. */
 export interface SummarySaverHookOptions {

@@ -6,7 +6,7 @@ export {
   type Hook,
   type EndInfo,
   type EndReason,
-} from './SessionRunHook.ts';
+} from '../session/SessionRunHook.ts';
 export { StopAtStepHook, type StopAtStepHookOptions } from './StopAtStepHook.ts';
 export { SecondOrStepTimer, type SecondOrStepTimerOptions } from './SecondOrStepTimer.ts';
 export {

@@ -5,10 +5,10 @@
  */
 import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
 import { lifecycleMachine } from '../../machines/lifecycle.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from '../session/SessionRunHook.ts';
 import { chartGraph } from './chartGraph.ts';
 import type { InspectorMeta, InspectorRecord } from './record.ts';
-import { INSPECTOR_SEAM, type InspectorSeam } from './seam.ts';
+import { INSPECTOR_SEAM, type InspectorSeam } from '../session/inspectorSeam.ts';
 import { Serializer } from './serialize.ts';
 import { StepSampler } from './StepSampler.ts';
 

@@ -7,7 +7,7 @@ import { getGlobalStep } from '../graph/globalStep.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Variable } from '../graph/Variable.ts';
-import type { EndInfo, Hook } from '../hooks/SessionRunHook.ts';
+import type { EndInfo, Hook } from '../session/SessionRunHook.ts';
 import { errorRecord } from './serialize.ts';
 import type { InspectorRecord } from './record.ts';
 

@@ -8,7 +8,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { InspectionTap } from './InspectionTap.ts';
 import type { InspectorMeta, InspectorRecord } from './record.ts';
-import { INSPECTOR_SEAM, type InspectorSeam } from './seam.ts';
+import { INSPECTOR_SEAM, type InspectorSeam } from '../session/inspectorSeam.ts';
 
 /** Writes records of `tap` to `path` (truncating it); returns the closer. */
 export function recordTo(

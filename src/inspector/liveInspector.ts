@@ -8,7 +8,7 @@ import { lifecycleMachine } from '../../machines/lifecycle.ts';
 import { checkOptions, is, optional, rule } from '../internal/validate.ts';
 import { recordTo } from './flightRecorder.ts';
 import { InspectionTap } from './InspectionTap.ts';
-import { INSPECTOR_SEAM, type InspectorSeam } from './seam.ts';
+import { INSPECTOR_SEAM, type InspectorSeam } from '../session/inspectorSeam.ts';
 import { InspectorServer } from './server.ts';
 import { statelyDefinition } from './stately.ts';
 import { statelyClient } from './statelyClient.ts';

@@ -10,7 +10,7 @@ import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
-import type { EndReason } from '../hooks/SessionRunHook.ts';
+import type { EndReason } from './SessionRunHook.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
 import { trackHooks } from '../resume/ResumeState.ts';

@@ -4,7 +4,7 @@ import { resolveFeeds, type FeedDict, type Fetch } from '../graph/fetches.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
-import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from '../hooks/SessionRunHook.ts';
+import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from './SessionRunHook.ts';
 
 
 const hookErrors = new WeakSet<object>();

@@ -10,7 +10,7 @@ import type { FeedDict, Fetch } from '../graph/fetches.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from './SessionRunHook.ts';
 import type { Coordinator } from './Coordinator.ts';
 import { HookedSession } from './HookedSession.ts';
 import { InFlight } from './InFlight.ts';

@@ -29,7 +29,7 @@ import type { Clock } from '../clock.ts';
 import { RuntimeError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
-import type { EndReason, Hook } from '../hooks/SessionRunHook.ts';
+import type { EndReason, Hook } from './SessionRunHook.ts';
 import { logger } from '../logger.ts';
 import { Coordinator } from './Coordinator.ts';
 import { NotReadyYet, isSteppedCreator, type SessionCreator } from './creators.ts';

@@ -1,6 +1,6 @@
 /** Validation rules shared by the session family's options (see `src/internal/validate.ts`). */
 import type { Clock } from '../clock.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from './SessionRunHook.ts';
 import { rule, withMethods, type Rule } from '../internal/validate.ts';
 import type { InspectObserver } from './lifecycleEffects.ts';
 

@@ -2,13 +2,13 @@
  * The options of `MonitoredSession.create` and `SingularMonitoredSession.create`, validated and
  * resolved into the one shape both sessions are built from.
  */
-import { inspectorHooks } from '../inspector/seam.ts';
+import { inspectorHooks } from './inspectorSeam.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { UsageTypeError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { SessionConfig } from '../graph/Session.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from './SessionRunHook.ts';
 import { checkOptions, expect, instanceOf, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { clockRule, hookRule, inspectRule } from './rules.ts';
 import { ChiefSessionCreator, type SessionCreator } from './creators.ts';

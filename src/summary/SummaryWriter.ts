@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../clock.ts';
-import { fsError } from '../checkpoint/files.ts';
+import { fsError } from '../internal/fsError.ts';
 import { RuntimeError } from '../errors.ts';
 import { checkOptions, expect, is, isForever, misuse, optional, withMethods } from '../internal/validate.ts';
 import { logger } from '../logger.ts';

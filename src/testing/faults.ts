@@ -8,7 +8,7 @@ import { AbortedError, OutOfRangeError, UnavailableError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from '../session/SessionRunHook.ts';
 import { isSteppedCreator, type SessionCreator, type SteppedSessionCreator } from '../session/creators.ts';
 import type { SaverLike } from '../session/Scaffold.ts';
 

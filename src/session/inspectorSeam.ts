@@ -4,7 +4,7 @@
  * inspector's step sampler), and tells it the session's hooks so hook actors get their names.
  * Kept tiny so the session imports nothing else of the inspector.
  */
-import type { Hook } from '../hooks/SessionRunHook.ts';
+import type { Hook } from './SessionRunHook.ts';
 
 /** The key of the seam on an inspect observer. */
 export const INSPECTOR_SEAM: unique symbol = Symbol.for('monitored-session.inspector');

@@ -2,7 +2,7 @@ import type { FeedDict, Fetch } from '../graph/fetches.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
-import type { Coordinator } from '../session/Coordinator.ts';
+import type { Coordinator } from './Coordinator.ts';
 
 /** Why a monitored session ended, as told to `end` (beyond TensorFlow). */
 export type EndReason = 'finished' | 'stopRequested' | 'endOfInput';

@@ -5,12 +5,12 @@ import type { SessionConfig } from '../graph/Session.ts';
 import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
 import { StepCounterHook } from '../hooks/StepCounterHook.ts';
 import { SummarySaverHook } from '../hooks/SummarySaverHook.ts';
-import type { Hook } from '../hooks/SessionRunHook.ts';
-import { ChiefSessionCreator, WorkerSessionCreator } from './creators.ts';
-import { MonitoredSession, type InspectObserver } from './MonitoredSession.ts';
-import type { RecoveryPolicy } from './recovery.ts';
-import { clockRule, hookRule, inspectRule } from './rules.ts';
-import { Scaffold } from './Scaffold.ts';
+import type { Hook } from '../session/SessionRunHook.ts';
+import { ChiefSessionCreator, WorkerSessionCreator } from '../session/creators.ts';
+import { MonitoredSession, type InspectObserver } from '../session/MonitoredSession.ts';
+import type { RecoveryPolicy } from '../session/recovery.ts';
+import { clockRule, hookRule, inspectRule } from '../session/rules.ts';
+import { Scaffold } from '../session/Scaffold.ts';
 
 /**
  * Options of {@link monitoredTrainingSession}. A saving option left `undefined` means
