@@ -71,7 +71,8 @@ function summarize(context: Record<string, unknown>): ContextSummary {
 }
 
 const ANONYMOUS = /^\d+\.[^.]+(?:\.(.*))?$/;
-const SPAWNED = /^(hook|producer)-(\d+)-(\d+)$/;
+/** Spawned hook and producer actors: `hook:CheckpointSaverHook#2`, `producer:QueueRunner(input)/enqueue_0#0`. */
+const SPAWNED = /^(hook|producer):(.*)#(\d+)$/;
 
 /** Serializes the inspection events of one or more monitored sessions. */
 export class Serializer {
@@ -110,15 +111,12 @@ export class Serializer {
     const src = (ref as { src?: unknown }).src;
     const spawned = SPAWNED.exec(ref.id);
     if (spawned !== null) {
-      const [, kind, generation, index] = spawned as unknown as [string, 'hook' | 'producer', string, string];
-      const input = (ref as { options?: { input?: { name?: unknown } } }).options?.input;
+      const [, kind, label, index] = spawned as unknown as [string, 'hook' | 'producer', string, string];
       const name =
         kind === 'hook'
-          ? (this.#hookNames[Number(index)] ?? `hook ${index}`)
-          : typeof input?.name === 'string'
-            ? input.name
-            : ref.id;
-      return { name, kind, where: `session ${generation}` };
+          ? (this.#hookNames[Number(index)] ?? (label === 'hook' || label === '' ? `hook ${index}` : label))
+          : label;
+      return { name, kind };
     }
     const anonymous = ANONYMOUS.exec(ref.id);
     if (anonymous !== null && typeof src === 'string') return { name: src, kind: 'invoke', where: anonymous[1] ?? '' };

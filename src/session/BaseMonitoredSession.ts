@@ -22,7 +22,7 @@ import type { SessionStack } from './SessionStack.ts';
 import { refuseNew, type ResolvedSessionOptions } from './sessionOptions.ts';
 import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
 
-/** @internal Closing with a kind, the error of an error close, and the hooks' end reason. */
+/** Closing with a kind, the error of an error close, and the hooks' end reason. */
 export const CLOSE_WITH = Symbol('closeWith');
 /** @internal The token only `create()` passes to the constructors. */
 export const CREATE = Symbol('create');

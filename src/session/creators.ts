@@ -72,7 +72,10 @@ function checkCreatorOptions(api: string, options: unknown, extra: readonly stri
   optional(api, 'master', o.master, is.string);
   optional(api, 'config', o.config, is.object);
   optional(api, 'clock', o.clock, clockRule);
-  for (const key of extra) if (key !== 'maxWaitSecs') optional(api, key, (o as Record<string, unknown>)[key], is.string);
+  for (const key of extra) {
+    const value = (o as Record<string, unknown>)[key];
+    optional<unknown>(api, key, value, key.endsWith('Secs') ? is.duration : is.string);
+  }
 }
 
 /** The SessionManager a creator uses, built once from its finalized scaffold. */
@@ -194,7 +197,7 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
   #waitingSince: number | undefined;
 
   constructor(options: WorkerSessionCreatorOptions) {
-    checkCreatorOptions('WorkerSessionCreator', options, ['maxWaitSecs']);
+    checkCreatorOptions('WorkerSessionCreator', options, ['maxWaitSecs', 'recoveryWaitSecs']);
     this.graph = checkGraph('WorkerSessionCreator', options?.graph);
     this.scaffold = checkScaffold('WorkerSessionCreator', options.scaffold);
     this.master = options.master ?? '';

@@ -61,7 +61,7 @@ export interface RecoveryPolicy {
   random?: () => number;
 }
 
-/** A validated policy with every default filled. @internal */
+/** A validated policy with every default filled. */
 export interface ResolvedRecoveryPolicy {
   readonly retryOn: (error: unknown, info: FailureInfo) => boolean;
   readonly maxRetries: number;

@@ -51,7 +51,7 @@ export interface SingularMonitoredSessionOptions {
   inspect?: InspectObserver;
 }
 
-/** The one shape both monitored sessions are built from. @internal */
+/** The one shape both monitored sessions are built from. */
 export interface ResolvedSessionOptions {
   readonly api: string;
   readonly hooks: readonly Hook[];

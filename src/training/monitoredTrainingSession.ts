@@ -70,7 +70,7 @@ const API = 'monitoredTrainingSession';
 const KEYS = [
   'graph', 'master', 'isChief', 'checkpointDir', 'scaffold', 'hooks', 'chiefOnlyHooks', 'saveCheckpointSecs', 'saveCheckpointSteps',
   'saveSummariesSteps', 'saveSummariesSecs', 'config', 'stopGracePeriodSecs', 'logStepCountSteps', 'maxWaitSecs', 'summaryDir',
-  'saveGraphDef', 'recovery', 'clock', 'inspect',
+  'saveGraphDef', 'recovery', 'clock', 'inspect', 'recoveryWaitSecs',
 ] as const;
 const count = rule<number | null>('a non-negative number, null or undefined', 'value', (v) => v === null || is.nonNegativeNumber.test(v));
 
@@ -78,7 +78,7 @@ const count = rule<number | null>('a non-negative number, null or undefined', 'v
 function checkTrainingOptions(options: unknown): asserts options is MonitoredTrainingSessionOptions {
   const o = checkOptions(API, options, KEYS, { required: true });
   expect(API, 'graph', o.graph, instanceOf(Graph));
-  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs'] as const) {
+  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs', 'recoveryWaitSecs'] as const) {
     optional(API, key, o[key], count);
   }
   for (const key of ['master', 'checkpointDir', 'summaryDir'] as const) optional(API, key, o[key], is.string);

@@ -183,7 +183,7 @@ describe('liveInspector server', () => {
     const text = JSON.stringify(records);
     assert.doesNotMatch(text, /\d\.monitoredSession\./, 'no anonymous invoke ids');
     const names = new Set(records.map((r) => r.actor));
-    for (const name of ['monitoredSession', 'openSession', 'startCoordinator', 'closeStack', 'hook 0', 'inspector'])
+    for (const name of ['monitoredSession', 'createSession', 'startCoordinator', 'closeSession', 'hook 0', 'inspector'])
       assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
     const recovery = records.find((r) => r.recovery !== undefined)?.recovery;
     assert.deepEqual(
@@ -191,7 +191,7 @@ describe('liveInspector server', () => {
       {
         error: 'AbortedError',
         message: 'the parameter server went away',
-        source: 'run',
+        source: 'hook',
         attemptNumber: 1,
         delayMs: 0,
         seq: 0,
@@ -201,7 +201,7 @@ describe('liveInspector server', () => {
     const recover = records.find((r) => r.event?.type === 'RECOVER');
     assert.equal((recover!.event!['error'] as { message: string }).message, 'the parameter server went away');
     assert.ok(
-      records.some((r) => r.type === '@xstate.event' && r.event?.type === 'xstate.done.actor.openSession'),
+      records.some((r) => r.type === '@xstate.event' && r.event?.type === 'xstate.done.actor.createSession'),
       'done events name the invoked effect',
     );
     const states = records.filter((r) => r.kind === 'root' && r.type === '@xstate.snapshot').map((r) => r.state);
