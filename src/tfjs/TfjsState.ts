@@ -8,7 +8,15 @@ import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 /** A weight of a tfjs-layers model (`LayerVariable`): its name and the `tf.Variable` it reads. */
 export interface LayerWeightLike {
   readonly name: string;
-  read(): tf.Variable;
+  /** The weight's `tf.Variable` (typed `Tensor` by tfjs-layers). */
+  read(): tf.Tensor;
+}
+
+/** The `tf.Variable` behind a layer weight. */
+export function variableOf(weight: LayerWeightLike): tf.Variable {
+  const v = weight.read();
+  if (!(v instanceof tf.Variable)) misuse(API, 'model', 'a model whose weights read as tf.Variables', v, 'type');
+  return v;
 }
 
 /** What is needed of a `tf.LayersModel`: its weights (and which of them train). */
@@ -45,7 +53,7 @@ export const isOptimizer = instanceOf(tf.Optimizer, 'tf.Optimizer');
 
 function entriesOf(model: ModelLike | undefined, variables: TfjsStateOptions['variables']): Entry[] {
   const entries: Entry[] = [];
-  model?.weights.forEach((w, i) => entries.push({ key: `model/${i}/${w.name.split('/').pop()}`, name: w.name, variable: () => w.read() }));
+  model?.weights.forEach((w, i) => entries.push({ key: `model/${i}/${w.name.split('/').pop()}`, name: w.name, variable: () => variableOf(w) }));
   if (variables !== undefined) {
     const list: [string, unknown][] = Array.isArray(variables) ? variables.map((v, i) => [String(i), v]) : Object.entries(variables);
     for (const [k, v] of list) {

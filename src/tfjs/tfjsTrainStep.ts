@@ -5,7 +5,7 @@ import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { checkOptions, expect, instanceOf, is, oneOf, optional } from '../internal/validate.ts';
-import { TfjsState, isModel, isOptimizer, type ModelLike, type TfjsStateOptions } from './TfjsState.ts';
+import { TfjsState, isModel, isOptimizer, variableOf, type ModelLike, type TfjsStateOptions } from './TfjsState.ts';
 
 /** Options of {@link registerTfjsState}. */
 export interface RegisterTfjsStateOptions extends TfjsStateOptions {
@@ -70,9 +70,26 @@ export interface TfjsTrainStep {
   readonly state: TfjsState;
 }
 
+interface EngineState {
+  gradientDepth: number;
+  activeTape: { saved?: tf.Tensor[] }[] | null;
+}
+
+/**
+ * tfjs keeps the tensors a gradient tape saves for the backward pass outside every `tidy`, and
+ * frees them only when the backward pass runs: a loss function that throws leaks them (about one
+ * per op of the forward pass). After a failed step, nothing is being recorded any more: free them.
+ */
+function disposeAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state?: EngineState }).state;
+  if (state === undefined || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 function defaultVarList(model: ModelLike | undefined, variables: TfjsStateOptions['variables']): tf.Variable[] | undefined {
   if (model === undefined && variables === undefined) return undefined;
-  const list = (model?.trainableWeights ?? model?.weights ?? []).map((w) => w.read());
+  const list = (model?.trainableWeights ?? model?.weights ?? []).map(variableOf);
   const vars = variables === undefined ? [] : Array.isArray(variables) ? variables : Object.values(variables);
   return [...list, ...vars.filter((v) => v.trainable)];
 }
@@ -111,7 +128,13 @@ export function tfjsTrainStep<B = undefined>(graph: Graph, options: TfjsTrainSte
   const trained = varList ?? defaultVarList(model, options.variables);
 
   const apply = (b: B): number | Promise<number> => {
-    const cost = tf.tidy(() => optimizer.minimize(() => lossFn(b), true, trained)!);
+    let cost: tf.Tensor;
+    try {
+      cost = tf.tidy(() => optimizer.minimize(() => lossFn(b), true, trained)!);
+    } catch (error) {
+      disposeAbandonedTape();
+      throw error;
+    }
     if (readLoss === 'sync') {
       try {
         return cost.dataSync()[0]!;

@@ -72,7 +72,7 @@ describe('TfjsState', () => {
       const model = tinyModel(3);
       const optimizer = make();
       const state = new TfjsState({ model, optimizer });
-      const train = (step: number): void => tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(step)), true));
+      const train = (step: number): void => tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(step)), true)!);
       for (let s = 0; s < 5; s++) train(s);
       const saved = await state.saveState();
       const [w5, o5] = [weightsOf(model), await optimizerValues(optimizer)];
@@ -95,7 +95,7 @@ describe('TfjsState', () => {
     const optimizer = tf.train.adam(0.05);
     const state = new TfjsState({ model, optimizer });
     const fresh = await state.saveState();
-    for (let s = 0; s < 3; s++) tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(s)), true));
+    for (let s = 0; s < 3; s++) tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(s)), true)!);
     const trained = await state.saveState();
     const before = tf.memory().numTensors;
     await state.restoreState(fresh);
@@ -145,7 +145,7 @@ describe('TfjsState', () => {
     const model = tinyModel(5);
     const optimizer = tf.train.adam(0.05);
     const state = new TfjsState({ model, optimizer });
-    tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(0)), true));
+    tf.dispose(optimizer.minimize(() => tinyLoss(model, batchOf(0)), true)!);
     const saved = await state.saveState();
     await state.restoreState(saved);
     const before = tf.memory().numTensors;
