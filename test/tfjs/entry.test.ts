@@ -15,8 +15,8 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
     if (files.has(file)) return;
     files.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)) {
-      const spec = m[1]!;
+    for (const m of source.matchAll(/^(?:(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|import\s+'([^']+)')/gms)) {
+      const spec = (m[1] ?? m[2])!;
       if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
       else packages.add(spec);
     }
