@@ -18,13 +18,14 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-/** One variable of every tfjs dtype. */
+/** One variable of every tfjs dtype (complex64 where the backend has complex kernels: not WASM). */
 function allDtypes(): Record<string, tf.Variable> {
+  const complex = tf.getBackend() === 'wasm' ? {} : { c: tf.variable(tf.complex([1, 2], [3, -4])) };
   return {
+    ...complex,
     f: tf.variable(tf.tensor2d([[1.5, -2.25], [Math.PI, 1e-30]])),
     i: tf.variable(tf.tensor1d([7, -8, 2 ** 31 - 1], 'int32')),
     b: tf.variable(tf.tensor1d([true, false, true], 'bool')),
-    c: tf.variable(tf.complex([1, 2], [3, -4])),
     s: tf.variable(tf.tensor1d(['héllo', '', 'wörld'], 'string')),
   };
 }
@@ -41,7 +42,7 @@ function scramble(vars: Record<string, tf.Variable>): void {
     vars['f']!.assign(tf.zeros([2, 2]));
     vars['i']!.assign(tf.tensor1d([0, 0, 0], 'int32'));
     vars['b']!.assign(tf.tensor1d([false, true, false], 'bool'));
-    vars['c']!.assign(tf.complex([0, 0], [0, 0]));
+    vars['c']?.assign(tf.complex([0, 0], [0, 0]));
     vars['s']!.assign(tf.tensor1d(['x', 'y', 'z'], 'string'));
   });
 }
@@ -63,7 +64,7 @@ describe('TfjsState', () => {
     // The index holds shapes and dtypes; the values are bytes in the data file (no JSON of floats).
     const index = await readFile(`${prefix}.index`, 'utf8');
     assert.doesNotMatch(index, /3\.14159/);
-    assert.match(index, /complex64/);
+    if (vars['c'] !== undefined) assert.match(index, /complex64/);
     for (const v of Object.values(vars)) v.dispose();
   });
 
