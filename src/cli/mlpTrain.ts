@@ -90,8 +90,21 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
   const job = buildMlp({ data, seed: options.seed, faultRate: options.faultRate });
   try {
     if (latestStep >= options.steps) {
-      return { ...base, status: 'already-complete', startStep: latestStep, finalStep: latestStep, faultsInjected: 0, recoveries: 0, restoredSteps: [latestStep],
-        checkpointsWritten: 0, latestCheckpoint: latest, finalLoss: Number.NaN, finalAccuracy: Number.NaN, testAccuracy: Number.NaN, elapsedSecs: 0 };
+      return {
+        ...base,
+        status: 'already-complete',
+        startStep: latestStep,
+        finalStep: latestStep,
+        faultsInjected: 0,
+        recoveries: 0,
+        restoredSteps: [latestStep],
+        checkpointsWritten: 0,
+        latestCheckpoint: latest,
+        finalLoss: Number.NaN,
+        finalAccuracy: Number.NaN,
+        testAccuracy: Number.NaN,
+        elapsedSecs: 0,
+      };
     }
     let checkpointsWritten = 0;
     const restoredSteps: number[] = [];
@@ -113,7 +126,11 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
       logStepCountSteps: 100,
       chiefOnlyHooks: [
         observer,
-        new CheckpointSaverHook({ checkpointDir, saveSteps: options.saveCheckpointSteps, listeners: [{ afterSave: () => void checkpointsWritten++ }] }),
+        new CheckpointSaverHook({
+          checkpointDir,
+          saveSteps: options.saveCheckpointSteps,
+          listeners: [{ afterSave: () => void checkpointsWritten++ }],
+        }),
       ],
       hooks: [
         new StopAtStepHook({ lastStep: options.steps }),

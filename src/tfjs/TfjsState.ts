@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Saveable } from '../checkpoint/Saveable.ts';
 import { checkOptions, expect, instanceOf, misuse, optional, rule } from '../internal/validate.ts';
-import { checkOptimizerState, isOptimizerState, readOptimizerState, writeOptimizerState, type NamedTensor, type OptimizerState } from './optimizerState.ts';
+import {
+  checkOptimizerState,
+  isOptimizerState,
+  readOptimizerState,
+  writeOptimizerState,
+  type NamedTensor,
+  type OptimizerState,
+} from './optimizerState.ts';
 import { isTensorState, readTensorState, signature, tensorFromState, type TensorState } from './tensorState.ts';
 import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 
@@ -45,17 +52,27 @@ interface Entry {
 
 const API = 'TfjsState';
 const OPTIMIZER_KEY = 'optimizer';
-export const isModel = rule<ModelLike>('a tf.LayersModel (an object with `weights`)', 'type', (v) =>
-  v !== null && typeof v === 'object' && Array.isArray((v as ModelLike).weights) && (v as ModelLike).weights.every((w) => typeof w?.read === 'function'),
+export const isModel = rule<ModelLike>(
+  'a tf.LayersModel (an object with `weights`)',
+  'type',
+  (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    Array.isArray((v as ModelLike).weights) &&
+    (v as ModelLike).weights.every((w) => typeof w?.read === 'function'),
 );
 export const isVariable = instanceOf(tf.Variable, 'tf.Variable');
 export const isOptimizer = instanceOf(tf.Optimizer, 'tf.Optimizer');
 
 function entriesOf(model: ModelLike | undefined, variables: TfjsStateOptions['variables']): Entry[] {
   const entries: Entry[] = [];
-  model?.weights.forEach((w, i) => entries.push({ key: `model/${i}/${w.name.split('/').pop()}`, name: w.name, variable: () => variableOf(w) }));
+  model?.weights.forEach((w, i) =>
+    entries.push({ key: `model/${i}/${w.name.split('/').pop()}`, name: w.name, variable: () => variableOf(w) }),
+  );
   if (variables !== undefined) {
-    const list: [string, unknown][] = Array.isArray(variables) ? variables.map((v, i) => [String(i), v]) : Object.entries(variables);
+    const list: [string, unknown][] = Array.isArray(variables)
+      ? variables.map((v, i) => [String(i), v])
+      : Object.entries(variables);
     for (const [k, v] of list) {
       const variable = expect(API, `variables.${k}`, v, isVariable);
       entries.push({ key: `variables/${k}`, name: variable.name, variable: () => variable });
@@ -145,7 +162,11 @@ export class TfjsState implements Saveable {
       const live = e.variable();
       const expected = signature(live.shape, live.dtype);
       if (!isTensorState(saved)) {
-        throw new TfjsStateMismatchError(api, e.key, { name: e.name, expected, actual: saved === undefined ? 'absent' : 'not a tensor' });
+        throw new TfjsStateMismatchError(api, e.key, {
+          name: e.name,
+          expected,
+          actual: saved === undefined ? 'absent' : 'not a tensor',
+        });
       }
       const actual = signature(saved.shape, saved.dtype);
       if (actual !== expected) throw new TfjsStateMismatchError(api, e.key, { name: e.name, expected, actual });
@@ -153,14 +174,18 @@ export class TfjsState implements Saveable {
     });
     const known = new Set([...this.keys, OPTIMIZER_KEY]);
     for (const key of Object.keys(state)) {
-      if (!known.has(key)) throw new TfjsStateMismatchError(api, key, { expected: 'absent', actual: describeSaved(state[key]) });
+      if (!known.has(key))
+        throw new TfjsStateMismatchError(api, key, { expected: 'absent', actual: describeSaved(state[key]) });
     }
     let oldSlots: NamedTensor[] = [];
     const optimizer = this.#optimizer;
     const saved = state[OPTIMIZER_KEY];
     if (optimizer !== undefined) {
       if (!isOptimizerState(saved)) {
-        throw new TfjsStateMismatchError(api, OPTIMIZER_KEY, { expected: `${optimizer.getClassName()} state`, actual: saved === undefined ? 'absent' : 'not an optimizer state' });
+        throw new TfjsStateMismatchError(api, OPTIMIZER_KEY, {
+          expected: `${optimizer.getClassName()} state`,
+          actual: saved === undefined ? 'absent' : 'not an optimizer state',
+        });
       }
       oldSlots = await checkOptimizerState(api, OPTIMIZER_KEY, optimizer, saved);
     }
@@ -182,4 +207,3 @@ function assignFrom(variable: tf.Variable, state: TensorState): void {
 function describeSaved(value: unknown): string {
   return isTensorState(value) ? signature(value.shape, value.dtype) : 'a value';
 }
-

@@ -5,7 +5,8 @@ import { InvalidArgumentError } from '../errors.ts';
  * slot with another shape or dtype, one missing on either side, or another optimizer class.
  * Nothing was written when this is thrown (restore checks everything first).
  * @example
- * try { await saver.restore(sess, prefix) } catch (e) { if (e instanceof TfjsStateMismatchError) console.log(e.variable) }
+ * try { await saver.restore(sess, prefix) }
+ * catch (e) { if (e instanceof TfjsStateMismatchError) console.log(e.variable) }
  */
 export class TfjsStateMismatchError extends InvalidArgumentError {
   /** The checkpoint key of the variable, e.g. `model/0/kernel` or `optimizer/slot/1`. */
@@ -17,11 +18,18 @@ export class TfjsStateMismatchError extends InvalidArgumentError {
 
   constructor(api: string, variable: string, detail: { expected: string; actual: string; name?: string }) {
     const named = detail.name !== undefined && detail.name !== variable ? ` ('${detail.name}')` : '';
-    super(`${api}: variable ${variable}${named} does not match the checkpoint: expected ${detail.expected}, checkpoint has ${detail.actual}`);
+    super(
+      `${api}: variable ${variable}${named} does not match the checkpoint: ` +
+        `expected ${detail.expected}, checkpoint has ${detail.actual}`,
+    );
     this.variable = variable;
     this.expected = detail.expected;
     this.actual = detail.actual;
   }
 }
 
-Object.defineProperty(TfjsStateMismatchError.prototype, 'name', { value: 'TfjsStateMismatchError', writable: true, configurable: true });
+Object.defineProperty(TfjsStateMismatchError.prototype, 'name', {
+  value: 'TfjsStateMismatchError',
+  writable: true,
+  configurable: true,
+});

@@ -51,15 +51,27 @@ export async function readOptimizerState(optimizer: tf.Optimizer): Promise<Optim
   const slotReads = slots.map((s) => readTensorState(s.tensor).then((t): SlotState => ({ name: s.name, ...t })));
   const hiddenReads = [...hidden].map(([key, v]) => readTensorState(v).then((t) => [key, t] as const));
   const [slotStates, hiddenStates] = await Promise.all([Promise.all(slotReads), Promise.all(hiddenReads)]);
-  return { className: optimizer.getClassName(), iterations, slots: slotStates, hidden: Object.fromEntries(hiddenStates) };
+  return {
+    className: optimizer.getClassName(),
+    iterations,
+    slots: slotStates,
+    hidden: Object.fromEntries(hiddenStates),
+  };
 }
 
 /** Checks that a value read from a checkpoint is an {@link OptimizerState}. */
 export function isOptimizerState(value: unknown): value is OptimizerState {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Partial<OptimizerState>;
-  return typeof v.className === 'string' && typeof v.iterations === 'number' && Array.isArray(v.slots) && v.slots.every(isTensorState) &&
-    v.hidden !== null && typeof v.hidden === 'object' && Object.values(v.hidden).every(isTensorState);
+  return (
+    typeof v.className === 'string' &&
+    typeof v.iterations === 'number' &&
+    Array.isArray(v.slots) &&
+    v.slots.every(isTensorState) &&
+    v.hidden !== null &&
+    typeof v.hidden === 'object' &&
+    Object.values(v.hidden).every(isTensorState)
+  );
 }
 
 const sig = (t: { shape: readonly number[]; dtype: string }): string => signature(t.shape, t.dtype);
@@ -69,32 +81,51 @@ const sig = (t: { shape: readonly number[]; dtype: string }): string => signatur
  * variables); throws {@link TfjsStateMismatchError} naming the first misfit. Returns the current
  * slots for {@link writeOptimizerState}.
  */
-export async function checkOptimizerState(api: string, key: string, optimizer: tf.Optimizer, state: OptimizerState): Promise<NamedTensor[]> {
+export async function checkOptimizerState(
+  api: string,
+  key: string,
+  optimizer: tf.Optimizer,
+  state: OptimizerState,
+): Promise<NamedTensor[]> {
   const className = optimizer.getClassName();
   if (state.className !== className) {
-    throw new TfjsStateMismatchError(api, key, { expected: `a ${className} optimizer`, actual: `${state.className} state` });
+    throw new TfjsStateMismatchError(api, key, {
+      expected: `a ${className} optimizer`,
+      actual: `${state.className} state`,
+    });
   }
   const slots = await currentWeights(optimizer);
   // A fresh optimizer has no slots yet (they appear at the first step): any saved ones are taken;
   // and state saved before the first step has none: the slots go (fresh ones come at the next step).
   if (slots.length > 0 && state.slots.length > 0 && slots.length !== state.slots.length) {
-    throw new TfjsStateMismatchError(api, `${key}/slots`, { expected: `${slots.length} slots`, actual: `${state.slots.length}` });
+    throw new TfjsStateMismatchError(api, `${key}/slots`, {
+      expected: `${slots.length} slots`,
+      actual: `${state.slots.length}`,
+    });
   }
   slots.forEach((live, i) => {
     const saved = state.slots[i];
     if (saved !== undefined && sig(live.tensor) !== sig(saved)) {
-      throw new TfjsStateMismatchError(api, `${key}/slot/${i}`, { name: live.name, expected: sig(live.tensor), actual: sig(saved) });
+      throw new TfjsStateMismatchError(api, `${key}/slot/${i}`, {
+        name: live.name,
+        expected: sig(live.tensor),
+        actual: sig(saved),
+      });
     }
   });
   const hidden = hiddenVariables(optimizer, slots);
   for (const [name, v] of hidden) {
     const saved = state.hidden[name];
     if (saved === undefined || sig(v) !== sig(saved)) {
-      throw new TfjsStateMismatchError(api, `${key}/${name}`, { expected: sig(v), actual: saved === undefined ? 'absent' : sig(saved) });
+      throw new TfjsStateMismatchError(api, `${key}/${name}`, {
+        expected: sig(v),
+        actual: saved === undefined ? 'absent' : sig(saved),
+      });
     }
   }
   for (const name of Object.keys(state.hidden)) {
-    if (!hidden.has(name)) throw new TfjsStateMismatchError(api, `${key}/${name}`, { expected: 'absent', actual: sig(state.hidden[name]!) });
+    if (!hidden.has(name))
+      throw new TfjsStateMismatchError(api, `${key}/${name}`, { expected: 'absent', actual: sig(state.hidden[name]!) });
   }
   return slots;
 }
@@ -103,7 +134,11 @@ export async function checkOptimizerState(api: string, key: string, optimizer: t
  * Writes a checked `state` into `optimizer` with `setWeights`, then its hidden variables;
  * disposes the slots it replaced and every tensor it made.
  */
-export async function writeOptimizerState(optimizer: tf.Optimizer, state: OptimizerState, oldSlots: readonly NamedTensor[]): Promise<void> {
+export async function writeOptimizerState(
+  optimizer: tf.Optimizer,
+  state: OptimizerState,
+  oldSlots: readonly NamedTensor[],
+): Promise<void> {
   const made: tf.Tensor[] = [tf.scalar(state.iterations, 'int32')];
   try {
     const slots = state.slots.map((s) => {

@@ -87,7 +87,10 @@ function disposeAbandonedTape(): void {
   state.activeTape = null;
 }
 
-function defaultVarList(model: ModelLike | undefined, variables: TfjsStateOptions['variables']): tf.Variable[] | undefined {
+function defaultVarList(
+  model: ModelLike | undefined,
+  variables: TfjsStateOptions['variables'],
+): tf.Variable[] | undefined {
   if (model === undefined && variables === undefined) return undefined;
   const list = (model?.trainableWeights ?? model?.weights ?? []).map(variableOf);
   const vars = variables === undefined ? [] : Array.isArray(variables) ? variables : Object.values(variables);
@@ -102,21 +105,34 @@ function defaultVarList(model: ModelLike | undefined, variables: TfjsStateOption
  * state ({@link registerTfjsState}).
  * @example
  * const step = tfjsTrainStep(graph, { model, optimizer: tf.train.adam(1e-3), batch, loss: ({ xs, ys }) =>
- *   tf.losses.softmaxCrossEntropy(tf.tensor2d(ys, [32, 10]), model.apply(tf.tensor2d(xs, [32, 784])) as tf.Tensor) as tf.Scalar });
- * const sess = await monitoredTrainingSession({ graph, checkpointDir, hooks: [new NanTensorHook({ lossTensor: step.loss })] });
+ *   tf.losses.softmaxCrossEntropy(tf.tensor2d(ys, [32, 10]), model.apply(tf.tensor2d(xs, [32, 784])) as tf.Tensor),
+ * });
+ * const hooks = [new NanTensorHook({ lossTensor: step.loss })];
+ * const sess = await monitoredTrainingSession({ graph, checkpointDir, hooks });
  * while (!sess.shouldStop()) await sess.run(step.train);
  */
 export function tfjsTrainStep<B = undefined>(graph: Graph, options: TfjsTrainStepOptions<B>): TfjsTrainStep {
   const api = 'tfjsTrainStep';
   expect(api, 'graph', graph, isGraph);
-  const known = ['name', 'model', 'variables', 'optimizer', 'loss', 'batch', 'varList', 'globalStep', 'readLoss'] as const;
+  const known = [
+    'name',
+    'model',
+    'variables',
+    'optimizer',
+    'loss',
+    'batch',
+    'varList',
+    'globalStep',
+    'readLoss',
+  ] as const;
   const opts = checkOptions(api, options, known, { required: true });
   const optimizer = expect(api, 'optimizer', opts.optimizer, isOptimizer);
   const lossFn = expect(api, 'loss', opts.loss, is.function) as (batch: B) => tf.Scalar;
   const batch = optional(api, 'batch', opts.batch, instanceOf(Tensor, 'graph Tensor'));
   const model = optional(api, 'model', opts.model, isModel);
   const varList = optional(api, 'varList', opts.varList, is.array) as tf.Variable[] | undefined;
-  const globalStep = optional(api, 'globalStep', opts.globalStep, instanceOf(Variable, 'Variable')) ?? getOrCreateGlobalStep(graph);
+  const globalStep =
+    optional(api, 'globalStep', opts.globalStep, instanceOf(Variable, 'Variable')) ?? getOrCreateGlobalStep(graph);
   const readLoss = optional(api, 'readLoss', opts.readLoss, oneOf('sync', 'async')) ?? 'sync';
   const name = optional(api, 'name', opts.name, is.nonEmptyString) ?? 'tfjs';
   const state = registerTfjsState(graph, {
@@ -154,9 +170,10 @@ export function tfjsTrainStep<B = undefined>(graph: Graph, options: TfjsTrainSte
     const pending = state.settle();
     return pending === undefined ? apply(b) : pending.then(() => apply(b));
   };
-  const loss = batch === undefined
-    ? graph.op(`${name}/train_step`, [], () => step(undefined as B))
-    : graph.op(`${name}/train_step`, [batch], (b) => step(b as B));
+  const loss =
+    batch === undefined
+      ? graph.op(`${name}/train_step`, [], () => step(undefined as B))
+      : graph.op(`${name}/train_step`, [batch], (b) => step(b as B));
   const one = graph.op(`${name}/step_done`, [loss], () => 1);
   const train = graph.group([loss, graph.assignAdd(globalStep, one, `${name}/increment_global_step`)], `${name}/train`);
   return { train, loss: loss as Tensor<number>, globalStep, state };

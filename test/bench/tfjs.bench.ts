@@ -14,7 +14,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Graph, NanTensorHook, getOrCreateGlobalStep, monitoredTrainingSession, setLogger, silentLogger, summary, type MonitoredSession } from '../../src/index.ts';
+import {
+  Graph,
+  NanTensorHook,
+  getOrCreateGlobalStep,
+  monitoredTrainingSession,
+  setLogger,
+  silentLogger,
+  summary,
+  type MonitoredSession,
+} from '../../src/index.ts';
 import { tfjsTrainStep, useTfjsBackend, type TfjsBackendName } from '../../src/tfjs/index.ts';
 import { fmtUs, report } from './harness.ts';
 
@@ -34,25 +43,36 @@ function makeModel(layers: number[]): tfl.Sequential {
   const model = tfl.sequential();
   for (let i = 1; i < layers.length; i++) {
     const last = i === layers.length - 1;
-    model.add(tfl.layers.dense({
-      units: layers[i]!,
-      ...(i === 1 ? { inputShape: [layers[0]!] } : {}),
-      ...(last ? {} : { activation: 'relu' as const }),
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: i }),
-    }));
+    model.add(
+      tfl.layers.dense({
+        units: layers[i]!,
+        ...(i === 1 ? { inputShape: [layers[0]!] } : {}),
+        ...(last ? {} : { activation: 'relu' as const }),
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: i }),
+      }),
+    );
   }
   return model;
 }
 
-const lossOf = (model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): tf.Scalar => tf.losses.softmaxCrossEntropy(ys, model.apply(xs) as tf.Tensor) as tf.Scalar;
+const lossOf = (model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): tf.Scalar =>
+  tf.losses.softmaxCrossEntropy(ys, model.apply(xs) as tf.Tensor) as tf.Scalar;
 
 async function benchCase(c: Case): Promise<void> {
   await useTfjsBackend(c.backend);
   const [inputs, classes] = [c.layers[0]!, c.layers.at(-1)!];
-  const batches = Array.from({ length: 20 }, (_, b) => tf.tidy(() => ({
-    xs: tf.randomNormal([BATCH, inputs], 0, 1, 'float32', b + 1),
-    ys: tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i * 7 + b) % classes), 'int32'), classes),
-  })));
+  const batches = Array.from({ length: 20 }, (_, b) =>
+    tf.tidy(() => ({
+      xs: tf.randomNormal([BATCH, inputs], 0, 1, 'float32', b + 1),
+      ys: tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: BATCH }, (_, i) => (i * 7 + b) % classes),
+          'int32',
+        ),
+        classes,
+      ),
+    })),
+  );
   const allXs = tf.concat(Array.from({ length: c.steps / batches.length }, () => batches.map((b) => b.xs)).flat());
   const allYs = tf.concat(Array.from({ length: c.steps / batches.length }, () => batches.map((b) => b.ys)).flat());
   // (c.steps is a multiple of the 20 batches: every variant sees the same batches in each round.)
@@ -70,10 +90,19 @@ async function benchCase(c: Case): Promise<void> {
   };
 
   const fitModel = makeModel(c.layers);
-  fitModel.compile({ optimizer: tf.train.adam(1e-3), loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
+  fitModel.compile({
+    optimizer: tf.train.adam(1e-3),
+    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
   // One epoch over c.steps batches: every round runs exactly c.steps steps of each variant.
   const fit = async () => {
-    await fitModel.fit(allXs, allYs, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0, callbacks: { onBatchEnd: async () => {} } });
+    await fitModel.fit(allXs, allYs, {
+      batchSize: BATCH,
+      epochs: 1,
+      shuffle: false,
+      verbose: 0,
+      callbacks: { onBatchEnd: async () => {} },
+    });
   };
 
   const dirs: string[] = [];
@@ -85,7 +114,12 @@ async function benchCase(c: Case): Promise<void> {
     const graph = new Graph();
     const globalStep = getOrCreateGlobalStep(graph);
     const batch = graph.op('batch', [globalStep], (s) => batches[s % batches.length]!);
-    const step = tfjsTrainStep(graph, { model, optimizer: tf.train.adam(1e-3), batch, loss: (b) => lossOf(model, b.xs, b.ys) });
+    const step = tfjsTrainStep(graph, {
+      model,
+      optimizer: tf.train.adam(1e-3),
+      batch,
+      loss: (b) => lossOf(model, b.xs, b.ys),
+    });
     summary.scalar(graph, 'loss', step.loss);
     const sess = await monitoredTrainingSession({
       graph,
@@ -124,7 +158,10 @@ async function benchCase(c: Case): Promise<void> {
   const ns = samples.map(median);
   // Ratios are taken round by round (neighbours in time see the same load), then their median.
   const ratios = samples.map((xs) => median(xs.map((x, r) => x / samples[0]![r]!)));
-  console.log(`  ${c.title} on ${c.backend}: ${c.rounds} interleaved rounds of ${c.steps} steps; bare step ${fmtUs(ns[0]!)}; tensors after rounds: ${leaked >= 0 ? '+' : ''}${leaked}`);
+  console.log(
+    `  ${c.title} on ${c.backend}: ${c.rounds} interleaved rounds of ${c.steps} steps; ` +
+      `bare step ${fmtUs(ns[0]!)}; tensors after rounds: ${leaked >= 0 ? '+' : ''}${leaked}`,
+  );
   variants.forEach(([name], v) => {
     if (v === 0) return;
     const ratio = ratios[v]!;
@@ -160,8 +197,25 @@ async function fsyncMs(): Promise<number> {
 export async function benchTfjs(): Promise<void> {
   setLogger(silentLogger);
   tf.enableProdMode();
-  console.log(`  checkpoints in ${process.env['TFJS_BENCH_DIR'] ?? tmpdir()} (TFJS_BENCH_DIR), fsync ${(await fsyncMs()).toFixed(2)} ms`);
+  console.log(
+    `  checkpoints in ${process.env['TFJS_BENCH_DIR'] ?? tmpdir()} (TFJS_BENCH_DIR), ` +
+      `fsync ${(await fsyncMs()).toFixed(2)} ms`,
+  );
   const soak = Number(process.env['TFJS_BENCH_FACTOR'] ?? 1);
-  await benchCase({ title: 'tiny 4→3', backend: 'cpu', layers: [4, 3], steps: 100, rounds: Math.round(41 * soak), targets: true });
-  await benchCase({ title: 'MLP 784-128-10', backend: 'wasm', layers: [784, 128, 10], steps: 100, rounds: Math.round(9 * soak), targets: false });
+  await benchCase({
+    title: 'tiny 4→3',
+    backend: 'cpu',
+    layers: [4, 3],
+    steps: 100,
+    rounds: Math.round(41 * soak),
+    targets: true,
+  });
+  await benchCase({
+    title: 'MLP 784-128-10',
+    backend: 'wasm',
+    layers: [784, 128, 10],
+    steps: 100,
+    rounds: Math.round(9 * soak),
+    targets: false,
+  });
 }

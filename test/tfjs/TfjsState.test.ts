@@ -23,7 +23,12 @@ function allDtypes(): Record<string, tf.Variable> {
   const complex = tf.getBackend() === 'wasm' ? {} : { c: tf.variable(tf.complex([1, 2], [3, -4])) };
   return {
     ...complex,
-    f: tf.variable(tf.tensor2d([[1.5, -2.25], [Math.PI, 1e-30]])),
+    f: tf.variable(
+      tf.tensor2d([
+        [1.5, -2.25],
+        [Math.PI, 1e-30],
+      ]),
+    ),
     i: tf.variable(tf.tensor1d([7, -8, 2 ** 31 - 1], 'int32')),
     b: tf.variable(tf.tensor1d([true, false, true], 'bool')),
     s: tf.variable(tf.tensor1d(['héllo', '', 'wörld'], 'string')),
@@ -32,7 +37,12 @@ function allDtypes(): Record<string, tf.Variable> {
 
 async function valuesOf(vars: Record<string, tf.Variable>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = { dtype: v.dtype, shape: v.shape, data: v.dtype === 'string' ? await v.bytes() : Array.from(v.dataSync() as Float32Array) };
+  for (const [k, v] of Object.entries(vars))
+    out[k] = {
+      dtype: v.dtype,
+      shape: v.shape,
+      data: v.dtype === 'string' ? await v.bytes() : Array.from(v.dataSync() as Float32Array),
+    };
   return out;
 }
 
@@ -68,7 +78,7 @@ describe('TfjsState', () => {
     for (const v of Object.values(vars)) v.dispose();
   });
 
-  it('round-trips optimizer state (SGD, momentum, Adam): iterations, slots and Adam\'s beta powers', async () => {
+  it("round-trips optimizer state (SGD, momentum, Adam): iterations, slots and Adam's beta powers", async () => {
     for (const make of [() => tf.train.sgd(0.1), () => tf.train.momentum(0.1, 0.9), () => tf.train.adam(0.05)]) {
       const model = tinyModel(3);
       const optimizer = make();
@@ -112,11 +122,14 @@ describe('TfjsState', () => {
     model.dispose();
   });
 
-  it('refuses a checkpoint of another shape, dtype or optimizer with a typed error naming the variable, writing nothing', async () => {
+  it('refuses another shape, dtype or optimizer with a typed error naming the variable, writing nothing', async () => {
     const w = tf.variable(tf.zeros([2, 3]));
     const state = new TfjsState({ variables: { w }, optimizer: tf.train.sgd(0.1) });
     const good = await state.saveState();
-    const wrongShape = { ...good, 'variables/w': { dtype: 'float32', shape: [3, 2], data: new Float32Array(6).fill(1) } };
+    const wrongShape = {
+      ...good,
+      'variables/w': { dtype: 'float32', shape: [3, 2], data: new Float32Array(6).fill(1) },
+    };
     await assert.rejects(state.restoreState(wrongShape), (e: unknown) => {
       assert.ok(e instanceof TfjsStateMismatchError);
       assert.equal(e.variable, 'variables/w');
@@ -126,18 +139,32 @@ describe('TfjsState', () => {
       return true;
     });
     const wrongDtype = { ...good, 'variables/w': { dtype: 'int32', shape: [2, 3], data: new Int32Array(6) } };
-    await assert.rejects(state.restoreState(wrongDtype), { name: 'TfjsStateMismatchError', variable: 'variables/w', actual: '[2,3] int32' });
+    await assert.rejects(state.restoreState(wrongDtype), {
+      name: 'TfjsStateMismatchError',
+      variable: 'variables/w',
+      actual: '[2,3] int32',
+    });
     const { ['variables/w']: _dropped, ...missing } = good;
     await assert.rejects(state.restoreState(missing), { variable: 'variables/w', actual: 'absent' });
-    await assert.rejects(state.restoreState({ ...good, 'variables/extra': good['variables/w'] }), { variable: 'variables/extra', expected: 'absent' });
+    await assert.rejects(state.restoreState({ ...good, 'variables/extra': good['variables/w'] }), {
+      variable: 'variables/extra',
+      expected: 'absent',
+    });
     const adam = new TfjsState({ variables: { w }, optimizer: tf.train.adam() });
-    await assert.rejects(adam.restoreState(good), { variable: 'optimizer', expected: 'a Adam optimizer', actual: 'SGD state' });
+    await assert.rejects(adam.restoreState(good), {
+      variable: 'optimizer',
+      expected: 'a Adam optimizer',
+      actual: 'SGD state',
+    });
     assert.deepEqual(Array.from(w.dataSync()), [0, 0, 0, 0, 0, 0], 'nothing was written');
     w.dispose();
   });
 
   it('refuses misuse with UsageError naming the option', () => {
-    assert.throws(() => new TfjsState({ variables: { w: 3 as unknown as tf.Variable } }), (e: unknown) => e instanceof UsageError && /variables\.w/.test(e.message));
+    assert.throws(
+      () => new TfjsState({ variables: { w: 3 as unknown as tf.Variable } }),
+      (e: unknown) => e instanceof UsageError && /variables\.w/.test(e.message),
+    );
     assert.throws(() => new TfjsState({ optimizer: {} as tf.Optimizer }), UsageError);
     assert.throws(() => new TfjsState({ modle: 1 } as never), /did you mean `model`/);
   });

@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { AbortedError, Graph, StopAtStepHook, UnavailableError, getOrCreateGlobalStep, monitoredTrainingSession, summary, withSession } from '../../src/index.ts';
+import {
+  AbortedError,
+  Graph,
+  StopAtStepHook,
+  UnavailableError,
+  getOrCreateGlobalStep,
+  monitoredTrainingSession,
+  summary,
+  withSession,
+} from '../../src/index.ts';
 import { tfjsTrainStep } from '../../src/tfjs/index.ts';
 import { batchOf, tinyLoss, tinyModel } from './helpers.ts';
 
@@ -21,7 +30,11 @@ after(async () => {
 });
 
 /** Trains with a fault plan; returns the live tensor counts seen after each run once warmed up. */
-async function countsWhileTraining(lastStep: number, failAt: (call: number) => 'none' | 'inLoss' | 'afterStep', readLoss: 'sync' | 'async') {
+async function countsWhileTraining(
+  lastStep: number,
+  failAt: (call: number) => 'none' | 'inLoss' | 'afterStep',
+  readLoss: 'sync' | 'async',
+) {
   const dir = await mkdtemp(path.join(tmpdir(), 'tfjs-leak-'));
   dirs.push(dir);
   const graph = new Graph();
@@ -78,7 +91,7 @@ describe('tfjs tensor leaks', () => {
     assert.equal(Math.max(...counts), Math.min(...counts), `numTensors went from ${counts[0]} to ${counts.at(-1)}`);
   });
 
-  it(`numTensors stays flat over ${RECOVERIES} recoveries (lost in the step and after it; sync and async loss reads)`, async () => {
+  it(`numTensors stays flat over ${RECOVERIES} recoveries (lost in and after a step; sync and async reads)`, async () => {
     for (const readLoss of ['sync', 'async'] as const) {
       // After a warm-up, every 4th call fails (in the step, or after it in the same run) until
       // RECOVERIES failures; each recovery restores the last checkpoint into the live tfjs objects.
@@ -92,7 +105,11 @@ describe('tfjs tensor leaks', () => {
         readLoss,
       );
       assert.equal(recoveries, RECOVERIES);
-      assert.equal(Math.max(...counts), Math.min(...counts), `${readLoss}: numTensors went from ${counts[0]} to ${counts.at(-1)}`);
+      assert.equal(
+        Math.max(...counts),
+        Math.min(...counts),
+        `${readLoss}: numTensors went from ${counts[0]} to ${counts.at(-1)}`,
+      );
     }
   });
 });

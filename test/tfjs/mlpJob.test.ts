@@ -61,8 +61,14 @@ describe('train --model mlp', { timeout: 300_000 }, () => {
     const resumed = await trainMlp(options(dir, 40, { faultRate: 0.05, seed: 1 }));
     assert.equal(resumed.startStep, 20);
     assert.equal(resumed.finalStep, 40);
-    assert.ok(resumed.faultsInjected > 0 && resumed.recoveries > 0, `faults ${resumed.faultsInjected}, recoveries ${resumed.recoveries}`);
-    const [a, b] = await Promise.all([readSaveableStates(straight.latestCheckpoint!), readSaveableStates(resumed.latestCheckpoint!)]);
+    assert.ok(
+      resumed.faultsInjected > 0 && resumed.recoveries > 0,
+      `faults ${resumed.faultsInjected}, recoveries ${resumed.recoveries}`,
+    );
+    const [a, b] = await Promise.all([
+      readSaveableStates(straight.latestCheckpoint!),
+      readSaveableStates(resumed.latestCheckpoint!),
+    ]);
     assert.deepEqual(values(b['tfjs']!), values(a['tfjs']!), 'weights and Adam state, bit for bit');
     assert.equal(resumed.testAccuracy, straight.testAccuracy);
     assert.ok(straight.testAccuracy > 0.5, `test accuracy after 40 steps: ${straight.testAccuracy}`);

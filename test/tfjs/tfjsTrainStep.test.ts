@@ -75,7 +75,11 @@ async function train(options: RunOptions) {
     saveCheckpointSteps: 5,
     saveSummariesSteps: 5,
     logStepCountSteps: null,
-    hooks: [new StopAtStepHook({ lastStep: options.lastStep }), new NanTensorHook({ lossTensor: step.loss }), ...(options.hooks ?? [])],
+    hooks: [
+      new StopAtStepHook({ lastStep: options.lastStep }),
+      new NanTensorHook({ lossTensor: step.loss }),
+      ...(options.hooks ?? []),
+    ],
     recovery: { backoff: { initialMs: 0, maxMs: 0 }, onRecovery: () => void recoveries++ },
     ...options.session,
   });
@@ -83,7 +87,13 @@ async function train(options: RunOptions) {
   await withSession(sess, async (s) => {
     while (!s.shouldStop()) losses.push((await s.run({ train: step.train, loss: step.loss })).loss);
   });
-  const result = { weights: weightsOf(model), optimizer: await optimizerValues(optimizer), losses, recoveries, dispose: () => {} };
+  const result = {
+    weights: weightsOf(model),
+    optimizer: await optimizerValues(optimizer),
+    losses,
+    recoveries,
+    dispose: () => {},
+  };
   result.dispose = () => {
     optimizer.dispose();
     model.dispose();
@@ -92,13 +102,15 @@ async function train(options: RunOptions) {
 }
 
 describe('tfjsTrainStep', () => {
-  it('trains under monitoredTrainingSession with the standard hooks: loss as a number for NaN checks, logging and summaries', async () => {
+  it('trains under monitoredTrainingSession with the standard hooks (NaN guard, logging, summaries)', async () => {
     const dir = await tempDir();
     const logged: string[] = [];
     const run = await train({
       lastStep: 12,
       checkpointDir: dir,
-      hooks: [new LoggingTensorHook({ tensors: ['tfjs/train_step'], everyNIter: 4, log: (line) => void logged.push(line) })],
+      hooks: [
+        new LoggingTensorHook({ tensors: ['tfjs/train_step'], everyNIter: 4, log: (line) => void logged.push(line) }),
+      ],
     });
     assert.equal(run.losses.length, 12);
     assert.ok(run.losses.every((l) => typeof l === 'number' && Number.isFinite(l)));
@@ -108,16 +120,21 @@ describe('tfjsTrainStep', () => {
     assert.equal(run.optimizer[0]![0], 12, 'the optimizer applied 12 steps');
     assert.match((await latestCheckpoint(dir)) ?? '', /model\.ckpt-12$/);
     const events = (await readEventDir(dir)).flatMap((f) => f.events);
-    const losses = events.flatMap((e) => (e.summary?.value ?? []).filter((v) => v.tag === 'loss').map((v) => [e.step, v.simpleValue]));
+    const losses = events.flatMap((e) =>
+      (e.summary?.value ?? []).filter((v) => v.tag === 'loss').map((v) => [e.step, v.simpleValue]),
+    );
     assert.ok(losses.length >= 2, `loss summaries written: ${JSON.stringify(losses)}`);
     run.dispose();
   });
 
-  it('training checkpointed, killed, restored and continued matches uninterrupted training bit for bit (cpu)', async () => {
+  it('training checkpointed, killed, restored and continued matches uninterrupted training bit for bit', async () => {
     const straight = await train({ lastStep: 23 });
     const dir = await tempDir();
     // The "kill": a failure nobody recovers from at step 13; the last checkpoint is at step 10.
-    await assert.rejects(train({ lastStep: 23, checkpointDir: dir, faultAt: new Map([[13, () => new Error('killed')]]) }), /killed/);
+    await assert.rejects(
+      train({ lastStep: 23, checkpointDir: dir, faultAt: new Map([[13, () => new Error('killed')]]) }),
+      /killed/,
+    );
     assert.match((await latestCheckpoint(dir)) ?? '', /model\.ckpt-10$/);
     // A new model, built with other initial weights: the restore overwrites them.
     const resumed = await train({ lastStep: 23, checkpointDir: dir, seed: 99 });
@@ -128,10 +145,18 @@ describe('tfjsTrainStep', () => {
     resumed.dispose();
   });
 
-  it('recovers in process from lost sessions (restore from the checkpoint) and still matches uninterrupted training', async () => {
+  it('recovers in process from lost sessions (restoring checkpoints) and matches uninterrupted training', async () => {
     const straight = await train({ lastStep: 23 });
     const lost = () => new UnavailableError('worker lost');
-    const recovered = await train({ lastStep: 23, checkpointDir: await tempDir(), faultAt: new Map([[7, lost], [16, lost], [17, lost]]) });
+    const recovered = await train({
+      lastStep: 23,
+      checkpointDir: await tempDir(),
+      faultAt: new Map([
+        [7, lost],
+        [16, lost],
+        [17, lost],
+      ]),
+    });
     assert.equal(recovered.recoveries, 3);
     assert.deepEqual(recovered.weights, straight.weights);
     assert.deepEqual(recovered.optimizer, straight.optimizer);
@@ -151,10 +176,13 @@ describe('tfjsTrainStep', () => {
   });
 
   it('a NaN loss stops training with NanLossDuringTrainingError', async () => {
-    await assert.rejects(train({ lastStep: 10, faultAt: new Map([[3, () => Number.NaN]]) }), NanLossDuringTrainingError);
+    await assert.rejects(
+      train({ lastStep: 10, faultAt: new Map([[3, () => Number.NaN]]) }),
+      NanLossDuringTrainingError,
+    );
   });
 
-  it('a checkpoint of another model is refused at session creation with TfjsStateMismatchError naming the weight', async () => {
+  it('a checkpoint of another model is refused at creation with TfjsStateMismatchError naming the weight', async () => {
     const dir = await tempDir();
     (await train({ lastStep: 5, checkpointDir: dir })).dispose();
     const graph = new Graph();
