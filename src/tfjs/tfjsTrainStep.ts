@@ -4,8 +4,8 @@ import { GraphKeys } from '../graph/GraphKeys.ts';
 import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { checkOptions, expect, instanceOf, is, oneOf, optional } from '../internal/validate.ts';
-import { TfjsState, isModel, isOptimizer, variableOf, type ModelLike, type TfjsStateOptions } from './TfjsState.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, oneOf, optional } from '../internal/validate.ts';
+import { TfjsState, isModel, isOptimizer, isVariable, variableOf, type ModelLike, type TfjsStateOptions } from './TfjsState.ts';
 
 /** Options of {@link registerTfjsState}. */
 export interface RegisterTfjsStateOptions extends TfjsStateOptions {
@@ -130,7 +130,7 @@ export function tfjsTrainStep<B = undefined>(graph: Graph, options: TfjsTrainSte
   const lossFn = expect(api, 'loss', opts.loss, is.function) as (batch: B) => tf.Scalar;
   const batch = optional(api, 'batch', opts.batch, instanceOf(Tensor, 'graph Tensor'));
   const model = optional(api, 'model', opts.model, isModel);
-  const varList = optional(api, 'varList', opts.varList, is.array) as tf.Variable[] | undefined;
+  const varList = optional(api, 'varList', opts.varList, arrayOf(isVariable));
   const globalStep =
     optional(api, 'globalStep', opts.globalStep, instanceOf(Variable, 'Variable')) ?? getOrCreateGlobalStep(graph);
   const readLoss = optional(api, 'readLoss', opts.readLoss, oneOf('sync', 'async')) ?? 'sync';

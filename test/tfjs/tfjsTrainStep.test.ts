@@ -11,6 +11,8 @@ import {
   NanTensorHook,
   StopAtStepHook,
   UnavailableError,
+  UnknownOptionError,
+  UsageError,
   getOrCreateGlobalStep,
   latestCheckpoint,
   monitoredTrainingSession,
@@ -173,6 +175,19 @@ describe('tfjsTrainStep', () => {
     assert.deepEqual(recovered.weights, straight.weights);
     straight.dispose();
     recovered.dispose();
+  });
+
+  it('refuses misuse with UsageError naming the option', () => {
+    const graph = new Graph();
+    const optimizer = tf.train.sgd(0.1);
+    const loss = () => tf.scalar(0);
+    assert.throws(() => tfjsTrainStep(graph, { optimizer: {} as tf.Optimizer, loss }), (e: unknown) => {
+      return e instanceof UsageError && /`optimizer` to be a tf.Optimizer/.test(e.message);
+    });
+    assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, varList: [1 as never] }), /`varList`/);
+    assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, readLoss: 'later' as never }), /`readLoss`/);
+    assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, lossFn: loss } as never), UnknownOptionError);
+    assert.equal(graph.getCollection('saveable_objects').length, 0, 'nothing registered');
   });
 
   it('a NaN loss stops training with NanLossDuringTrainingError', async () => {
