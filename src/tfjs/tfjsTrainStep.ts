@@ -5,7 +5,15 @@ import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { arrayOf, checkOptions, expect, instanceOf, is, oneOf, optional } from '../internal/validate.ts';
-import { TfjsState, isModel, isOptimizer, isVariable, variableOf, type ModelLike, type TfjsStateOptions } from './TfjsState.ts';
+import {
+  TfjsState,
+  isModel,
+  isOptimizer,
+  isVariable,
+  variableOf,
+  type ModelLike,
+  type TfjsStateOptions,
+} from './TfjsState.ts';
 
 /** Options of {@link registerTfjsState}. */
 export interface RegisterTfjsStateOptions extends TfjsStateOptions {

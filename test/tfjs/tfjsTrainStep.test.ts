@@ -181,9 +181,12 @@ describe('tfjsTrainStep', () => {
     const graph = new Graph();
     const optimizer = tf.train.sgd(0.1);
     const loss = () => tf.scalar(0);
-    assert.throws(() => tfjsTrainStep(graph, { optimizer: {} as tf.Optimizer, loss }), (e: unknown) => {
-      return e instanceof UsageError && /`optimizer` to be a tf.Optimizer/.test(e.message);
-    });
+    assert.throws(
+      () => tfjsTrainStep(graph, { optimizer: {} as tf.Optimizer, loss }),
+      (e: unknown) => {
+        return e instanceof UsageError && /`optimizer` to be a tf.Optimizer/.test(e.message);
+      },
+    );
     assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, varList: [1 as never] }), /`varList`/);
     assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, readLoss: 'later' as never }), /`readLoss`/);
     assert.throws(() => tfjsTrainStep(graph, { optimizer, loss, lossFn: loss } as never), UnknownOptionError);
