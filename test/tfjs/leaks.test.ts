@@ -91,7 +91,7 @@ describe('tfjs tensor leaks', () => {
     assert.equal(Math.max(...counts), Math.min(...counts), `numTensors went from ${counts[0]} to ${counts.at(-1)}`);
   });
 
-  it(`numTensors stays flat over ${RECOVERIES} recoveries (lost in and after a step; sync and async reads)`, async () => {
+  it(`numTensors stays flat over ${RECOVERIES} recoveries (lost in and after a step; sync, async reads)`, async () => {
     for (const readLoss of ['sync', 'async'] as const) {
       // After a warm-up, every 4th call fails (in the step, or after it in the same run) until
       // RECOVERIES failures; each recovery restores the last checkpoint into the live tfjs objects.
