@@ -78,8 +78,15 @@ describe('TfjsState', () => {
     for (const v of Object.values(vars)) v.dispose();
   });
 
-  it("round-trips optimizer state (SGD, momentum, Adam): iterations, slots and Adam's beta powers", async () => {
-    for (const make of [() => tf.train.sgd(0.1), () => tf.train.momentum(0.1, 0.9), () => tf.train.adam(0.05)]) {
+  it('round-trips optimizer state (SGD, momentum, Adam, RMSProp, Adagrad, Adadelta) bit for bit', async () => {
+    for (const make of [
+      () => tf.train.sgd(0.1),
+      () => tf.train.momentum(0.1, 0.9, true),
+      () => tf.train.adam(0.05),
+      () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-7, true),
+      () => tf.train.adagrad(0.1),
+      () => tf.train.adadelta(1, 0.95),
+    ]) {
       const model = tinyModel(3);
       const optimizer = make();
       const state = new TfjsState({ model, optimizer });
