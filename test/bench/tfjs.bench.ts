@@ -1,7 +1,7 @@
 /**
  * tfjs under supervision: the same model, optimizer and batches trained four ways, interleaved
  * round by round, as ratios against a bare `optimizer.minimize` loop (the floor):
- *   - bare:     minimize, read the loss (`dataSync`), dispose it;
+ *   - bare:     minimize in `tf.tidy`, read the loss (`dataSync`), dispose it;
  *   - fit:      `model.fit` over the same batches with one (empty) `onBatchEnd` callback;
  *   - ours:     `tfjsTrainStep` under `monitoredTrainingSession` with its default hooks
  *               (step counter, summaries every 100 steps) and a `NanTensorHook`, no checkpoints;
@@ -83,7 +83,8 @@ async function benchCase(c: Case): Promise<void> {
   const bare = async (n: number) => {
     for (let i = 0; i < n; i++) {
       const b = batches[bareStep++ % batches.length]!;
-      const cost = bareOptimizer.minimize(() => lossOf(bareModel, b.xs, b.ys), true)!;
+      // In tf.tidy, as the step under supervision: without it the bare loop is about 4% slower here.
+      const cost = tf.tidy(() => bareOptimizer.minimize(() => lossOf(bareModel, b.xs, b.ys), true)!);
       cost.dataSync();
       cost.dispose();
     }
