@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Saveable } from '../checkpoint/Saveable.ts';
+import { NotFoundError } from '../errors.ts';
 import { checkOptions, expect, instanceOf, misuse, optional, rule } from '../internal/validate.ts';
 import {
   checkOptimizerState,
@@ -143,6 +144,19 @@ export class TfjsState implements Saveable {
    */
   async restoreState(state: Readonly<Record<string, unknown>>): Promise<void> {
     await this.#write(state, 'TfjsState.restoreState');
+  }
+
+  /**
+   * A checkpoint without tfjs state (written before this state was registered) is refused with
+   * `NotFoundError`, as TensorFlow refuses a checkpoint that lacks a variable: restoring the
+   * graph's variables (the global step) without the weights and optimizer would resume a run
+   * from a state it never had.
+   */
+  restoreAbsent(): never {
+    throw new NotFoundError(
+      'TfjsState.restoreState: the checkpoint holds no tfjs state (model weights, variables, optimizer); ' +
+        'it was written without them. Start from another checkpoint directory.',
+    );
   }
 
   /** Marks the state to go back to the values it was built with, at the next step or save. */

@@ -167,6 +167,27 @@ describe('TfjsState', () => {
     w.dispose();
   });
 
+  it('refuses a checkpoint written without tfjs state with NotFoundError', async () => {
+    const w = tf.variable(tf.zeros([2]));
+    const dir = await tempDir();
+    const plain = new Graph();
+    plain.variable(0, { name: 'global_step' });
+    const plainSess = new Session(plain);
+    await plainSess.run(plain.globalVariablesInitializer());
+    const prefix = await new Saver().save(plainSess, path.join(dir, 'model'));
+    const graph = new Graph();
+    graph.variable(0, { name: 'global_step' });
+    const sess = new Session(graph);
+    await assert.rejects(
+      new Saver({ saveables: { tfjs: new TfjsState({ variables: { w } }) } }).restore(sess, prefix),
+      {
+        name: 'NotFoundError',
+        message: /holds no tfjs state/,
+      },
+    );
+    w.dispose();
+  });
+
   it('refuses misuse with UsageError naming the option', () => {
     assert.throws(
       () => new TfjsState({ variables: { w: 3 as unknown as tf.Variable } }),
