@@ -3,18 +3,20 @@ import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../clock.ts';
-import { DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError, ValueError, describeValue } from '../errors.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { NotFoundError, UnimplementedError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
+import { Graph } from '../graph/Graph.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, optional, rule, withMethods } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { decodeValue, encodeValue, layoutTensors, type Encoded, type TensorEntry } from './encoding.ts';
-import { fsError, fsyncDir, readWhole, removeStrayTemporaries, writeFileAtomic } from './files.ts';
+import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
+import { writeCheckpoint } from './commit.ts';
+import { fsError, removeStrayTemporaries } from './files.ts';
 import { graphDef } from './graphDef.ts';
 import { logger } from '../logger.ts';
-import { FORMAT, checkpointFiles, deleteCheckpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
+import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
 import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
-import { updateCheckpointState } from './state.ts';
+import { CHECKPOINT_STATE_FILE, formatCheckpointState } from './state.ts';
 
 export { checkpointExists, checkpointFiles, deleteCheckpointFiles, readCheckpoint } from './reader.ts';
 
@@ -46,6 +48,12 @@ export interface SaveOptions {
   writeState?: boolean;
 }
 
+const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) => is.nonNegativeInteger.test(v));
+const SESSION = rule<Session>('a Session', 'type', (v) =>
+  v !== null && typeof v === 'object' && typeof (v as Session).run === 'function' && (v as Session).graph instanceof Graph,
+);
+const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) => is.integer.test(v) || v instanceof Tensor);
+
 function checkLittleEndian(api: string): void {
   if (endianness() !== 'LE') throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
 }
@@ -65,26 +73,25 @@ export class Saver {
   #last: { path: string; time: number }[] = [];
   #nextKeepTime: number;
   #restoredFrom: string | undefined;
+  /** The last meta graph file written or linked, to link the next one to while the graph is unchanged. */
+  #meta: { key: { graph: Graph; shape: string }; file: string } | undefined;
   readonly #cleanedDirs = new Set<string>();
   readonly #saveables: ReadonlyMap<string, Saveable>;
   #lastRestore: RestoreResult | undefined;
+  #failedSaves = 0;
+  #lastSaveError: unknown;
 
   constructor(options: SaverOptions = {}) {
-    const { varList, maxToKeep = 5, keepCheckpointEveryNHours = 10000 } = options;
-    if (varList !== undefined && (!Array.isArray(varList) || varList.some((v) => !(v instanceof Variable)))) {
-      throw new InvalidArgumentError(`Saver: expected \`varList\` to be an array of Variables, got ${describeValue(varList)}`);
-    }
-    if (maxToKeep !== null && !(Number.isInteger(maxToKeep) && maxToKeep >= 0)) {
-      throw new ValueError(`Saver: expected \`maxToKeep\` to be a non-negative integer or null, got ${describeValue(maxToKeep)}`);
-    }
-    if (typeof keepCheckpointEveryNHours !== 'number' || !(keepCheckpointEveryNHours > 0)) {
-      throw new ValueError(`Saver: expected \`keepCheckpointEveryNHours\` to be a positive number, got ${describeValue(keepCheckpointEveryNHours)}`);
-    }
+    const opts = checkOptions('Saver', options, ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables']);
+    const varList = optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable)));
+    const maxToKeep = opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
+    const keepCheckpointEveryNHours = optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
+    const clock = optional('Saver', 'clock', opts.clock, withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout'));
     this.#varList = varList;
     this.maxToKeep = maxToKeep ?? 0;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
-    this.#clock = options.clock ?? systemClock;
-    this.#saveables = checkSaveables('Saver', options.saveables);
+    this.#clock = clock ?? systemClock;
+    this.#saveables = checkSaveables('Saver', opts.saveables);
     this.#nextKeepTime = this.#clock.now() + keepCheckpointEveryNHours * 3_600_000;
   }
 
@@ -95,6 +102,7 @@ export class Saver {
 
   /** Continues the retention of checkpoints a previous run left (from the state file). */
   recoverLastCheckpoints(paths: readonly string[]): void {
+    expect('Saver.recoverLastCheckpoints', 'paths', paths, arrayOf(is.string));
     const now = this.#clock.now();
     this.#last = paths.map((p) => ({ path: p, time: now }));
   }
@@ -113,15 +121,34 @@ export class Saver {
    * returns that prefix. Creates the directory if needed.
    */
   async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
+    try {
+      return await this.#save(session, savePath, options);
+    } catch (error) {
+      this.#failedSaves++;
+      this.#lastSaveError = error;
+      throw error;
+    }
+  }
+
+  /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
+  get failedSaves(): number {
+    return this.#failedSaves;
+  }
+
+  /** The error of the last failed save, or `undefined`. */
+  get lastSaveError(): unknown {
+    return this.#lastSaveError;
+  }
+
+  async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
     checkLittleEndian('Saver.save');
-    if (typeof savePath !== 'string' || savePath === '') {
-      throw new InvalidArgumentError(`Saver.save: expected \`savePath\` to be a non-empty path, got ${describeValue(savePath)}`);
-    }
-    let step = options.globalStep;
-    if (step instanceof Tensor) step = await session.run(step);
-    if (step !== undefined && !Number.isInteger(step)) {
-      throw new InvalidArgumentError(`Saver.save: expected \`globalStep\` to be an integer, got ${describeValue(step)}`);
-    }
+    expect('Saver.save', 'session', session, SESSION);
+    expect('Saver.save', 'savePath', savePath, is.nonEmptyString);
+    const opts = checkOptions('Saver.save', options, ['globalStep', 'writeMetaGraph', 'writeState']);
+    let step = optional('Saver.save', 'globalStep', opts.globalStep, STEP);
+    optional('Saver.save', 'writeMetaGraph', opts.writeMetaGraph, is.boolean);
+    optional('Saver.save', 'writeState', opts.writeState, is.boolean);
+    if (step instanceof Tensor) step = expect('Saver.save', 'globalStep (its value)', await session.run(step), is.integer);
     const prefix = path.resolve(step === undefined ? savePath : `${savePath}-${step}`);
     const dir = path.dirname(prefix);
     try {
@@ -142,34 +169,31 @@ export class Saver {
     for (const [name, state] of states) encodedStates[name] = encodeValue(state, tensors, name);
     const { entries, totalBytes } = layoutTensors(tensors);
 
-    const files = checkpointFiles(prefix);
-    // 1. The data: raw bytes of every typed array, written from their own memory (no copy).
-    const dataCrc = await writeFileAtomic(files.data, dataPieces(tensors, entries));
-    // 2. The index, last: a checkpoint is complete exactly when its index exists.
-    const index: IndexFile = {
-      format: FORMAT,
-      version: 1,
-      dataFile: path.basename(files.data),
-      dataBytes: totalBytes,
-      dataCrc32: dataCrc,
-      tensors: entries,
-      variables: encoded,
-      ...(states.size > 0 ? { saveables: encodedStates } : {}),
+    const index = (dataCrc: number): string => {
+      const body = JSON.stringify({
+        format: FORMAT,
+        version: 1,
+        dataFile: path.basename(checkpointFiles(prefix).data),
+        dataBytes: totalBytes,
+        dataCrc32: dataCrc,
+        tensors: entries,
+        variables: encoded,
+        ...(states.size > 0 ? { saveables: encodedStates } : {}),
+      } satisfies IndexFile);
+      return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
     };
-    const body = JSON.stringify(index);
-    await writeFileAtomic(files.index, [Buffer.from(`${body}\ncrc32:${crc32(body).toString(16)}\n`)]);
-    if (options.writeMetaGraph ?? true) {
-      await writeFileAtomic(files.meta, [Buffer.from(JSON.stringify(graphDef(session.graph, this), null, 1))]);
-    }
-    await fsyncDir(dir);
-
-    if (options.writeState ?? true) {
-      this.#remember(prefix);
-      const dropped = this.#retain();
-      // 3. The state file (listing what is kept), then 4. delete what fell out of the window.
-      await updateCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: this.lastCheckpoints });
-      for (const old of dropped) await deleteCheckpointFiles(old);
-      if (dropped.length > 0) await fsyncDir(dir);
+    const plan = (options.writeState ?? true) ? this.#retention(prefix) : undefined;
+    const metaKey = metaKeyOf(session.graph);
+    const meta = (options.writeMetaGraph ?? true)
+      ? { text: () => JSON.stringify(graphDef(session.graph, this), null, 1), linkFrom: sameMeta(this.#meta?.key, metaKey) ? this.#meta?.file : undefined }
+      : undefined;
+    const kept = plan?.kept.map((c) => c.path) ?? [];
+    const state = plan && { file: path.join(dir, CHECKPOINT_STATE_FILE), text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }) };
+    await writeCheckpoint({ prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [] }, 'Saver.save');
+    if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
+    if (plan !== undefined) {
+      this.#last = plan.kept;
+      this.#nextKeepTime = plan.nextKeepTime;
     }
     return prefix;
   }
@@ -183,9 +207,8 @@ export class Saver {
    */
   async restore(session: Session, prefix: string): Promise<void> {
     checkLittleEndian('Saver.restore');
-    if (typeof prefix !== 'string' || prefix === '') {
-      throw new InvalidArgumentError(`Saver.restore: expected \`prefix\` to be a checkpoint prefix, got ${describeValue(prefix)}`);
-    }
+    expect('Saver.restore', 'session', session, SESSION);
+    expect('Saver.restore', 'prefix', prefix, is.nonEmptyString);
     const resolved = path.resolve(prefix);
     await this.#cleanOnce(path.dirname(resolved));
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
@@ -216,27 +239,25 @@ export class Saver {
     this.#lastRestore = Object.freeze({ prefix: resolved, restoredSaveables: restored, absentSaveables: absent, unknownSaveables: unknown });
   }
 
-  #remember(prefix: string): void {
-    this.#last = this.#last.filter((c) => c.path !== prefix);
-    this.#last.push({ path: prefix, time: this.#clock.now() });
-  }
-
   /**
-   * Takes the oldest checkpoints past `maxToKeep` out of the list and returns those to delete:
-   * not one due under `keepCheckpointEveryNHours`, nor the one this run restored from.
+   * The retention after saving `prefix`: the kept list with `prefix` last, and the oldest
+   * checkpoints past `maxToKeep` to delete: not one due under `keepCheckpointEveryNHours`, nor the
+   * one this run restored from. Applied only once the save succeeded.
    */
-  #retain(): string[] {
+  #retention(prefix: string): { kept: { path: string; time: number }[]; dropped: string[]; nextKeepTime: number } {
+    const kept = this.#last.filter((c) => c.path !== prefix);
+    kept.push({ path: prefix, time: this.#clock.now() });
     const dropped: string[] = [];
-    if (this.maxToKeep === 0) return dropped;
-    while (this.#last.length > this.maxToKeep) {
-      const oldest = this.#last.shift()!;
-      if (oldest.time >= this.#nextKeepTime) {
-        this.#nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
+    let nextKeepTime = this.#nextKeepTime;
+    while (this.maxToKeep > 0 && kept.length > this.maxToKeep) {
+      const oldest = kept.shift()!;
+      if (oldest.time >= nextKeepTime) {
+        nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
         continue;
       }
       if (oldest.path !== this.#restoredFrom) dropped.push(oldest.path);
     }
-    return dropped;
+    return { kept, dropped, nextKeepTime };
   }
 
   async #cleanOnce(dir: string): Promise<void> {
@@ -246,18 +267,16 @@ export class Saver {
   }
 }
 
-function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly TensorEntry[]): Generator<Uint8Array> {
-  let at = 0;
-  for (let i = 0; i < tensors.length; i++) {
-    const t = tensors[i]!;
-    const entry = entries[i]!;
-    if (entry.offset > at) yield new Uint8Array(entry.offset - at);
-    yield new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-    at = entry.offset + entry.byteLength;
-  }
-}
-
 /** The one place restore writes variables (a backend may batch these writes). */
 async function writeVariables(session: Session, variables: readonly Variable[], values: readonly unknown[]): Promise<void> {
   for (let i = 0; i < variables.length; i++) await session.store.writeVariable(variables[i]!.name, values[i]);
+}
+
+/** Identifies a graph's meta graph: the same graph with the same nodes and collections. */
+function metaKeyOf(graph: Graph): { graph: Graph; shape: string } {
+  return { graph, shape: `${graph.nodes().length}/${graph.getAllCollectionKeys().join(',')}` };
+}
+
+function sameMeta(a: { graph: Graph; shape: string } | undefined, b: { graph: Graph; shape: string }): boolean {
+  return a !== undefined && a.graph === b.graph && a.shape === b.shape;
 }

@@ -1,97 +1,47 @@
-import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { nanoid } from 'nanoid';
-import { NotFoundError, OpError, PermissionDeniedError, ResourceExhaustedError, UnknownError } from '../errors.ts';
+import { FailedPreconditionError } from '../errors.ts';
+import { fsError } from '../internal/fsError.ts';
+import { isAbandoned, isTemporary } from '../internal/tempFiles.ts';
+import { expect, is } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 
-/** Marks temporary files: `<final name>.tmp-<id>`. */
-const TMP_MARK = '.tmp-';
-/** One `write` moves at most this much (the OS limit is about 2 GiB). */
-const MAX_WRITE = 1 << 30;
+export { fsError } from '../internal/fsError.ts';
+export { fsyncDir, writeFileAtomic } from '../internal/durableFile.ts';
 
-/** Maps a file system error to the canonical error class, naming the operation and path. */
-export function fsError(api: string, action: string, file: string, error: unknown): OpError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  const message = `${api}: cannot ${action} '${file}': ${(error as Error)?.message ?? String(error)}`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new PermissionDeniedError(message, { cause: error });
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EMFILE') return new ResourceExhaustedError(message, { cause: error });
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new NotFoundError(message, { cause: error });
-  return error instanceof OpError ? error : new UnknownError(message, { cause: error });
-}
-
-/** Writes every byte of `data` at the handle's position, in pieces of at most 1 GiB. */
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < data.byteLength; ) {
-    const piece = data.subarray(offset, Math.min(data.byteLength, offset + MAX_WRITE));
-    const { bytesWritten } = await handle.write(piece, 0, piece.byteLength);
-    offset += bytesWritten;
-  }
-}
-
-/** Flushes a directory entry change (a rename or unlink) to disk. */
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    // Some file systems refuse fsync on directories; the rename is still atomic there.
-    if ((error as NodeJS.ErrnoException).code !== 'EISDIR' && (error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-  } finally {
-    await handle?.close();
-  }
-}
+// Small enough that checksumming one chunk overlaps the read of the next from the first megabytes on.
+const READ_CHUNK = 2 * 1024 * 1024;
 
 /**
- * Writes `pieces` to `file` crash-consistently: a temporary file in the same directory, fsync,
- * rename into place. (The caller fsyncs the directory once after its renames.) Returns the
- * CRC-32 of the bytes written. A failure removes the temporary file.
+ * Opens `file` for reading without ever blocking on it: `O_NONBLOCK`, so a FIFO named like a
+ * checkpoint file opens at once, then `fstat` refuses anything but a regular file with
+ * `FailedPreconditionError`. Returns the handle and the file's size.
  */
-export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>, api = 'Saver.save'): Promise<number> {
-  const tmp = `${file}${TMP_MARK}${nanoid(8)}`;
+export async function openRegular(file: string, api: string): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle | undefined;
-  let crc = 0;
   try {
-    handle = await open(tmp, 'w');
-    for (const piece of pieces) {
-      // Checksum this piece while the write of it is in flight.
-      const writing = writeAll(handle, piece);
-      crc = crc32(piece, crc);
-      await writing;
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+      throw new FailedPreconditionError(`${api}: cannot read '${file}': it is ${kind}, not a regular file`);
     }
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, file);
-    return crc;
+    return { handle, size: stats.size };
   } catch (error) {
     await handle?.close().catch(() => {});
-    await rm(tmp, { force: true }).catch(() => {});
-    throw fsError(api, 'write', file, error);
+    throw fsError(api, 'read', file, error);
   }
 }
 
 /**
- * Writes one small file durably: {@link writeFileAtomic}, then the directory fsync that makes
- * the rename itself survive a crash.
- */
-export async function writeFileDurably(file: string, text: string, api: string): Promise<void> {
-  await writeFileAtomic(file, [Buffer.from(text)], api);
-  await fsyncDir(path.dirname(file));
-}
-
-const READ_CHUNK = 16 * 1024 * 1024;
-
-/**
- * Reads a whole file into one buffer that owns its memory (so typed-array views can align),
- * computing its CRC-32 on the way: each chunk is checksummed while the next one is being read.
+ * Reads a whole regular file into one buffer that owns its memory (so typed-array views can
+ * align), computing its CRC-32 on the way: each chunk is checksummed while the next one is read.
  */
 export async function readWhole(file: string, api: string): Promise<{ buffer: Buffer; crc: number }> {
-  let handle: FileHandle | undefined;
+  const { handle, size } = await openRegular(file, api);
   try {
-    handle = await open(file, 'r');
-    const { size } = await handle.stat();
     const buffer = Buffer.allocUnsafeSlow(size);
     let crc = 0;
     let offset = 0;
@@ -107,22 +57,40 @@ export async function readWhole(file: string, api: string): Promise<{ buffer: Bu
   } catch (error) {
     throw fsError(api, 'read', file, error);
   } finally {
-    await handle?.close();
+    await handle.close();
   }
 }
 
-/** Removes temporary files left by a process that died while writing (`*.tmp-*`). */
+/**
+ * Removes the temporary files (`*.tmp-*`) in `dir` that provably belong to no live writer: their
+ * writer was a process of this host that has exited, or they were left untouched for an hour
+ * (`STALE_TEMPORARY_MS`). The temporaries of a save in flight in another process are never
+ * touched. A temporary that cannot be removed (a read-only directory) is logged and skipped.
+ * Returns the names removed.
+ */
 export async function removeStrayTemporaries(dir: string): Promise<string[]> {
+  expect('removeStrayTemporaries', 'dir', dir, is.nonEmptyString);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return [];
   }
-  const stray = names.filter((n) => n.includes(TMP_MARK));
-  await Promise.all(stray.map((n) => rm(path.join(dir, n), { force: true })));
-  if (stray.length > 0) logger.info(`Removed ${stray.length} stray temporary file(s) in ${dir}`);
-  return stray;
+  const removed: string[] = [];
+  await Promise.all(
+    names.filter(isTemporary).map(async (n) => {
+      const file = path.join(dir, n);
+      if (!(await isAbandoned(file))) return;
+      try {
+        await rm(file, { force: true });
+        removed.push(n);
+      } catch (error) {
+        logger.warn(`Cannot remove the stray temporary file ${file}: ${(error as Error).message}`);
+      }
+    }),
+  );
+  if (removed.length > 0) logger.info(`Removed ${removed.length} stray temporary file(s) in ${dir}`);
+  return removed;
 }
 
 /** True when `file` is `dir` or inside it. */

@@ -1,7 +1,9 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { DataLossError, NotFoundError } from '../errors.ts';
+import { DataLossError, NotFoundError, type OpError } from '../errors.ts';
+import { unusableFile } from '../internal/fsError.ts';
+import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
 import { readWhole } from './files.ts';
 
@@ -28,6 +30,7 @@ export function checkpointFiles(prefix: string): { index: string; data: string; 
 
 /** True when the checkpoint `prefix` has its index and data files. */
 export async function checkpointExists(prefix: string): Promise<boolean> {
+  expect('checkpointExists', 'prefix', prefix, is.nonEmptyString);
   const files = checkpointFiles(prefix);
   try {
     await Promise.all([stat(files.index), stat(files.data)]);
@@ -37,8 +40,13 @@ export async function checkpointExists(prefix: string): Promise<boolean> {
   }
 }
 
-/** Deletes every file of the checkpoint `prefix`. */
+/**
+ * Deletes exactly the files of the checkpoint `prefix`: `<prefix>.index`, `<prefix>.meta` and
+ * `<prefix>.data-<shard>-of-<shards>`; never other names that merely begin with the prefix
+ * (dropping a checkpoint `model` must not touch `model.ckpt-1.index`).
+ */
 export async function deleteCheckpointFiles(prefix: string): Promise<void> {
+  expect('deleteCheckpointFiles', 'prefix', prefix, is.nonEmptyString);
   const dir = path.dirname(prefix);
   const base = path.basename(prefix);
   let names: string[] = [];
@@ -47,7 +55,12 @@ export async function deleteCheckpointFiles(prefix: string): Promise<void> {
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith(`${base}.`)).map((n) => rm(path.join(dir, n), { force: true })));
+  const mine = (n: string): boolean => {
+    if (!n.startsWith(`${base}.`)) return false;
+    const rest = n.slice(base.length);
+    return rest === '.index' || rest === '.meta' || /^\.data-\d{5}-of-\d{5}$/.test(rest);
+  };
+  await Promise.all(names.filter(mine).map((n) => rm(path.join(dir, n), { force: true })));
 }
 
 /** A checkpoint read and verified: its encoded values and the typed arrays they reference. */
@@ -57,31 +70,65 @@ export interface CheckpointContents {
   tensors: AnyTypedArray[];
 }
 
-/** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
-export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Promise<CheckpointContents> {
+/** A checkpoint's data file name from its index, confined to the index's directory. */
+function dataFileOf(index: IndexFile, indexFile: string, api: string): string {
+  const name = index.dataFile;
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name !== path.basename(name) || name.includes('\0')) {
+    throw new DataLossError(`${api}: checkpoint index ${indexFile} names a data file outside its directory (${JSON.stringify(name)})`);
+  }
+  return path.join(path.dirname(indexFile), name);
+}
+
+/**
+ * Reads and verifies the index of the checkpoint `prefix` (its checksum and format) and returns
+ * it with the path of its data file, which is confined to the index's directory. An index that
+ * is not a regular file (a directory, a FIFO, a symbolic link loop) is a `DataLossError`.
+ */
+export async function readIndex(prefix: string, api = 'Saver.restore'): Promise<{ index: IndexFile; dataFile: string }> {
   const files = checkpointFiles(prefix);
   let raw: Buffer;
   try {
     raw = (await readWhole(files.index, api)).buffer;
   } catch (error) {
     if (error instanceof NotFoundError) throw new NotFoundError(`${api}: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
-    throw error;
+    throw unusableFile(error as OpError);
   }
   const text = raw.toString('utf8');
   const m = /^(.*)\ncrc32:([0-9a-f]+)\n$/s.exec(text);
   if (!m || crc32(m[1]!).toString(16) !== m[2]) {
     throw new DataLossError(`${api}: checkpoint index ${files.index} is corrupt or truncated (checksum mismatch)`);
   }
-  const index = JSON.parse(m[1]!) as IndexFile;
-  if (index.format !== FORMAT || index.version !== 1) {
+  let index: IndexFile;
+  try {
+    index = JSON.parse(m[1]!) as IndexFile;
+  } catch (error) {
+    throw new DataLossError(`${api}: checkpoint index ${files.index} is not valid JSON`, { cause: error });
+  }
+  if (index === null || typeof index !== 'object' || index.format !== FORMAT || index.version !== 1 || !Array.isArray(index.tensors)) {
     throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);
   }
-  const { buffer: data, crc: dataCrc } = await readWhole(path.join(path.dirname(prefix), index.dataFile), api);
+  return { index, dataFile: dataFileOf(index, files.index, api) };
+}
+
+/** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
+export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Promise<CheckpointContents> {
+  expect(api, 'prefix', prefix, is.nonEmptyString);
+  const { index, dataFile } = await readIndex(prefix, api);
+  let data: Buffer;
+  let dataCrc: number;
+  try {
+    ({ buffer: data, crc: dataCrc } = await readWhole(dataFile, api));
+  } catch (error) {
+    throw unusableFile(error as OpError);
+  }
   if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
-    throw new DataLossError(`${api}: checkpoint data ${files.data} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
+    throw new DataLossError(`${api}: checkpoint data ${dataFile} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`);
   }
   const tensors = index.tensors.map((e) => {
     const Ctor = DTYPES[e.dtype];
+    if (Ctor === undefined || !(e.offset >= 0 && e.offset + e.byteLength <= data.byteLength && e.length * Ctor.BYTES_PER_ELEMENT === e.byteLength)) {
+      throw new DataLossError(`${api}: checkpoint index of ${prefix} describes a tensor outside its data file`);
+    }
     const start = data.byteOffset + e.offset;
     // Views share the buffer when aligned (always, for a buffer of its own); else copy.
     const buffer = data.buffer as ArrayBuffer;
@@ -97,6 +144,8 @@ export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Pro
  * damaged). With `names`, a name that has no state in the checkpoint is a `NotFoundError`.
  */
 export async function readSaveableStates(prefix: string, names?: readonly string[]): Promise<Record<string, Record<string, unknown>>> {
+  expect('readSaveableStates', 'prefix', prefix, is.nonEmptyString);
+  optional('readSaveableStates', 'names', names, arrayOf(is.string));
   const resolved = path.resolve(prefix);
   const { saveables, tensors } = await readCheckpoint(resolved, 'readSaveableStates');
   const wanted = names ?? Object.keys(saveables);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
-import { writeFileDurably } from '../checkpoint/files.ts';
+import { writeFileDurably } from '../internal/durableFile.ts';
 import { graphToPbtxt } from '../checkpoint/graphDef.ts';
 import { InvalidArgumentError, RuntimeError, ValueError, describeValue } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
-import { writeFileDurably } from '../checkpoint/files.ts';
+import { writeFileDurably } from '../internal/durableFile.ts';
 import type { Graph } from '../graph/Graph.ts';
 import { TraceLevel, type NodeExecStats } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';

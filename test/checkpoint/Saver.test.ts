@@ -13,11 +13,14 @@ import {
   Saver,
   Session,
   TestClock,
+  UsageError,
   ValueError,
   getCheckpointState,
   latestCheckpoint,
 } from '../../src/index.ts';
+import { temporaryName } from '../../src/internal/tempFiles.ts';
 import { rejectsWith } from '../helpers/assert.ts';
+import { deadPid } from '../helpers/processes.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'ms-ckpt-'));
@@ -163,8 +166,8 @@ describe('Saver', () => {
     const other = new Graph();
     other.variable(0, { name: 'other_var' });
     await rejectsWith(restoredValues(other, prefix), NotFoundError, 'Key other_var not found in checkpoint');
-    await rejectsWith(new Saver().save(sess, ''), InvalidArgumentError, '`savePath`');
-    await rejectsWith(new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1.5 }), InvalidArgumentError, '`globalStep`');
+    await rejectsWith(new Saver().save(sess, ''), UsageError, '`savePath`');
+    await rejectsWith(new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1.5 }), UsageError, '`globalStep`');
     assert.throws(() => new Saver({ maxToKeep: -1 }), ValueError);
     const weird = await withValues({ fn: () => 1 });
     await rejectsWith(new Saver().save(weird.sess, path.join(dir, 'w')), InvalidArgumentError, /variable value at fn cannot be checkpointed/);
@@ -188,9 +191,9 @@ describe('Saver', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
-  it('removes stray temporaries at the next start', async () => {
+  it('removes stray temporaries of a dead writer at the next start', async () => {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'm-5.index.tmp-abcdefgh'), 'half written');
+    await writeFile(temporaryName(path.join(dir, 'm-5.index'), await deadPid()), 'half written');
     const { sess } = await withValues({ v: 1 });
     await new Saver().save(sess, path.join(dir, 'm'), { globalStep: 6 });
     assert.ok(!(await readdir(dir)).some((f) => f.includes('.tmp-')));
