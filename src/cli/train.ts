@@ -24,6 +24,10 @@ export interface TrainOptions {
   saveCheckpointSteps: number;
   faultRate: number;
   seed: number;
+  /** The job: softmax regression on Iris (embedded backend), or the tfjs MLP on digits. @default 'iris' */
+  model?: 'iris' | 'mlp';
+  /** The tfjs backend of the MLP job. @default 'wasm' */
+  backend?: 'cpu' | 'wasm';
   /** Where progress goes (stderr). */
   progress: ProgressStream;
   /** Aborting stops training at the next step boundary, with a final checkpoint. */
@@ -48,6 +52,8 @@ export interface TrainReport {
   latestCheckpoint: string | undefined;
   finalLoss: number;
   finalAccuracy: number;
+  /** Accuracy on the held-out test set (the MLP job). */
+  testAccuracy?: number;
   checkpointDir: string;
   summaryDir: string;
   elapsedSecs: number;
@@ -79,6 +85,8 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     const { trainDistributed } = await import('./distributed.ts');
     return trainDistributed({ ...options, distributed: options.distributed });
   }
+  // The tfjs job is loaded only when asked for: tfjs is an optional peer dependency.
+  if (options.model === 'mlp') return (await import('./mlpTrain.ts')).trainMlp({ ...options, backend: options.backend ?? 'wasm' });
   const started = Date.now();
   const checkpointDir = path.resolve(options.checkpointDir);
   const model = buildIrisModel({ seed: options.seed, faultRate: options.faultRate });

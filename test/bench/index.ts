@@ -8,6 +8,7 @@ import { benchRedis } from './redis.bench.ts';
 import { benchInspector } from './inspector.bench.ts';
 import { benchLifecycle } from './lifecycle.bench.ts';
 import { benchResumeState } from './resume.bench.ts';
+import { benchTfjs } from './tfjs.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 console.log('-- embedded backend');
@@ -28,3 +29,5 @@ console.log('-- distributed (Redis)');
 await benchRedis();
 console.log('-- inspector');
 await benchInspector();
+console.log('-- tfjs (same model and data, interleaved; ratios against a bare optimizer.minimize loop)');
+await benchTfjs();

@@ -1,0 +1,173 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { readCheckpoint } from '../checkpoint/reader.ts';
+import { latestCheckpoint } from '../checkpoint/state.ts';
+import type { Session } from '../graph/Session.ts';
+import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
+import { NanTensorHook } from '../hooks/NanTensorHook.ts';
+import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
+import type { Hook } from '../session/SessionRunHook.ts';
+import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
+import { withSession } from '../session/withSession.ts';
+import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
+import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
+import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
+import { loadDigits } from './digits.ts';
+import { buildMlp } from './mlp.ts';
+
+/** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
+export interface MlpTrainOptions {
+  steps: number;
+  checkpointDir: string;
+  saveCheckpointSteps: number;
+  faultRate: number;
+  seed: number;
+  /** @default 'cpu' */
+  backend?: TfjsBackendName;
+  progress: ProgressStream;
+  signal?: AbortSignal;
+}
+
+/** What the digit job did: the Iris job's report, with test accuracy. */
+export interface MlpTrainReport {
+  status: 'completed' | 'already-complete' | 'interrupted';
+  model: 'mlp';
+  backend: TfjsBackendName;
+  targetStep: number;
+  startStep: number;
+  finalStep: number;
+  faultsInjected: number;
+  recoveries: number;
+  restoredSteps: number[];
+  checkpointsWritten: number;
+  latestCheckpoint: string | undefined;
+  /** Mean loss over the whole training set at the end. */
+  finalLoss: number;
+  /** Accuracy on the whole training set (8,000 images) at the end. */
+  finalAccuracy: number;
+  /** Accuracy on the held-out test set (2,000 images) at the end. */
+  testAccuracy: number;
+  trainExamples: number;
+  testExamples: number;
+  /** Resume restores every bit of state (weights, Adam's slots, data position): yes. */
+  exactResume: boolean;
+  exactResumeReasons: string[];
+  checkpointDir: string;
+  summaryDir: string;
+  elapsedSecs: number;
+}
+
+async function stepOf(prefix: string): Promise<number> {
+  const { variables } = await readCheckpoint(prefix);
+  const step = variables['global_step'];
+  return typeof step === 'number' ? step : 0;
+}
+
+/**
+ * Trains the 784-128-10 MLP on the `mnist` package's digits with tfjs under a
+ * MonitoredTrainingSession until `steps`: restores from `checkpointDir` (weights and Adam's state),
+ * saves every `saveCheckpointSteps`, writes summaries there, recovers from injected faults, stops
+ * cleanly (with a final checkpoint) when `signal` aborts, and reports test accuracy.
+ */
+export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport> {
+  const started = Date.now();
+  const backend = options.backend ?? 'cpu';
+  const checkpointDir = path.resolve(options.checkpointDir);
+  tf.enableProdMode();
+  await useTfjsBackend(backend);
+  const data = await loadDigits();
+  const latest = await latestCheckpoint(checkpointDir);
+  const latestStep = latest === undefined ? 0 : await stepOf(latest);
+  const base = {
+    model: 'mlp' as const,
+    backend,
+    targetStep: options.steps,
+    checkpointDir,
+    summaryDir: checkpointDir,
+    trainExamples: data.train.count,
+    testExamples: data.test.count,
+    exactResume: true,
+    exactResumeReasons: [],
+  };
+  const job = buildMlp({ data, seed: options.seed, faultRate: options.faultRate });
+  try {
+    if (latestStep >= options.steps) {
+      return {
+        ...base,
+        status: 'already-complete',
+        startStep: latestStep,
+        finalStep: latestStep,
+        faultsInjected: 0,
+        recoveries: 0,
+        restoredSteps: [latestStep],
+        checkpointsWritten: 0,
+        latestCheckpoint: latest,
+        finalLoss: Number.NaN,
+        finalAccuracy: Number.NaN,
+        testAccuracy: Number.NaN,
+        elapsedSecs: 0,
+      };
+    }
+    let checkpointsWritten = 0;
+    const restoredSteps: number[] = [];
+    const final = { loss: Number.NaN, accuracy: Number.NaN, test: Number.NaN, step: latestStep };
+    const observer: Hook = {
+      afterCreateSession: async (session: Session) => void restoredSteps.push(await session.run(job.step)),
+      end: async (session: Session) => {
+        final.step = await session.run(job.step);
+        ({ loss: final.loss, accuracy: final.accuracy } = job.evaluate(data.train));
+        final.test = job.evaluate(data.test).accuracy;
+      },
+    };
+    const sess = await monitoredTrainingSession({
+      graph: job.graph,
+      checkpointDir,
+      saveCheckpointSecs: 0,
+      saveCheckpointSteps: 0,
+      saveSummariesSteps: 100,
+      logStepCountSteps: 100,
+      chiefOnlyHooks: [
+        observer,
+        new CheckpointSaverHook({
+          checkpointDir,
+          saveSteps: options.saveCheckpointSteps,
+          listeners: [{ afterSave: () => void checkpointsWritten++ }],
+        }),
+      ],
+      hooks: [
+        new StopAtStepHook({ lastStep: options.steps }),
+        new NanTensorHook({ lossTensor: job.loss }),
+        new ProgressHook({ lastStep: options.steps, tensors: { loss: job.loss }, stream: options.progress }),
+      ],
+      recovery: { backoff: { initialMs: 5, maxMs: 500 } },
+    });
+    let interrupted = false;
+    await withSession(sess, async (s) => {
+      while (!s.shouldStop()) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        await s.run(job.train);
+      }
+    });
+    await SummaryWriterCache.clear();
+    return {
+      ...base,
+      status: interrupted ? 'interrupted' : 'completed',
+      startStep: latestStep,
+      finalStep: final.step,
+      faultsInjected: job.faults.count,
+      recoveries: sess.snapshot.context.recoveries,
+      restoredSteps,
+      checkpointsWritten,
+      latestCheckpoint: await latestCheckpoint(checkpointDir),
+      finalLoss: final.loss,
+      finalAccuracy: final.accuracy,
+      testAccuracy: final.test,
+      elapsedSecs: (Date.now() - started) / 1000,
+    };
+  } finally {
+    job.dispose();
+  }
+}
