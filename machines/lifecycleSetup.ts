@@ -135,7 +135,7 @@ const base = setup({
       failure: { id: params.id ?? 0, error: params.error, source: params.source, fresh: params.fresh ?? false },
       lastError: params.error,
     })),
-    /** Decides the failure in the context and records the decision (provided: it applies the recovery policy). */
+    /** Decides the failure in the context and records the decision (provided: the policy, user code, runs in an action; only its answer is assigned). */
     decideRecovery: assign(notProvided('decideRecovery') as () => Partial<LifecycleContext>),
     /** Tells the policy's `onRecovery` of the recovery just decided (provided: user code). */
     notifyRecovery: notProvided('notifyRecovery') as () => void,

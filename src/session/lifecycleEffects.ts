@@ -6,8 +6,8 @@
  * its {@link LifecycleHost}, registered for the actor's system by {@link startLifecycle}.
  */
 import {
-  assign,
   createActor,
+  enqueueActions,
   fromCallback,
   fromPromise,
   type ActorSystem,
@@ -170,10 +170,11 @@ export const providedLifecycle = lifecycleMachine.provide({
     isNotReady: (_, params) => params.error instanceof NotReadyYet,
   },
   actions: {
-    decideRecovery: assign(({ context, system }) => {
+    // The policy (user code: `retryOn`) runs in this action; only its answer is assigned.
+    decideRecovery: enqueueActions(({ context, system, enqueue }) => {
       const { policy, recovers } = hostOf(system);
       const failure = context.failure;
-      if (failure === undefined) return {};
+      if (failure === undefined) return;
       const attemptNumber = nextAttempt(context.attempt, failure.fresh);
       const info = failureInfo(policy, failure.error, failure.source, attemptNumber);
       const decision = recovers
@@ -185,7 +186,10 @@ export const providedLifecycle = lifecycleMachine.provide({
             why: 'SingularMonitoredSession does not recover',
           };
       const recorded = { failure: failure.id, ...decision };
-      if (decision.action !== 'recover') return { decision: recorded };
+      if (decision.action !== 'recover') {
+        enqueue.assign({ decision: recorded });
+        return;
+      }
       const record = {
         error: errorName(failure.error),
         message: errorMessage(failure.error),
@@ -193,13 +197,13 @@ export const providedLifecycle = lifecycleMachine.provide({
         attemptNumber,
         delayMs: decision.delayMs,
       };
-      return {
+      enqueue.assign({
         decision: recorded,
         attempt: attemptNumber,
         recoveries: context.recoveries + 1,
         retryInMs: decision.delayMs,
         history: [...context.history, record].slice(-MAX_HISTORY),
-      };
+      });
     }),
     notifyRecovery: ({ context, system }) => {
       const host = hostOf(system);
