@@ -2,7 +2,11 @@
  * Injected time. Every timer in the runtime (backoff, grace periods, periodic hooks, polling)
  * goes through a {@link Clock}, so tests drive time with a {@link TestClock} instead of sleeping.
  * The shape is a superset of xstate's clock, so one clock can drive the actors too.
+ *
+ * "Forever" delays (`Infinity`, or anything at or above 2^31 ms, see {@link isForever}) schedule
+ * nothing on either clock: Node would clamp them to 1 ms and fire at once.
  */
+import { expect, instanceOf, is, isForever, optional, rule, withMethods, type Rule } from './internal/validate.ts';
 
 /** A source of time and timers. Compatible with xstate's `clock` actor option. */
 export interface Clock {
@@ -12,11 +16,29 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock: `Date.now()` and the global timers. */
+/** What {@link checkClock} accepts: an object with `now`, `setTimeout` and `clearTimeout` methods. */
+const clockRule: Rule<Clock> = withMethods<Clock>('a clock (an object with now, setTimeout and clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
+
+/**
+ * Checks a `clock` option when it is passed (not when it is first used, deep inside an actor):
+ * returns it, or `undefined` when left out, else throws a `UsageTypeError` naming `api` and `option`.
+ * @example
+ * this.#clock = checkClock('SummaryWriter', 'clock', options.clock) ?? systemClock;
+ */
+export function checkClock(api: string, option: string, value: unknown): Clock | undefined {
+  return optional(api, option, value, clockRule);
+}
+
+/** The handle of a "forever" timer: nothing was scheduled, so clearing it does nothing. */
+const FOREVER: unique symbol = Symbol('forever timer');
+
+/** The real clock: `Date.now()` and the global timers; a "forever" delay schedules nothing. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (fn: () => void, ms: number): unknown => (isForever(ms) ? FOREVER : setTimeout(fn, ms)),
+  clearTimeout: (handle: unknown) => {
+    if (handle !== FOREVER) clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
 });
 
 /**
@@ -24,6 +46,9 @@ export const systemClock: Clock = Object.freeze({
  * The timer is always cleared, so nothing outlives the wait.
  */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  expect('sleep', 'clock', clock, clockRule);
+  expect('sleep', 'ms', ms, anyNumber);
+  optional('sleep', 'signal', signal, abortSignalRule);
   if (signal?.aborted) return Promise.reject(signal.reason);
   // Nothing to wait for: no timer, so a zero grace period never depends on the clock moving.
   if (!(ms > 0)) return Promise.resolve();
@@ -39,6 +64,11 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+const abortSignalRule = instanceOf(AbortSignal, 'AbortSignal');
+/** A delay: NaN and negative delays mean "now", as for Node's timers. */
+const anyNumber = rule<number>('a number of milliseconds', 'type', (v) => typeof v === 'number');
+const finiteNonNegative = rule<number>('a finite non-negative number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
 
 interface ScheduledTimer {
   readonly id: number;
@@ -61,16 +91,20 @@ export class TestClock implements Clock {
   #timers: ScheduledTimer[] = [];
 
   constructor(startMs = 0) {
-    this.#now = startMs;
+    this.#now = expect('TestClock', 'startMs', startMs, is.finiteNumber);
   }
 
   now(): number {
     return this.#now;
   }
 
+  /** Schedules `fn` after `ms`; a "forever" delay ({@link isForever}) schedules nothing. */
   setTimeout(fn: () => void, ms: number): number {
+    expect('TestClock.setTimeout', 'fn', fn, is.function);
+    expect('TestClock.setTimeout', 'ms', ms, anyNumber);
     const id = this.#nextId++;
-    const timer = { id, at: this.#now + Math.max(0, ms), fn };
+    if (isForever(ms)) return id;
+    const timer = { id, at: this.#now + (ms > 0 ? ms : 0), fn };
     // Keep the list sorted by due time, ties in scheduling order.
     let i = this.#timers.length;
     while (i > 0 && this.#timers[i - 1]!.at > timer.at) i--;
@@ -90,6 +124,7 @@ export class TestClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   async advance(ms: number): Promise<void> {
+    expect('TestClock.advance', 'ms', ms, finiteNonNegative);
     const target = this.#now + ms;
     await flushMicrotasks();
     for (;;) {
@@ -106,6 +141,7 @@ export class TestClock implements Clock {
 
   /** Fires timers until none is left (or `maxTimers` fired), advancing time to each. */
   async runAll(maxTimers = 10_000): Promise<void> {
+    expect('TestClock.runAll', 'maxTimers', maxTimers, is.nonNegativeInteger);
     for (let n = 0; n < maxTimers; n++) {
       await flushMicrotasks();
       const next = this.#timers[0];

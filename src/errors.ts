@@ -46,10 +46,11 @@ export class OpError extends Error {
   /** The failing node's name, when the error came from a graph node. */
   declare readonly op?: string;
 
-  constructor(code: ErrorCodeName, message: string, options: OpErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ErrorCodeName, message: string, options: OpErrorOptions | null = {}) {
+    const opts: OpErrorOptions = options !== null && typeof options === 'object' ? options : {};
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
-    if (options.op !== undefined) this.op = options.op;
+    if (opts.op !== undefined) this.op = opts.op;
   }
 
   /** The numeric canonical code, e.g. 10 for `ABORTED`. */
@@ -178,15 +179,32 @@ export function attachOp(error: OpError, op: string): OpError {
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'function') {
+    try {
+      const name: unknown = (value as { name?: unknown }).name;
+      return `function ${typeof name === 'string' && name !== '' ? name : '(anonymous)'}`;
+    } catch {
+      return 'function (anonymous)';
+    }
+  }
   if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `array(${value.length})`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
   try {
+    if (Array.isArray(value)) return `array(${value.length})`;
+    if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
     const json = JSON.stringify(value);
+    if (json === undefined) return Object.prototype.toString.call(value);
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
   } catch {
+    // Cyclic, holding a bigint, or a proxy whose traps throw: describe it without touching it again.
+    return describeOpaque(value);
+  }
+}
+
+function describeOpaque(value: object): string {
+  try {
     return Object.prototype.toString.call(value);
+  } catch {
+    return '[object]';
   }
 }
 
@@ -217,7 +235,8 @@ export abstract class UsageError extends Error implements UsageErrorFields {
   }
 }
 
-function brandUsage(error: Error, fields: UsageErrorFields): void {
+function brandUsage(error: Error, given: UsageErrorFields | undefined): void {
+  const fields: Partial<UsageErrorFields> = given !== null && typeof given === 'object' ? given : {};
   Object.defineProperty(error, usageBrand, { value: true });
   Object.defineProperty(error, 'api', { value: fields.api, enumerable: true });
   Object.defineProperty(error, 'option', { value: fields.option, enumerable: true });
@@ -254,7 +273,7 @@ export class UnknownOptionError extends UsageValueError {
   readonly suggestion: string | undefined;
   constructor(message: string, fields: UsageErrorFields & { suggestion?: string | undefined }) {
     super(message, fields);
-    this.suggestion = fields.suggestion;
+    this.suggestion = (fields as { suggestion?: string } | null | undefined)?.suggestion;
   }
 }
 Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });

@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.ts';
-import type { Graph } from './Graph.ts';
+import { expect, instanceOf } from '../internal/validate.ts';
+import { Graph } from './Graph.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Variable } from './Variable.ts';
 
@@ -8,6 +9,7 @@ import { Variable } from './Variable.ts';
  * `global_step`, else `undefined`.
  */
 export function getGlobalStep(graph: Graph): Variable<number> | undefined {
+  expect('getGlobalStep', 'graph', graph, graphRule);
   const items = graph.getCollection<Variable<number>>(GraphKeys.GLOBAL_STEP);
   if (items.length > 1) throw new ValueError('getGlobalStep: there are multiple tensors in the global_step collection.');
   if (items.length === 1) return items[0];
@@ -17,6 +19,7 @@ export function getGlobalStep(graph: Graph): Variable<number> | undefined {
 
 /** Creates the global step (a non-trainable global variable named `global_step`, starting at 0). */
 export function createGlobalStep(graph: Graph): Variable<number> {
+  expect('createGlobalStep', 'graph', graph, graphRule);
   if (getGlobalStep(graph) !== undefined) throw new ValueError('createGlobalStep: "global_step" already exists.');
   return graph.variable(0, {
     name: 'global_step',
@@ -27,5 +30,8 @@ export function createGlobalStep(graph: Graph): Variable<number> {
 
 /** The graph's global step, created when there is none. */
 export function getOrCreateGlobalStep(graph: Graph): Variable<number> {
+  expect('getOrCreateGlobalStep', 'graph', graph, graphRule);
   return getGlobalStep(graph) ?? createGlobalStep(graph);
 }
+
+const graphRule = instanceOf(Graph);
