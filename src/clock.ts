@@ -29,13 +29,20 @@ export function checkClock(api: string, option: string, value: unknown): Clock |
   return optional(api, option, value, clockRule);
 }
 
+/** A delay: NaN and negative delays mean "now", as for Node's timers. */
+const anyNumber = rule<number>('a number of milliseconds', 'type', (v) => typeof v === 'number');
+
 /** The handle of a "forever" timer: nothing was scheduled, so clearing it does nothing. */
 const FOREVER: unique symbol = Symbol('forever timer');
 
 /** The real clock: `Date.now()` and the global timers; a "forever" delay schedules nothing. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => (isForever(ms) ? FOREVER : setTimeout(fn, ms)),
+  setTimeout: (fn: () => void, ms: number): unknown => {
+    expect('systemClock.setTimeout', 'fn', fn, is.function);
+    expect('systemClock.setTimeout', 'ms', ms, anyNumber);
+    return isForever(ms) ? FOREVER : setTimeout(fn, ms);
+  },
   clearTimeout: (handle: unknown) => {
     if (handle !== FOREVER) clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
@@ -66,8 +73,6 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 }
 
 const abortSignalRule = instanceOf(AbortSignal, 'AbortSignal');
-/** A delay: NaN and negative delays mean "now", as for Node's timers. */
-const anyNumber = rule<number>('a number of milliseconds', 'type', (v) => typeof v === 'number');
 const finiteNonNegative = rule<number>('a finite non-negative number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
 
 interface ScheduledTimer {

@@ -47,10 +47,10 @@ export class OpError extends Error {
   declare readonly op?: string;
 
   constructor(code: ErrorCodeName, message: string, options: OpErrorOptions | null = {}) {
-    const opts: OpErrorOptions = options !== null && typeof options === 'object' ? options : {};
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    const { op, cause } = readOptions(options);
+    super(messageText(message), cause === undefined ? undefined : { cause });
     this.code = code;
-    if (opts.op !== undefined) this.op = opts.op;
+    if (op !== undefined) this.op = op as string;
   }
 
   /** The numeric canonical code, e.g. 10 for `ABORTED`. */
@@ -130,8 +130,43 @@ export const errorClassByCode: Readonly<Record<ErrorCodeName, OpErrorClass>> = O
   UNAUTHENTICATED: UnauthenticatedError,
 });
 
+/** The `op` and `cause` of an options argument, read without throwing (a revoked proxy reads as none). */
+function readOptions(options: unknown): { op?: unknown; cause?: unknown } {
+  if (options === null || typeof options !== 'object') return {};
+  try {
+    const { op, cause } = options as OpErrorOptions;
+    return { op, cause };
+  } catch {
+    return {};
+  }
+}
+
+/** Standard `ErrorOptions` when `options` is a readable object with a `cause`, else none. */
+function errorOptions(options: unknown): ErrorOptions | undefined {
+  const { cause } = readOptions(options);
+  return cause === undefined ? undefined : { cause };
+}
+
+/**
+ * An error message from whatever was passed: a string as is, anything else rendered without
+ * throwing (`new Error(Symbol())` would throw a raw `TypeError`). @internal
+ */
+export function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message === undefined) return '';
+  try {
+    return String(message as string);
+  } catch {
+    return describeValue(message);
+  }
+}
+
 function namedError(name: string): new (message?: string, options?: ErrorOptions) => Error {
-  const cls = class extends Error {};
+  const cls = class extends Error {
+    constructor(message?: string, options?: ErrorOptions) {
+      super(messageText(message), errorOptions(options));
+    }
+  };
   Object.defineProperty(cls, 'name', { value: name });
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   return cls;
@@ -227,6 +262,9 @@ export interface UsageErrorFields {
  * Graph-execution statuses such as `InvalidArgumentError` are not part of it.
  */
 export abstract class UsageError extends Error implements UsageErrorFields {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(messageText(message), errorOptions(options));
+  }
   declare readonly api: string;
   declare readonly option: string;
   declare readonly received: unknown;
@@ -236,7 +274,12 @@ export abstract class UsageError extends Error implements UsageErrorFields {
 }
 
 function brandUsage(error: Error, given: UsageErrorFields | undefined): void {
-  const fields: Partial<UsageErrorFields> = given !== null && typeof given === 'object' ? given : {};
+  let fields: Partial<UsageErrorFields> = {};
+  try {
+    if (given !== null && typeof given === 'object') fields = { api: given.api, option: given.option, received: given.received };
+  } catch {
+    // unreadable fields (a revoked proxy): the error still carries its message
+  }
   Object.defineProperty(error, usageBrand, { value: true });
   Object.defineProperty(error, 'api', { value: fields.api, enumerable: true });
   Object.defineProperty(error, 'option', { value: fields.option, enumerable: true });
@@ -249,7 +292,7 @@ export class UsageTypeError extends TypeError implements UsageErrorFields {
   declare readonly option: string;
   declare readonly received: unknown;
   constructor(message: string, fields: UsageErrorFields, options?: ErrorOptions) {
-    super(message, options);
+    super(messageText(message), errorOptions(options));
     brandUsage(this, fields);
   }
 }
@@ -273,7 +316,15 @@ export class UnknownOptionError extends UsageValueError {
   readonly suggestion: string | undefined;
   constructor(message: string, fields: UsageErrorFields & { suggestion?: string | undefined }) {
     super(message, fields);
-    this.suggestion = (fields as { suggestion?: string } | null | undefined)?.suggestion;
+    this.suggestion = readSuggestion(fields);
   }
 }
 Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });
+
+function readSuggestion(fields: unknown): string | undefined {
+  try {
+    return (fields as { suggestion?: string } | null | undefined)?.suggestion;
+  } catch {
+    return undefined;
+  }
+}

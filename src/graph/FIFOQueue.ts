@@ -1,5 +1,5 @@
 import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
-import { capacityRule, checkName, graphLike } from './checks.ts';
+import { capacityRule, checkName, graphLike, inspectable } from './checks.ts';
 import type { Graph } from './Graph.ts';
 import type { QueueResource } from './ResourceStore.ts';
 import { Tensor, type ExecContext, type TensorLike } from './Tensor.ts';
@@ -40,6 +40,9 @@ export class FIFOQueue<T> {
 
   /** @internal The queue's state in the running session's store. */
   resource(ctx: ExecContext): QueueResource<T> {
+    if (typeof (ctx as Partial<ExecContext> | undefined)?.store?.queue !== 'function') {
+      misuse(`FIFOQueue('${this.name}').resource`, 'ctx', 'an execution context (called by a running session)', ctx, 'type');
+    }
     return ctx.store.queue<T>(this.name, this.capacity);
   }
 
@@ -61,7 +64,7 @@ export class FIFOQueue<T> {
 
   /** Dequeues exactly `n` elements as an array (waits until there are that many). */
   dequeueMany(n: TensorLike<number>, name = `${this.name}_dequeue_many`): Tensor<T[]> {
-    if (!(n instanceof Tensor)) checkCount(this.name, n);
+    if (!(inspectable('FIFOQueue.dequeueMany', 'n', n) instanceof Tensor)) checkCount(this.name, n);
     return this.#node(name, 'QueueDequeueManyV2', n, (q, count, ctx) => q.dequeueMany(checkCount(this.name, count), ctx.scope));
   }
 
@@ -77,6 +80,7 @@ export class FIFOQueue<T> {
   }
 
   #node<V, R>(name: string, type: string, input: TensorLike<V>, run: (q: QueueResource<T>, value: V, ctx: ExecContext) => R): Tensor<any> {
+    inspectable(api(type), 'value', input);
     if (input instanceof Tensor) {
       return this.graph.addNode(name, type, [input], (args, ctx) => run(this.resource(ctx), args[0] as V, ctx), api(type));
     }

@@ -1,7 +1,7 @@
 import { RuntimeError, ValueError, describeValue } from '../errors.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
 import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional } from '../internal/validate.ts';
-import { capacityRule, checkName, isCloneable, stringArray } from './checks.ts';
+import { capacityRule, checkName, inspectable, isCloneable, stringArray } from './checks.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
@@ -95,6 +95,7 @@ export class Graph {
   /** Sets `variable` to `value` (a tensor or a plain value); its value is the new value. */
   assign<T>(variable: Variable<T>, value: TensorLike<T>, name = 'Assign'): Tensor<T> {
     this.#checkVariable('assign', variable);
+    inspectable('Graph.assign', 'value', value);
     const unique = this.#reserve(name, 'assign');
     if (value instanceof Tensor) {
       this.#checkInputs('assign', [value]);
@@ -106,6 +107,7 @@ export class Graph {
   /** Adds `delta` to a numeric (number or bigint) variable, atomically within this process. */
   assignAdd<T extends number | bigint>(variable: Variable<T>, delta: TensorLike<T>, name = 'AssignAdd'): Tensor<T> {
     this.#checkVariable('assignAdd', variable);
+    inspectable('Graph.assignAdd', 'delta', delta);
     const inputs = delta instanceof Tensor ? [delta] : [];
     this.#checkInputs('assignAdd', inputs);
     if (!(delta instanceof Tensor) && typeof delta !== 'number' && typeof delta !== 'bigint') {
@@ -271,7 +273,7 @@ export class Graph {
     const api = name.includes('.') ? name : `Graph.${name}`;
     if (!Array.isArray(inputs)) misuse(api, 'inputs', 'an array of tensors', inputs, 'type');
     for (const [i, input] of inputs.entries()) {
-      if (!(input instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
+      if (!(inspectable(api, `inputs[${i}]`, input) instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
       if (input.graph !== this) misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
     }
   }

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { UnavailableError } from '../errors.ts';
+import { UnavailableError, UsageTypeError } from '../errors.ts';
 import { expect, is, misuse, withMethods } from '../internal/validate.ts';
 import { InMemoryStore } from './InMemoryStore.ts';
 import type { ResourceStore } from './ResourceStore.ts';
@@ -25,6 +25,11 @@ export class Server {
   readonly #store: InMemoryStore;
 
   private constructor(target: string, store: InMemoryStore) {
+    // Plain JavaScript can call a private constructor: point to the factory instead of failing later.
+    if (typeof target !== 'string' || !(store instanceof InMemoryStore)) {
+      const message = 'Server: `new Server(...)` is not public; start a server with `Server.createLocalServer()`';
+      throw new UsageTypeError(message, { api: 'Server', option: 'constructor', received: target });
+    }
     this.target = target;
     this.#store = store;
   }

@@ -12,6 +12,20 @@ export function checkName(api: string, name: unknown, option = 'name'): string {
   return text;
 }
 
+/**
+ * Returns `value` once it is known that `instanceof` can look at it: a revoked proxy (or one whose
+ * `getPrototypeOf` trap throws) is refused with a `UsageTypeError` carrying the cause.
+ */
+export function inspectable<T>(api: string, option: string, value: T): T {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function')) expect(api, option, value, prototypeReadable);
+  return value;
+}
+
+const prototypeReadable = rule('a value whose prototype can be read', 'type', (v) => {
+  Object.getPrototypeOf(v);
+  return true;
+});
+
 /** Something shaped like a `Graph` (duck-typed: `Graph` imports this module). */
 export const graphLike: Rule<object> = rule('a Graph', 'type', (v) => {
   if (v === null || typeof v !== 'object') return false;
