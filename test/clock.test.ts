@@ -130,4 +130,9 @@ describe('checkClock', () => {
     assert.equal(e.option, 'clock');
     assert.match(e.message, /^SummaryWriter: expected `clock` to be a clock/);
   });
+
+  it('systemClock.setTimeout refuses a non-function and a non-number delay (not Node ERR_INVALID_ARG_TYPE)', () => {
+    assert.throws(() => systemClock.setTimeout({} as never, 1), UsageTypeError);
+    assert.throws(() => systemClock.setTimeout(() => {}, 1n as never), /systemClock.setTimeout: expected `ms`/);
+  });
 });

@@ -96,4 +96,14 @@ describe('errors', () => {
       assert.equal(typeof describeValue(v), 'string');
     }
   });
+
+  it('error constructors take any message: a Symbol, a null-prototype object, a revoked proxy as options', () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    assert.equal(new AbortedError(Symbol('s') as never).message, 'Symbol(s)');
+    assert.equal(typeof new RuntimeError(Object.create(null) as never).message, 'string');
+    assert.equal(new StopIteration(revoked.proxy as never).message, '[object]');
+    assert.equal(new AbortedError('a', revoked.proxy as never).op, undefined);
+    assert.ok(new UsageTypeError('m', revoked.proxy as never) instanceof UsageError);
+  });
 });

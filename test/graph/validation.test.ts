@@ -228,4 +228,26 @@ describe('Server', () => {
     await server.close();
     assert.throws(() => new Session(new Graph(), { target: server.target }), (e: unknown) => !(e instanceof UsageError));
   });
+
+  it('`new Server()` from plain JavaScript points to createLocalServer()', () => {
+    const Ctor = Server as unknown as new (...args: unknown[]) => Server;
+    throwsWith(() => new Ctor(), UsageTypeError, 'Server.createLocalServer()');
+    throwsWith(() => new Ctor('local://x', {}), UsageTypeError, 'not public');
+  });
+
+  it('revoked proxies are refused as UsageTypeErrors wherever the graph APIs inspect a value', () => {
+    const g = new Graph();
+    const revoked = (): object => {
+      const r = Proxy.revocable({}, {});
+      r.revoke();
+      return r.proxy;
+    };
+    const q = g.fifoQueue<number>({ capacity: 1 });
+    misuse(() => g.op('o', [revoked() as never], () => 1), UsageTypeError, 'Graph.op', 'inputs[0]');
+    misuse(() => g.assign(g.variable(0), revoked()), UsageTypeError, 'Graph.assign', 'value');
+    misuse(() => q.enqueueMany(revoked() as never), UsageTypeError, 'FIFOQueue.enqueueMany', 'value');
+    misuse(() => new Session(revoked() as never), UsageTypeError, 'Session', 'graph');
+    misuse(() => g.variable(0, revoked() as never), UsageTypeError, 'Graph.variable', 'options');
+    misuse(() => q.resource(undefined as never), UsageTypeError, "FIFOQueue('fifo_queue').resource", 'ctx');
+  });
 });
