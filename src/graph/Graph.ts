@@ -1,4 +1,4 @@
-import { RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { RuntimeError, UsageValueError, describeValue } from '../errors.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
 import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional } from '../internal/validate.ts';
 import { capacityRule, checkName, inspectable, isCloneable, stringArray } from './checks.ts';
@@ -218,7 +218,8 @@ export class Graph {
     expect('Graph.getTensorByName', 'name', name, is.string);
     const node = this.tryGetTensorByName<T>(name);
     if (node === undefined) {
-      throw new ValueError(`Graph.getTensorByName: the name ${describeValue(name)} refers to a tensor which does not exist`);
+      const message = `Graph.getTensorByName: the name ${describeValue(name)} refers to a tensor which does not exist`;
+      throw new UsageValueError(message, { api: 'Graph.getTensorByName', option: 'name', received: name });
     }
     return node;
   }

@@ -84,6 +84,15 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
     misuse(() => q.close({ cancelPendingEnqueues: 1 as never }), UsageTypeError, 'FIFOQueue.close', 'cancelPendingEnqueues');
   });
 
+  it('a second global step and a missing tensor name are UsageValueErrors (still ValueErrors)', () => {
+    const g = new Graph();
+    createGlobalStep(g);
+    const again = throwsWith(() => createGlobalStep(g), UsageValueError, 'already exists');
+    assert.ok(again instanceof ValueError);
+    const missing = throwsWith(() => g.getTensorByName('nope'), UsageValueError, '"nope"');
+    assert.equal((missing as UsageValueError).option, 'name');
+  });
+
   it('global step helpers refuse a non-Graph', () => {
     misuse(() => getGlobalStep(undefined as never), UsageTypeError, 'getGlobalStep', 'graph');
     misuse(() => createGlobalStep({} as never), UsageTypeError, 'createGlobalStep', 'graph');
@@ -244,7 +253,7 @@ describe('Server', () => {
     };
     const q = g.fifoQueue<number>({ capacity: 1 });
     misuse(() => g.op('o', [revoked() as never], () => 1), UsageTypeError, 'Graph.op', 'inputs[0]');
-    misuse(() => g.assign(g.variable(0), revoked()), UsageTypeError, 'Graph.assign', 'value');
+    misuse(() => g.assign(g.variable(0), revoked() as never), UsageTypeError, 'Graph.assign', 'value');
     misuse(() => q.enqueueMany(revoked() as never), UsageTypeError, 'FIFOQueue.enqueueMany', 'value');
     misuse(() => new Session(revoked() as never), UsageTypeError, 'Session', 'graph');
     misuse(() => g.variable(0, revoked() as never), UsageTypeError, 'Graph.variable', 'options');
