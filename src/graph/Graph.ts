@@ -1,6 +1,6 @@
 import { RuntimeError, UsageValueError, describeValue } from '../errors.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
-import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional, rule } from '../internal/validate.ts';
 import { capacityRule, checkName, inspectable, isCloneable, stringArray } from './checks.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
@@ -272,9 +272,10 @@ export class Graph {
 
   #checkInputs(name: string, inputs: readonly unknown[]): void {
     const api = name.includes('.') ? name : `Graph.${name}`;
-    if (!Array.isArray(inputs)) misuse(api, 'inputs', 'an array of tensors', inputs, 'type');
+    expect(api, 'inputs', inputs, tensorList);
     for (const [i, input] of inputs.entries()) {
-      if (!(inspectable(api, `inputs[${i}]`, input) instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
+      inspectable(api, `inputs[${i}]`, input);
+      if (!(input instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
       if (input.graph !== this) misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
     }
   }
@@ -286,4 +287,5 @@ export class Graph {
 }
 
 const variableRule = instanceOf(Variable);
+const tensorList = rule<unknown[]>('an array of tensors', 'type', (v) => Array.isArray(v));
 const variableArray = arrayOf(variableRule);

@@ -2,7 +2,7 @@ import { checkClock, systemClock, type Clock } from '../clock.ts';
 import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError } from '../errors.ts';
 import { checkOptions, expect, instanceOf, is, isForever, optional } from '../internal/validate.ts';
 import { buildPlan, execute, type Plan } from './executor.ts';
-import { FetchShape, buildResult, collectFetches, readingInput, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
+import { FetchShape, buildResult, collectFetches, inputError, readingInput, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
 import { Graph } from './Graph.ts';
 import type { ResourceStore } from './ResourceStore.ts';
 import { CPU_DEVICE, checkRunMetadata, checkRunOptions, type NodeExecStats, type RunMetadata, type RunOptions } from './RunOptions.ts';
@@ -85,7 +85,12 @@ export class Session {
     checkRunOptions('Session.run', options);
     checkRunMetadata('Session.run', runMetadata);
     const flat: Tensor[] = [];
-    const shape = readingInput('fetches', fetches, () => collectFetches(this.graph, fetches, flat));
+    let shape: FetchShape;
+    try {
+      shape = collectFetches(this.graph, fetches, flat);
+    } catch (error) {
+      throw inputError('fetches', fetches, error);
+    }
     let fed: readonly Tensor[] = NO_TENSORS;
     let feedValues: readonly unknown[] = NO_TENSORS;
     if (feedDict !== undefined && feedDict !== null) {

@@ -64,10 +64,15 @@ export function readingInput<R>(option: string, value: unknown, read: () => R): 
   try {
     return read();
   } catch (error) {
-    if (error instanceof OpError || error instanceof UsageError) throw error;
-    const reason = error instanceof Error ? error.message : describeValue(error);
-    throw new UsageTypeError(`Session.run: reading \`${option}\` failed: ${reason}`, { api: 'Session.run', option, received: value }, { cause: error });
+    throw inputError(option, value, error);
   }
+}
+
+/** The error to throw for `error` raised while walking `option` (see {@link readingInput}). @internal */
+export function inputError(option: string, value: unknown, error: unknown): unknown {
+  if (error instanceof OpError || error instanceof UsageError) return error;
+  const reason = error instanceof Error ? error.message : describeValue(error);
+  return new UsageTypeError(`Session.run: reading \`${option}\` failed: ${reason}`, { api: 'Session.run', option, received: value }, { cause: error });
 }
 
 /** Refuses a container already on the path from the root (a cycle) or nested too deeply. */

@@ -256,6 +256,7 @@ describe('Server', () => {
     misuse(() => g.assign(g.variable(0), revoked() as never), UsageTypeError, 'Graph.assign', 'value');
     misuse(() => q.enqueueMany(revoked() as never), UsageTypeError, 'FIFOQueue.enqueueMany', 'value');
     misuse(() => new Session(revoked() as never), UsageTypeError, 'Session', 'graph');
+    misuse(() => g.addNode('n', 'T', revoked() as never, () => 1), UsageTypeError, 'Graph.addNode', 'inputs');
     misuse(() => g.variable(0, revoked() as never), UsageTypeError, 'Graph.variable', 'options');
     misuse(() => q.resource(undefined as never), UsageTypeError, "FIFOQueue('fifo_queue').resource", 'ctx');
   });
