@@ -44,7 +44,12 @@ export const systemClock: Clock = Object.freeze({
     return isForever(ms) ? FOREVER : setTimeout(fn, ms);
   },
   clearTimeout: (handle: unknown) => {
-    if (handle !== FOREVER) clearTimeout(handle as ReturnType<typeof setTimeout>);
+    if (handle === FOREVER || handle === null || handle === undefined) return;
+    try {
+      clearTimeout(handle as ReturnType<typeof setTimeout>);
+    } catch {
+      // Not a timer handle (as for the web's clearTimeout, clearing junk clears nothing).
+    }
   },
 });
 

@@ -135,4 +135,10 @@ describe('checkClock', () => {
     assert.throws(() => systemClock.setTimeout({} as never, 1), UsageTypeError);
     assert.throws(() => systemClock.setTimeout(() => {}, 1n as never), /systemClock.setTimeout: expected `ms`/);
   });
+
+  it('systemClock.clearTimeout ignores what is not a timer handle, even a revoked proxy', () => {
+    const r = Proxy.revocable({}, {});
+    r.revoke();
+    for (const junk of [r.proxy, Symbol('s'), {}, 1n]) systemClock.clearTimeout(junk);
+  });
 });
