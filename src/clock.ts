@@ -17,7 +17,12 @@ export interface Clock {
 }
 
 /** What {@link checkClock} accepts: an object with `now`, `setTimeout` and `clearTimeout` methods. */
-const clockRule: Rule<Clock> = withMethods<Clock>('a clock (an object with now, setTimeout and clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
+const clockRule: Rule<Clock> = withMethods<Clock>(
+  'a clock (an object with now, setTimeout and clearTimeout)',
+  'now',
+  'setTimeout',
+  'clearTimeout',
+);
 
 /**
  * Checks a `clock` option when it is passed (not when it is first used, deep inside an actor):
@@ -78,7 +83,11 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 }
 
 const abortSignalRule = instanceOf(AbortSignal, 'AbortSignal');
-const finiteNonNegative = rule<number>('a finite non-negative number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
+const finiteNonNegative = rule<number>(
+  'a finite non-negative number',
+  'value',
+  (v) => Number.isFinite(v) && (v as number) >= 0,
+);
 
 interface ScheduledTimer {
   readonly id: number;

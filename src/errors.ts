@@ -3,6 +3,9 @@
  * Python-level errors (`RuntimeError`, `ValueError`, `StopIteration`) that TensorFlow's
  * MonitoredSession raises and that its behaviour is specified in terms of.
  */
+import { describeValue, errorOptions, messageText, readOptions, readSuggestion } from './internal/describe.ts';
+
+export { describeValue, messageText };
 
 /** TensorFlow's canonical error codes (`tf.errors`), by name. */
 export const ErrorCode = {
@@ -130,37 +133,6 @@ export const errorClassByCode: Readonly<Record<ErrorCodeName, OpErrorClass>> = O
   UNAUTHENTICATED: UnauthenticatedError,
 });
 
-/** The `op` and `cause` of an options argument, read without throwing (a revoked proxy reads as none). */
-function readOptions(options: unknown): { op?: unknown; cause?: unknown } {
-  if (options === null || typeof options !== 'object') return {};
-  try {
-    const { op, cause } = options as OpErrorOptions;
-    return { op, cause };
-  } catch {
-    return {};
-  }
-}
-
-/** Standard `ErrorOptions` when `options` is a readable object with a `cause`, else none. */
-function errorOptions(options: unknown): ErrorOptions | undefined {
-  const { cause } = readOptions(options);
-  return cause === undefined ? undefined : { cause };
-}
-
-/**
- * An error message from whatever was passed: a string as is, anything else rendered without
- * throwing (`new Error(Symbol())` would throw a raw `TypeError`). @internal
- */
-export function messageText(message: unknown): string {
-  if (typeof message === 'string') return message;
-  if (message === undefined) return '';
-  try {
-    return String(message as string);
-  } catch {
-    return describeValue(message);
-  }
-}
-
 function namedError(name: string): new (message?: string, options?: ErrorOptions) => Error {
   const cls = class extends Error {
     constructor(message?: string, options?: ErrorOptions) {
@@ -210,39 +182,6 @@ export function attachOp(error: OpError, op: string): OpError {
   return error;
 }
 
-/** Renders any thrown value for a message: `Error` → its message, others → `String(value)`. @internal */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') {
-    try {
-      const name: unknown = (value as { name?: unknown }).name;
-      return `function ${typeof name === 'string' && name !== '' ? name : '(anonymous)'}`;
-    } catch {
-      return 'function (anonymous)';
-    }
-  }
-  if (value === null || typeof value !== 'object') return String(value);
-  try {
-    if (Array.isArray(value)) return `array(${value.length})`;
-    if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
-    const json = JSON.stringify(value);
-    if (json === undefined) return Object.prototype.toString.call(value);
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-  } catch {
-    // Cyclic, holding a bigint, or a proxy whose traps throw: describe it without touching it again.
-    return describeOpaque(value);
-  }
-}
-
-function describeOpaque(value: object): string {
-  try {
-    return Object.prototype.toString.call(value);
-  } catch {
-    return '[object]';
-  }
-}
-
 const usageBrand = Symbol.for('monitored-session.UsageError');
 
 /** What every misuse error carries: the API, the option and the value received. */
@@ -276,7 +215,8 @@ export abstract class UsageError extends Error implements UsageErrorFields {
 function brandUsage(error: Error, given: UsageErrorFields | undefined): void {
   let fields: Partial<UsageErrorFields> = {};
   try {
-    if (given !== null && typeof given === 'object') fields = { api: given.api, option: given.option, received: given.received };
+    if (given !== null && typeof given === 'object')
+      fields = { api: given.api, option: given.option, received: given.received };
   } catch {
     // unreadable fields (a revoked proxy): the error still carries its message
   }
@@ -320,11 +260,3 @@ export class UnknownOptionError extends UsageValueError {
   }
 }
 Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });
-
-function readSuggestion(fields: unknown): string | undefined {
-  try {
-    return (fields as { suggestion?: string } | null | undefined)?.suggestion;
-  } catch {
-    return undefined;
-  }
-}

@@ -88,7 +88,20 @@ describe('errors', () => {
   it('describeValue never throws, even on hostile values', () => {
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
-    const trap = new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } });
+    const trap = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        ownKeys() {
+          throw new Error('trap');
+        },
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
     const fnTrap = new Proxy(() => 1, { get() { throw new Error('trap'); } });
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);

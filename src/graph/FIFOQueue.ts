@@ -41,7 +41,13 @@ export class FIFOQueue<T> {
   /** @internal The queue's state in the running session's store. */
   resource(ctx: ExecContext): QueueResource<T> {
     if (typeof (ctx as Partial<ExecContext> | undefined)?.store?.queue !== 'function') {
-      misuse(`FIFOQueue('${this.name}').resource`, 'ctx', 'an execution context (called by a running session)', ctx, 'type');
+      misuse(
+        `FIFOQueue('${this.name}').resource`,
+        'ctx',
+        'an execution context (called by a running session)',
+        ctx,
+        'type',
+      );
     }
     return ctx.store.queue<T>(this.name, this.capacity);
   }
@@ -59,7 +65,13 @@ export class FIFOQueue<T> {
   }
 
   dequeue(name = `${this.name}_dequeue`): Tensor<T> {
-    return this.graph.addNode(name, 'QueueDequeueV2', [], (_args, ctx) => this.resource(ctx).dequeue(ctx.scope), 'FIFOQueue.dequeue');
+    return this.graph.addNode(
+      name,
+      'QueueDequeueV2',
+      [],
+      (_args, ctx) => this.resource(ctx).dequeue(ctx.scope),
+      'FIFOQueue.dequeue',
+    );
   }
 
   /** Dequeues exactly `n` elements as an array (waits until there are that many). */
@@ -74,15 +86,28 @@ export class FIFOQueue<T> {
 
   close(options: QueueCloseOptions = {}): Tensor<undefined> {
     const opts = checkOptions('FIFOQueue.close', options, ['cancelPendingEnqueues', 'name']);
-    const cancel = optional('FIFOQueue.close', 'cancelPendingEnqueues', opts.cancelPendingEnqueues, is.boolean) ?? false;
+    const cancel =
+      optional('FIFOQueue.close', 'cancelPendingEnqueues', opts.cancelPendingEnqueues, is.boolean) ?? false;
     const name = (opts.name as string | undefined) ?? `${this.name}_${cancel ? 'Close_1' : 'Close'}`;
-    return this.graph.addNode(name, 'QueueCloseV2', [], (_args, ctx) => this.resource(ctx).close(cancel), 'FIFOQueue.close');
+    return this.graph.addNode(
+      name,
+      'QueueCloseV2',
+      [],
+      (_args, ctx) => this.resource(ctx).close(cancel),
+      'FIFOQueue.close',
+    );
   }
 
   #node<V, R>(name: string, type: string, input: TensorLike<V>, run: (q: QueueResource<T>, value: V, ctx: ExecContext) => R): Tensor<any> {
     inspectable(api(type), 'value', input);
     if (input instanceof Tensor) {
-      return this.graph.addNode(name, type, [input], (args, ctx) => run(this.resource(ctx), args[0] as V, ctx), api(type));
+      return this.graph.addNode(
+        name,
+        type,
+        [input],
+        (args, ctx) => run(this.resource(ctx), args[0] as V, ctx),
+        api(type),
+      );
     }
     return this.graph.addNode(name, type, [], (_args, ctx) => run(this.resource(ctx), input, ctx), api(type));
   }

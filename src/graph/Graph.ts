@@ -64,7 +64,8 @@ export class Graph {
     const local = optional('Graph.variable', 'local', opts.local, is.boolean) ?? false;
     const trainable = optional('Graph.variable', 'trainable', opts.trainable, is.boolean) ?? !local;
     const listed = optional('Graph.variable', 'collections', opts.collections, stringArray);
-    if (!isCloneable(initial)) misuse('Graph.variable', 'initial', 'a cloneable value or an initializer function', initial);
+    if (!isCloneable(initial))
+      misuse('Graph.variable', 'initial', 'a cloneable value or an initializer function', initial);
     const name = this.#reserve((opts.name as string | undefined) ?? 'Variable', 'variable');
     const variable = new Variable<T>(this, nextNodeId++, name, initial, { trainable, local }, (v) =>
       this.#add(this.#reserve(`${name}/Assign`, 'variable'), 'Assign', [], (_args, ctx) => {
@@ -276,13 +277,15 @@ export class Graph {
     for (const [i, input] of inputs.entries()) {
       inspectable(api, `inputs[${i}]`, input);
       if (!(input instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
-      if (input.graph !== this) misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
+      if (input.graph !== this)
+        misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
     }
   }
 
   #checkVariable(api: string, variable: unknown): void {
     expect(`Graph.${api}`, 'variable', variable, variableRule);
-    if ((variable as Variable).graph !== this) misuse(`Graph.${api}`, 'variable', 'a Variable of this graph (it must be from the same graph)', variable);
+    if ((variable as Variable).graph !== this)
+      misuse(`Graph.${api}`, 'variable', 'a Variable of this graph (it must be from the same graph)', variable);
   }
 }
 

@@ -77,8 +77,10 @@ export function checkRunOptions(api: string, options: unknown): RunOptions | und
   const o = checkOptions(api, options, RUN_OPTION_KEYS);
   if (o.traceLevel !== undefined) expect(api, 'options.traceLevel', o.traceLevel, traceLevelRule);
   if (o.timeoutInMs !== undefined) expect(api, 'options.timeoutInMs', o.timeoutInMs, is.duration);
-  if (o.outputPartitionGraphs !== undefined) expect(api, 'options.outputPartitionGraphs', o.outputPartitionGraphs, is.boolean);
-  if (o.debugTensorWatchOpts !== undefined) expect(api, 'options.debugTensorWatchOpts', o.debugTensorWatchOpts, is.array);
+  if (o.outputPartitionGraphs !== undefined)
+    expect(api, 'options.outputPartitionGraphs', o.outputPartitionGraphs, is.boolean);
+  if (o.debugTensorWatchOpts !== undefined)
+    expect(api, 'options.debugTensorWatchOpts', o.debugTensorWatchOpts, is.array);
   if (o.reportTensorAllocationsUponOom !== undefined) {
     expect(api, 'options.reportTensorAllocationsUponOom', o.reportTensorAllocationsUponOom, is.boolean);
   }

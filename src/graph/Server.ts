@@ -90,8 +90,16 @@ export function resolveTarget(target: string): ResourceStore {
     misuse('Session', 'target', "'' or a server's target (no resolver is registered for its scheme)", target);
   }
   const store = resolver(target);
-  if (!storeRule.test(store)) misuse('Session', 'target', `resolved by the '${scheme}' resolver to a ResourceStore`, store, 'type');
+  if (!storeRule.test(store))
+    misuse('Session', 'target', `resolved by the '${scheme}' resolver to a ResourceStore`, store, 'type');
   return store;
 }
 
-const storeRule = withMethods<ResourceStore>('a ResourceStore', 'readVariable', 'writeVariable', 'isInitialized', 'queue', 'close');
+const storeRule = withMethods<ResourceStore>(
+  'a ResourceStore',
+  'readVariable',
+  'writeVariable',
+  'isInitialized',
+  'queue',
+  'close',
+);

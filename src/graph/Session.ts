@@ -2,10 +2,27 @@ import { checkClock, systemClock, type Clock } from '../clock.ts';
 import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError } from '../errors.ts';
 import { checkOptions, expect, instanceOf, is, isForever, optional } from '../internal/validate.ts';
 import { buildPlan, execute, type Plan } from './executor.ts';
-import { FetchShape, buildResult, collectFetches, inputError, readingInput, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
+import {
+  FetchShape,
+  buildResult,
+  collectFetches,
+  inputError,
+  readingInput,
+  resolveFeeds,
+  type FeedDict,
+  type Fetch,
+  type FetchResult,
+} from './fetches.ts';
 import { Graph } from './Graph.ts';
 import type { ResourceStore } from './ResourceStore.ts';
-import { CPU_DEVICE, checkRunMetadata, checkRunOptions, type NodeExecStats, type RunMetadata, type RunOptions } from './RunOptions.ts';
+import {
+  CPU_DEVICE,
+  checkRunMetadata,
+  checkRunOptions,
+  type NodeExecStats,
+  type RunMetadata,
+  type RunOptions,
+} from './RunOptions.ts';
 import { RunScope } from './RunScope.ts';
 import { resolveTarget } from './Server.ts';
 import type { Tensor } from './Tensor.ts';
@@ -52,7 +69,8 @@ export class Session {
     const opts = checkOptions('Session', options, ['target', 'config']);
     this.target = optional('Session', 'target', opts.target, is.string) ?? '';
     const config = checkOptions('Session', opts.config, ['operationTimeoutInMs', 'clock'], { name: 'config' });
-    this.#defaultTimeout = optional('Session', 'config.operationTimeoutInMs', config.operationTimeoutInMs, is.duration) ?? 0;
+    this.#defaultTimeout =
+      optional('Session', 'config.operationTimeoutInMs', config.operationTimeoutInMs, is.duration) ?? 0;
     this.#clock = checkClock('Session', 'config.clock', config.clock) ?? systemClock;
     this.#store = resolveTarget(this.target);
   }

@@ -41,7 +41,9 @@ export class Variable<T = unknown> extends Tensor<T> {
     const opts = expect('Variable', 'options', options, is.object);
     this.trainable = optional('Variable', 'trainable', opts.trainable, is.boolean) ?? true;
     this.local = optional('Variable', 'local', opts.local, is.boolean) ?? false;
-    this.initializer = (expect('Variable', 'makeInitializer', makeInitializer, is.function) as typeof makeInitializer)(this);
+    this.initializer = (expect('Variable', 'makeInitializer', makeInitializer, is.function) as typeof makeInitializer)(
+      this,
+    );
   }
 
   /** A fresh initial value: the initializer function's result, or a copy of the initial value. */

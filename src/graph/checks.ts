@@ -17,7 +17,8 @@ export function checkName(api: string, name: unknown, option = 'name'): string {
  * `getPrototypeOf` trap throws) is refused with a `UsageTypeError` carrying the cause.
  */
 export function inspectable<T>(api: string, option: string, value: T): T {
-  if (value !== null && (typeof value === 'object' || typeof value === 'function')) expect(api, option, value, prototypeReadable);
+  if (value !== null && (typeof value === 'object' || typeof value === 'function'))
+    expect(api, option, value, prototypeReadable);
   return value;
 }
 
@@ -37,7 +38,11 @@ export const graphLike: Rule<object> = rule('a Graph', 'type', (v) => {
 export const stringArray = arrayOf(is.string);
 
 /** A queue capacity: a positive integer, or `Infinity` for an unbounded queue. */
-export const capacityRule = rule<number>('a positive integer or Infinity', 'value', (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) > 0));
+export const capacityRule = rule<number>(
+  'a positive integer or Infinity',
+  'value',
+  (v) => v === Infinity || (Number.isSafeInteger(v) && (v as number) > 0),
+);
 
 /**
  * True when `value` can be copied by `structuredClone` (what a variable's initializer does on

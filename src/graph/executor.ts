@@ -82,13 +82,19 @@ export function buildPlan(fetches: readonly Tensor[], fed: readonly Tensor[]): P
 export function nodeError(node: Tensor, error: unknown): unknown {
   if (error instanceof OpError) return attachOp(error, node.name);
   if (isTyped(error)) return attachOpTo(error, node.name);
-  const what = error instanceof Error ? `${error.name}: ${error.message}` : `a non-Error value: ${describeValue(error)}`;
+  const what =
+    error instanceof Error ? `${error.name}: ${error.message}` : `a non-Error value: ${describeValue(error)}`;
   const verb = error instanceof Error ? 'failed with' : 'threw';
   return new UnknownError(`Op '${node.name}' ${verb} ${what}`, { op: node.name, cause: error });
 }
 
 function isTyped(error: unknown): error is Error {
-  return error instanceof UsageError || error instanceof RuntimeError || error instanceof ValueError || error instanceof StopIteration;
+  return (
+    error instanceof UsageError ||
+    error instanceof RuntimeError ||
+    error instanceof ValueError ||
+    error instanceof StopIteration
+  );
 }
 
 function attachOpTo(error: Error, op: string): Error {

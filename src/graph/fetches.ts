@@ -72,13 +72,19 @@ export function readingInput<R>(option: string, value: unknown, read: () => R): 
 export function inputError(option: string, value: unknown, error: unknown): unknown {
   if (error instanceof OpError || error instanceof UsageError) return error;
   const reason = error instanceof Error ? error.message : describeValue(error);
-  return new UsageTypeError(`Session.run: reading \`${option}\` failed: ${reason}`, { api: 'Session.run', option, received: value }, { cause: error });
+  return new UsageTypeError(
+    `Session.run: reading \`${option}\` failed: ${reason}`,
+    { api: 'Session.run', option, received: value },
+    { cause: error },
+  );
 }
 
 /** Refuses a container already on the path from the root (a cycle) or nested too deeply. */
 function enter(path: object[], fetch: object): void {
-  if (path.includes(fetch)) misuse('Session.run', 'fetches', 'a tree of fetches without cycles (a container holds itself)', fetch);
-  if (path.length >= MAX_FETCH_DEPTH) misuse('Session.run', 'fetches', `nested at most ${MAX_FETCH_DEPTH} levels deep`, fetch);
+  if (path.includes(fetch))
+    misuse('Session.run', 'fetches', 'a tree of fetches without cycles (a container holds itself)', fetch);
+  if (path.length >= MAX_FETCH_DEPTH)
+    misuse('Session.run', 'fetches', `nested at most ${MAX_FETCH_DEPTH} levels deep`, fetch);
   path.push(fetch);
 }
 
@@ -166,7 +172,8 @@ function resolveFeedsOf(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; 
   const tensors: Tensor[] = [];
   const values: unknown[] = [];
   const add = (key: unknown, value: unknown): void => {
-    if (!(key instanceof Tensor) && typeof key !== 'string') misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
+    if (!(key instanceof Tensor) && typeof key !== 'string')
+      misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
     const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
     if (tensors.includes(tensor)) {
       throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, { op: tensor.name });

@@ -12,7 +12,11 @@ export function getGlobalStep(graph: Graph): Variable<number> | undefined {
   expect('getGlobalStep', 'graph', graph, graphRule);
   const items = graph.getCollection<Variable<number>>(GraphKeys.GLOBAL_STEP);
   if (items.length > 1) {
-    throw new UsageValueError('getGlobalStep: there are multiple tensors in the global_step collection.', { api: 'getGlobalStep', option: 'graph', received: graph });
+    throw new UsageValueError('getGlobalStep: there are multiple tensors in the global_step collection.', {
+      api: 'getGlobalStep',
+      option: 'graph',
+      received: graph,
+    });
   }
   if (items.length === 1) return items[0];
   const named = graph.tryGetTensorByName('global_step');
@@ -23,7 +27,11 @@ export function getGlobalStep(graph: Graph): Variable<number> | undefined {
 export function createGlobalStep(graph: Graph): Variable<number> {
   expect('createGlobalStep', 'graph', graph, graphRule);
   if (getGlobalStep(graph) !== undefined) {
-    throw new UsageValueError('createGlobalStep: "global_step" already exists.', { api: 'createGlobalStep', option: 'graph', received: graph });
+    throw new UsageValueError('createGlobalStep: "global_step" already exists.', {
+      api: 'createGlobalStep',
+      option: 'graph',
+      received: graph,
+    });
   }
   return graph.variable(0, {
     name: 'global_step',

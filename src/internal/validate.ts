@@ -133,7 +133,8 @@ export function checkOptions<K extends string>(
   { name = 'options', required = false }: { name?: string; required?: boolean } = {},
 ): { readonly [P in K]?: unknown } {
   if (options === undefined && !required) return {};
-  if (options === null || typeof options !== 'object' || !passes(api, name, options, notArray)) misuse(api, name, 'an options object', options, 'type');
+  if (options === null || typeof options !== 'object' || !passes(api, name, options, notArray))
+    misuse(api, name, 'an options object', options, 'type');
   for (const key of Object.keys(options)) {
     if ((known as readonly string[]).includes(key)) continue;
     const suggestion = suggest(key, known);

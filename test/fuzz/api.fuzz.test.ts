@@ -19,7 +19,14 @@ import * as api from '../../src/index.ts';
 import { SummaryWriterCache, setLogger, silentLogger } from '../../src/index.ts';
 import { numRuns, seed } from '../helpers/property.ts';
 import { Tally, classify, type Outcome } from './outcome.ts';
-import { BLOCKING_BY_DESIGN, closeQuietly, discoverMethodTargets, discoverTargets, methodsOf, type Target } from './targets.ts';
+import {
+  BLOCKING_BY_DESIGN,
+  closeQuietly,
+  discoverMethodTargets,
+  discoverTargets,
+  methodsOf,
+  type Target,
+} from './targets.ts';
 import { argsArb, fuzzRoot, makeEnv, type Gen } from './values.ts';
 
 const CALL_TIMEOUT_MS = Number(process.env['FUZZ_CALL_TIMEOUT_MS'] ?? 1000);
@@ -43,7 +50,8 @@ function trackTimers(): void {
     const original = originalTimers[name] as unknown as (...a: unknown[]) => NodeJS.Timeout;
     (globalThis as Record<string, unknown>)[name] = (...args: unknown[]): NodeJS.Timeout => {
       const t = original(...args);
-      const stack = process.env['FUZZ_TRACE_TIMERS'] === '1' ? (new Error().stack ?? '').split('\n').slice(2, 9).join('\n') : '';
+      const stack =
+        process.env['FUZZ_TRACE_TIMERS'] === '1' ? (new Error().stack ?? '').split('\n').slice(2, 9).join('\n') : '';
       if (typeof t === 'object') timers.set(t, { api: current.api, stack });
       return t;
     };
@@ -76,7 +84,10 @@ async function bounded(value: unknown, ms: number): Promise<unknown> {
   if (typeof then !== 'function') return value;
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([value as Promise<unknown>, new Promise((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT)))]);
+    return await Promise.race([
+      value as Promise<unknown>,
+      new Promise((resolve) => (timer = setTimeout(resolve, ms, TIMED_OUT))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -132,63 +143,107 @@ describe('public API fuzz', () => {
     rmSync(fuzzRoot, { recursive: true, force: true });
   });
 
-  it('every export, called with hostile arguments: 0 raw errors, 0 uncaught, 0 unhandled, 0 hangs', { timeout: TIME_LIMIT_MS * 4 + 120_000 }, async () => {
-    const methodTargets = await discoverMethodTargets(await makeEnv());
-    const targets: Target[] = [...discoverTargets(), ...methodTargets].filter((t) => ONLY === undefined || ONLY.test(t.name));
-    assert.ok(targets.length > 0, 'no target matches FUZZ_ONLY');
-    const started = Date.now();
+  it(
+    'every export, called with hostile arguments: 0 raw errors, 0 uncaught, 0 unhandled, 0 hangs',
+    { timeout: TIME_LIMIT_MS * 4 + 120_000 },
+    async () => {
+      const methodTargets = await discoverMethodTargets(await makeEnv());
+      const targets: Target[] = [...discoverTargets(), ...methodTargets].filter(
+        (t) => ONLY === undefined || ONLY.test(t.name),
+      );
+      assert.ok(targets.length > 0, 'no target matches FUZZ_ONLY');
+      const started = Date.now();
 
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...targets), argsArb, fc.nat(), argsArb, async (target, args, pick, followArgs) => {
-        const env = await makeEnv();
-        const opened: unknown[] = [];
-        const input = describeInput(args);
-        const value = await judge(target.name, input, async () => {
-          const done = await target.invoke(env, args.map((a) => a(env)));
-          opened.push(...done.opened);
-          return done.result;
-        });
-        // Follow up on what the call produced (a session, a hook, a writer): one of its methods, fuzzed.
-        if (isPackageObject(value)) {
-          opened.push(value);
-          const methods = safeMethods(value);
-          const method = methods[pick % Math.max(1, methods.length)];
-          if (method !== undefined) {
-            const name = `${target.name}→${value.constructor?.name ?? 'Object'}#${method}`;
-            await judge(name, describeInput(followArgs), () => (value as Record<string, (...a: unknown[]) => unknown>)[method]!(...followArgs.map((a) => a(env))));
-          }
-        }
-        for (const o of opened) await bounded(closeQuietly(o), CALL_TIMEOUT_MS);
-        await bounded(closeQuietly(env.session), CALL_TIMEOUT_MS);
-        setLogger(silentLogger);
-        current = { api: `(after ${target.name})`, input };
-        return true;
-      }),
-      { seed, numRuns: numRuns(6000), interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
-    );
-    // Let late rejections and timers of the last calls surface before counting.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await bounded(SummaryWriterCache.clear(), CALL_TIMEOUT_MS);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...targets),
+          argsArb,
+          fc.nat(),
+          argsArb,
+          async (target, args, pick, followArgs) => {
+            const env = await makeEnv();
+            const opened: unknown[] = [];
+            const input = describeInput(args);
+            const value = await judge(target.name, input, async () => {
+              const done = await target.invoke(
+                env,
+                args.map((a) => a(env)),
+              );
+              opened.push(...done.opened);
+              return done.result;
+            });
+            // Follow up on what the call produced (a session, a hook, a writer): one of its methods, fuzzed.
+            if (isPackageObject(value)) {
+              opened.push(value);
+              const methods = safeMethods(value);
+              const method = methods[pick % Math.max(1, methods.length)];
+              if (method !== undefined) {
+                const name = `${target.name}→${value.constructor?.name ?? 'Object'}#${method}`;
+                await judge(name, describeInput(followArgs), () =>
+                  (value as Record<string, (...a: unknown[]) => unknown>)[method]!(...followArgs.map((a) => a(env))),
+                );
+              }
+            }
+            for (const o of opened) await bounded(closeQuietly(o), CALL_TIMEOUT_MS);
+            await bounded(closeQuietly(env.session), CALL_TIMEOUT_MS);
+            setLogger(silentLogger);
+            current = { api: `(after ${target.name})`, input };
+            return true;
+          },
+        ),
+        {
+          seed,
+          numRuns: numRuns(6000),
+          interruptAfterTimeLimit: TIME_LIMIT_MS,
+          markInterruptAsFailure: false,
+          endOnFailure: true,
+        },
+      );
+      // Let late rejections and timers of the last calls surface before counting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await bounded(SummaryWriterCache.clear(), CALL_TIMEOUT_MS);
 
-    const leftRunning = releaseTimers();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`API fuzz: seed=${seed} targets=${targets.length} (${methodTargets.length} methods) in ${seconds}s\n${tally.report()}`);
-    console.log(`timers left running after the calls (unref'd; FUZZ_TRACE_TIMERS=1 shows where): ${JSON.stringify(Object.fromEntries(leftRunning))}`);
-    if (process.env['FUZZ_PRINT_RAW'] === '1') console.log(tally.details());
-    const summary = { raw: tally.total('raw'), uncaught: tally.uncaught.length, unhandled: tally.unhandled.length, hangs: tally.total('hang') };
-    assert.deepEqual(summary, { raw: 0, uncaught: 0, unhandled: 0, hangs: 0 }, `replay with FC_SEED=${seed}; FUZZ_PRINT_RAW=1 lists each one\n${tally.details().slice(0, 6000)}`);
-  });
+      const leftRunning = releaseTimers();
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `API fuzz: seed=${seed} targets=${targets.length} (${methodTargets.length} methods) in ${seconds}s\n${tally.report()}`,
+      );
+      console.log(
+        `timers left running after the calls (unref'd; FUZZ_TRACE_TIMERS=1 shows where): ${JSON.stringify(Object.fromEntries(leftRunning))}`,
+      );
+      if (process.env['FUZZ_PRINT_RAW'] === '1') console.log(tally.details());
+      const summary = {
+        raw: tally.total('raw'),
+        uncaught: tally.uncaught.length,
+        unhandled: tally.unhandled.length,
+        hangs: tally.total('hang'),
+      };
+      assert.deepEqual(
+        summary,
+        { raw: 0, uncaught: 0, unhandled: 0, hangs: 0 },
+        `replay with FC_SEED=${seed}; FUZZ_PRINT_RAW=1 lists each one\n${tally.details().slice(0, 6000)}`,
+      );
+    },
+  );
 });
 
 const exportedPrototypes = new Set<object>(
-  Object.values(api).flatMap((v) => (typeof v === 'function' && typeof (v as { prototype?: unknown }).prototype === 'object' ? [(v as { prototype: object }).prototype] : [])),
+  Object.values(api).flatMap((v) =>
+    typeof v === 'function' && typeof (v as { prototype?: unknown }).prototype === 'object'
+      ? [(v as { prototype: object }).prototype]
+      : [],
+  ),
 );
 
 /** True for an instance of one of the package's exported classes (not an array, a plain object or a promise). */
 function isPackageObject(value: unknown): value is object {
   if (value === null || typeof value !== 'object') return false;
   try {
-    for (let p = Object.getPrototypeOf(value) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    for (
+      let p = Object.getPrototypeOf(value) as object | null;
+      p !== null;
+      p = Object.getPrototypeOf(p) as object | null
+    ) {
       if (exportedPrototypes.has(p)) return true;
     }
   } catch {

@@ -45,7 +45,10 @@ export function classify(error: unknown): Outcome {
 export function signature(error: unknown): string {
   if (!(error instanceof Error)) return `non-Error ${typeof error}`;
   const code = (error as { code?: unknown }).code;
-  const message = error.message.replace(/\d+/g, 'N').replace(/'[^']*'|"[^"]*"/g, '…').slice(0, 140);
+  const message = error.message
+    .replace(/\d+/g, 'N')
+    .replace(/'[^']*'|"[^"]*"/g, '…')
+    .slice(0, 140);
   return `${error.constructor?.name ?? error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${message}`;
 }
 
@@ -76,7 +79,8 @@ export class Tally {
 
   record(api: string, outcome: Outcome, input: string, error?: unknown): void {
     let c = this.byApi.get(api);
-    if (c === undefined) this.byApi.set(api, (c = { calls: 0, ok: 0, typed: 0, propagated: 0, raw: 0, hang: 0, blocking: 0 }));
+    if (c === undefined)
+      this.byApi.set(api, (c = { calls: 0, ok: 0, typed: 0, propagated: 0, raw: 0, hang: 0, blocking: 0 }));
     c.calls++;
     c[outcome]++;
     if (outcome === 'raw' || outcome === 'hang') {
@@ -105,14 +109,20 @@ export class Tally {
 
   /** The per-API table, worst first, and the totals. */
   report(): string {
-    const rows = [...this.byApi.entries()].sort((a, b) => b[1].raw + b[1].hang - (a[1].raw + a[1].hang) || a[0].localeCompare(b[0]));
+    const rows = [...this.byApi.entries()].sort(
+      (a, b) => b[1].raw + b[1].hang - (a[1].raw + a[1].hang) || a[0].localeCompare(b[0]),
+    );
     const lines = [`${'api'.padEnd(44)} calls    ok typed  prop   raw  hang block`];
     for (const [api, c] of rows) {
       const cells = [c.calls, c.ok, c.typed, c.propagated, c.raw, c.hang, c.blocking].map((n) => String(n).padStart(5));
       lines.push(`${api.padEnd(44)}${cells.join(' ')}`);
     }
-    const totals = (['calls', 'ok', 'typed', 'propagated', 'raw', 'hang', 'blocking'] as const).map((f) => `${f}=${this.total(f)}`);
-    lines.push(`totals: ${totals.join(' ')} uncaught=${this.uncaught.length} unhandled=${this.unhandled.length} distinctRaw=${this.raws.size}`);
+    const totals = (['calls', 'ok', 'typed', 'propagated', 'raw', 'hang', 'blocking'] as const).map(
+      (f) => `${f}=${this.total(f)}`,
+    );
+    lines.push(
+      `totals: ${totals.join(' ')} uncaught=${this.uncaught.length} unhandled=${this.unhandled.length} distinctRaw=${this.raws.size}`,
+    );
     return lines.join('\n');
   }
 
@@ -120,9 +130,13 @@ export class Tally {
   details(): string {
     const lines: string[] = [];
     const show = (title: string, records: Iterable<RawRecord>): void => {
-      for (const r of records) lines.push(`${title} ${r.api} ×${r.count}: ${r.signature}\n    input: ${r.input}\n    at: ${r.where}`);
+      for (const r of records)
+        lines.push(`${title} ${r.api} ×${r.count}: ${r.signature}\n    input: ${r.input}\n    at: ${r.where}`);
     };
-    show('RAW', [...this.raws.values()].sort((a, b) => a.api.localeCompare(b.api)));
+    show(
+      'RAW',
+      [...this.raws.values()].sort((a, b) => a.api.localeCompare(b.api)),
+    );
     show('UNCAUGHT', this.uncaught);
     show('UNHANDLED', this.unhandled);
     return lines.join('\n');
@@ -134,5 +148,9 @@ function topFrame(error: unknown): string {
   if (!(error instanceof Error) || error.stack === undefined) return '?';
   const frames = error.stack.split('\n').filter((l) => l.trimStart().startsWith('at '));
   const own = frames.find((l) => /\/(src|machines)\//.test(l) && !l.includes('/test/'));
-  return (own ?? frames[0] ?? '?').trim().replace(/^at /, '').replace(/\(?\/work\/wt\/[^/]+\//, '(').slice(0, 160);
+  return (own ?? frames[0] ?? '?')
+    .trim()
+    .replace(/^at /, '')
+    .replace(/\(?\/work\/wt\/[^/]+\//, '(')
+    .slice(0, 160);
 }

@@ -16,7 +16,10 @@ export interface Target {
   readonly name: string;
   readonly kind: Kind;
   /** Invokes the target with `args`; for `method`, on a fresh instance built from `env`. */
-  invoke(env: Env, args: unknown[]): Promise<{ result: unknown; opened: unknown[] }> | { result: unknown; opened: unknown[] };
+  invoke(
+    env: Env,
+    args: unknown[],
+  ): Promise<{ result: unknown; opened: unknown[] }> | { result: unknown; opened: unknown[] };
 }
 
 /**
@@ -50,7 +53,11 @@ function functionsOf(value: object, skip: readonly string[]): string[] {
 /** Methods an instance has (own prototype chain, not Object's), getters excluded. */
 export function methodsOf(instance: object): string[] {
   const names = new Set<string>();
-  for (let p = Object.getPrototypeOf(instance) as object | null; p !== null && p !== Object.prototype && p !== Error.prototype; p = Object.getPrototypeOf(p) as object | null) {
+  for (
+    let p = Object.getPrototypeOf(instance) as object | null;
+    p !== null && p !== Object.prototype && p !== Error.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
     for (const name of Object.getOwnPropertyNames(p)) {
       const d = Object.getOwnPropertyDescriptor(p, name);
       if (name !== 'constructor' && d !== undefined && typeof d.value === 'function') names.add(name);
@@ -82,7 +89,12 @@ function candidates(env: Env): unknown[][] {
     [{ waitUntilStep: 0 }],
     [{ finalOps: env.constant }],
     [{ feedFn: () => ({}) }],
-    [(() => { const q = queue(); return { queue: q, enqueueOps: [q.enqueue(1)] }; })()],
+    [
+      (() => {
+        const q = queue();
+        return { queue: q, enqueueOps: [q.enqueue(1)] };
+      })(),
+    ],
     [env.session, async (): Promise<unknown> => undefined],
     ['not ready', 10],
     ['seam'],
@@ -125,10 +137,18 @@ export function discoverTargets(): Target[] {
   const targets: Target[] = [];
   for (const [name, value] of Object.entries(exportsOf)) {
     if (isClass(value)) {
-      targets.push({ name: `new ${name}`, kind: 'construct', invoke: (_env, args) => ({ result: new value(...args), opened: [] }) });
+      targets.push({
+        name: `new ${name}`,
+        kind: 'construct',
+        invoke: (_env, args) => ({ result: new value(...args), opened: [] }),
+      });
       for (const s of functionsOf(value, ['length', 'name', 'prototype'])) {
         const fn = (value as unknown as Record<string, (...a: unknown[]) => unknown>)[s]!;
-        targets.push({ name: `${name}.${s}`, kind: 'call', invoke: (_env, args) => ({ result: fn.apply(value, args), opened: [] }) });
+        targets.push({
+          name: `${name}.${s}`,
+          kind: 'call',
+          invoke: (_env, args) => ({ result: fn.apply(value, args), opened: [] }),
+        });
       }
     } else if (typeof value === 'function') {
       const fn = value as (...a: unknown[]) => unknown;
@@ -136,7 +156,11 @@ export function discoverTargets(): Target[] {
     } else if (NAMESPACES.includes(name) && value !== null && typeof value === 'object') {
       for (const member of functionsOf(value, [])) {
         const fn = (value as Record<string, (...a: unknown[]) => unknown>)[member]!;
-        targets.push({ name: `${name}.${member}`, kind: 'call', invoke: (_env, args) => ({ result: fn.apply(value, args), opened: [] }) });
+        targets.push({
+          name: `${name}.${member}`,
+          kind: 'call',
+          invoke: (_env, args) => ({ result: fn.apply(value, args), opened: [] }),
+        });
       }
     }
   }

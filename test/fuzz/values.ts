@@ -64,7 +64,10 @@ function throwingProxy(): object {
   const fail = (): never => {
     throw new HostileError('proxy trap');
   };
-  return new Proxy({}, { get: fail, has: fail, ownKeys: fail, getPrototypeOf: fail, getOwnPropertyDescriptor: fail, set: fail });
+  return new Proxy(
+    {},
+    { get: fail, has: fail, ownKeys: fail, getPrototypeOf: fail, getOwnPropertyDescriptor: fail, set: fail },
+  );
 }
 
 function revokedProxy(): object {
@@ -90,27 +93,66 @@ function gen(label: string, make: (env: Env) => unknown): Gen {
 }
 
 const constants: [string, unknown][] = [
-  ['undefined', undefined], ['null', null], ['0', 0], ['-0', -0], ['1', 1], ['-1', -1], ['1.5', 1.5], ['NaN', NaN],
-  ['Infinity', Infinity], ['-Infinity', -Infinity], ['2**31', 2 ** 31], ['2**53', 2 ** 53], ['10n', 10n], ['-1n', -1n],
-  ['2n**64n', 2n ** 64n], ['true', true], ['false', false], ['""', ''], ['"x"', 'x'], ['" "', ' '], ['"a:b"', 'a:b'],
-  ['"checkpoint_dir"', 'checkpoint_dir'], ['"save_steps"', 'save_steps'], ['"local://none"', 'local://none'],
-  ['"bogus://x"', 'bogus://x'], ['"x"*300', 'x'.repeat(300)], ['"\\0"', '\u0000'], ['Symbol(s)', Symbol('s')],
+  ['undefined', undefined],
+  ['null', null],
+  ['0', 0],
+  ['-0', -0],
+  ['1', 1],
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+  ['2**31', 2 ** 31],
+  ['2**53', 2 ** 53],
+  ['10n', 10n],
+  ['-1n', -1n],
+  ['2n**64n', 2n ** 64n],
+  ['true', true],
+  ['false', false],
+  ['""', ''],
+  ['"x"', 'x'],
+  ['" "', ' '],
+  ['"a:b"', 'a:b'],
+  ['"checkpoint_dir"', 'checkpoint_dir'],
+  ['"save_steps"', 'save_steps'],
+  ['"local://none"', 'local://none'],
+  ['"bogus://x"', 'bogus://x'],
+  ['"x"*300', 'x'.repeat(300)],
+  ['"\\0"', '\u0000'],
+  ['Symbol(s)', Symbol('s')],
   ['Symbol.iterator', Symbol.iterator],
 ];
 
 const makers: [string, () => unknown][] = [
-  ['cyclicArray', cyclicArray], ['cyclicObject', cyclicObject], ['throwingProxy', throwingProxy], ['revokedProxy', revokedProxy],
-  ['throwingGetter', throwingGetters], ['{}', () => ({})], ['[]', () => []], ['[undefined]', () => [undefined]],
-  ['Map', () => new Map([[1, 2]])], ['Set', () => new Set([1])], ['InvalidDate', () => new Date(Number.NaN)],
-  ['nullProto', () => Object.create(null) as object], ['Float32Array', () => new Float32Array(3)],
-  ['anError', () => new Error('an error as a value')], ['aPromise', () => Promise.resolve(1)],
+  ['cyclicArray', cyclicArray],
+  ['cyclicObject', cyclicObject],
+  ['throwingProxy', throwingProxy],
+  ['revokedProxy', revokedProxy],
+  ['throwingGetter', throwingGetters],
+  ['{}', () => ({})],
+  ['[]', () => []],
+  ['[undefined]', () => [undefined]],
+  ['Map', () => new Map([[1, 2]])],
+  ['Set', () => new Set([1])],
+  ['InvalidDate', () => new Date(Number.NaN)],
+  ['nullProto', () => Object.create(null) as object],
+  ['Float32Array', () => new Float32Array(3)],
+  ['anError', () => new Error('an error as a value')],
+  ['aPromise', () => Promise.resolve(1)],
   ['noopFn', () => (): undefined => undefined],
-  ['throwingFn', () => (): never => {
-    throw new HostileError('function');
-  }],
-  ['rejectingFn', () => async (): Promise<never> => {
-    throw new HostileError('async function');
-  }],
+  [
+    'throwingFn',
+    () => (): never => {
+      throw new HostileError('function');
+    },
+  ],
+  [
+    'rejectingFn',
+    () => async (): Promise<never> => {
+      throw new HostileError('async function');
+    },
+  ],
 ];
 
 /** Values of the wrong type or at the edges, built fresh per call. */
@@ -121,14 +163,79 @@ export const hostile: fc.Arbitrary<Gen> = fc.oneof(
 
 /** Option names the API uses (camelCase); the fuzz also sends their snake_case spelling. */
 export const OPTION_NAMES = [
-  'graph', 'checkpointDir', 'logdir', 'outputDir', 'summaryDir', 'savePath', 'saveSteps', 'saveSecs', 'lastStep', 'numSteps',
-  'everyNIter', 'everyNSecs', 'everyNSteps', 'everySteps', 'everySecs', 'waitUntilStep', 'maxToKeep', 'maxRetries', 'maxWaitSecs',
-  'recoveryWaitSecs', 'stopGracePeriodSecs', 'keepCheckpointEveryNHours', 'flushSecs', 'maxQueue', 'capacity', 'timeoutInMs',
-  'operationTimeoutInMs', 'clock', 'hooks', 'chiefOnlyHooks', 'master', 'target', 'isChief', 'config', 'scaffold', 'sessionCreator',
-  'tensors', 'lossTensor', 'finalOps', 'feedFn', 'initFn', 'onRecovery', 'retryOn', 'saveCheckpointSteps', 'saveCheckpointSecs',
-  'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'name', 'trainable', 'local', 'collections', 'saver', 'varList',
-  'queue', 'enqueueOps', 'failOnNanLoss', 'traceLevel', 'backoff', 'inspect', 'listeners', 'summaryWriter', 'summaryOp', 'stream',
-  'cancelPendingEnqueues', 'filenameSuffix', 'writeMetaGraph', 'globalStep', 'coord', 'threads', 'readyOp', 'initOp', 'localInitOp',
+  'graph',
+  'checkpointDir',
+  'logdir',
+  'outputDir',
+  'summaryDir',
+  'savePath',
+  'saveSteps',
+  'saveSecs',
+  'lastStep',
+  'numSteps',
+  'everyNIter',
+  'everyNSecs',
+  'everyNSteps',
+  'everySteps',
+  'everySecs',
+  'waitUntilStep',
+  'maxToKeep',
+  'maxRetries',
+  'maxWaitSecs',
+  'recoveryWaitSecs',
+  'stopGracePeriodSecs',
+  'keepCheckpointEveryNHours',
+  'flushSecs',
+  'maxQueue',
+  'capacity',
+  'timeoutInMs',
+  'operationTimeoutInMs',
+  'clock',
+  'hooks',
+  'chiefOnlyHooks',
+  'master',
+  'target',
+  'isChief',
+  'config',
+  'scaffold',
+  'sessionCreator',
+  'tensors',
+  'lossTensor',
+  'finalOps',
+  'feedFn',
+  'initFn',
+  'onRecovery',
+  'retryOn',
+  'saveCheckpointSteps',
+  'saveCheckpointSecs',
+  'saveSummariesSteps',
+  'saveSummariesSecs',
+  'logStepCountSteps',
+  'name',
+  'trainable',
+  'local',
+  'collections',
+  'saver',
+  'varList',
+  'queue',
+  'enqueueOps',
+  'failOnNanLoss',
+  'traceLevel',
+  'backoff',
+  'inspect',
+  'listeners',
+  'summaryWriter',
+  'summaryOp',
+  'stream',
+  'cancelPendingEnqueues',
+  'filenameSuffix',
+  'writeMetaGraph',
+  'globalStep',
+  'coord',
+  'threads',
+  'readyOp',
+  'initOp',
+  'localInitOp',
 ] as const;
 
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -173,10 +280,20 @@ export const optionsArb: fc.Arbitrary<Gen> = fc
   });
 
 const live: [string, (env: Env) => unknown][] = [
-  ['graph', (e) => e.graph], ['session', (e) => e.session], ['constant', (e) => e.constant], ['variable', (e) => e.variable],
-  ['placeholder', (e) => e.placeholder], ['globalStep', (e) => e.step], ['train', (e) => e.train], ['systemClock', () => systemClock],
-  ['tmpPath', (e) => join(e.root, 'dir')], ['"c"', () => 'c'], ['2', () => 2], ['[constant]', (e) => [e.constant]],
-  ['{c: constant}', (e) => ({ c: e.constant })], ['{x: 1}', () => ({ x: 1 })],
+  ['graph', (e) => e.graph],
+  ['session', (e) => e.session],
+  ['constant', (e) => e.constant],
+  ['variable', (e) => e.variable],
+  ['placeholder', (e) => e.placeholder],
+  ['globalStep', (e) => e.step],
+  ['train', (e) => e.train],
+  ['systemClock', () => systemClock],
+  ['tmpPath', (e) => join(e.root, 'dir')],
+  ['"c"', () => 'c'],
+  ['2', () => 2],
+  ['[constant]', (e) => [e.constant]],
+  ['{c: constant}', (e) => ({ c: e.constant })],
+  ['{x: 1}', () => ({ x: 1 })],
 ];
 
 /** One argument: hostile, a live object, or an options object. */

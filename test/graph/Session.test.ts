@@ -141,7 +141,7 @@ describe('Session.run', () => {
     assert.equal((error as FailedPreconditionError).op, 'w');
   });
 
-  it('gives OpErrors thrown by an op the op name, and wraps other errors in UnknownError with op and cause', async () => {
+  it('gives OpErrors thrown by an op the op name, wraps other errors in UnknownError with op and cause', async () => {
     const g = new Graph();
     const aborted = new AbortedError('preempted');
     const plain = new RangeError('bad');
@@ -151,7 +151,8 @@ describe('Session.run', () => {
     assert.equal(aborted.op, 'aborts');
     const b = await rejectsWith(sess.run(g.op('async_aborts', [], async () => { throw new AbortedError('late'); })), AbortedError);
     assert.equal((b as AbortedError).op, 'async_aborts');
-    const p = await rejectsWith(sess.run(g.op('plain', [], () => { throw plain; })), UnknownError, "Op 'plain' failed with RangeError: bad");
+    const plainOp = g.op('plain', [], () => { throw plain; });
+    const p = await rejectsWith(sess.run(plainOp), UnknownError, "Op 'plain' failed with RangeError: bad");
     assert.equal((p as UnknownError).op, 'plain');
     assert.equal(p.cause, plain);
     const u = await rejectsWith(sess.run(g.op('weird', [], () => { throw 'a string'; })), UnknownError, /Op 'weird' threw a non-Error value: "a string"/);

@@ -26,7 +26,12 @@ import {
 import { rejectsWith, throwsWith } from '../helpers/assert.ts';
 
 /** Asserts a misuse error naming `api` and `option`. */
-function misuse(fn: () => unknown, cls: typeof UsageTypeError | typeof UsageValueError, api: string, option: string): void {
+function misuse(
+  fn: () => unknown,
+  cls: typeof UsageTypeError | typeof UsageValueError,
+  api: string,
+  option: string,
+): void {
   const error = throwsWith(fn, cls) as UsageTypeError;
   assert.ok(error instanceof UsageError);
   assert.equal(error.api, api);
@@ -37,11 +42,19 @@ function misuse(fn: () => unknown, cls: typeof UsageTypeError | typeof UsageValu
 describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
   it('Graph: unknown options are refused naming the camelCase option meant', () => {
     const g = new Graph();
-    const e = throwsWith(() => g.variable(0, { is_trainable: false } as never), UnknownOptionError, 'Graph.variable: unknown option `is_trainable`');
+    const e = throwsWith(
+      () => g.variable(0, { is_trainable: false } as never),
+      UnknownOptionError,
+      'Graph.variable: unknown option `is_trainable`',
+    );
     assert.equal((e as UnknownOptionError).suggestion, 'trainable');
     throwsWith(() => g.fifoQueue({ capacity: 2, nmae: 'q' } as never), UnknownOptionError, 'did you mean `name`?');
     const q = g.fifoQueue<number>({ capacity: 2 });
-    throwsWith(() => q.close({ cancel_pending_enqueues: true } as never), UnknownOptionError, '`cancelPendingEnqueues`');
+    throwsWith(
+      () => q.close({ cancel_pending_enqueues: true } as never),
+      UnknownOptionError,
+      '`cancelPendingEnqueues`',
+    );
   });
 
   it('Graph: wrong types are UsageTypeErrors, wrong values UsageValueErrors, naming the option', () => {
@@ -66,7 +79,12 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
     misuse(() => g.getCollection(undefined as never), UsageTypeError, 'Graph.getCollection', 'key');
     misuse(() => g.variablesInitializer([1] as never), UsageTypeError, 'Graph.variablesInitializer', 'variables');
     misuse(() => g.variablesInitializer(undefined as never), UsageTypeError, 'Graph.variablesInitializer', 'variables');
-    misuse(() => g.reportUninitializedVariables('v' as never), UsageTypeError, 'Graph.reportUninitializedVariables', 'variables');
+    misuse(
+      () => g.reportUninitializedVariables('v' as never),
+      UsageTypeError,
+      'Graph.reportUninitializedVariables',
+      'variables',
+    );
     misuse(() => g.getTensorByName(7 as never), UsageTypeError, 'Graph.getTensorByName', 'name');
     misuse(() => g.uniqueName(undefined as never), UsageTypeError, 'Graph.uniqueName', 'name');
   });
@@ -77,11 +95,21 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
     misuse(() => new FIFOQueue(g, 'q', 0), UsageValueError, 'FIFOQueue', 'capacity');
     misuse(() => new Tensor(g, 1, 'x', 'Const', null as never, () => 1), UsageTypeError, 'Tensor', 'inputs');
     misuse(() => new Tensor({} as never, 1, 'x', 'Const', [], () => 1), UsageTypeError, 'Tensor', 'graph');
-    misuse(() => new Variable(g, 1, 'v', 0, undefined as never, () => g.noOp() as never), UsageTypeError, 'Variable', 'options');
+    misuse(
+      () => new Variable(g, 1, 'v', 0, undefined as never, () => g.noOp() as never),
+      UsageTypeError,
+      'Variable',
+      'options',
+    );
     const q = g.fifoQueue<number>({ capacity: 2, name: 'q' });
     misuse(() => q.enqueue(1, 5 as never), UsageTypeError, 'FIFOQueue.enqueue', 'name');
     misuse(() => q.dequeueMany(Number.POSITIVE_INFINITY), UsageValueError, "FIFOQueue('q').dequeueMany", 'n');
-    misuse(() => q.close({ cancelPendingEnqueues: 1 as never }), UsageTypeError, 'FIFOQueue.close', 'cancelPendingEnqueues');
+    misuse(
+      () => q.close({ cancelPendingEnqueues: 1 as never }),
+      UsageTypeError,
+      'FIFOQueue.close',
+      'cancelPendingEnqueues',
+    );
   });
 
   it('a second global step and a missing tensor name are UsageValueErrors (still ValueErrors)', () => {
@@ -102,18 +130,31 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
   it('Session: constructor options, config and clock are checked when passed', () => {
     const g = new Graph();
     misuse(() => new Session(g, { config: { clock: {} as Clock } }), UsageTypeError, 'Session', 'config.clock');
-    misuse(() => new Session(g, { config: { operationTimeoutInMs: -1 } }), UsageValueError, 'Session', 'config.operationTimeoutInMs');
+    misuse(
+      () => new Session(g, { config: { operationTimeoutInMs: -1 } }),
+      UsageValueError,
+      'Session',
+      'config.operationTimeoutInMs',
+    );
     misuse(() => new Session(g, { target: 5 as never }), UsageTypeError, 'Session', 'target');
     misuse(() => new Session(g, 'local://x' as never), UsageTypeError, 'Session', 'options');
     throwsWith(() => new Session(g, { targets: '' } as never), UnknownOptionError, 'did you mean `target`?');
-    throwsWith(() => new Session(g, { config: { operation_timeout_in_ms: 5 } } as never), UnknownOptionError, '`operationTimeoutInMs`');
+    throwsWith(
+      () => new Session(g, { config: { operation_timeout_in_ms: 5 } } as never),
+      UnknownOptionError,
+      '`operationTimeoutInMs`',
+    );
   });
 
   it('Session.run: run options, metadata, fetches and feeds are misuse errors, graph statuses stay InvalidArgumentError', async () => {
     const g = new Graph();
     const x = g.placeholder<number>('x');
     const sess = new Session(g);
-    await rejectsWith(sess.run(x, { x: 1 }, { timeout_in_ms: 5 } as never), UnknownOptionError, 'did you mean `timeoutInMs`?');
+    await rejectsWith(
+      sess.run(x, { x: 1 }, { timeout_in_ms: 5 } as never),
+      UnknownOptionError,
+      'did you mean `timeoutInMs`?',
+    );
     await rejectsWith(sess.run(x, { x: 1 }, { traceLevel: 7 as never }), UsageValueError, '`options.traceLevel`');
     await rejectsWith(sess.run(x, { x: 1 }, { timeoutInMs: Number.NaN }), UsageValueError, '`options.timeoutInMs`');
     await rejectsWith(sess.run(x, { x: 1 }, 'fast' as never), UsageTypeError, '`options`');
@@ -147,18 +188,40 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
     const x = g.placeholder<number>('x');
     const sess = new Session(g);
     const boom = new Error('getter boom');
-    const getter = { get bad(): unknown { throw boom; } };
-    const e = await rejectsWith(sess.run({ v: x, w: getter } as never, { x: 1 }), UsageTypeError, 'reading `fetches` failed: getter boom');
+    const getter = {
+      get bad(): unknown {
+        throw boom;
+      },
+    };
+    const e = await rejectsWith(
+      sess.run({ v: x, w: getter } as never, { x: 1 }),
+      UsageTypeError,
+      'reading `fetches` failed: getter boom',
+    );
     assert.equal(e.cause, boom);
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
     await rejectsWith(sess.run([x, revoked.proxy] as never, { x: 1 }), UsageTypeError, '`fetches`');
-    await rejectsWith(sess.run(x, new Proxy(new Map([['x', 1]]), {}) as never), UsageTypeError, 'reading `feedDict` failed');
+    await rejectsWith(
+      sess.run(x, new Proxy(new Map([['x', 1]]), {}) as never),
+      UsageTypeError,
+      'reading `feedDict` failed',
+    );
   });
 
   it('registerTargetResolver refuses bad schemes and resolvers; a resolver returning no store is named', () => {
-    misuse(() => registerTargetResolver(3 as never, () => ({}) as never), UsageTypeError, 'registerTargetResolver', 'scheme');
-    misuse(() => registerTargetResolver('local:', () => ({}) as never), UsageValueError, 'registerTargetResolver', 'scheme');
+    misuse(
+      () => registerTargetResolver(3 as never, () => ({}) as never),
+      UsageTypeError,
+      'registerTargetResolver',
+      'scheme',
+    );
+    misuse(
+      () => registerTargetResolver('local:', () => ({}) as never),
+      UsageValueError,
+      'registerTargetResolver',
+      'scheme',
+    );
     misuse(() => registerTargetResolver('mem:', 'nope' as never), UsageTypeError, 'registerTargetResolver', 'resolver');
     const unregister = registerTargetResolver('void:', () => undefined as never);
     try {
@@ -172,18 +235,30 @@ describe('graph APIs refuse misuse eagerly with the UsageError family', () => {
     const g = new Graph();
     const sess = new Session(g);
     const raw = new TypeError("Cannot read properties of undefined (reading 'x')");
-    const sync = g.op('reads_undefined', [], () => { throw raw; });
+    const sync = g.op('reads_undefined', [], () => {
+      throw raw;
+    });
     const u = await rejectsWith(sess.run(sync), UnknownError, "Op 'reads_undefined' failed with TypeError");
     assert.equal((u as UnknownError).op, 'reads_undefined');
     assert.equal(u.cause, raw);
-    const later = g.op('async_later', [g.op('first', [], async () => 1)], async () => { throw new RangeError('late'); });
+    const later = g.op('async_later', [g.op('first', [], async () => 1)], async () => {
+      throw new RangeError('late');
+    });
     const v = await rejectsWith(sess.run(later), UnknownError, 'RangeError: late');
     assert.equal((v as UnknownError).op, 'async_later');
     const mixed = g.assignAdd(g.variable(1, { name: 'n' }) as Variable<number>, 1n as never, 'mix');
     await sess.run(g.globalVariablesInitializer());
     const w = await rejectsWith(sess.run(mixed), UnknownError, "Op 'mix'");
     assert.ok(w.cause instanceof TypeError);
-    const typed = await rejectsWith(sess.run(g.op('typed', [], () => { throw new ValueError('bad value'); })), ValueError, 'bad value');
+    const typed = await rejectsWith(
+      sess.run(
+        g.op('typed', [], () => {
+          throw new ValueError('bad value');
+        }),
+      ),
+      ValueError,
+      'bad value',
+    );
     assert.equal((typed as ValueError & { op?: string }).op, 'typed');
   });
 });
@@ -235,7 +310,10 @@ describe('Server', () => {
   it('createLocalServer ignores nothing silently: a closed server target is UnavailableError, not misuse', async () => {
     const server = Server.createLocalServer();
     await server.close();
-    assert.throws(() => new Session(new Graph(), { target: server.target }), (e: unknown) => !(e instanceof UsageError));
+    assert.throws(
+      () => new Session(new Graph(), { target: server.target }),
+      (e: unknown) => !(e instanceof UsageError),
+    );
   });
 
   it('`new Server()` from plain JavaScript points to createLocalServer()', () => {
