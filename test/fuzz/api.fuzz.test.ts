@@ -130,7 +130,7 @@ describe('public API fuzz', () => {
     process.on('unhandledRejection', onUnhandled);
     process.on('uncaughtException', onUncaught);
     // Relative paths the fuzz passes land in the suite's temporary directory, nowhere else.
-    process.chdir(fuzzRoot);
+    process.chdir(fuzzRoot());
     trackTimers();
   });
 
@@ -140,7 +140,7 @@ describe('public API fuzz', () => {
     process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUncaught);
     for (const l of saved.unhandled) process.on('unhandledRejection', l);
-    rmSync(fuzzRoot, { recursive: true, force: true });
+    rmSync(fuzzRoot(), { recursive: true, force: true });
   });
 
   it(

@@ -31,7 +31,10 @@ export interface Env {
 }
 
 /** The suite's temporary directory; the process `chdir`s into it so relative paths land here. */
-export const fuzzRoot = mkdtempSync(join(tmpdir(), 'ms-fuzz-'));
+let root: string | undefined;
+export function fuzzRoot(): string {
+  return (root ??= mkdtempSync(join(tmpdir(), 'ms-fuzz-')));
+}
 
 let envCount = 0;
 
@@ -45,7 +48,7 @@ export async function makeEnv(): Promise<Env> {
   const train = graph.assignAdd(step, 1, 'train');
   const session = new Session(graph);
   await session.run(graph.globalVariablesInitializer());
-  return { root: join(fuzzRoot, `run${envCount++}`), graph, session, constant, variable, placeholder, step, train };
+  return { root: join(fuzzRoot(), `run${envCount++}`), graph, session, constant, variable, placeholder, step, train };
 }
 
 function cyclicArray(): unknown[] {
