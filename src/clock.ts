@@ -144,6 +144,7 @@ export class TestClock implements Clock {
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   async advance(ms: number): Promise<void> {
     expect('TestClock.advance', 'ms', ms, finiteNonNegative);
+    let failed: { error: unknown } | undefined;
     const target = this.#now + ms;
     await flushMicrotasks();
     for (;;) {
@@ -151,11 +152,14 @@ export class TestClock implements Clock {
       if (next === undefined || next.at > target) break;
       this.#timers.shift();
       this.#now = Math.max(this.#now, next.at);
-      next.fn();
+      const result: unknown = next.fn();
+      // A callback's rejected promise has no other observer: fail this advance with it, never leave it unhandled.
+      if (result instanceof Promise) result.catch((error: unknown) => (failed ??= { error }));
       await flushMicrotasks();
     }
     this.#now = target;
     await flushMicrotasks();
+    if (failed !== undefined) throw failed.error;
   }
 
   /** Fires timers until none is left (or `maxTimers` fired), advancing time to each. */

@@ -50,6 +50,16 @@ describe('TestClock', () => {
     assert.equal(clock.pendingTimers, 0);
   });
 
+  it('a timer callback whose promise rejects fails advance with that error instead of an unhandled rejection', async () => {
+    const clock = new TestClock();
+    const boom = new Error('callback failed');
+    let later = false;
+    clock.setTimeout(() => Promise.reject(boom) as never, 10);
+    clock.setTimeout(() => (later = true), 20);
+    await assert.rejects(clock.advance(30), (e: unknown) => e === boom);
+    assert.equal(later, true);
+  });
+
   it('runAll drains every timer', async () => {
     const clock = new TestClock();
     const order: number[] = [];
