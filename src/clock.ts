@@ -6,6 +6,8 @@
  * "Forever" delays (`Infinity`, or anything at or above 2^31 ms, see {@link isForever}) schedule
  * nothing on either clock: Node would clamp them to 1 ms and fire at once.
  */
+import { describeValue } from './errors.ts';
+import { logger } from './logger.ts';
 import { expect, instanceOf, is, isForever, optional, rule, withMethods, type Rule } from './internal/validate.ts';
 
 /** A source of time and timers. Compatible with xstate's `clock` actor option. */
@@ -40,13 +42,24 @@ const anyNumber = rule<number>('a number of milliseconds', 'type', (v) => typeof
 /** The handle of a "forever" timer: nothing was scheduled, so clearing it does nothing. */
 const FOREVER: unique symbol = Symbol('forever timer');
 
+/** Runs a timer callback; a promise it returns that rejects is logged, never left unhandled. */
+function fire(fn: () => unknown): void {
+  const result = fn();
+  if (result instanceof Promise) {
+    result.catch((error: unknown) => {
+      const text = error instanceof Error ? error.message : describeValue(error);
+      logger.error(`A timer callback's promise rejected: ${text}`, error);
+    });
+  }
+}
+
 /** The real clock: `Date.now()` and the global timers; a "forever" delay schedules nothing. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number): unknown => {
     expect('systemClock.setTimeout', 'fn', fn, is.function);
     expect('systemClock.setTimeout', 'ms', ms, anyNumber);
-    return isForever(ms) ? FOREVER : setTimeout(fn, ms);
+    return isForever(ms) ? FOREVER : setTimeout(fire, ms, fn);
   },
   clearTimeout: (handle: unknown) => {
     if (handle === FOREVER || handle === null || handle === undefined) return;

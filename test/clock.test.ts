@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TestClock, UsageTypeError, UsageValueError, sleep, systemClock } from '../src/index.ts';
+import { TestClock, UsageTypeError, UsageValueError, setLogger, silentLogger, sleep, systemClock } from '../src/index.ts';
 import { checkClock } from '../src/clock.ts';
 
 describe('TestClock', () => {
@@ -121,6 +121,20 @@ describe('systemClock', () => {
     await new Promise((resolve) => setTimeout(resolve, 15));
     assert.equal(fired, false);
     systemClock.clearTimeout(handle);
+  });
+});
+
+describe('systemClock callbacks', () => {
+  it('a callback whose promise rejects is logged, not left as an unhandled rejection', async () => {
+    const seen: string[] = [];
+    const previous = setLogger({ ...silentLogger, error: (m: string) => seen.push(m) });
+    try {
+      systemClock.setTimeout(() => Promise.reject(new Error('late failure')) as never, 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      setLogger(previous);
+    }
+    assert.deepEqual(seen, ["A timer callback's promise rejected: late failure"]);
   });
 });
 
