@@ -3,6 +3,9 @@
  * Python-level errors (`RuntimeError`, `ValueError`, `StopIteration`) that TensorFlow's
  * MonitoredSession raises and that its behaviour is specified in terms of.
  */
+import { describeValue, errorOptions, messageText, readOptions, readSuggestion } from './describe.ts';
+
+export { describeValue, messageText };
 
 /** TensorFlow's canonical error codes (`tf.errors`), by name. */
 export const ErrorCode = {
@@ -46,10 +49,11 @@ export class OpError extends Error {
   /** The failing node's name, when the error came from a graph node. */
   declare readonly op?: string;
 
-  constructor(code: ErrorCodeName, message: string, options: OpErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ErrorCodeName, message: string, options: OpErrorOptions | null = {}) {
+    const { op, cause } = readOptions(options);
+    super(messageText(message), cause === undefined ? undefined : { cause });
     this.code = code;
-    if (options.op !== undefined) this.op = options.op;
+    if (op !== undefined) this.op = op as string;
   }
 
   /** The numeric canonical code, e.g. 10 for `ABORTED`. */
@@ -130,7 +134,11 @@ export const errorClassByCode: Readonly<Record<ErrorCodeName, OpErrorClass>> = O
 });
 
 function namedError(name: string): new (message?: string, options?: ErrorOptions) => Error {
-  const cls = class extends Error {};
+  const cls = class extends Error {
+    constructor(message?: string, options?: ErrorOptions) {
+      super(messageText(message), errorOptions(options));
+    }
+  };
   Object.defineProperty(cls, 'name', { value: name });
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   return cls;
@@ -174,22 +182,6 @@ export function attachOp(error: OpError, op: string): OpError {
   return error;
 }
 
-/** Renders any thrown value for a message: `Error` → its message, others → `String(value)`. @internal */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `array(${value.length})`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
 const usageBrand = Symbol.for('monitored-session.UsageError');
 
 /** What every misuse error carries: the API, the option and the value received. */
@@ -209,6 +201,9 @@ export interface UsageErrorFields {
  * Graph-execution statuses such as `InvalidArgumentError` are not part of it.
  */
 export abstract class UsageError extends Error implements UsageErrorFields {
+  constructor(message?: string, options?: ErrorOptions) {
+    super(messageText(message), errorOptions(options));
+  }
   declare readonly api: string;
   declare readonly option: string;
   declare readonly received: unknown;
@@ -217,7 +212,14 @@ export abstract class UsageError extends Error implements UsageErrorFields {
   }
 }
 
-function brandUsage(error: Error, fields: UsageErrorFields): void {
+function brandUsage(error: Error, given: UsageErrorFields | undefined): void {
+  let fields: Partial<UsageErrorFields> = {};
+  try {
+    if (given !== null && typeof given === 'object')
+      fields = { api: given.api, option: given.option, received: given.received };
+  } catch {
+    // unreadable fields (a revoked proxy): the error still carries its message
+  }
   Object.defineProperty(error, usageBrand, { value: true });
   Object.defineProperty(error, 'api', { value: fields.api, enumerable: true });
   Object.defineProperty(error, 'option', { value: fields.option, enumerable: true });
@@ -230,7 +232,7 @@ export class UsageTypeError extends TypeError implements UsageErrorFields {
   declare readonly option: string;
   declare readonly received: unknown;
   constructor(message: string, fields: UsageErrorFields, options?: ErrorOptions) {
-    super(message, options);
+    super(messageText(message), errorOptions(options));
     brandUsage(this, fields);
   }
 }
@@ -254,7 +256,7 @@ export class UnknownOptionError extends UsageValueError {
   readonly suggestion: string | undefined;
   constructor(message: string, fields: UsageErrorFields & { suggestion?: string | undefined }) {
     super(message, fields);
-    this.suggestion = fields.suggestion;
+    this.suggestion = readSuggestion(fields);
   }
 }
 Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });

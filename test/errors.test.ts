@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { describeValue } from '../src/errors.ts';
 import {
   AbortedError,
   CancelledError,
@@ -10,6 +11,9 @@ import {
   OutOfRangeError,
   RuntimeError,
   StopIteration,
+  UnknownOptionError,
+  UsageError,
+  UsageTypeError,
   UnavailableError,
   ValueError,
   errorClassByCode,
@@ -70,5 +74,49 @@ describe('errors', () => {
     assert.equal(nan.name, 'NanLossDuringTrainingError');
     assert.ok(nan instanceof RuntimeError);
     assert.ok(!(new StopIteration('s') instanceof OpError));
+  });
+
+  it('constructors never throw raw errors on bad option arguments', () => {
+    assert.equal(new AbortedError('a', null as never).op, undefined);
+    assert.equal(new AbortedError('a', 5 as never).cause, undefined);
+    const u = new UsageTypeError('m', undefined as never);
+    assert.ok(u instanceof UsageError);
+    assert.equal(u.api, undefined);
+    assert.equal(new UnknownOptionError('m', undefined as never).suggestion, undefined);
+  });
+
+  it('describeValue never throws, even on hostile values', () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const trap = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        ownKeys() {
+          throw new Error('trap');
+        },
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const fnTrap = new Proxy(() => 1, { get() { throw new Error('trap'); } });
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    for (const v of [revoked.proxy, trap, fnTrap, cyclic, { big: 1n }, Symbol('s'), Object.create(null)]) {
+      assert.equal(typeof describeValue(v), 'string');
+    }
+  });
+
+  it('error constructors take any message: a Symbol, a null-prototype object, a revoked proxy as options', () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    assert.equal(new AbortedError(Symbol('s') as never).message, 'Symbol(s)');
+    assert.equal(typeof new RuntimeError(Object.create(null) as never).message, 'string');
+    assert.equal(new StopIteration(revoked.proxy as never).message, '[object]');
+    assert.equal(new AbortedError('a', revoked.proxy as never).op, undefined);
+    assert.ok(new UsageTypeError('m', revoked.proxy as never) instanceof UsageError);
   });
 });

@@ -1,4 +1,5 @@
-import { ValueError, describeValue } from '../errors.ts';
+import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
+import { capacityRule, checkName, graphLike, inspectable } from './checks.ts';
 import type { Graph } from './Graph.ts';
 import type { QueueResource } from './ResourceStore.ts';
 import { Tensor, type ExecContext, type TensorLike } from './Tensor.ts';
@@ -32,13 +33,22 @@ export class FIFOQueue<T> {
 
   /** @internal Use `graph.fifoQueue(...)`. */
   constructor(graph: Graph, name: string, capacity: number) {
-    this.graph = graph;
-    this.name = name;
-    this.capacity = capacity;
+    this.graph = expect('FIFOQueue', 'graph', graph, graphLike) as Graph;
+    this.name = checkName('FIFOQueue', name);
+    this.capacity = expect('FIFOQueue', 'capacity', capacity, capacityRule);
   }
 
   /** @internal The queue's state in the running session's store. */
   resource(ctx: ExecContext): QueueResource<T> {
+    if (typeof (ctx as Partial<ExecContext> | undefined)?.store?.queue !== 'function') {
+      misuse(
+        `FIFOQueue('${this.name}').resource`,
+        'ctx',
+        'an execution context (called by a running session)',
+        ctx,
+        'type',
+      );
+    }
     return ctx.store.queue<T>(this.name, this.capacity);
   }
 
@@ -49,44 +59,66 @@ export class FIFOQueue<T> {
   /** Enqueues each element of an array, in order. */
   enqueueMany(values: TensorLike<readonly T[]>, name = `${this.name}_enqueue_many`): Tensor<undefined> {
     return this.#node(name, 'QueueEnqueueManyV2', values, (q, v, ctx) => {
-      if (!Array.isArray(v)) {
-        throw new ValueError(`FIFOQueue('${this.name}').enqueueMany: expected an array of elements, got ${describeValue(v)}`);
-      }
+      if (!Array.isArray(v)) misuse(`FIFOQueue('${this.name}').enqueueMany`, 'values', 'an array of elements', v);
       return q.enqueueMany(v as readonly T[], ctx.scope);
     });
   }
 
   dequeue(name = `${this.name}_dequeue`): Tensor<T> {
-    return this.graph.addNode(name, 'QueueDequeueV2', [], (_args, ctx) => this.resource(ctx).dequeue(ctx.scope), 'fifoQueue.dequeue');
+    return this.graph.addNode(
+      name,
+      'QueueDequeueV2',
+      [],
+      (_args, ctx) => this.resource(ctx).dequeue(ctx.scope),
+      'FIFOQueue.dequeue',
+    );
   }
 
   /** Dequeues exactly `n` elements as an array (waits until there are that many). */
   dequeueMany(n: TensorLike<number>, name = `${this.name}_dequeue_many`): Tensor<T[]> {
-    if (!(n instanceof Tensor)) checkCount(this.name, n);
+    if (!(inspectable('FIFOQueue.dequeueMany', 'n', n) instanceof Tensor)) checkCount(this.name, n);
     return this.#node(name, 'QueueDequeueManyV2', n, (q, count, ctx) => q.dequeueMany(checkCount(this.name, count), ctx.scope));
   }
 
   size(name = `${this.name}_Size`): Tensor<number> {
-    return this.graph.addNode(name, 'QueueSizeV2', [], (_args, ctx) => this.resource(ctx).size(), 'fifoQueue.size');
+    return this.graph.addNode(name, 'QueueSizeV2', [], (_args, ctx) => this.resource(ctx).size(), 'FIFOQueue.size');
   }
 
   close(options: QueueCloseOptions = {}): Tensor<undefined> {
-    const cancel = options.cancelPendingEnqueues ?? false;
-    const name = options.name ?? `${this.name}_${cancel ? 'Close_1' : 'Close'}`;
-    return this.graph.addNode(name, 'QueueCloseV2', [], (_args, ctx) => this.resource(ctx).close(cancel), 'fifoQueue.close');
+    const opts = checkOptions('FIFOQueue.close', options, ['cancelPendingEnqueues', 'name']);
+    const cancel =
+      optional('FIFOQueue.close', 'cancelPendingEnqueues', opts.cancelPendingEnqueues, is.boolean) ?? false;
+    const name = (opts.name as string | undefined) ?? `${this.name}_${cancel ? 'Close_1' : 'Close'}`;
+    return this.graph.addNode(
+      name,
+      'QueueCloseV2',
+      [],
+      (_args, ctx) => this.resource(ctx).close(cancel),
+      'FIFOQueue.close',
+    );
   }
 
   #node<V, R>(name: string, type: string, input: TensorLike<V>, run: (q: QueueResource<T>, value: V, ctx: ExecContext) => R): Tensor<any> {
+    inspectable(api(type), 'value', input);
     if (input instanceof Tensor) {
-      return this.graph.addNode(name, type, [input], (args, ctx) => run(this.resource(ctx), args[0] as V, ctx), type);
+      return this.graph.addNode(
+        name,
+        type,
+        [input],
+        (args, ctx) => run(this.resource(ctx), args[0] as V, ctx),
+        api(type),
+      );
     }
-    return this.graph.addNode(name, type, [], (_args, ctx) => run(this.resource(ctx), input, ctx), type);
+    return this.graph.addNode(name, type, [], (_args, ctx) => run(this.resource(ctx), input, ctx), api(type));
   }
 }
 
 function checkCount(queue: string, n: unknown): number {
-  if (!Number.isInteger(n) || (n as number) < 0) {
-    throw new ValueError(`FIFOQueue('${queue}').dequeueMany: expected \`n\` to be a non-negative integer, got ${describeValue(n)}`);
-  }
-  return n as number;
+  return expect(`FIFOQueue('${queue}').dequeueMany`, 'n', n, is.nonNegativeInteger);
+}
+
+/** The public method behind a node type, for messages: `QueueEnqueueManyV2` → `FIFOQueue.enqueueMany`. */
+function api(type: string): string {
+  const method = type.replace(/^Queue/, '').replace(/V2$/, '');
+  return `FIFOQueue.${method.charAt(0).toLowerCase()}${method.slice(1)}`;
 }

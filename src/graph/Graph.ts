@@ -1,5 +1,7 @@
-import { RuntimeError, ValueError, describeValue } from '../errors.ts';
+import { RuntimeError, UsageValueError, describeValue } from '../errors.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional, rule } from '../internal/validate.ts';
+import { capacityRule, checkName, inspectable, isCloneable, stringArray } from './checks.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
@@ -58,9 +60,13 @@ export class Graph {
    * Global and trainable unless the options say otherwise.
    */
   variable<T>(initial: T | (() => T), options: VariableOptions = {}): Variable<T> {
-    const name = this.#reserve(options.name ?? 'Variable', 'variable');
-    const local = options.local ?? false;
-    const trainable = options.trainable ?? !local;
+    const opts = checkOptions('Graph.variable', options, ['name', 'trainable', 'local', 'collections']);
+    const local = optional('Graph.variable', 'local', opts.local, is.boolean) ?? false;
+    const trainable = optional('Graph.variable', 'trainable', opts.trainable, is.boolean) ?? !local;
+    const listed = optional('Graph.variable', 'collections', opts.collections, stringArray);
+    if (!isCloneable(initial))
+      misuse('Graph.variable', 'initial', 'a cloneable value or an initializer function', initial);
+    const name = this.#reserve((opts.name as string | undefined) ?? 'Variable', 'variable');
     const variable = new Variable<T>(this, nextNodeId++, name, initial, { trainable, local }, (v) =>
       this.#add(this.#reserve(`${name}/Assign`, 'variable'), 'Assign', [], (_args, ctx) => {
         const value = v.initialValue();
@@ -68,7 +74,7 @@ export class Graph {
       }),
     );
     this.#nodes.set(name, variable);
-    const collections = options.collections ?? [
+    const collections = listed ?? [
       local ? GraphKeys.LOCAL_VARIABLES : GraphKeys.GLOBAL_VARIABLES,
       ...(trainable ? [GraphKeys.TRAINABLE_VARIABLES] : []),
     ];
@@ -81,9 +87,7 @@ export class Graph {
    * execute concurrently.
    */
   op<const I extends readonly Tensor<any>[], R>(name: string, inputs: I, fn: (...args: ValuesOf<I>) => R): Tensor<Awaited<R>> {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`Graph.op: expected \`fn\` to be a function, got ${describeValue(fn)}`);
-    }
+    expect('Graph.op', 'fn', fn, is.function);
     this.#checkInputs('op', inputs);
     const call = fn as (...args: unknown[]) => unknown;
     return this.#add(this.#reserve(name, 'op'), 'PyFunc', inputs, (args) => call(...args)) as Tensor<Awaited<R>>;
@@ -92,6 +96,7 @@ export class Graph {
   /** Sets `variable` to `value` (a tensor or a plain value); its value is the new value. */
   assign<T>(variable: Variable<T>, value: TensorLike<T>, name = 'Assign'): Tensor<T> {
     this.#checkVariable('assign', variable);
+    inspectable('Graph.assign', 'value', value);
     const unique = this.#reserve(name, 'assign');
     if (value instanceof Tensor) {
       this.#checkInputs('assign', [value]);
@@ -103,8 +108,12 @@ export class Graph {
   /** Adds `delta` to a numeric (number or bigint) variable, atomically (also across processes on a shared store). */
   assignAdd<T extends number | bigint>(variable: Variable<T>, delta: TensorLike<T>, name = 'AssignAdd'): Tensor<T> {
     this.#checkVariable('assignAdd', variable);
+    inspectable('Graph.assignAdd', 'delta', delta);
     const inputs = delta instanceof Tensor ? [delta] : [];
     this.#checkInputs('assignAdd', inputs);
+    if (!(delta instanceof Tensor) && typeof delta !== 'number' && typeof delta !== 'bigint') {
+      misuse('Graph.assignAdd', 'delta', 'a Tensor, a number or a bigint', delta, 'type');
+    }
     const fixed = delta instanceof Tensor ? undefined : delta;
     return this.#add(this.#reserve(name, 'assignAdd'), 'AssignAdd', inputs, (args, ctx) => {
       const d = (inputs.length > 0 ? args[0] : fixed) as T;
@@ -130,11 +139,9 @@ export class Graph {
 
   /** A first-in first-out queue with a capacity; its operations are graph nodes. */
   fifoQueue<T>(options: FIFOQueueOptions): FIFOQueue<T> {
-    const capacity = options?.capacity;
-    if (!(capacity === Infinity || (Number.isInteger(capacity) && capacity > 0))) {
-      throw new ValueError(`Graph.fifoQueue: expected \`capacity\` to be a positive integer or Infinity, got ${describeValue(capacity)}`);
-    }
-    const name = this.#reserve(options.name ?? 'fifo_queue', 'fifoQueue');
+    const opts = checkOptions('Graph.fifoQueue', options, ['capacity', 'name'], { required: true });
+    const capacity = expect('Graph.fifoQueue', 'capacity', opts.capacity, capacityRule);
+    const name = this.#reserve((opts.name as string | undefined) ?? 'fifo_queue', 'fifoQueue');
     const queue = new FIFOQueue<T>(this, name, capacity);
     this.#add(name, 'FIFOQueueV2', [], () => name);
     return queue;
@@ -143,6 +150,7 @@ export class Graph {
   /** Adds `item` to the collection `key` (a `GraphKeys` value or any string). */
   addToCollection(key: string, item: unknown): void {
     this.#checkNotFinalized();
+    expect('Graph.addToCollection', 'key', key, is.string);
     let items = this.#collections.get(key);
     if (items === undefined) this.#collections.set(key, (items = []));
     items.push(item);
@@ -150,12 +158,14 @@ export class Graph {
 
   /** A copy of the collection `key` (empty when there is none). */
   getCollection<T = unknown>(key: string): T[] {
+    expect('Graph.getCollection', 'key', key, is.string);
     return [...((this.#collections.get(key) ?? []) as T[])];
   }
 
   /** Removes every item of the collection `key`. */
   clearCollection(key: string): void {
     this.#checkNotFinalized();
+    expect('Graph.clearCollection', 'key', key, is.string);
     this.#collections.delete(key);
   }
 
@@ -178,6 +188,7 @@ export class Graph {
 
   /** An op running the initializers of `variables` (a no-op when there are none). */
   variablesInitializer(variables: readonly Variable[], name = 'init'): Tensor<undefined> {
+    expect('Graph.variablesInitializer', 'variables', variables, variableArray);
     for (const v of variables) this.#checkVariable('variablesInitializer', v);
     return this.group(variables.map((v) => v.initializer), name);
   }
@@ -195,6 +206,7 @@ export class Graph {
    * (by default every global and local variable at the time of the call).
    */
   reportUninitializedVariables(variables?: readonly Variable[], name = 'report_uninitialized_variables'): Tensor<string[]> {
+    optional('Graph.reportUninitializedVariables', 'variables', variables, variableArray);
     const vars = variables ?? [...this.globalVariables(), ...this.localVariables()];
     for (const v of vars) this.#checkVariable('reportUninitializedVariables', v);
     return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
@@ -206,9 +218,11 @@ export class Graph {
 
   /** The node named `name` (`'x'` or `'x:0'`); throws `ValueError` when there is none. */
   getTensorByName<T = unknown>(name: string): Tensor<T> {
+    expect('Graph.getTensorByName', 'name', name, is.string);
     const node = this.tryGetTensorByName<T>(name);
     if (node === undefined) {
-      throw new ValueError(`Graph.getTensorByName: the name ${describeValue(name)} refers to a tensor which does not exist`);
+      const message = `Graph.getTensorByName: the name ${describeValue(name)} refers to a tensor which does not exist`;
+      throw new UsageValueError(message, { api: 'Graph.getTensorByName', option: 'name', received: name });
     }
     return node;
   }
@@ -227,6 +241,7 @@ export class Graph {
 
   /** A name not yet used in this graph: `name`, else `name_1`, `name_2`, ... (TensorFlow's rule). */
   uniqueName(name: string): string {
+    expect('Graph.uniqueName', 'name', name, is.string);
     if (!this.#namesInUse.has(name)) return name;
     for (let i = 1; ; i++) {
       const candidate = `${name}_${i}`;
@@ -242,9 +257,7 @@ export class Graph {
 
   #reserve(name: string, api: string): string {
     this.#checkNotFinalized();
-    if (typeof name !== 'string' || name.length === 0 || /[:\s]/.test(name)) {
-      throw new ValueError(`Graph.${api}: expected \`name\` to be a non-empty string without ':' or spaces, got ${describeValue(name)}`);
-    }
+    checkName(api.includes('.') ? api : `Graph.${api}`, name);
     const unique = this.uniqueName(name);
     this.#namesInUse.add(unique);
     return unique;
@@ -260,24 +273,24 @@ export class Graph {
     if (this.#finalized) throw new RuntimeError(FINALIZED_MESSAGE);
   }
 
-  #checkInputs(api: string, inputs: readonly unknown[]): void {
-    if (!Array.isArray(inputs)) {
-      throw new TypeError(`Graph.${api}: expected \`inputs\` to be an array of tensors, got ${describeValue(inputs)}`);
-    }
+  #checkInputs(name: string, inputs: readonly unknown[]): void {
+    const api = name.includes('.') ? name : `Graph.${name}`;
+    expect(api, 'inputs', inputs, tensorList);
     for (const [i, input] of inputs.entries()) {
-      if (!(input instanceof Tensor)) {
-        throw new TypeError(`Graph.${api}: expected input ${i} to be a Tensor, got ${describeValue(input)}`);
-      }
-      if (input.graph !== this) {
-        throw new ValueError(`Graph.${api}: input ${i} ('${input.name}') must be from the same graph`);
-      }
+      inspectable(api, `inputs[${i}]`, input);
+      if (!(input instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
+      if (input.graph !== this)
+        misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
     }
   }
 
   #checkVariable(api: string, variable: unknown): void {
-    if (!(variable instanceof Variable)) {
-      throw new TypeError(`Graph.${api}: expected a Variable, got ${describeValue(variable)}`);
-    }
-    if (variable.graph !== this) throw new ValueError(`Graph.${api}: variable '${variable.name}' must be from the same graph`);
+    expect(`Graph.${api}`, 'variable', variable, variableRule);
+    if ((variable as Variable).graph !== this)
+      misuse(`Graph.${api}`, 'variable', 'a Variable of this graph (it must be from the same graph)', variable);
   }
 }
+
+const variableRule = instanceOf(Variable);
+const tensorList = rule<unknown[]>('an array of tensors', 'type', (v) => Array.isArray(v));
+const variableArray = arrayOf(variableRule);

@@ -1,3 +1,5 @@
+import { checkOptions, expect, is, oneOf, optional } from '../internal/validate.ts';
+
 /** Trace levels of {@link RunOptions.traceLevel}. */
 export const TraceLevel = {
   NO_TRACE: 0,
@@ -53,3 +55,45 @@ export interface RunMetadata {
 
 /** The device name the embedded backend reports. */
 export const CPU_DEVICE = '/job:localhost/replica:0/task:0/device:CPU:0';
+
+const RUN_OPTION_KEYS = [
+  'traceLevel',
+  'timeoutInMs',
+  'outputPartitionGraphs',
+  'debugTensorWatchOpts',
+  'reportTensorAllocationsUponOom',
+  'interOpThreadPool',
+  'debugOptions',
+] as const;
+const traceLevelRule = oneOf(0, 1, 2, 3);
+
+/**
+ * Checks the `options` of one run (`null`/`undefined` for none): unknown keys are refused with
+ * the camelCase name they probably meant, and each known one is type-checked.
+ * @internal
+ */
+export function checkRunOptions(api: string, options: unknown): RunOptions | undefined {
+  if (options === undefined || options === null) return undefined;
+  const o = checkOptions(api, options, RUN_OPTION_KEYS);
+  if (o.traceLevel !== undefined) expect(api, 'options.traceLevel', o.traceLevel, traceLevelRule);
+  if (o.timeoutInMs !== undefined) expect(api, 'options.timeoutInMs', o.timeoutInMs, is.duration);
+  if (o.outputPartitionGraphs !== undefined)
+    expect(api, 'options.outputPartitionGraphs', o.outputPartitionGraphs, is.boolean);
+  if (o.debugTensorWatchOpts !== undefined)
+    expect(api, 'options.debugTensorWatchOpts', o.debugTensorWatchOpts, is.array);
+  if (o.reportTensorAllocationsUponOom !== undefined) {
+    expect(api, 'options.reportTensorAllocationsUponOom', o.reportTensorAllocationsUponOom, is.boolean);
+  }
+  if (o.interOpThreadPool !== undefined) expect(api, 'options.interOpThreadPool', o.interOpThreadPool, is.integer);
+  if (o.debugOptions !== undefined) {
+    const d = checkOptions(api, o.debugOptions, ['resetDiskByteUsage'], { name: 'options.debugOptions' });
+    optional(api, 'options.debugOptions.resetDiskByteUsage', d.resetDiskByteUsage, is.boolean);
+  }
+  return options as RunOptions;
+}
+
+/** Checks the `runMetadata` argument of a run: an object filled in place, or `null`/`undefined`. @internal */
+export function checkRunMetadata(api: string, runMetadata: unknown): RunMetadata | undefined {
+  if (runMetadata === undefined || runMetadata === null) return undefined;
+  return expect(api, 'runMetadata', runMetadata, is.object) as RunMetadata;
+}

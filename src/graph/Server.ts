@@ -1,5 +1,6 @@
 import { nanoid } from 'nanoid';
-import { InvalidArgumentError, UnavailableError, describeValue } from '../errors.ts';
+import { UnavailableError, UsageTypeError } from '../errors.ts';
+import { expect, is, misuse, withMethods } from '../internal/validate.ts';
 import { InMemoryStore } from './InMemoryStore.ts';
 import type { ResourceStore } from './ResourceStore.ts';
 
@@ -24,6 +25,11 @@ export class Server {
   readonly #store: InMemoryStore;
 
   private constructor(target: string, store: InMemoryStore) {
+    // Plain JavaScript can call a private constructor: point to the factory instead of failing later.
+    if (typeof target !== 'string' || !(store instanceof InMemoryStore)) {
+      const message = 'Server: `new Server(...)` is not public; start a server with `Server.createLocalServer()`';
+      throw new UsageTypeError(message, { api: 'Server', option: 'constructor', received: target });
+    }
     this.target = target;
     this.#store = store;
   }
@@ -60,12 +66,11 @@ export class Server {
  * that removes the registration.
  */
 export function registerTargetResolver(scheme: string, resolver: TargetResolver): () => void {
-  if (typeof scheme !== 'string' || !/^[a-z][a-z0-9+.-]*:$/i.test(scheme) || scheme === 'local:') {
-    throw new InvalidArgumentError(`registerTargetResolver: expected \`scheme\` like 'redis:', got ${describeValue(scheme)}`);
+  expect('registerTargetResolver', 'scheme', scheme, is.string);
+  if (!/^[a-z][a-z0-9+.-]*:$/i.test(scheme) || scheme === 'local:') {
+    misuse('registerTargetResolver', 'scheme', "a URL scheme like 'redis:' (not 'local:')", scheme);
   }
-  if (typeof resolver !== 'function') {
-    throw new TypeError(`registerTargetResolver: expected \`resolver\` to be a function, got ${describeValue(resolver)}`);
-  }
+  expect('registerTargetResolver', 'resolver', resolver, is.function);
   resolvers.set(scheme, resolver);
   return () => {
     if (resolvers.get(scheme) === resolver) resolvers.delete(scheme);
@@ -74,9 +79,7 @@ export function registerTargetResolver(scheme: string, resolver: TargetResolver)
 
 /** The store for a session target: a private one for `''`, a server's for its target. @internal */
 export function resolveTarget(target: string): ResourceStore {
-  if (typeof target !== 'string') {
-    throw new InvalidArgumentError(`Session: expected \`target\` to be a string, got ${describeValue(target)}`);
-  }
+  expect('Session', 'target', target, is.string);
   if (target === '') return new InMemoryStore();
   const local = servers.get(target);
   if (local) return local;
@@ -84,7 +87,19 @@ export function resolveTarget(target: string): ResourceStore {
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(target)?.[0];
   const resolver = scheme === undefined ? undefined : resolvers.get(scheme);
   if (resolver === undefined) {
-    throw new InvalidArgumentError(`Session: expected \`target\` to be '' or a server's target, got ${describeValue(target)} (no resolver for its scheme)`);
+    misuse('Session', 'target', "'' or a server's target (no resolver is registered for its scheme)", target);
   }
-  return resolver(target);
+  const store = resolver(target);
+  if (!storeRule.test(store))
+    misuse('Session', 'target', `resolved by the '${scheme}' resolver to a ResourceStore`, store, 'type');
+  return store;
 }
+
+const storeRule = withMethods<ResourceStore>(
+  'a ResourceStore',
+  'readVariable',
+  'writeVariable',
+  'isInitialized',
+  'queue',
+  'close',
+);

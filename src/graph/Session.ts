@@ -1,17 +1,35 @@
-import { systemClock, type Clock } from '../clock.ts';
-import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import { checkClock, systemClock, type Clock } from '../clock.ts';
+import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError } from '../errors.ts';
+import { checkOptions, expect, instanceOf, is, isForever, optional } from '../internal/validate.ts';
 import { buildPlan, execute, type Plan } from './executor.ts';
-import { FetchShape, buildResult, collectFetches, resolveFeeds, type FeedDict, type Fetch, type FetchResult } from './fetches.ts';
+import {
+  FetchShape,
+  buildResult,
+  collectFetches,
+  inputError,
+  readingInput,
+  resolveFeeds,
+  type FeedDict,
+  type Fetch,
+  type FetchResult,
+} from './fetches.ts';
 import { Graph } from './Graph.ts';
 import type { ResourceStore } from './ResourceStore.ts';
-import { CPU_DEVICE, type NodeExecStats, type RunMetadata, type RunOptions } from './RunOptions.ts';
+import {
+  CPU_DEVICE,
+  checkRunMetadata,
+  checkRunOptions,
+  type NodeExecStats,
+  type RunMetadata,
+  type RunOptions,
+} from './RunOptions.ts';
 import { RunScope } from './RunScope.ts';
 import { resolveTarget } from './Server.ts';
 import type { Tensor } from './Tensor.ts';
 
 /** Session configuration (the parts of TensorFlow's `ConfigProto` that apply here). */
 export interface SessionConfig {
-  /** Default `timeoutInMs` of every run. 0 or unset: no limit. */
+  /** Default `timeoutInMs` of every run. 0, unset, `Infinity` or 2^31 ms and above: no limit. */
   operationTimeoutInMs?: number;
   /** Clock for run timeouts. @default systemClock */
   clock?: Clock;
@@ -47,13 +65,13 @@ export class Session {
   #closed = false;
 
   constructor(graph: Graph, options: SessionOptions = {}) {
-    if (!(graph instanceof Graph)) throw new TypeError(`Session: expected \`graph\` to be a Graph, got ${describeValue(graph)}`);
-    this.graph = graph;
-    this.target = options.target ?? '';
-    const timeout = options.config?.operationTimeoutInMs ?? 0;
-    checkTimeout('config.operationTimeoutInMs', timeout);
-    this.#defaultTimeout = timeout;
-    this.#clock = options.config?.clock ?? systemClock;
+    this.graph = expect('Session', 'graph', graph, graphRule);
+    const opts = checkOptions('Session', options, ['target', 'config']);
+    this.target = optional('Session', 'target', opts.target, is.string) ?? '';
+    const config = checkOptions('Session', opts.config, ['operationTimeoutInMs', 'clock'], { name: 'config' });
+    this.#defaultTimeout =
+      optional('Session', 'config.operationTimeoutInMs', config.operationTimeoutInMs, is.duration) ?? 0;
+    this.#clock = checkClock('Session', 'config.clock', config.clock) ?? systemClock;
     this.#store = resolveTarget(this.target);
   }
 
@@ -82,15 +100,23 @@ export class Session {
     const closedWith = this.#store.closedWith;
     if (closedWith) throw closedWith instanceof OpError ? closedWith : new UnavailableError(closedWith.message, { cause: closedWith });
 
+    checkRunOptions('Session.run', options);
+    checkRunMetadata('Session.run', runMetadata);
     const flat: Tensor[] = [];
-    const shape = collectFetches(this.graph, fetches, flat);
+    let shape: FetchShape;
+    try {
+      shape = collectFetches(this.graph, fetches, flat);
+    } catch (error) {
+      throw inputError('fetches', fetches, error);
+    }
     let fed: readonly Tensor[] = NO_TENSORS;
     let feedValues: readonly unknown[] = NO_TENSORS;
-    if (feedDict !== undefined && feedDict !== null) ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
+    if (feedDict !== undefined && feedDict !== null) {
+      ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
+    }
     const plan = this.#plan(flat, fed);
 
     const timeoutInMs = options?.timeoutInMs ?? this.#defaultTimeout;
-    if (timeoutInMs !== 0) checkTimeout('options.timeoutInMs', timeoutInMs);
     const tracing = (options?.traceLevel ?? 0) > 0;
     const trace: NodeExecStats[] | undefined = tracing ? [] : undefined;
     const scope = new RunScope();
@@ -106,7 +132,7 @@ export class Session {
     for (let i = 0; i < slots.length; i++) fetched[i] = values[slots[i]!];
     // A flat array of tensors (the common case) is already its own result.
     if (shape === FetchShape.FLAT_ARRAY) return fetched as FetchResult<F>;
-    return buildResult(fetches, fetched, { i: 0 }) as FetchResult<F>;
+    return readingInput('fetches', fetches, () => buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
   }
 
   /**
@@ -128,7 +154,7 @@ export class Session {
     this.#active.add(scope);
     let timer: unknown;
     try {
-      if (!(timeoutInMs > 0)) return await values;
+      if (!(timeoutInMs > 0) || isForever(timeoutInMs)) return await values;
       const timeout = new Promise<never>((_, reject) => {
         timer = this.#clock.setTimeout(() => {
           const error = new DeadlineExceededError(`Session.run: the run did not finish within timeoutInMs=${timeoutInMs}`);
@@ -182,9 +208,4 @@ function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
   return true;
 }
 
-
-function checkTimeout(option: string, value: unknown): void {
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new ValueError(`Session: expected \`${option}\` to be a non-negative number of milliseconds, got ${describeValue(value)}`);
-  }
-}
+const graphRule = instanceOf(Graph);

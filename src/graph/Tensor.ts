@@ -1,3 +1,5 @@
+import { arrayOf, expect, instanceOf, is } from '../internal/validate.ts';
+import { graphLike } from './checks.ts';
 import type { Graph } from './Graph.ts';
 import type { ResourceStore } from './ResourceStore.ts';
 import type { RunScope } from './RunScope.ts';
@@ -33,12 +35,12 @@ export class Tensor<T = unknown> {
 
   /** @internal Use the `Graph` methods to create nodes. */
   constructor(graph: Graph, id: number, name: string, type: string, inputs: readonly Tensor[], compute: Compute) {
-    this.graph = graph;
-    this.id = id;
-    this.name = name;
-    this.type = type;
-    this.inputs = inputs;
-    this.compute = compute;
+    this.graph = expect('Tensor', 'graph', graph, graphLike) as Graph;
+    this.id = expect('Tensor', 'id', id, is.integer);
+    this.name = expect('Tensor', 'name', name, is.nonEmptyString);
+    this.type = expect('Tensor', 'type', type, is.nonEmptyString);
+    this.inputs = expect('Tensor', 'inputs', inputs, arrayOf(instanceOf(Tensor)));
+    this.compute = expect('Tensor', 'compute', compute, is.function) as Compute;
   }
 
   toString(): string {

@@ -1,3 +1,4 @@
+import { expect, is, optional } from '../internal/validate.ts';
 import { Tensor, type Compute } from './Tensor.ts';
 import type { Graph } from './Graph.ts';
 
@@ -37,9 +38,12 @@ export class Variable<T = unknown> extends Tensor<T> {
     const read: Compute = (_args, ctx) => ctx.store.readVariable(name);
     super(graph, id, name, 'VariableV2', [], read);
     this.#initial = initial;
-    this.trainable = options.trainable;
-    this.local = options.local;
-    this.initializer = makeInitializer(this);
+    const opts = expect('Variable', 'options', options, is.object);
+    this.trainable = optional('Variable', 'trainable', opts.trainable, is.boolean) ?? true;
+    this.local = optional('Variable', 'local', opts.local, is.boolean) ?? false;
+    this.initializer = (expect('Variable', 'makeInitializer', makeInitializer, is.function) as typeof makeInitializer)(
+      this,
+    );
   }
 
   /** A fresh initial value: the initializer function's result, or a copy of the initial value. */

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, describeValue } from '../errors.ts';
+import { InvalidArgumentError, OpError, UsageError, UsageTypeError, describeValue } from '../errors.ts';
+import { misuse } from '../internal/validate.ts';
 import type { Graph } from './Graph.ts';
 import { Tensor } from './Tensor.ts';
 
@@ -50,6 +51,43 @@ export function resolveTensor(graph: Graph, item: Tensor | string, api: string, 
   return tensor;
 }
 
+/** Deepest nesting of a fetch structure; deeper (or cyclic) structures are refused, never overflow the stack. */
+const MAX_FETCH_DEPTH = 256;
+
+/**
+ * Runs `read`, which walks a structure the caller passed as `option`. Errors of the family pass
+ * through; anything else the walk raised (a throwing getter or proxy trap, a revoked proxy, a
+ * `Map` look-alike) becomes a `UsageTypeError` naming `option`, with the original as its cause.
+ * @internal
+ */
+export function readingInput<R>(option: string, value: unknown, read: () => R): R {
+  try {
+    return read();
+  } catch (error) {
+    throw inputError(option, value, error);
+  }
+}
+
+/** The error to throw for `error` raised while walking `option` (see {@link readingInput}). @internal */
+export function inputError(option: string, value: unknown, error: unknown): unknown {
+  if (error instanceof OpError || error instanceof UsageError) return error;
+  const reason = error instanceof Error ? error.message : describeValue(error);
+  return new UsageTypeError(
+    `Session.run: reading \`${option}\` failed: ${reason}`,
+    { api: 'Session.run', option, received: value },
+    { cause: error },
+  );
+}
+
+/** Refuses a container already on the path from the root (a cycle) or nested too deeply. */
+function enter(path: object[], fetch: object): void {
+  if (path.includes(fetch))
+    misuse('Session.run', 'fetches', 'a tree of fetches without cycles (a container holds itself)', fetch);
+  if (path.length >= MAX_FETCH_DEPTH)
+    misuse('Session.run', 'fetches', `nested at most ${MAX_FETCH_DEPTH} levels deep`, fetch);
+  path.push(fetch);
+}
+
 /** How the result of a run is shaped from the fetched values. */
 export const FetchShape = { SINGLE: 0, FLAT_ARRAY: 1, NESTED: 2 } as const;
 export type FetchShape = (typeof FetchShape)[keyof typeof FetchShape];
@@ -68,58 +106,74 @@ export function collectFetches(graph: Graph, fetch: unknown, out: Tensor[]): Fet
     return FetchShape.NESTED;
   }
   let shape: FetchShape = FetchShape.FLAT_ARRAY;
+  let path: object[] | undefined;
   for (let i = 0; i < fetch.length; i++) {
     const item: unknown = fetch[i];
     if (item instanceof Tensor || typeof item === 'string') {
       out.push(resolveTensor(graph, item, 'Session.run', 'fetch'));
     } else {
       shape = FetchShape.NESTED;
-      flattenFetches(graph, item, out);
+      flattenFetches(graph, item, out, (path ??= [fetch]));
     }
   }
   return shape;
 }
 
-/** Appends the tensors of a fetch structure to `out`, depth first, in key order. */
-export function flattenFetches(graph: Graph, fetch: unknown, out: Tensor[]): void {
+/**
+ * Appends the tensors of a fetch structure to `out`, depth first, in key order. `path` holds the
+ * containers from the root to here, so a cycle is refused instead of overflowing the stack.
+ */
+export function flattenFetches(graph: Graph, fetch: unknown, out: Tensor[], path: object[] = []): void {
   if (fetch instanceof Tensor || typeof fetch === 'string') {
     out.push(resolveTensor(graph, fetch, 'Session.run', 'fetch'));
   } else if (Array.isArray(fetch)) {
-    for (let i = 0; i < fetch.length; i++) flattenFetches(graph, fetch[i], out);
+    enter(path, fetch);
+    for (let i = 0; i < fetch.length; i++) flattenFetches(graph, fetch[i], out, path);
+    path.pop();
   } else if (fetch === null || fetch === undefined) {
     // kept as is
   } else if (typeof fetch === 'object' && isPlainObject(fetch)) {
-    for (const key in fetch) flattenFetches(graph, (fetch as Record<string, unknown>)[key], out);
+    enter(path, fetch);
+    for (const key in fetch) flattenFetches(graph, (fetch as Record<string, unknown>)[key], out, path);
+    path.pop();
   } else {
-    throw new TypeError(
+    throw new UsageTypeError(
       `Session.run: fetch argument ${describeValue(fetch)} has invalid type ${typeof fetch}; ` +
         'expected a Tensor, a node name, or an array or plain object of them',
+      { api: 'Session.run', option: 'fetches', received: fetch },
     );
   }
 }
 
 /** Rebuilds the fetch structure with `values` (in `flattenFetches` order) in place of tensors. */
-export function buildResult(fetch: unknown, values: readonly unknown[], cursor: { i: number }): unknown {
+export function buildResult(fetch: unknown, values: readonly unknown[], cursor: { i: number }, depth = 0): unknown {
   if (fetch instanceof Tensor || typeof fetch === 'string') return values[cursor.i++];
+  // Only a getter answering differently the second time can get here (the walk refused deeper).
+  if (depth > MAX_FETCH_DEPTH) misuse('Session.run', 'fetches', `nested at most ${MAX_FETCH_DEPTH} levels deep`, fetch);
   if (Array.isArray(fetch)) {
     const out = new Array<unknown>(fetch.length);
-    for (let i = 0; i < fetch.length; i++) out[i] = buildResult(fetch[i], values, cursor);
+    for (let i = 0; i < fetch.length; i++) out[i] = buildResult(fetch[i], values, cursor, depth + 1);
     return out;
   }
   if (fetch === null || fetch === undefined) return fetch;
   const out: Record<string, unknown> = {};
-  for (const key in fetch as Record<string, unknown>) out[key] = buildResult((fetch as Record<string, unknown>)[key], values, cursor);
+  for (const key in fetch as Record<string, unknown>) {
+    out[key] = buildResult((fetch as Record<string, unknown>)[key], values, cursor, depth + 1);
+  }
   return out;
 }
 
 /** Resolves the feeds to parallel arrays of tensors and values, rejecting unknown and duplicate keys. */
 export function resolveFeeds(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; values: unknown[] } {
+  return readingInput('feedDict', feedDict, () => resolveFeedsOf(graph, feedDict));
+}
+
+function resolveFeedsOf(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; values: unknown[] } {
   const tensors: Tensor[] = [];
   const values: unknown[] = [];
   const add = (key: unknown, value: unknown): void => {
-    if (!(key instanceof Tensor) && typeof key !== 'string') {
-      throw new TypeError(`Session.run: feed key ${describeValue(key)} must be a Tensor or a node name`);
-    }
+    if (!(key instanceof Tensor) && typeof key !== 'string')
+      misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
     const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
     if (tensors.includes(tensor)) {
       throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, { op: tensor.name });
@@ -132,7 +186,7 @@ export function resolveFeeds(graph: Graph, feedDict: FeedDict): { tensors: Tenso
   } else if (typeof feedDict === 'object' && isPlainObject(feedDict)) {
     for (const key in feedDict) add(key, (feedDict as Record<string, unknown>)[key]);
   } else {
-    throw new TypeError(`Session.run: expected \`feedDict\` to be a Map or a plain object, got ${describeValue(feedDict)}`);
+    misuse('Session.run', 'feedDict', 'a Map or a plain object', feedDict, 'type');
   }
   return { tensors, values };
 }

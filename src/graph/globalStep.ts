@@ -1,5 +1,6 @@
-import { ValueError } from '../errors.ts';
-import type { Graph } from './Graph.ts';
+import { UsageValueError } from '../errors.ts';
+import { expect, instanceOf } from '../internal/validate.ts';
+import { Graph } from './Graph.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Variable } from './Variable.ts';
 
@@ -8,8 +9,15 @@ import { Variable } from './Variable.ts';
  * `global_step`, else `undefined`.
  */
 export function getGlobalStep(graph: Graph): Variable<number> | undefined {
+  expect('getGlobalStep', 'graph', graph, graphRule);
   const items = graph.getCollection<Variable<number>>(GraphKeys.GLOBAL_STEP);
-  if (items.length > 1) throw new ValueError('getGlobalStep: there are multiple tensors in the global_step collection.');
+  if (items.length > 1) {
+    throw new UsageValueError('getGlobalStep: there are multiple tensors in the global_step collection.', {
+      api: 'getGlobalStep',
+      option: 'graph',
+      received: graph,
+    });
+  }
   if (items.length === 1) return items[0];
   const named = graph.tryGetTensorByName('global_step');
   return named instanceof Variable ? (named as Variable<number>) : undefined;
@@ -17,7 +25,14 @@ export function getGlobalStep(graph: Graph): Variable<number> | undefined {
 
 /** Creates the global step (a non-trainable global variable named `global_step`, starting at 0). */
 export function createGlobalStep(graph: Graph): Variable<number> {
-  if (getGlobalStep(graph) !== undefined) throw new ValueError('createGlobalStep: "global_step" already exists.');
+  expect('createGlobalStep', 'graph', graph, graphRule);
+  if (getGlobalStep(graph) !== undefined) {
+    throw new UsageValueError('createGlobalStep: "global_step" already exists.', {
+      api: 'createGlobalStep',
+      option: 'graph',
+      received: graph,
+    });
+  }
   return graph.variable(0, {
     name: 'global_step',
     trainable: false,
@@ -27,5 +42,8 @@ export function createGlobalStep(graph: Graph): Variable<number> {
 
 /** The graph's global step, created when there is none. */
 export function getOrCreateGlobalStep(graph: Graph): Variable<number> {
+  expect('getOrCreateGlobalStep', 'graph', graph, graphRule);
   return getGlobalStep(graph) ?? createGlobalStep(graph);
 }
+
+const graphRule = instanceOf(Graph);

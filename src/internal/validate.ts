@@ -59,6 +59,8 @@ export const is = {
   array: rule<unknown[]>('an array', 'type', (v) => Array.isArray(v)),
 } as const;
 
+const notArray = rule<object>('an options object', 'type', (v) => !Array.isArray(v));
+
 /** A rule for `value instanceof cls`. */
 export function instanceOf<T>(cls: abstract new (...args: never[]) => T, name = cls.name): Rule<T> {
   return rule<T>(`a ${name}`, 'type', (v) => v instanceof cls);
@@ -100,8 +102,18 @@ export function misuse(api: string, option: string, expected: string, received: 
 
 /** Returns `value` when it passes `check`, else throws the misuse error naming `api` and `option`. */
 export function expect<T>(api: string, option: string, value: unknown, check: Rule<T>): T {
-  if (!check.test(value)) misuse(api, option, check.expected, value, check.kind);
+  if (!passes(api, option, value, check)) misuse(api, option, check.expected, value, check.kind);
   return value;
+}
+
+/** Runs a rule; a value that throws while being inspected (a revoked proxy, a throwing trap) fails it. */
+function passes<T>(api: string, option: string, value: unknown, check: Rule<T>): value is T {
+  try {
+    return check.test(value);
+  } catch (cause) {
+    const message = `${api}: expected \`${option}\` to be ${check.expected}, got a value that threw when inspected`;
+    throw new UsageTypeError(message, { api, option, received: value }, { cause });
+  }
 }
 
 /** As {@link expect}, with `undefined` accepted (and returned) for an option left out. */
@@ -121,7 +133,8 @@ export function checkOptions<K extends string>(
   { name = 'options', required = false }: { name?: string; required?: boolean } = {},
 ): { readonly [P in K]?: unknown } {
   if (options === undefined && !required) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) misuse(api, name, 'an options object', options, 'type');
+  if (options === null || typeof options !== 'object' || !passes(api, name, options, notArray))
+    misuse(api, name, 'an options object', options, 'type');
   for (const key of Object.keys(options)) {
     if ((known as readonly string[]).includes(key)) continue;
     const suggestion = suggest(key, known);

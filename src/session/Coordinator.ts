@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { checkOptions, is, optional } from '../internal/validate.ts';
-import { waitAtMost } from '../internal/waitAtMost.ts';
+import { waitAtMost } from '../clock.ts';
 import { clockRule, errorClassesRule } from './rules.ts';
 import { OutOfRangeError, RuntimeError } from '../errors.ts';
 import { logger } from '../logger.ts';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { waitAtMost } from '../internal/waitAtMost.ts';
+import { waitAtMost } from '../clock.ts';
 
 /**
  * Counts the attempts (runs, step functions) in flight, so a close can wait for them, at most a

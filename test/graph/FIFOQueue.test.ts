@@ -90,7 +90,7 @@ describe(`FIFOQueue${queueTarget.label}`, () => {
     assert.throws(() => q.dequeueMany(-1), ValueError);
     const n = g.placeholder<number>('n');
     await rejectsWith(sess.run(q.dequeueMany(n), { n: 1.5 }), ValueError, /`n`.*got 1.5/);
-    await rejectsWith(sess.run(q.enqueueMany(g.constant(3 as never)), null), ValueError, /expected an array of elements, got 3/);
+    await rejectsWith(sess.run(q.enqueueMany(g.constant(3 as never)), null), ValueError, /`values` to be an array of elements, got 3/);
     assert.deepEqual(await sess.run(q.dequeueMany(0)), []);
   });
 

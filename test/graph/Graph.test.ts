@@ -105,7 +105,7 @@ describe('Graph', () => {
     const g = new Graph();
     const other = new Graph().constant(1, 'o');
     throwsWith(() => g.op('bad', [other], (x) => x), ValueError, /same graph/);
-    throwsWith(() => g.op('bad', [1 as unknown as Tensor], (x) => x), TypeError, /input 0 to be a Tensor, got 1/);
+    throwsWith(() => g.op('bad', [1 as unknown as Tensor], (x) => x), TypeError, /`inputs\[0\]` to be a Tensor, got 1/);
     throwsWith(() => g.op('bad', [], 'nope' as never), TypeError, /`fn` to be a function/);
   });
 

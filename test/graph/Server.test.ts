@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   Graph,
-  InvalidArgumentError,
+  UsageValueError,
   Server,
   Session,
   UnavailableError,
@@ -100,7 +100,7 @@ describe('Server', () => {
     } finally {
       unregister();
     }
-    assert.throws(() => new Session(new Graph(), { target: 'mem://one' }), InvalidArgumentError);
-    assert.throws(() => registerTargetResolver('local:', () => store), InvalidArgumentError);
+    assert.throws(() => new Session(new Graph(), { target: 'mem://one' }), UsageValueError);
+    assert.throws(() => registerTargetResolver('local:', () => store), UsageValueError);
   });
 });

@@ -11,6 +11,7 @@ import {
   TestClock,
   TraceLevel,
   UnknownError,
+  UsageValueError,
   ValueError,
   getOrCreateGlobalStep,
   type RunMetadata,
@@ -140,7 +141,7 @@ describe('Session.run', () => {
     assert.equal((error as FailedPreconditionError).op, 'w');
   });
 
-  it('gives OpErrors thrown by an op the op name, keeps other errors as they are, wraps non-Errors', async () => {
+  it('gives OpErrors thrown by an op the op name, wraps other errors in UnknownError with op and cause', async () => {
     const g = new Graph();
     const aborted = new AbortedError('preempted');
     const plain = new RangeError('bad');
@@ -150,7 +151,10 @@ describe('Session.run', () => {
     assert.equal(aborted.op, 'aborts');
     const b = await rejectsWith(sess.run(g.op('async_aborts', [], async () => { throw new AbortedError('late'); })), AbortedError);
     assert.equal((b as AbortedError).op, 'async_aborts');
-    assert.equal(await rejectsWith(sess.run(g.op('plain', [], () => { throw plain; })), RangeError), plain);
+    const plainOp = g.op('plain', [], () => { throw plain; });
+    const p = await rejectsWith(sess.run(plainOp), UnknownError, "Op 'plain' failed with RangeError: bad");
+    assert.equal((p as UnknownError).op, 'plain');
+    assert.equal(p.cause, plain);
     const u = await rejectsWith(sess.run(g.op('weird', [], () => { throw 'a string'; })), UnknownError, /Op 'weird' threw a non-Error value: "a string"/);
     assert.equal(u.cause, 'a string');
   });
@@ -252,6 +256,6 @@ describe('Session.run', () => {
   it('validates its constructor arguments', () => {
     assert.throws(() => new Session({} as Graph), /Session: expected `graph` to be a Graph, got \{\}/);
     assert.throws(() => new Session(new Graph(), { config: { operationTimeoutInMs: Number.NaN } }), ValueError);
-    assert.throws(() => new Session(new Graph(), { target: 'bogus://x' }), InvalidArgumentError);
+    assert.throws(() => new Session(new Graph(), { target: 'bogus://x' }), UsageValueError);
   });
 });
