@@ -3,6 +3,9 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { specEdges } from '../../machines/spec.ts';
 import type { ChartEdge, ChartGraph, ChartNode } from './record.ts';
 
+/** The id of the node that stands for "any state" (the source of the root's transitions). */
+export const ANY_STATE = '*';
+
 /** Nodes (every state, nested ones with their parent) and edges (parallel transitions merged) of `machine`. */
 export function chartGraph(machine: AnyStateMachine): ChartGraph {
   const nodes: ChartNode[] = [];
@@ -23,9 +26,15 @@ export function chartGraph(machine: AnyStateMachine): ChartGraph {
   };
   visit(machine.root, undefined);
   const edges = new Map<string, { from: string; to: string; events: string[] }>();
-  for (const edge of specEdges(machine, { toLeaf: false })) {
-    const key = `${edge.from}\u0000${edge.to}`;
-    const entry = edges.get(key) ?? { from: edge.from, to: edge.to, events: [] };
+  // A transition of the root (the one CLOSE) is taken from any state: drawn from an "any state" box.
+  const rootEdges = specEdges(machine, { toLeaf: false });
+  if (rootEdges.some((e) => e.from === '')) {
+    nodes.push({ id: ANY_STATE, key: 'any state', parent: null, type: 'atomic', invokes: [], initial: false });
+  }
+  for (const edge of rootEdges) {
+    const from = edge.from === '' ? ANY_STATE : edge.from;
+    const key = `${from}\u0000${edge.to}`;
+    const entry = edges.get(key) ?? { from, to: edge.to, events: [] };
     entry.events.push(edge.ignored ? `${edge.event} (ignored)` : edge.event);
     edges.set(key, entry);
   }
