@@ -5,7 +5,7 @@
  * ready for `xstate/graph` (`createTestModel`, `getShortestPaths`): a path through it is a
  * sequence of lifecycle edges that a real session can be driven along.
  */
-import { createMachine, type AnyStateMachine, type AnyStateNode } from 'xstate';
+import { setup, type AnyStateMachine, type AnyStateNode } from 'xstate';
 
 export interface SpecEdge {
   /** Path of the source state, e.g. `recovering.closingSession`. */
@@ -95,11 +95,21 @@ export function leafStates(machine: AnyStateMachine): string[] {
   return out;
 }
 
+/** An event of a spec machine: a chart event (`CLOSE`) or an effect's outcome (`createSession done`). */
+export interface SpecEvent {
+  type: string;
+}
+
+const specSetup = setup({ types: { events: {} as SpecEvent } });
+
+/** The type of a spec machine: no context, no effects, events named as {@link specEdges} names them. */
+export type SpecMachine = ReturnType<typeof specSetup.createMachine>;
+
 /**
  * The spec machine of `machine`. Transitions declared on a compound state (like `CLOSE` on
  * `recovering`) apply to each of its leaves, as in the real chart.
  */
-export function toSpecMachine(machine: AnyStateMachine): AnyStateMachine {
+export function toSpecMachine(machine: AnyStateMachine): SpecMachine {
   const edges = specEdges(machine);
   const root = machine.root;
   const build = (node: AnyStateNode): Record<string, unknown> => {
@@ -115,5 +125,5 @@ export function toSpecMachine(machine: AnyStateMachine): AnyStateMachine {
     return config;
   };
   const config = build(root);
-  return createMachine({ id: root.id, ...(config as object) } as never);
+  return specSetup.createMachine({ id: root.id, ...config } as Parameters<typeof specSetup.createMachine>[0]);
 }
