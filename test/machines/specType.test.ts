@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lifecycleSpec, type SpecEvent, type SpecMachine } from '../../machines/index.ts';
 
-// Compile-time: `lifecycleSpec` has its real machine type (not `any`, not `AnyStateMachine`): `npm run typecheck` fails otherwise.
+// Compile-time: `lifecycleSpec` has its real machine type (not `any`, not `AnyStateMachine`);
+// `npm run typecheck` fails otherwise.
 type IsAny<T> = 0 extends 1 & T ? true : false;
 const notAny: IsAny<typeof lifecycleSpec> = false;
 type EventOf<M extends SpecMachine> = Parameters<M['transition']>[1];
