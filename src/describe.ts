@@ -1,10 +1,9 @@
 /**
  * Rendering values for messages, and reading error constructor arguments, without ever throwing:
  * the error classes must not fail on a Symbol message or a revoked proxy as options.
- * @internal
  */
 
-/** Renders any thrown value for a message: `Error` → its message, others → `String(value)`. @internal */
+/** Renders any thrown value for a message: `Error` → its message, others → `String(value)`. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
@@ -57,7 +56,7 @@ export function errorOptions(options: unknown): ErrorOptions | undefined {
 
 /**
  * An error message from whatever was passed: a string as is, anything else rendered without
- * throwing (`new Error(Symbol())` would throw a raw `TypeError`). @internal
+ * throwing (`new Error(Symbol())` would throw a raw `TypeError`).
  */
 export function messageText(message: unknown): string {
   if (typeof message === 'string') return message;
