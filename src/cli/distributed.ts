@@ -7,11 +7,10 @@ import { CheckpointSaverHook, NanTensorHook, ProgressHook, StopAtStepHook, type 
 import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
-import { withSession } from '../session/withSession.ts';
-import { SummaryWriterCache } from '../index.ts';
 import { parseRedisTarget } from '../redis/target.ts';
 import { buildIrisModel } from './iris.ts';
 import type { TrainOptions, TrainReport } from './train.ts';
+import { trainUntilStopped } from './loop.ts';
 
 /** Where this process stands in a distributed job. */
 export interface DistributedArgs {
@@ -220,16 +219,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   }
   let interrupted = false;
   try {
-    await withSession(sess, async (s) => {
-      while (!s.shouldStop()) {
-        if (options.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        await s.run(model.train);
-      }
-    });
-    await SummaryWriterCache.clear();
+    interrupted = await trainUntilStopped(sess, model.train, options.signal);
     if (isChief && !interrupted && final.step >= options.steps) await redis.markJobDone(master, final.step);
   } finally {
     await redis.closeRedisConnections();

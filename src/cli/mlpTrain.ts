@@ -8,12 +8,11 @@ import { NanTensorHook } from '../hooks/NanTensorHook.ts';
 import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../session/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
-import { withSession } from '../session/withSession.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
 import { loadDigits } from './digits.ts';
 import { buildMlp } from './mlp.ts';
+import { trainUntilStopped } from './loop.ts';
 
 /** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
 export interface MlpTrainOptions {
@@ -141,17 +140,7 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
       ],
       recovery: { backoff: { initialMs: 5, maxMs: 500 } },
     });
-    let interrupted = false;
-    await withSession(sess, async (s) => {
-      while (!s.shouldStop()) {
-        if (options.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        await s.run(job.train);
-      }
-    });
-    await SummaryWriterCache.clear();
+    const interrupted = await trainUntilStopped(sess, job.train, options.signal);
     return {
       ...base,
       status: interrupted ? 'interrupted' : 'completed',

@@ -10,12 +10,11 @@ import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { exactResumeOf, restoresOf } from '../resume/ResumeState.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
-import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
-import { withSession } from '../session/withSession.ts';
 import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
+import { trainUntilStopped } from './loop.ts';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -144,17 +143,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     recovery: { backoff: { initialMs: 5, maxMs: 500 } },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
-  let interrupted = false;
-  await withSession(sess, async (s) => {
-    while (!s.shouldStop()) {
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      await s.run(model.train);
-    }
-  });
-  await SummaryWriterCache.clear();
+  const interrupted = await trainUntilStopped(sess, model.train, options.signal);
   const restores = restoresOf(model.graph);
   return {
     ...base,
