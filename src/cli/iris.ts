@@ -95,6 +95,8 @@ export interface IrisModel {
   graph: Graph;
   step: Variable<number>;
   weights: Variable<Float32Array>;
+  /** The minibatch the step dequeues (feed it to drive the step without the input pipeline). */
+  batch: Tensor<Batch>;
   train: Tensor<undefined>;
   loss: Tensor<number>;
   accuracy: Tensor<number>;
@@ -154,5 +156,5 @@ export function buildIrisModel(options: IrisModelOptions): IrisModel {
   summary.scalar(graph, 'loss', loss);
   summary.scalar(graph, 'accuracy', accuracy);
   summary.histogram(graph, 'weights', weights);
-  return { graph, step, weights, train, loss, accuracy, fullLoss, faults };
+  return { graph, step, weights, batch, train, loss, accuracy, fullLoss, faults };
 }

@@ -20,7 +20,7 @@ export async function benchRedis(): Promise<void> {
     const target = server.target(job, '&queues=local');
     const model = buildIrisModel({ seed: 1, faultRate: 0 });
     const data = irisData();
-    const feed = { batches_dequeue: { xs: data.xs.slice(0, 64), ys: data.ys.slice(0, 16) } };
+    const feed = new Map([[model.batch, { xs: data.xs.slice(0, 64), ys: data.ys.slice(0, 16) }]]);
     const sess = new Session(model.graph, { target });
     await sess.store.startEpoch!();
     await sess.run(model.graph.globalVariablesInitializer());

@@ -7,7 +7,7 @@ const [target, durationMs] = process.argv.slice(2) as [string, string];
 const model = buildIrisModel({ seed: 1, faultRate: 0 });
 const batch = irisBatch();
 const sess = new Session(model.graph, { target });
-const feed = { batches_dequeue: batch };
+const feed = new Map([[model.batch, batch]]);
 const stop = Date.now() + Number(durationMs);
 let steps = 0;
 while (Date.now() < stop) {
