@@ -146,6 +146,15 @@ export class QueueRunner {
   }
 }
 
+/** True for a monitored session; false for a value that throws when inspected (a revoked proxy). */
+function isMonitored(session: unknown): boolean {
+  try {
+    return typeof session === 'object' && session !== null && MONITORED_SESSION in session;
+  } catch {
+    return false;
+  }
+}
+
 /** Adds a queue runner to the graph's `QUEUE_RUNNERS` collection. */
 export function addQueueRunner(graph: Graph, queueRunner: QueueRunner): void {
   expect('addQueueRunner', 'graph', graph, instanceOf(Graph));
@@ -158,7 +167,7 @@ export function addQueueRunner(graph: Graph, queueRunner: QueueRunner): void {
  * A monitored session starts its own: passing one returns [] (TensorFlow's no-op).
  */
 export function startQueueRunners(session: unknown, coord?: Coordinator, options: Omit<CreateThreadsOptions, 'coord'> = {}): CoordinatedThread[] {
-  if (typeof session === 'object' && session !== null && MONITORED_SESSION in session) return [];
+  if (isMonitored(session)) return [];
   const raw = expect('startQueueRunners', 'session', session, instanceOf(Session));
   if (coord !== null) optional('startQueueRunners', 'coord', coord, instanceOf(Coordinator));
   const opts = checkOptions('startQueueRunners', options, ['onThreadEnd']);

@@ -9,7 +9,7 @@ import { Session, type SessionConfig } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { checkOptions, expect, instanceOf, is, optional, rule } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
-import { checkManagerOptions, checkSession } from './managerChecks.ts';
+import { checkManagerOptions, checkSession, neverReady } from './managerChecks.ts';
 import { clockRule } from './rules.ts';
 import type { SaverLike } from './Scaffold.ts';
 
@@ -232,6 +232,10 @@ export class SessionManager {
         readiness = { ready: false, message: error.message };
       }
       if (readiness.ready && session) return session;
+      if ((opts.master ?? '') === '') {
+        await session?.close();
+        throw neverReady('SessionManager.waitForSession', readiness.ready ? 'ready' : readiness.message);
+      }
       // A store that signals readiness (redis://) ends the wait as soon as the chief is ready.
       const store = session?.store;
       let waited = false;

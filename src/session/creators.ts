@@ -6,6 +6,7 @@ import { Session, type SessionConfig } from '../graph/Session.ts';
 import { checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
 import { clockRule } from './rules.ts';
 import { Scaffold } from './Scaffold.ts';
+import { neverReady } from './managerChecks.ts';
 import { SessionManager } from './SessionManager.ts';
 
 /** Creates a ready-to-use session: initialized, restored, or made ready by someone else. */
@@ -244,6 +245,10 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
     if (readiness.ready) {
       this.#waitingSince = undefined;
       return;
+    }
+    if (this.master === '') {
+      await session.close();
+      throw neverReady('WorkerSessionCreator', readiness.message);
     }
     // A store that signals readiness is waited on here, so the retry can follow at once.
     const store = session.store;

@@ -3,6 +3,7 @@
  * method names itself (`SessionManager.restore`) and the option in this API's spelling.
  */
 import type { FeedDict } from '../graph/fetches.ts';
+import { UsageValueError } from '../errors.ts';
 import { Session, type SessionConfig } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { checkOptions, expect, instanceOf, is, optional, withMethods } from '../internal/validate.ts';
@@ -56,4 +57,16 @@ export function checkManagerOptions(
   if (o['initFeedDict'] !== null) optional(api, 'initFeedDict', o['initFeedDict'], is.object);
   optional(api, 'initFn', o['initFn'], is.function);
   return o;
+}
+
+/**
+ * The error of a worker waiting on the private target `''`: every session there has a store of
+ * its own, so no chief can ever make it ready and waiting (2 h by default) would only hang.
+ */
+export function neverReady(api: string, message: string): UsageValueError {
+  return new UsageValueError(
+    `${api}: Session was not ready (${message}) and never will be: on the private target '' no chief shares ` +
+      "this session's state; expected `master` to be a shared target (a Server's target, redis://...), got ''",
+    { api, option: 'master', received: '' },
+  );
 }

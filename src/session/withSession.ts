@@ -8,6 +8,12 @@ const monitored = rule<AnyMonitoredSession>(
   (v) => typeof v === 'object' && v !== null && typeof (v as Record<PropertyKey, unknown>)[CLOSE_WITH] === 'function',
 );
 
+const sessionOrPromise = rule<unknown>(
+  'a MonitoredSession or a promise of one',
+  'type',
+  (v) => v instanceof Promise || monitored.test(v),
+);
+
 /**
  * Python's `with` block for a monitored session: runs `body(session)`, then closes. If `body`
  * throws exactly `OutOfRangeError` or `StopIteration` (the class itself, not a subclass), the
@@ -26,7 +32,8 @@ export async function withSession<S extends AnyMonitoredSession, R>(
   session: S | Promise<S>,
   body: (session: S) => R | Promise<R>,
 ): Promise<R | undefined> {
-  const s = expect('withSession', 'session', await session, monitored) as S;
+  const pending = expect('withSession', 'session', session, sessionOrPromise);
+  const s = expect('withSession', 'session', await pending, monitored) as S;
   try {
     expect('withSession', 'body', body, is.function);
   } catch (misuse) {

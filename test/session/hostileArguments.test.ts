@@ -18,7 +18,10 @@ import {
   StepContext,
   UsageError,
   UsageTypeError,
+  UsageValueError,
   WorkerSessionCreator,
+  isRecoverable,
+  monitoredTrainingSession,
   addQueueRunner,
   randomGenerator,
   startQueueRunners,
@@ -113,6 +116,22 @@ describe('hostile arguments found by the API fuzz', () => {
     const generator = randomGenerator(new Graph(), { seed: 1 });
     await refuses(() => generator.state(undefined as never), 'randomGenerator.state', 'session');
     await refuses(() => generator.uniform(1 as never), 'randomGenerator.uniform', 'name');
+  });
+
+  it('a worker on the private target fails at once instead of waiting 2 h for a chief that cannot exist', async () => {
+    await assert.rejects(
+      monitoredTrainingSession({ graph: model(), isChief: false }),
+      (e) => e instanceof UsageValueError && (e as { option: string }).option === 'master' && /not ready/.test(e.message),
+    );
+    const graph = model();
+    const manager = new SessionManager({ graph, readyOp: graph.reportUninitializedVariables() });
+    await refuses(() => manager.waitForSession(), 'SessionManager.waitForSession', 'master');
+  });
+
+  it('values that throw when inspected: isRecoverable, startQueueRunners, withSession', async () => {
+    assert.equal(isRecoverable(revoked()), false);
+    await refuses(() => startQueueRunners(revoked()), 'startQueueRunners', 'session');
+    await refuses(() => withSession(revoked() as never, () => 1), 'withSession', 'session');
   });
 
   it('Coordinator: requestStop with a revoked proxy records it; registerThread refuses junk', async () => {
