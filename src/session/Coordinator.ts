@@ -173,7 +173,7 @@ export class Coordinator {
 
   /** Watches a task: `join` waits for it. Accepts a promise or a {@link CoordinatedThread}. */
   registerThread(task: CoordinatedThread | Promise<unknown>, name?: string): CoordinatedThread {
-    expect('Coordinator.registerThread', 'task', task, threadRule);
+    void expect('Coordinator.registerThread', 'task', task, threadRule);
     const thread = asThread(task, optional('Coordinator.registerThread', 'name', name, is.string));
     this.#threads.add(thread);
     return thread;
@@ -195,7 +195,8 @@ export class Coordinator {
    */
   async join(options: JoinOptions = {}): Promise<string[]> {
     checkOptions('Coordinator.join', options, ['threads', 'stopGracePeriodSecs', 'ignoreLiveThreads']);
-    optional('Coordinator.join', 'threads', options.threads, arrayOf(threadRule, 'an array of promises or threads'));
+    const threadsRule = arrayOf(threadRule, 'an array of promises or threads');
+    void optional('Coordinator.join', 'threads', options.threads, threadsRule);
     const grace = optional('Coordinator.join', 'stopGracePeriodSecs', options.stopGracePeriodSecs, is.duration) ?? 120;
     const threads = [...this.#threads, ...(options.threads ?? []).map((t) => asThread(t))];
     const allDone = Promise.allSettled(threads.map((t) => t.done));

@@ -100,7 +100,8 @@ export class SessionManager {
    */
   async restore(session: Session, options: RestoreOptions): Promise<boolean> {
     checkSession('restore', session);
-    const { saver, checkpointDir, checkpointFilenameWithPath } = checkManagerOptions('restore', options, { restore: true });
+    const checked = checkManagerOptions('restore', options, { restore: true });
+    const { saver, checkpointDir, checkpointFilenameWithPath } = checked;
     if (checkpointDir && checkpointFilenameWithPath) {
       throw new ValueError('Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
     }
@@ -174,11 +175,8 @@ export class SessionManager {
 
   /** Creates a session and restores, or initializes it; TensorFlow's `prepare_session`. */
   async prepareSession(options: PrepareSessionOptions = {}): Promise<Session> {
-    const { master, config, initOp, initFeedDict, initFn, ...restore } = checkManagerOptions('prepareSession', options, {
-      restore: true,
-      session: true,
-      init: true,
-    });
+    const checked = checkManagerOptions('prepareSession', options, { restore: true, session: true, init: true });
+    const { master, config, initOp, initFeedDict, initFn, ...restore } = checked;
     const session = this.openSession(master, config);
     try {
       const restored = await this.restore(session, restore);
@@ -195,7 +193,8 @@ export class SessionManager {
    * whether it is ready; never throws for "not ready".
    */
   async recoverSession(options: RestoreOptions & { master?: string; config?: SessionConfig } = {}): Promise<[Session, boolean]> {
-    const { master, config, ...restore } = checkManagerOptions('recoverSession', options, { restore: true, session: true });
+    const checked = checkManagerOptions('recoverSession', options, { restore: true, session: true });
+    const { master, config, ...restore } = checked;
     const session = this.openSession(master, config);
     const restored = await this.restore(session, restore);
     if (!restored) return [session, false];

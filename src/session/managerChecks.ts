@@ -9,7 +9,13 @@ import { Tensor } from '../graph/Tensor.ts';
 import { checkOptions, expect, instanceOf, is, optional, withMethods } from '../internal/validate.ts';
 import type { SaverLike } from './Scaffold.ts';
 
-const restoreKeys = ['saver', 'checkpointDir', 'checkpointFilenameWithPath', 'waitForCheckpoint', 'maxWaitSecs'] as const;
+const restoreKeys = [
+  'saver',
+  'checkpointDir',
+  'checkpointFilenameWithPath',
+  'waitForCheckpoint',
+  'maxWaitSecs',
+] as const;
 const sessionKeys = ['master', 'config'] as const;
 const initKeys = ['initOp', 'initFeedDict', 'initFn'] as const;
 

@@ -66,7 +66,8 @@ describe('hostile arguments found by the API fuzz', () => {
   it('creators: a method called before openSession, or with junk, is refused', async () => {
     const chief = new ChiefSessionCreator({ graph: model() });
     await refuses(() => chief.restoreSession(undefined as never), 'ChiefSessionCreator.restoreSession', 'session');
-    await refuses(() => chief.initializeSession(undefined as never, false), 'ChiefSessionCreator.initializeSession', 'session');
+    const api = 'ChiefSessionCreator.initializeSession';
+    await refuses(() => chief.initializeSession(undefined as never, false), api, 'session');
     const worker = new WorkerSessionCreator({ graph: model() });
     await refuses(() => worker.initializeSession('\\0' as never), 'WorkerSessionCreator.initializeSession', 'session');
     await refuses(() => new ChiefSessionCreator({ graph: {} as never }), 'ChiefSessionCreator', 'graph');
@@ -121,7 +122,8 @@ describe('hostile arguments found by the API fuzz', () => {
   it('a worker on the private target fails at once instead of waiting 2 h for a chief that cannot exist', async () => {
     await assert.rejects(
       monitoredTrainingSession({ graph: model(), isChief: false }),
-      (e) => e instanceof UsageValueError && (e as { option: string }).option === 'master' && /not ready/.test(e.message),
+      (e) =>
+        e instanceof UsageValueError && (e as { option: string }).option === 'master' && /not ready/.test(e.message),
     );
     const graph = model();
     const manager = new SessionManager({ graph, readyOp: graph.reportUninitializedVariables() });
