@@ -54,8 +54,7 @@ export function checkManagerOptions(
     unknown
   >;
   optional(api, 'saver', o['saver'], saverRule);
-  for (const key of ['checkpointDir', 'checkpointFilenameWithPath', 'master'])
-    optional(api, key, o[key], is.string);
+  for (const key of ['checkpointDir', 'checkpointFilenameWithPath', 'master']) optional(api, key, o[key], is.string);
   optional(api, 'waitForCheckpoint', o['waitForCheckpoint'], is.boolean);
   optional(api, 'maxWaitSecs', o['maxWaitSecs'], is.duration);
   optional(api, 'config', o['config'], is.object);
