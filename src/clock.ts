@@ -44,14 +44,28 @@ const anyNumber = rule<number>('a number of milliseconds', 'type', (v) => typeof
 /** The handle of a "forever" timer: nothing was scheduled, so clearing it does nothing. */
 const FOREVER: unique symbol = Symbol('forever timer');
 
-/** Runs a timer callback; a promise it returns that rejects is logged, never left unhandled. */
+/**
+ * Runs a timer callback: what it throws, or a promise it returns that rejects, is logged, never
+ * left uncaught or unhandled (a timer has no caller to hand an error to).
+ */
 function fire(fn: () => unknown): void {
-  const result = fn();
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (error) {
+    logger.error(`A timer callback threw: ${errorText(error)}`, error);
+    return;
+  }
   if (result instanceof Promise) {
-    result.catch((error: unknown) => {
-      const text = error instanceof Error ? error.message : describeValue(error);
-      logger.error(`A timer callback's promise rejected: ${text}`, error);
-    });
+    result.catch((error: unknown) => logger.error(`A timer callback's promise rejected: ${errorText(error)}`, error));
+  }
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : describeValue(error);
+  } catch {
+    return describeValue(error);
   }
 }
 

@@ -173,7 +173,11 @@ Object.defineProperty(NanLossDuringTrainingError.prototype, 'name', {
  * `AbortedError` and `UnavailableError` (and their subclasses).
  */
 export function isRecoverable(error: unknown): boolean {
-  return error instanceof AbortedError || error instanceof UnavailableError;
+  try {
+    return error instanceof AbortedError || error instanceof UnavailableError;
+  } catch {
+    return false; // a value that throws when inspected (a revoked proxy) is no session loss
+  }
 }
 
 /** Sets the failing node's name on an `OpError` that does not carry one yet. @internal */

@@ -136,6 +136,20 @@ describe('systemClock callbacks', () => {
     }
     assert.deepEqual(seen, ["A timer callback's promise rejected: late failure"]);
   });
+
+  it('a callback that throws is logged, not left as an uncaught exception (found by the API fuzz)', async () => {
+    const seen: string[] = [];
+    const previous = setLogger({ ...silentLogger, error: (m: string) => seen.push(m) });
+    try {
+      systemClock.setTimeout(() => {
+        throw new Error('sync failure');
+      }, 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      setLogger(previous);
+    }
+    assert.deepEqual(seen, ['A timer callback threw: sync failure']);
+  });
 });
 
 describe('checkClock', () => {

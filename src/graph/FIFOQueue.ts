@@ -1,8 +1,14 @@
-import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
+import { checkOptions, expect, is, misuse, optional, rule } from '../internal/validate.ts';
 import { capacityRule, checkName, graphLike, inspectable } from './checks.ts';
 import type { Graph } from './Graph.ts';
 import type { QueueResource } from './ResourceStore.ts';
 import { Tensor, type ExecContext, type TensorLike } from './Tensor.ts';
+
+const execContext = rule<ExecContext>(
+  'an execution context (called by a running session)',
+  'type',
+  (v) => typeof (v as Partial<ExecContext> | undefined)?.store?.queue === 'function',
+);
 
 /** Options of {@link Graph.fifoQueue}. */
 export interface FIFOQueueOptions {
@@ -40,15 +46,7 @@ export class FIFOQueue<T> {
 
   /** @internal The queue's state in the running session's store. */
   resource(ctx: ExecContext): QueueResource<T> {
-    if (typeof (ctx as Partial<ExecContext> | undefined)?.store?.queue !== 'function') {
-      misuse(
-        `FIFOQueue('${this.name}').resource`,
-        'ctx',
-        'an execution context (called by a running session)',
-        ctx,
-        'type',
-      );
-    }
+    expect(`FIFOQueue('${this.name}').resource`, 'ctx', ctx, execContext);
     return ctx.store.queue<T>(this.name, this.capacity);
   }
 

@@ -1,9 +1,9 @@
-import type { Graph } from '../graph/Graph.ts';
-import type { Session } from '../graph/Session.ts';
+import { Graph } from '../graph/Graph.ts';
+import { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { andThen } from '../internal/promise.ts';
 import { SeededRandom } from '../internal/random.ts';
-import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, is, misuse, optional } from '../internal/validate.ts';
 import { resumeState } from './ResumeState.ts';
 import { readOr, resumeKey } from './storeKeys.ts';
 
@@ -31,14 +31,15 @@ export class RandomGenerator {
 
   /** @internal Use {@link randomGenerator}. */
   constructor(graph: Graph, name: string, seed: number) {
-    this.graph = graph;
-    this.name = name;
-    this.seed = seed;
+    this.graph = expect('RandomGenerator', 'graph', graph, instanceOf(Graph));
+    this.name = expect('RandomGenerator', 'name', name, is.nonEmptyString);
+    this.seed = expect('RandomGenerator', 'seed', seed, is.integer);
     this.#key = resumeKey('random', name);
   }
 
   /** An op drawing one number uniform in [0, 1) each time it runs. */
   uniform(name = `${this.name}/uniform`): Tensor<number> {
+    expect(`${API}.uniform`, 'name', name, is.nonEmptyString);
     return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
       this.#draw(ctx.store, () => this.#random.next()),
     );
@@ -47,6 +48,7 @@ export class RandomGenerator {
   /** An op drawing `count` numbers uniform in [0, 1) each time it runs. */
   uniforms(count: number, name = `${this.name}/uniforms`): Tensor<Float64Array> {
     expect(`${API}.uniforms`, 'count', count, is.nonNegativeInteger);
+    expect(`${API}.uniforms`, 'name', name, is.nonEmptyString);
     return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
       this.#draw(ctx.store, () => Float64Array.from({ length: count }, () => this.#random.next())),
     );
@@ -54,6 +56,7 @@ export class RandomGenerator {
 
   /** The generator's state in `session` (its seed's state when it never drew there). */
   state(session: Session): number | Promise<number> {
+    expect(`${API}.state`, 'session', session, instanceOf(Session));
     return readOr(session.store, this.#key, this.seed >>> 0);
   }
 

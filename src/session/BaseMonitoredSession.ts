@@ -49,7 +49,7 @@ export abstract class BaseMonitoredSession {
   readonly #inFlight = new InFlight();
 
   protected constructor(token: unknown, options: ResolvedSessionOptions, singular: boolean) {
-    if (token !== CREATE) refuseNew(options.api, token);
+    if (token !== CREATE) refuseNew(new.target.name, token);
     this.#singular = singular;
     this.#options = options;
     this.#graphWasFinalized = options.graph?.finalized ?? true;

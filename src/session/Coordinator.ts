@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { checkOptions, is, optional } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, is, optional, rule } from '../internal/validate.ts';
 import { waitAtMost } from '../clock.ts';
 import { clockRule, errorClassesRule } from './rules.ts';
 import { OutOfRangeError, RuntimeError } from '../errors.ts';
@@ -13,6 +13,15 @@ export interface CoordinatedThread {
   /** True until `done` settles. */
   readonly alive: boolean;
 }
+
+/** A task to watch: a promise, or a {@link CoordinatedThread} (whose `done` is a promise). */
+const threadRule = rule<CoordinatedThread | Promise<unknown>>(
+  'a promise or a thread ({ name, done, alive })',
+  'type',
+  (v) =>
+    v instanceof Promise ||
+    (typeof v === 'object' && v !== null && typeof (v as { done?: { then?: unknown } }).done?.then === 'function'),
+);
 
 /** Options of {@link Coordinator}. */
 export interface CoordinatorOptions {
@@ -85,12 +94,21 @@ export class Coordinator {
     return this.#hasException;
   }
 
+  /** True for an error of a clean type; a value that throws when inspected (a revoked proxy) is not clean. */
+  #isClean(error: unknown): boolean {
+    try {
+      return this.#cleanTypes.some((t) => error instanceof t);
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Requests a stop. The first error reported before the stop is recorded; errors of a clean
    * type count as none; after `join`, a reported error is thrown at once to the caller.
    */
   requestStop(error?: unknown): void {
-    if (error !== undefined && this.#cleanTypes.some((t) => error instanceof t)) error = undefined;
+    if (error !== undefined && this.#isClean(error)) error = undefined;
     if (this.#joined && error !== undefined) throw error;
     if (this.#stop) {
       if (error !== undefined) logger.debug('Coordinator: dropping an error reported after the stop was requested', error);
@@ -155,7 +173,8 @@ export class Coordinator {
 
   /** Watches a task: `join` waits for it. Accepts a promise or a {@link CoordinatedThread}. */
   registerThread(task: CoordinatedThread | Promise<unknown>, name?: string): CoordinatedThread {
-    const thread = asThread(task, name);
+    void expect('Coordinator.registerThread', 'task', task, threadRule);
+    const thread = asThread(task, optional('Coordinator.registerThread', 'name', name, is.string));
     this.#threads.add(thread);
     return thread;
   }
@@ -176,7 +195,8 @@ export class Coordinator {
    */
   async join(options: JoinOptions = {}): Promise<string[]> {
     checkOptions('Coordinator.join', options, ['threads', 'stopGracePeriodSecs', 'ignoreLiveThreads']);
-    optional('Coordinator.join', 'threads', options.threads, is.array);
+    const threadsRule = arrayOf(threadRule, 'an array of promises or threads');
+    void optional('Coordinator.join', 'threads', options.threads, threadsRule);
     const grace = optional('Coordinator.join', 'stopGracePeriodSecs', options.stopGracePeriodSecs, is.duration) ?? 120;
     const threads = [...this.#threads, ...(options.threads ?? []).map((t) => asThread(t))];
     const allDone = Promise.allSettled(threads.map((t) => t.done));

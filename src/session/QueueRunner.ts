@@ -1,13 +1,13 @@
-import { OutOfRangeError, ValueError, describeValue } from '../errors.ts';
-import type { FIFOQueue } from '../graph/FIFOQueue.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { OutOfRangeError, ValueError } from '../errors.ts';
+import { FIFOQueue } from '../graph/FIFOQueue.ts';
+import { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import { checkOptions, instanceOf, optional } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, optional, rule } from '../internal/validate.ts';
 import { MONITORED_SESSION, yieldToEventLoop } from '../internal/brand.ts';
 import { logger } from '../logger.ts';
-import { asThread, type CoordinatedThread, type Coordinator } from './Coordinator.ts';
+import { asThread, Coordinator, type CoordinatedThread } from './Coordinator.ts';
 
 /** Options of {@link QueueRunner}. */
 export interface QueueRunnerOptions {
@@ -29,6 +29,12 @@ export interface CreateThreadsOptions {
   onThreadEnd?: (name: string, error: unknown) => void;
 }
 
+const errorClasses = rule<readonly (abstract new (...args: any[]) => unknown)[]>(
+  'a non-empty array of error classes',
+  'type',
+  (v) => Array.isArray(v) && v.length > 0 && v.every((t) => typeof t === 'function'),
+);
+
 /**
  * Background input producers for a queue (TensorFlow's `QueueRunner`): one task per enqueue op
  * runs it until the coordinator stops; the last one to hit end of input closes the queue; other
@@ -47,16 +53,14 @@ export class QueueRunner {
   constructor(options: QueueRunnerOptions) {
     checkOptions('QueueRunner', options, ['queue', 'enqueueOps', 'closeOp', 'cancelOp', 'queueClosedExceptionTypes'], { required: true });
     for (const op of ['closeOp', 'cancelOp'] as const) optional('QueueRunner', op, options[op], instanceOf(Tensor));
-    if (options.queue === undefined || options.enqueueOps === undefined || options.enqueueOps.length === 0) {
+    if (options.queue === undefined || options.enqueueOps === undefined) {
       throw new ValueError('QueueRunner: Must provide queue and enqueue_ops.');
     }
-    if (!options.enqueueOps.every((op) => op instanceof Tensor)) {
-      throw new TypeError(`QueueRunner: expected \`enqueueOps\` to be an array of Tensors, got ${describeValue(options.enqueueOps)}`);
-    }
+    expect('QueueRunner', 'queue', options.queue, instanceOf(FIFOQueue));
+    expect('QueueRunner', 'enqueueOps', options.enqueueOps, arrayOf(instanceOf(Tensor)));
+    if (options.enqueueOps.length === 0) throw new ValueError('QueueRunner: Must provide queue and enqueue_ops.');
     const types = options.queueClosedExceptionTypes ?? [OutOfRangeError];
-    if (!Array.isArray(types) || types.length === 0 || types.some((t) => typeof t !== 'function')) {
-      throw new TypeError(`QueueRunner: expected \`queueClosedExceptionTypes\` to be a non-empty array of error classes, got ${describeValue(types)}`);
-    }
+    expect('QueueRunner', 'queueClosedExceptionTypes', types, errorClasses);
     this.queue = options.queue;
     this.enqueueOps = [...options.enqueueOps];
     this.closeOp = options.closeOp ?? options.queue.close();
@@ -74,9 +78,14 @@ export class QueueRunner {
    * the same session still run.
    */
   createThreads(session: Session, options: CreateThreadsOptions = {}): CoordinatedThread[] {
+    expect('QueueRunner.createThreads', 'session', session, instanceOf(Session));
+    const opts = checkOptions('QueueRunner.createThreads', options, ['coord', 'onThreadEnd']);
+    const coord = optional('QueueRunner.createThreads', 'coord', opts.coord, instanceOf(Coordinator));
+    const onThreadEnd = optional('QueueRunner.createThreads', 'onThreadEnd', opts.onThreadEnd, is.function) as
+      | CreateThreadsOptions['onThreadEnd']
+      | undefined;
     const previous = this.#running.get(session);
     if (previous?.some((t) => t.alive)) return [];
-    const { coord, onThreadEnd } = options;
     const threads = this.producerTasks(session, coord).map((task) => {
       const done = task.run().then(
         () => onThreadEnd?.(task.name, undefined),
@@ -94,6 +103,8 @@ export class QueueRunner {
    * runs each as a child actor; `createThreads` runs them as plain tasks.
    */
   producerTasks(session: Session, coord?: Coordinator): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
+    expect('QueueRunner.producerTasks', 'session', session, instanceOf(Session));
+    optional('QueueRunner.producerTasks', 'coord', coord, instanceOf(Coordinator));
     const shared = { remaining: this.enqueueOps.length };
     const tasks = this.enqueueOps.map((op, i) => ({
       name: `QueueRunner(${this.name})/enqueue_${i}`,
@@ -135,11 +146,19 @@ export class QueueRunner {
   }
 }
 
+/** True for a monitored session; false for a value that throws when inspected (a revoked proxy). */
+function isMonitored(session: unknown): boolean {
+  try {
+    return typeof session === 'object' && session !== null && MONITORED_SESSION in session;
+  } catch {
+    return false;
+  }
+}
+
 /** Adds a queue runner to the graph's `QUEUE_RUNNERS` collection. */
 export function addQueueRunner(graph: Graph, queueRunner: QueueRunner): void {
-  if (!(queueRunner instanceof QueueRunner)) {
-    throw new TypeError(`addQueueRunner: expected a QueueRunner, got ${describeValue(queueRunner)}`);
-  }
+  expect('addQueueRunner', 'graph', graph, instanceOf(Graph));
+  expect('addQueueRunner', 'queueRunner', queueRunner, instanceOf(QueueRunner));
   graph.addToCollection(GraphKeys.QUEUE_RUNNERS, queueRunner);
 }
 
@@ -148,11 +167,12 @@ export function addQueueRunner(graph: Graph, queueRunner: QueueRunner): void {
  * A monitored session starts its own: passing one returns [] (TensorFlow's no-op).
  */
 export function startQueueRunners(session: unknown, coord?: Coordinator, options: Omit<CreateThreadsOptions, 'coord'> = {}): CoordinatedThread[] {
-  if (typeof session === 'object' && session !== null && MONITORED_SESSION in session) return [];
-  if (!(session instanceof Session)) {
-    throw new TypeError(`startQueueRunners: expected a Session, got ${describeValue(session)}`);
-  }
-  const runners = session.graph.getCollection<QueueRunner>(GraphKeys.QUEUE_RUNNERS);
+  if (isMonitored(session)) return [];
+  const raw = expect('startQueueRunners', 'session', session, instanceOf(Session));
+  if (coord !== null) optional('startQueueRunners', 'coord', coord, instanceOf(Coordinator));
+  const opts = checkOptions('startQueueRunners', options, ['onThreadEnd']);
+  optional('startQueueRunners', 'onThreadEnd', opts.onThreadEnd, is.function);
+  const runners = raw.graph.getCollection<QueueRunner>(GraphKeys.QUEUE_RUNNERS);
   if (runners.length === 0) logger.warn('startQueueRunners: no queue runners in the graph; nothing started.');
-  return runners.flatMap((qr) => qr.createThreads(session, { ...(coord ? { coord } : {}), ...options }));
+  return runners.flatMap((qr) => qr.createThreads(raw, { ...(coord ? { coord } : {}), ...options }));
 }

@@ -1,10 +1,10 @@
-import { RuntimeError, describeValue } from '../errors.ts';
+import { RuntimeError, UsageTypeError, describeValue } from '../errors.ts';
 import type { FeedDict } from '../graph/fetches.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
-import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, is, optional, withMethods } from '../internal/validate.ts';
 import { Saver } from '../checkpoint/Saver.ts';
 import { mergeAll, type Summary } from '../summary/ops.ts';
 
@@ -55,8 +55,9 @@ export class Scaffold {
     optional('Scaffold', 'initFn', options.initFn, is.function);
     optional('Scaffold', 'saver', options.saver, withMethods('a saver (with save() and restore())', 'save', 'restore'));
     const from = options.copyFromScaffold;
-    if (from !== undefined && !(from instanceof Scaffold)) {
-      throw new TypeError(`Scaffold: copy_from_scaffold is not a Scaffold instance (got ${describeValue(from)}).`);
+    if (from !== undefined && !isScaffold(from)) {
+      const message = `Scaffold: copy_from_scaffold is not a Scaffold instance (got ${describeValue(from)}).`;
+      throw new UsageTypeError(message, { api: 'Scaffold', option: 'copyFromScaffold', received: from });
     }
     this.#initOp = options.initOp ?? (from === undefined ? undefined : from.#initOp);
     this.#initFeedDict = options.initFeedDict ?? (from === undefined ? undefined : from.#initFeedDict);
@@ -104,6 +105,7 @@ export class Scaffold {
    * or builds the default and adds it to that collection; then finalizes the graph. Idempotent.
    */
   finalize(graph: Graph): this {
+    expect('Scaffold.finalize', 'graph', graph, instanceOf(Graph));
     this.#initOp ??= cached(graph, GraphKeys.INIT_OP, () => graph.group([graph.globalVariablesInitializer()], 'init'));
     this.#readyOp ??= cached(graph, GraphKeys.READY_OP, () => graph.reportUninitializedVariables());
     this.#readyForLocalInitOp ??= cached(graph, GraphKeys.READY_FOR_LOCAL_INIT_OP, () =>
@@ -129,7 +131,17 @@ export class Scaffold {
 
   /** The default local init op: runs the local variables' initializers. */
   static defaultLocalInitOp(graph: Graph): Tensor {
+    expect('Scaffold.defaultLocalInitOp', 'graph', graph, instanceOf(Graph));
     return graph.group([graph.localVariablesInitializer()], 'group_deps');
+  }
+}
+
+/** `value instanceof Scaffold`, false for a value that throws when inspected (a revoked proxy). */
+function isScaffold(value: unknown): value is Scaffold {
+  try {
+    return value instanceof Scaffold;
+  } catch {
+    return false;
   }
 }
 

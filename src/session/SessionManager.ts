@@ -7,8 +7,9 @@ import { Graph } from '../graph/Graph.ts';
 import type { RunOptions } from '../graph/RunOptions.ts';
 import { Session, type SessionConfig } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import { checkOptions, expect, instanceOf, optional, rule } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, is, optional, rule } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
+import { checkManagerOptions, checkSession, neverReady } from './managerChecks.ts';
 import { clockRule } from './rules.ts';
 import type { SaverLike } from './Scaffold.ts';
 
@@ -98,7 +99,9 @@ export class SessionManager {
    * not an error (the answer is false); a failing restore is.
    */
   async restore(session: Session, options: RestoreOptions): Promise<boolean> {
-    const { saver, checkpointDir, checkpointFilenameWithPath } = options;
+    checkSession('restore', session);
+    const checked = checkManagerOptions('restore', options, { restore: true });
+    const { saver, checkpointDir, checkpointFilenameWithPath } = checked;
     if (checkpointDir && checkpointFilenameWithPath) {
       throw new ValueError('Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
     }
@@ -146,7 +149,9 @@ export class SessionManager {
     restored: boolean,
     init: { initOp?: Tensor | undefined; initFeedDict?: FeedDict | undefined; initFn?: ((session: Session) => unknown) | undefined },
   ): Promise<void> {
-    const { initOp, initFeedDict, initFn } = init;
+    checkSession('initialize', session);
+    expect('SessionManager.initialize', 'restored', restored, is.boolean);
+    const { initOp, initFeedDict, initFn } = checkManagerOptions('initialize', init, { init: true });
     if (!restored) {
       if (initOp === undefined && initFn === undefined && this.localInitOp === undefined) {
         throw new RuntimeError('Model is not initialized and no init_op or init_fn or local_init_op was given');
@@ -170,10 +175,12 @@ export class SessionManager {
 
   /** Creates a session and restores, or initializes it; TensorFlow's `prepare_session`. */
   async prepareSession(options: PrepareSessionOptions = {}): Promise<Session> {
-    const session = this.openSession(options.master, options.config);
+    const checked = checkManagerOptions('prepareSession', options, { restore: true, session: true, init: true });
+    const { master, config, initOp, initFeedDict, initFn, ...restore } = checked;
+    const session = this.openSession(master, config);
     try {
-      const restored = await this.restore(session, options);
-      await this.initialize(session, restored, options);
+      const restored = await this.restore(session, restore);
+      await this.initialize(session, restored, { initOp, initFeedDict, initFn });
       return session;
     } catch (error) {
       await session.close();
@@ -186,8 +193,10 @@ export class SessionManager {
    * whether it is ready; never throws for "not ready".
    */
   async recoverSession(options: RestoreOptions & { master?: string; config?: SessionConfig } = {}): Promise<[Session, boolean]> {
-    const session = this.openSession(options.master, options.config);
-    const restored = await this.restore(session, options);
+    const checked = checkManagerOptions('recoverSession', options, { restore: true, session: true });
+    const { master, config, ...restore } = checked;
+    const session = this.openSession(master, config);
+    const restored = await this.restore(session, restore);
     if (!restored) return [session, false];
     const local = await this.tryRunLocalInitOp(session);
     if (!local.ready) return [session, false];
@@ -196,6 +205,7 @@ export class SessionManager {
 
   /** One readiness attempt for a worker: local init, then the ready check. */
   async tryReady(session: Session): Promise<Readiness> {
+    checkSession('tryReady', session);
     const local = await this.tryRunLocalInitOp(session);
     if (!local.ready) return local;
     return this.modelReady(session);
@@ -206,13 +216,14 @@ export class SessionManager {
    * checking every `recoveryWaitSecs`; `DeadlineExceededError` after `maxWaitSecs`.
    */
   async waitForSession(options: { master?: string; config?: SessionConfig; maxWaitSecs?: number } = {}): Promise<Session> {
-    const maxWait = options.maxWaitSecs ?? Infinity;
+    const opts = checkManagerOptions('waitForSession', options, { session: true, maxWait: true });
+    const maxWait = opts.maxWaitSecs ?? Infinity;
     const start = this.#clock.now();
     for (;;) {
       let readiness: Readiness;
       let session: Session | undefined;
       try {
-        session = this.openSession(options.master, options.config);
+        session = this.openSession(opts.master, opts.config);
         readiness = await this.tryReady(session);
       } catch (error) {
         // The shared target may not be up yet: keep waiting, as for "not ready".
@@ -220,6 +231,10 @@ export class SessionManager {
         readiness = { ready: false, message: error.message };
       }
       if (readiness.ready && session) return session;
+      if ((opts.master ?? '') === '') {
+        await session?.close();
+        throw neverReady('SessionManager.waitForSession', readiness.ready ? 'ready' : readiness.message);
+      }
       // A store that signals readiness (redis://) ends the wait as soon as the chief is ready.
       const store = session?.store;
       let waited = false;
@@ -242,6 +257,7 @@ export class SessionManager {
 
   /** Runs the local init op if the model is ready for it. */
   async tryRunLocalInitOp(session: Session): Promise<Readiness> {
+    checkSession('tryRunLocalInitOp', session);
     if (this.localInitOp === undefined) return { ready: true };
     const readyForLocal = await ready(this.readyForLocalInitOp, session, 'Model not ready for local init');
     if (!readyForLocal.ready) return readyForLocal;
@@ -252,6 +268,7 @@ export class SessionManager {
 
   /** Runs the ready op. */
   modelReady(session: Session): Promise<Readiness> {
+    checkSession('modelReady', session);
     return ready(this.readyOp, session, 'Model not ready');
   }
 }

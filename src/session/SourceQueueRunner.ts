@@ -1,10 +1,10 @@
 import { OutOfRangeError } from '../errors.ts';
 import type { FIFOQueue } from '../graph/FIFOQueue.ts';
-import type { Graph } from '../graph/Graph.ts';
-import type { Session } from '../graph/Session.ts';
+import { Graph } from '../graph/Graph.ts';
+import { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { andThen } from '../internal/promise.ts';
-import { checkOptions, expect, is, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, instanceOf, is, optional, withMethods } from '../internal/validate.ts';
 import type { Coordinator } from './Coordinator.ts';
 import { QueueRunner, addQueueRunner } from './QueueRunner.ts';
 import { resumeState } from '../resume/ResumeState.ts';
@@ -28,12 +28,13 @@ export class SourceQueueRunner<T, P> extends QueueRunner {
   /** @internal Use {@link sourceQueueRunner}. */
   constructor(queue: FIFOQueue<Carried<T, P>>, enqueueOp: Tensor, source: SeekableSource<T, P>, key: string) {
     super({ queue, enqueueOps: [enqueueOp] });
-    this.source = source;
-    this.#key = key;
+    this.source = expect('SourceQueueRunner', 'source', source, sourceRule) as SeekableSource<T, P>;
+    this.#key = expect('SourceQueueRunner', 'key', key, is.nonEmptyString);
   }
 
   /** The position after the last element `session`'s trainer consumed (`source.start` if none). */
   consumedPosition(session: Session): P | Promise<P> {
+    expect('SourceQueueRunner.consumedPosition', 'session', session, instanceOf(Session));
     return readOr(session.store, this.#key, this.source.start);
   }
 
@@ -42,6 +43,7 @@ export class SourceQueueRunner<T, P> extends QueueRunner {
     session: Session,
     coord?: Coordinator,
   ): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
+    // super validates session and coord
     const [producer, ...rest] = super.producerTasks(session, coord);
     const run = async (signal?: AbortSignal): Promise<void> => {
       try {
@@ -90,6 +92,7 @@ const sourceRule = withMethods<SeekableSource<unknown, unknown>>(
  * const train = graph.op('train', [dequeue], (row) => step(row));
  */
 export function sourceQueueRunner<T, P>(graph: Graph, options: SourceQueueRunnerOptions<T, P>): SourceInput<T, P> {
+  expect(API, 'graph', graph, instanceOf(Graph));
   const opts = checkOptions(API, options, ['source', 'capacity', 'name'], { required: true });
   const source = expect(API, 'source', opts.source, sourceRule) as SeekableSource<T, P>;
   const capacity = optional(API, 'capacity', opts.capacity, is.positiveInteger) ?? 8;

@@ -1,7 +1,8 @@
-import { StopIteration, ValueError, describeValue } from '../errors.ts';
+import { StopIteration, ValueError } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
-import type { Session } from '../graph/Session.ts';
+import { Session } from '../graph/Session.ts';
+import { expect, instanceOf, is, misuse } from '../internal/validate.ts';
 
 /** A step function: one argument, the {@link StepContext}. */
 export type StepFn<R> = (stepContext: StepContext) => R | Promise<R>;
@@ -18,8 +19,8 @@ export class StepContext {
   readonly #runWithHooks: RunWithHooks;
 
   constructor(session: Session, runWithHooks: RunWithHooks) {
-    this.session = session;
-    this.#runWithHooks = runWithHooks;
+    this.session = expect('StepContext', 'session', session, instanceOf(Session));
+    this.#runWithHooks = expect('StepContext', 'runWithHooks', runWithHooks, is.function) as RunWithHooks;
   }
 
   /** Runs with the hooks around it, like `MonitoredSession.run` (recovery is per step function). */
@@ -35,9 +36,7 @@ export class StepContext {
 
 /** Rejects step functions that declare more than one parameter (TensorFlow's rule). @internal */
 export function checkStepFn(stepFn: unknown): void {
-  if (typeof stepFn !== 'function') {
-    throw new TypeError(`runStepFn: expected \`step_fn\` to be a function, got ${describeValue(stepFn)}`);
-  }
+  if (typeof stepFn !== 'function') misuse('runStepFn', 'stepFn', 'a function', stepFn, 'type');
   if (stepFn.length > 1) {
     throw new ValueError(
       `\`step_fn\` may either have one \`step_context\` argument, or \`self\` and \`step_context\` arguments if it's an instance method. Got a function of ${stepFn.length} parameters instead.`,

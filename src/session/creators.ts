@@ -2,10 +2,11 @@ import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { DeadlineExceededError, UnavailableError, ValueError, describeValue } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
-import type { Session, SessionConfig } from '../graph/Session.ts';
-import { checkOptions, is, optional } from '../internal/validate.ts';
+import { Session, type SessionConfig } from '../graph/Session.ts';
+import { checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
 import { clockRule } from './rules.ts';
 import { Scaffold } from './Scaffold.ts';
+import { neverReady } from './managerChecks.ts';
 import { SessionManager } from './SessionManager.ts';
 
 /** Creates a ready-to-use session: initialized, restored, or made ready by someone else. */
@@ -37,9 +38,9 @@ export class NotReadyYet extends Error {
   /** How long to wait before the next attempt. */
   readonly retryInMs: number;
   constructor(message: string, retryInMs: number) {
-    super(message);
+    super(expect('NotReadyYet', 'message', message, is.string));
     this.name = 'NotReadyYet';
-    this.retryInMs = retryInMs;
+    this.retryInMs = expect('NotReadyYet', 'retryInMs', retryInMs, is.nonNegativeNumber);
   }
 }
 
@@ -56,14 +57,12 @@ export interface ChiefSessionCreatorOptions {
 }
 
 function checkGraph(api: string, graph: unknown): Graph {
-  if (!(graph instanceof Graph)) throw new TypeError(`${api}: expected \`graph\` to be a Graph, got ${describeValue(graph)}`);
-  return graph;
+  return expect(api, 'graph', graph, instanceOf(Graph));
 }
 
 function checkScaffold(api: string, scaffold: unknown): Scaffold {
   if (scaffold === undefined) return new Scaffold();
-  if (!(scaffold instanceof Scaffold)) throw new TypeError(`${api}: expected \`scaffold\` to be a Scaffold, got ${describeValue(scaffold)}`);
-  return scaffold;
+  return expect(api, 'scaffold', scaffold, instanceOf(Scaffold));
 }
 
 /** Refuses unknown options and checks the ones every creator shares; `paths` are extra string options. */
@@ -117,10 +116,13 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
     return Boolean(this.#options.checkpointDir || this.#options.checkpointFilenameWithPath);
   }
 
-  async openSession(): Promise<Session> {
+  #managerFor(): SessionManager {
     this.scaffold.finalize(this.graph);
-    this.#manager ??= managerFor(this.graph, this.scaffold, this.#options.clock);
-    const session = this.#manager.openSession(this.master, this.#options.config);
+    return (this.#manager ??= managerFor(this.graph, this.scaffold, this.#options.clock));
+  }
+
+  async openSession(): Promise<Session> {
+    const session = this.#managerFor().openSession(this.master, this.#options.config);
     // A shared store (redis://) starts a new run generation before restore or init: sessions
     // still on the old one (workers, a previous chief) then fail with AbortedError.
     if (session.store.startEpoch !== undefined) {
@@ -135,7 +137,8 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
   }
 
   async restoreSession(session: Session): Promise<boolean> {
-    return this.#manager!.restore(session, {
+    expect('ChiefSessionCreator.restoreSession', 'session', session, instanceOf(Session));
+    return this.#managerFor().restore(session, {
       saver: this.scaffold.saver,
       checkpointDir: this.#options.checkpointDir,
       checkpointFilenameWithPath: this.#options.checkpointFilenameWithPath,
@@ -144,7 +147,9 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
   }
 
   async initializeSession(session: Session, restored: boolean): Promise<void> {
-    await this.#manager!.initialize(session, restored, {
+    expect('ChiefSessionCreator.initializeSession', 'session', session, instanceOf(Session));
+    expect('ChiefSessionCreator.initializeSession', 'restored', restored, is.boolean);
+    await this.#managerFor().initialize(session, restored, {
       initOp: this.scaffold.initOp,
       initFeedDict: this.scaffold.initFeedDict,
       initFn: this.scaffold.initFn,
@@ -235,10 +240,15 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
   }
 
   async initializeSession(session: Session): Promise<void> {
-    const readiness = await this.#manager!.tryReady(session);
+    expect('WorkerSessionCreator.initializeSession', 'session', session, instanceOf(Session));
+    const readiness = await this.#managerFor().tryReady(session);
     if (readiness.ready) {
       this.#waitingSince = undefined;
       return;
+    }
+    if (this.master === '') {
+      await session.close();
+      throw neverReady('WorkerSessionCreator', readiness.message);
     }
     // A store that signals readiness is waited on here, so the retry can follow at once.
     const store = session.store;

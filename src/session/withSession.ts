@@ -1,5 +1,18 @@
 import { OutOfRangeError, StopIteration } from '../errors.ts';
+import { expect, is, rule } from '../internal/validate.ts';
 import { CLOSE_WITH, type AnyMonitoredSession } from './MonitoredSession.ts';
+
+const monitored = rule<AnyMonitoredSession>(
+  'a MonitoredSession or SingularMonitoredSession (or a promise of one)',
+  'type',
+  (v) => typeof v === 'object' && v !== null && typeof (v as Record<PropertyKey, unknown>)[CLOSE_WITH] === 'function',
+);
+
+const sessionOrPromise = rule<unknown>(
+  'a MonitoredSession or a promise of one',
+  'type',
+  (v) => v instanceof Promise || monitored.test(v),
+);
 
 /**
  * Python's `with` block for a monitored session: runs `body(session)`, then closes. If `body`
@@ -19,7 +32,14 @@ export async function withSession<S extends AnyMonitoredSession, R>(
   session: S | Promise<S>,
   body: (session: S) => R | Promise<R>,
 ): Promise<R | undefined> {
-  const s = await session;
+  const pending = expect('withSession', 'session', session, sessionOrPromise);
+  const s = expect('withSession', 'session', await pending, monitored) as S;
+  try {
+    expect('withSession', 'body', body, is.function);
+  } catch (misuse) {
+    await s[CLOSE_WITH]('error', misuse); // the session handed over is closed, as a failed body would leave it
+    throw misuse;
+  }
   let result: R;
   try {
     result = await body(s);
