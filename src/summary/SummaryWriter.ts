@@ -11,6 +11,7 @@ import { logger } from '../logger.ts';
 import { maskedCrc32c } from './crc32c.ts';
 import { writeEventRecord, type Event, type SessionLog } from './event.ts';
 import { RecordEncoder } from './RecordEncoder.ts';
+import { checkEvent, checkSessionLog, checkStep, checkSummary } from './checkEvent.ts';
 import type { Summary } from './ops.ts';
 
 const fsyncAsync = promisify(fsync);
@@ -115,7 +116,7 @@ export class SummaryWriter {
     } catch (error) {
       throw fsError(API, 'create the directory', this.logdir, error);
     }
-    this.addEvent({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
+    this.#append({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
     if (!isForever(this.#flushMs)) this.#schedule();
   }
 
@@ -136,15 +137,16 @@ export class SummaryWriter {
 
   /** Adds a summary at `step`. */
   addSummary(summary: Summary, step: number): void {
-    if (summary === null || typeof summary !== 'object' || !Array.isArray(summary.value)) {
-      misuse(`${API}.addSummary`, 'summary', 'a Summary ({ value: [...] })', summary, 'type');
-    }
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, summary });
+    checkSummary(`${API}.addSummary`, 'summary', summary);
+    checkStep(`${API}.addSummary`, step);
+    this.#append({ wallTime: this.#clock.now() / 1000, step, summary });
   }
 
   /** Adds a session log (START, STOP, CHECKPOINT) at `step`. */
   addSessionLog(log: SessionLog, step: number): void {
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
+    checkSessionLog(`${API}.addSessionLog`, 'log', log);
+    checkStep(`${API}.addSessionLog`, step);
+    this.#append({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
   }
 
   /**
@@ -154,13 +156,19 @@ export class SummaryWriter {
   addGraph(graphDef: Uint8Array, step = 0): void {
     if (!(graphDef instanceof Uint8Array))
       misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    checkStep(`${API}.addGraph`, step);
     if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
     this.#lastGraph = Uint8Array.from(graphDef);
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, graphDef });
+    this.#append({ wallTime: this.#clock.now() / 1000, step, graphDef });
   }
 
   /** Adds any event. */
   addEvent(event: Event): void {
+    this.#append(checkEvent(`${API}.addEvent`, event));
+  }
+
+  /** Encodes a checked event at the end of the buffer. */
+  #append(event: Event): void {
     if (this.#closed) throw new RuntimeError(`${API}: ${this.filename} is closed.`);
     const encoder = this.#encoder;
     const before = encoder.length;
