@@ -30,7 +30,11 @@ const contextRule = instanceOf(SessionRunContext);
 const valuesRule = instanceOf(SessionRunValues);
 const graphRule = instanceOf(Graph);
 const stepRule = rule<number>('a number (the global step)', 'type', (v) => typeof v === 'number');
-const infoRule = rule<{ reason: unknown }>('an EndInfo ({ reason })', 'type', (v) => v !== null && typeof v === 'object');
+const infoRule = rule<{ reason: string }>(
+  'an EndInfo ({ reason })',
+  'type',
+  (v) => v !== null && typeof v === 'object' && typeof (v as { reason?: unknown }).reason === 'string',
+);
 
 /** `session`, checked: what `afterCreateSession` and `end` receive. */
 export function checkSession(api: string, session: unknown): Session {

@@ -6,7 +6,7 @@ import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../clock.ts';
 import { fsError } from '../internal/fsError.ts';
 import { RuntimeError } from '../errors.ts';
-import { checkOptions, expect, is, isForever, misuse, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, is, isForever, misuse, optional, rule, withMethods } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { maskedCrc32c } from './crc32c.ts';
 import { writeEventRecord, type Event, type SessionLog } from './event.ts';
@@ -61,6 +61,7 @@ export function tfRecord(data: Uint8Array): Uint8Array {
 /** Past this many buffered bytes, records are written out even below `maxQueue`. */
 const MAX_PENDING_BYTES = 1 << 20;
 const API = 'SummaryWriter';
+const graphDefRule = rule<Uint8Array>('a serialized GraphDef (Uint8Array)', 'type', (v) => v instanceof Uint8Array);
 const clockRule = withMethods<Clock>(
   'a clock (with now, setTimeout and clearTimeout)',
   'now',
@@ -93,7 +94,7 @@ export class SummaryWriter {
   #closing: Promise<void> | undefined;
   #timer: unknown;
   #lastGraph: Uint8Array | undefined;
-  readonly #closeListeners: (() => void)[] = [];
+  readonly #closeListeners: (() => void | Promise<void>)[] = [];
   #stats = { records: 0, bytes: 0, droppedRecords: 0, writes: 0, fullQueueWrites: 0, flushes: 0 };
 
   constructor(logdir: string, options: SummaryWriterOptions = {}) {
@@ -120,9 +121,9 @@ export class SummaryWriter {
     if (!isForever(this.#flushMs)) this.#schedule();
   }
 
-  /** Calls `listener` once the file is closed (the cache forgets the writer then). @internal */
-  onClosed(listener: () => void): void {
-    this.#closeListeners.push(listener);
+  /** Calls `listener` once the file is closed (the cache forgets the writer then); `close` awaits it. @internal */
+  onClosed(listener: () => void | Promise<void>): void {
+    this.#closeListeners.push(expect(`${API}.onClosed`, 'listener', listener, is.function) as typeof listener);
   }
 
   /** Records dropped because writing failed (see {@link stats}). */
@@ -154,8 +155,7 @@ export class SummaryWriter {
    * The same graph again in this file is skipped (several hooks may write it).
    */
   addGraph(graphDef: Uint8Array, step = 0): void {
-    if (!(graphDef instanceof Uint8Array))
-      misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    expect(`${API}.addGraph`, 'graphDef', graphDef, graphDefRule);
     checkStep(`${API}.addGraph`, step);
     if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
     this.#lastGraph = Uint8Array.from(graphDef);
@@ -248,6 +248,7 @@ export class SummaryWriter {
 
   async #close(): Promise<void> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    let listenerFailure: { error: unknown } | undefined;
     try {
       await this.flush();
     } finally {
@@ -255,8 +256,23 @@ export class SummaryWriter {
       if (this.#immediate !== undefined) clearImmediate(this.#immediate);
       if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = undefined;
-      for (const listener of this.#closeListeners) listener();
+      listenerFailure = await this.#tellClosed();
     }
+    // The writer's own failure (thrown by flush) comes first; else a listener's.
+    if (listenerFailure !== undefined) throw listenerFailure.error;
+  }
+
+  /** Calls every close listener, each awaited; returns the first failure once all have run. */
+  async #tellClosed(): Promise<{ error: unknown } | undefined> {
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.#closeListeners) {
+      try {
+        await listener();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    return failure;
   }
 
   #schedule(): void {

@@ -62,8 +62,11 @@ function valueProblem(v: unknown): Problem | undefined {
   const tensor = v['tensor'];
   if (
     tensor !== undefined &&
-    !(isObject(tensor) && (tensor['dtype'] === 'DT_FLOAT' || tensor['dtype'] === 'DT_DOUBLE') &&
-      typeof tensor['value'] === 'number')
+    !(
+      isObject(tensor) &&
+      (tensor['dtype'] === 'DT_FLOAT' || tensor['dtype'] === 'DT_DOUBLE') &&
+      typeof tensor['value'] === 'number'
+    )
   )
     return ['.tensor', "{ dtype: 'DT_FLOAT' | 'DT_DOUBLE', value: number }", tensor];
   return (
@@ -73,8 +76,7 @@ function valueProblem(v: unknown): Problem | undefined {
 }
 
 function summaryProblem(summary: unknown): Problem | undefined {
-  if (!isObject(summary) || !Array.isArray(summary['value']))
-    return ['', 'a Summary ({ value: [...] })', summary];
+  if (!isObject(summary) || !Array.isArray(summary['value'])) return ['', 'a Summary ({ value: [...] })', summary];
   const values = summary['value'] as unknown[];
   for (let i = 0; i < values.length; i++) {
     const problem = valueProblem(values[i]);
@@ -131,10 +133,11 @@ function eventProblem(event: unknown): Problem | undefined {
   for (const key of ['graphDef', 'metaGraphDef'] as const)
     if (event[key] !== undefined && !(event[key] instanceof Uint8Array))
       return [`.${key}`, 'bytes (a Uint8Array)', event[key]];
-  const inner =
-    event['summary'] === undefined ? undefined : prefixed('.summary', summaryProblem(event['summary']));
+  const inner = event['summary'] === undefined ? undefined : prefixed('.summary', summaryProblem(event['summary']));
   if (inner !== undefined) return inner;
-  return event['sessionLog'] === undefined ? undefined : prefixed('.sessionLog', sessionLogProblem(event['sessionLog']));
+  return event['sessionLog'] === undefined
+    ? undefined
+    : prefixed('.sessionLog', sessionLogProblem(event['sessionLog']));
 }
 
 function prefixed(where: string, problem: Problem | undefined): Problem | undefined {

@@ -65,7 +65,7 @@ export function buildHistogram(values: HistogramValues): HistogramProto {
   return histogramOf(expect(API, 'values', values, listRule), publicMisuse);
 }
 
-/** {@link buildHistogram} for a caller that reports bad values its own way (an op: `InvalidArgumentError`). @internal */
+/** {@link buildHistogram} for a caller that reports bad values its own way (an op: InvalidArgument). @internal */
 export function histogramOf(values: HistogramValues, fail: HistogramMisuse): HistogramProto {
   const limits = defaultBucketLimits();
   const counts = new Float64Array(limits.length);
