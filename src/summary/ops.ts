@@ -88,6 +88,11 @@ export function histogram(
 ): Tensor<Summary> {
   checkGraph('histogram', graph);
   checkTag('histogram', tag);
+  const bad = (value: unknown, where: string): never => {
+    throw new InvalidArgumentError(
+      `summary.histogram('${tag}'): expected numbers, got ${describeValue(value)} at ${where}`,
+    );
+  };
   const node = graph.addNode<Summary>(
     nodeName(tag),
     'HistogramSummary',
@@ -99,11 +104,6 @@ export function histogram(
           `summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`,
         );
       }
-      const bad = (value: unknown, where: string): never => {
-        throw new InvalidArgumentError(
-          `summary.histogram('${tag}'): expected numbers, got ${describeValue(value)} at ${where}`,
-        );
-      };
       return { value: [{ tag, histo: histogramOf(values as HistogramValues, bad) }] };
     },
     'summary.histogram',
