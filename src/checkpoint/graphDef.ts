@@ -3,9 +3,10 @@
  * and the attrs TensorBoard reads, serialized as protobuf (the `graph_def` event of an event
  * file) or as text (`graph.pbtxt`). Also the JSON description stored in `<prefix>.meta`.
  */
-import type { Graph } from '../graph/Graph.ts';
+import { Graph } from '../graph/Graph.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
+import { expect, instanceOf } from '../internal/validate.ts';
 import { ProtoWriter } from '../summary/proto.ts';
 
 /** A JSON description of a graph: its nodes (name, op type, inputs) and collection names. */
@@ -170,6 +171,7 @@ export function graphDefBytes(graph: Graph): Uint8Array {
 }
 
 const quote = (s: string): string => JSON.stringify(s);
+const graphRule = instanceOf(Graph);
 
 function pbtxtAttr(v: AttrValue, pad: string): string[] {
   if ('type' in v) return [`${pad}type: ${v.type}`];
@@ -202,7 +204,7 @@ function pbtxtAttr(v: AttrValue, pad: string): string[] {
 
 /** The graph in TensorFlow's `graph.pbtxt` text format (a `GraphDef` that TensorBoard renders). */
 export function graphToPbtxt(graph: Graph): string {
-  const def = toGraphDefProto(graph);
+  const def = toGraphDefProto(expect('graphToPbtxt', 'graph', graph, graphRule));
   const lines: string[] = [];
   for (const n of def.node) {
     lines.push('node {', `  name: ${quote(n.name)}`, `  op: ${quote(n.op)}`);

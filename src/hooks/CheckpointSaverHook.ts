@@ -11,6 +11,7 @@ import type { SaverLike, Scaffold } from '../session/Scaffold.ts';
 import { DirectoryWriter } from './DirectoryWriter.ts';
 import { arrayOf, checkOptions, expect, is, misuse, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkGraph, checkRunArgs, checkSession, runSession, stepResult } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
@@ -71,6 +72,7 @@ export interface CheckpointSaverHookOptions {
 const STEPS_PER_RUN = 1_000_000;
 
 const API = 'CheckpointSaverHook';
+const AFTER_RUN = `${API}.afterRun`;
 const KNOWN = [
   'checkpointDir',
   'saveSecs',
@@ -108,7 +110,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   readonly #directory: DirectoryWriter;
   readonly #failOnSaveError: boolean;
   readonly #onSaveError: ((error: unknown, globalStep: number) => void) | undefined;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   #graph: Graph | undefined;
 
   constructor(options: CheckpointSaverHookOptions) {
@@ -151,6 +153,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   }
 
   override async begin(graph?: Graph): Promise<void> {
+    checkGraph(`${API}.begin`, graph); // before anything is acquired
     // TensorFlow records each save as a CHECKPOINT session log in the checkpoint directory's events.
     try {
       this.#writer = this.#given ?? this.#directory.acquire();
@@ -167,8 +170,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   }
 
   override async afterCreateSession(session: Session): Promise<void> {
-    this.#graph ??= session.graph;
     const globalStep = this.#step.afterCreateSession(session);
+    this.#graph ??= session.graph;
     if (this.#saveGraphDef) {
       await writeFileDurably(path.join(this.checkpointDir, 'graph.pbtxt'), graphToPbtxt(session.graph), API);
       this.#writer?.addGraph?.(graphDefBytes(session.graph));
@@ -184,15 +187,18 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
-    if (!this.#timer.shouldTriggerForStep(runValues.results + STEPS_PER_RUN)) return;
-    const step = await runContext.session.run(this.#step.value);
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    if (!this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)) return;
+    const session = runSession(AFTER_RUN, runContext);
+    const step = await session.run(this.#step.value);
     if (this.#timer.shouldTriggerForStep(step)) {
       this.#timer.updateLastTriggeredStep(step);
-      if (await this.#save(runContext.session, step)) runContext.requestStop();
+      if (await this.#save(session, step)) runContext.requestStop();
     }
   }
 
   override async end(session: Session): Promise<void> {
+    checkSession(`${API}.end`, session);
     try {
       const step = await session.run(this.#step.value);
       if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);

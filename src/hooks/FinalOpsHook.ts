@@ -4,6 +4,7 @@ import type { Session } from '../graph/Session.ts';
 import { anyOf, checkOptions, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { SessionRunHook } from '../session/SessionRunHook.ts';
+import { checkSession } from './hookArgs.ts';
 
 /** Options of {@link FinalOpsHook}. */
 export interface FinalOpsHookOptions {
@@ -33,6 +34,7 @@ export class FinalOpsHook extends SessionRunHook {
   }
 
   override async end(session: Session): Promise<void> {
+    checkSession(`${API}.end`, session);
     if (this.#ops === undefined || this.#ops === null) return;
     try {
       this.#values = await session.run(this.#ops, this.#feeds ?? null);

@@ -4,6 +4,7 @@ import type { Session } from '../graph/Session.ts';
 import { checkOptions, expect, is } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkRunContext, runSession } from './hookArgs.ts';
 import { clockOption } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import { SessionRunHook, type SessionRunContext } from '../session/SessionRunHook.ts';
@@ -16,12 +17,13 @@ export interface GlobalStepWaiterHookOptions {
 }
 
 const API = 'GlobalStepWaiterHook';
+const BEFORE_RUN = `${API}.beforeRun`;
 
 /** Delays a worker's first run until the global step reaches `waitUntilStep` (polling every 0.5 s). */
 export class GlobalStepWaiterHook extends SessionRunHook {
   readonly #until: number;
   readonly #clock: Clock;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   #started = false;
 
   constructor(options: GlobalStepWaiterHookOptions) {
@@ -41,14 +43,16 @@ export class GlobalStepWaiterHook extends SessionRunHook {
 
   override async beforeRun(runContext: SessionRunContext): Promise<undefined> {
     if (this.#started) return undefined;
+    checkRunContext(BEFORE_RUN, runContext);
     if (this.#until <= 0) {
       this.#started = true;
       return undefined;
     }
     logger.info(`Waiting for global step ${this.#until} before starting training.`);
     let lastLogged = 0;
+    const session = runSession(BEFORE_RUN, runContext);
     for (;;) {
-      const current = await runContext.session.run(this.#step.value);
+      const current = await session.run(this.#step.value);
       if (current >= this.#until) {
         this.#started = true;
         return undefined;

@@ -3,9 +3,10 @@ import { UsageValueError, describeValue } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import { checkOptions, is, misuse, optional } from '../internal/validate.ts';
+import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkRunArgs, checkSession } from './hookArgs.ts';
 import { clockOption, periodicTimer, tensorOrName } from './hookOptions.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
@@ -26,6 +27,7 @@ export interface LoggingTensorHookOptions {
 }
 
 const API = 'LoggingTensorHook';
+const AFTER_RUN = `${API}.afterRun`;
 const KNOWN = ['tensors', 'everyNIter', 'everyNSecs', 'atEnd', 'formatter', 'log', 'clock'] as const;
 
 function show(value: unknown): string {
@@ -86,7 +88,9 @@ export class LoggingTensorHook extends SessionRunHook<unknown[]> {
     const log = optional(API, 'log', opts.log, is.function) as LoggingTensorHookOptions['log'];
     this.#log = log ?? ((line) => logger.info(line));
     this.#clock = clock ?? systemClock;
-    this.#tensors = new GraphBound((graph) => specs.map((t) => (t instanceof Tensor ? t : graph.getTensorByName(t))));
+    this.#tensors = new GraphBound(API, (graph) =>
+      specs.map((t) => (t instanceof Tensor ? t : graph.getTensorByName(t))),
+    );
   }
 
   override begin(graph?: Graph): void {
@@ -102,12 +106,14 @@ export class LoggingTensorHook extends SessionRunHook<unknown[]> {
     return this.#shouldTrigger ? new SessionRunArgs(this.#tensors.value) : undefined;
   }
 
-  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues<unknown[]>): void {
-    if (this.#shouldTrigger) this.#emit(runValues.results);
+  override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<unknown[]>): void {
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    if (this.#shouldTrigger) this.#emit(expect(AFTER_RUN, 'runValues.results', runValues.results, is.array));
     this.#iter++;
   }
 
   override async end(session: Session): Promise<void> {
+    checkSession(`${API}.end`, session);
     if (this.#atEnd) this.#emit(await session.run(this.#tensors.value));
   }
 

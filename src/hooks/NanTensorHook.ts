@@ -5,6 +5,7 @@ import { Tensor } from '../graph/Tensor.ts';
 import { checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkRunArgs } from './hookArgs.ts';
 import { tensorOrName } from './hookOptions.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
@@ -16,6 +17,7 @@ export interface NanTensorHookOptions {
 }
 
 const API = 'NanTensorHook';
+const AFTER_RUN = `${API}.afterRun`;
 
 /** Watches the loss: NaN fails the run (or stops it, with `failOnNanLoss: false`). */
 export class NanTensorHook extends SessionRunHook<unknown> {
@@ -27,7 +29,7 @@ export class NanTensorHook extends SessionRunHook<unknown> {
     const opts = checkOptions(API, options, ['lossTensor', 'failOnNanLoss'], { required: true });
     const spec = expect(API, 'lossTensor', opts.lossTensor, tensorOrName);
     this.#fail = optional(API, 'failOnNanLoss', opts.failOnNanLoss, is.boolean) ?? true;
-    this.#loss = new GraphBound((graph) => (spec instanceof Tensor ? spec : graph.getTensorByName(spec)));
+    this.#loss = new GraphBound(API, (graph) => (spec instanceof Tensor ? spec : graph.getTensorByName(spec)));
   }
 
   override begin(graph?: Graph): void {
@@ -43,6 +45,7 @@ export class NanTensorHook extends SessionRunHook<unknown> {
   }
 
   override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<unknown>): void {
+    checkRunArgs(AFTER_RUN, runContext, runValues);
     if (!Number.isNaN(runValues.results)) return;
     if (this.#fail) {
       logger.error('Model diverged with loss = NaN.');

@@ -6,8 +6,9 @@ import type { Graph } from '../graph/Graph.ts';
 import { TraceLevel, type NodeExecStats } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import { logger } from '../logger.ts';
-import { checkOptions, is, optional } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, is, optional, rule } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkRunArgs, runSession, stepResult } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
@@ -19,6 +20,21 @@ export interface ChromeTrace {
   displayTimeUnit: 'ms';
 }
 
+const statsRule = arrayOf(
+  rule<NodeExecStats>('a NodeExecStats', 'type', (v) => {
+    if (v === null || typeof v !== 'object') return false;
+    const s = v as NodeExecStats;
+    return (
+      typeof s.nodeName === 'string' &&
+      typeof s.opType === 'string' &&
+      typeof s.device === 'string' &&
+      typeof s.startMicros === 'number' &&
+      typeof s.durationMicros === 'number'
+    );
+  }),
+  'an array of NodeExecStats ({ nodeName, opType, device, startMicros, durationMicros })',
+);
+
 /**
  * Turns a run's `stepStats` into a Chrome trace: one complete event per node, one process per
  * device. Ops that overlap in time go on separate threads (`tid`s) of their device, so every
@@ -26,6 +42,7 @@ export interface ChromeTrace {
  * soon as its previous op has ended.
  */
 export function toChromeTrace(stats: readonly NodeExecStats[]): ChromeTrace {
+  expect('toChromeTrace', 'stats', stats, statsRule);
   const devices = [...new Set(stats.map((s) => s.device))];
   const events: Record<string, unknown>[] = devices.map((device, pid) => ({
     name: 'process_name',
@@ -74,6 +91,7 @@ export interface ProfilerHookOptions {
 }
 
 const API = 'ProfilerHook';
+const AFTER_RUN = `${API}.afterRun`;
 
 /** Traces a run every N steps or seconds and writes `timeline-<step>.json` (Chrome trace format). */
 export class ProfilerHook extends SessionRunHook<number> {
@@ -81,7 +99,7 @@ export class ProfilerHook extends SessionRunHook<number> {
   /** Files written so far. */
   readonly timelines: string[] = [];
   readonly #timer: SecondOrStepTimer;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
 
@@ -116,18 +134,19 @@ export class ProfilerHook extends SessionRunHook<number> {
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
-    const stale = runValues.results;
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    const stale = stepResult(AFTER_RUN, runValues.results);
     if (this.#nextStep === undefined) this.#timer.updateLastTriggeredStep(stale);
     let step = stale + 1;
     if (this.#requested) {
-      step = await runContext.session.run(this.#step.value);
+      step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
       this.#timer.updateLastTriggeredStep(step);
       const file = path.join(this.outputDir, `timeline-${step}.json`);
       try {
         await mkdir(this.outputDir, { recursive: true });
         await writeFileDurably(
           file,
-          JSON.stringify(toChromeTrace(runValues.runMetadata.stepStats ?? [])),
+          JSON.stringify(toChromeTrace(runValues.runMetadata?.stepStats ?? [])),
           'ProfilerHook',
         );
         this.timelines.push(file);

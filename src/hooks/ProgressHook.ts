@@ -10,8 +10,9 @@ import {
   type SessionRunContext,
   type SessionRunValues,
 } from '../session/SessionRunHook.ts';
-import { checkOptions, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, is, misuse, optional, rule, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkEndInfo, checkRunArgs, checkSession, checkState } from './hookArgs.ts';
 import { clockOption, tensorOrName } from './hookOptions.ts';
 import { fitProgressLine, formatDuration, formatValue } from './progressLine.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
@@ -37,7 +38,14 @@ export interface ProgressHookOptions {
 }
 
 const API = 'ProgressHook';
+const AFTER_RUN = `${API}.afterRun`;
 const streamRule = withMethods<ProgressStream>('a stream (with write)', 'write');
+/** What this hook fetched: the global step, then its tensors. */
+const resultsRule = rule<[number, ...unknown[]]>(
+  'the fetched [step, ...tensors]',
+  'type',
+  (v) => Array.isArray(v) && typeof v[0] === 'number',
+);
 
 function checkTensors(tensors: unknown): [string, Tensor | string][] {
   if (tensors === undefined) return [];
@@ -83,7 +91,7 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
     this.#lastStep = optional(API, 'lastStep', opts.lastStep, is.positiveInteger);
     this.#specs = checkTensors(opts.tensors);
     this.#clock = clockOption(API, opts.clock) ?? systemClock;
-    this.#bound = new GraphBound((graph) => ({
+    this.#bound = new GraphBound(API, (graph) => ({
       step: requireGlobalStep(graph, API),
       tensors: this.#specs.map(([, t]) => (t instanceof Tensor ? t : graph.getTensorByName(t))),
     }));
@@ -104,8 +112,9 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
     return new SessionRunArgs(this.#due ? [step, ...tensors] : [step]);
   }
 
-  override afterRun(_runContext: SessionRunContext, runValues: SessionRunValues<[number, ...unknown[]]>): void {
-    const [step, ...values] = runValues.results;
+  override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<[number, ...unknown[]]>): void {
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    const [step, ...values] = expect(AFTER_RUN, 'runValues.results', runValues.results, resultsRule);
     const now = this.#clock.now();
     if (this.#startStep === undefined) {
       this.#startStep = step;
@@ -117,6 +126,8 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   }
 
   override async end(session: Session, info: EndInfo): Promise<void> {
+    checkSession(`${API}.end`, session);
+    checkEndInfo(`${API}.end`, info);
     // A last draw with the step reached (runs see the step from before they ran).
     if (this.#bound.resolved && this.#startStep !== undefined) {
       const { step: global, tensors } = this.#bound.value;
@@ -142,7 +153,7 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
   }
 
   restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
-    const { startStep, msSinceStart, msSinceDraw } = state;
+    const { startStep, msSinceStart, msSinceDraw } = checkState(`${API}.restoreCheckpointState`, state);
     const now = this.#clock.now();
     const known = typeof startStep === 'number' && typeof msSinceStart === 'number';
     this.#startStep = known ? startStep : undefined;
@@ -152,6 +163,7 @@ export class ProgressHook extends SessionRunHook<[number, ...unknown[]]> {
 
   /** Writes `text` as whole lines above the bar (or plainly, when no bar is shown). */
   printAbove(text: string): void {
+    expect(`${API}.printAbove`, 'text', text, is.string);
     const line = text.endsWith('\n') ? text : `${text}\n`;
     if (this.#bar === undefined) {
       this.#stream.write(line);

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { UsageValueError } from '../errors.ts';
-import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, is, optional, withMethods } from '../internal/validate.ts';
 
 /** Options of {@link SecondOrStepTimer}: exactly one of `everySecs`, `everySteps`. */
 export interface SecondOrStepTimerOptions {
@@ -87,7 +87,7 @@ export class SecondOrStepTimer {
 
   /** Continues from {@link checkpointState}: the next trigger comes when it would have come. */
   restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
-    const { lastStep, msSinceLast } = state;
+    const { lastStep, msSinceLast } = expect(`${API}.restoreCheckpointState`, 'state', state, is.object);
     if (typeof lastStep !== 'number' || typeof msSinceLast !== 'number') return this.reset();
     this.#lastStep = lastStep;
     this.#lastTime = this.#now() - msSinceLast;

@@ -6,6 +6,7 @@ import type { SummaryWriter } from '../summary/SummaryWriter.ts';
 import { DirectoryWriter } from './DirectoryWriter.ts';
 import { checkOptions, is, optional, withMethods } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkGraph, checkRunArgs, checkState, runSession, stepResult } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
@@ -26,6 +27,7 @@ export interface StepCounterHookOptions {
 }
 
 const API = 'StepCounterHook';
+const AFTER_RUN = `${API}.afterRun`;
 
 /** Measures steps per second; logs it and writes it as the summary `<global step name>/sec`. */
 export class StepCounterHook extends SessionRunHook<number> {
@@ -35,7 +37,7 @@ export class StepCounterHook extends SessionRunHook<number> {
   readonly #directory: DirectoryWriter;
   readonly #given: SummarySink | undefined;
   #writer: SummarySink | undefined;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   #lastSeenStep: number | undefined;
   #staleWarnings = 0;
 
@@ -59,6 +61,7 @@ export class StepCounterHook extends SessionRunHook<number> {
   }
 
   override begin(graph?: Graph): void {
+    checkGraph(`${API}.begin`, graph); // before anything is acquired
     this.#writer = this.#given ?? this.#directory.acquire();
     this.#step.begin(graph);
   }
@@ -72,9 +75,10 @@ export class StepCounterHook extends SessionRunHook<number> {
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
-    const stale = runValues.results;
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    const stale = stepResult(AFTER_RUN, runValues.results);
     if (this.#timer.shouldTriggerForStep(stale + 1)) {
-      const step = await runContext.session.run(this.#step.value);
+      const step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
       if (this.#timer.shouldTriggerForStep(step)) {
         const [elapsedSecs, elapsedSteps] = this.#timer.updateLastTriggeredStep(step);
         if (elapsedSecs !== undefined && elapsedSecs > 0) {
@@ -102,7 +106,7 @@ export class StepCounterHook extends SessionRunHook<number> {
   }
 
   restoreCheckpointState(state: Readonly<Record<string, unknown>>): void {
-    this.#timer.restoreCheckpointState(state);
+    this.#timer.restoreCheckpointState(checkState(`${API}.restoreCheckpointState`, state));
   }
 
   override async end(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { checkOptions, is, optional } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkRunArgs, runSession, stepResult } from './hookArgs.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
 
@@ -15,12 +16,13 @@ export interface StopAtStepHookOptions {
 }
 
 const API = 'StopAtStepHook';
+const AFTER_RUN = `${API}.afterRun`;
 
 /** Requests a stop when the global step reaches `lastStep` (or `numSteps` past the start). */
 export class StopAtStepHook extends SessionRunHook<number> {
   readonly #numSteps: number | undefined;
   #lastStep: number | undefined;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
 
   constructor(options: StopAtStepHookOptions) {
     super();
@@ -57,9 +59,10 @@ export class StopAtStepHook extends SessionRunHook<number> {
   }
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
-    const next = runValues.results + 1;
+    checkRunArgs(AFTER_RUN, runContext, runValues);
+    const next = stepResult(AFTER_RUN, runValues.results) + 1;
     if (next >= this.#lastStep!) {
-      const step = await runContext.session.run(this.#step.value);
+      const step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
       if (step >= this.#lastStep!) runContext.requestStop();
     }
   }

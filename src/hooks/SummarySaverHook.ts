@@ -12,13 +12,16 @@ import {
   anyOf,
   arrayOf,
   checkOptions,
+  expect,
   instanceOf,
   is,
   optional,
+  rule,
   withMethods,
   type Rule,
 } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
+import { checkGraph, checkRunArgs, runSession } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
@@ -41,6 +44,7 @@ export interface SummarySaverHookOptions {
 }
 
 const API = 'SummarySaverHook';
+const AFTER_RUN = `${API}.afterRun`;
 const KNOWN = [
   'saveSteps',
   'saveSecs',
@@ -64,6 +68,16 @@ const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>(
   tensorRule,
   arrayOf(tensorRule),
 );
+/** What this hook fetched: the global step and, when due, the summaries. */
+const resultsRule = rule<{ globalStep: number; summary?: Summary[] }>(
+  'the fetched { globalStep, summary? }',
+  'type',
+  (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as { globalStep?: unknown }).globalStep === 'number' &&
+    ((v as { summary?: unknown }).summary === undefined || Array.isArray((v as { summary?: unknown }).summary)),
+);
 
 /** Writes summaries every N steps or seconds, and a `SessionLog(START)` at the first step. */
 export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summary?: Summary[] }> {
@@ -73,7 +87,7 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
   readonly #scaffold: Scaffold | undefined;
   readonly #summaryOp: readonly Tensor<Summary>[] | undefined;
   #writer: Writer | undefined;
-  readonly #step = new GraphBound((graph) => requireGlobalStep(graph, API));
+  readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   #nextStep: number | undefined;
   #requested = false;
   readonly #saveGraphDef: boolean;
@@ -103,6 +117,7 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
   }
 
   override begin(graph?: Graph): void {
+    checkGraph(`${API}.begin`, graph); // before anything is acquired
     this.#writer = this.#given ?? this.#directory.acquire();
     this.#nextStep = undefined;
     this.#step.begin(graph);
@@ -137,10 +152,12 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     runContext: SessionRunContext,
     runValues: SessionRunValues<{ globalStep: number; summary?: Summary[] }>,
   ): Promise<void> {
+    checkRunArgs(AFTER_RUN, runContext, runValues);
     if (this.#writer === undefined) return;
-    const results = runValues.results;
+    const results = expect(AFTER_RUN, 'runValues.results', runValues.results, resultsRule);
     let step = results.globalStep + 1;
-    if (this.#nextStep === undefined || this.#requested) step = await runContext.session.run(this.#step.value);
+    if (this.#nextStep === undefined || this.#requested)
+      step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
     if (this.#nextStep === undefined) this.#writer.addSessionLog({ status: 'START' }, step);
     if (this.#requested) {
       this.#timer.updateLastTriggeredStep(step);

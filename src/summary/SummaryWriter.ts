@@ -6,11 +6,12 @@ import { nanoid } from 'nanoid';
 import { systemClock, type Clock } from '../clock.ts';
 import { fsError } from '../internal/fsError.ts';
 import { RuntimeError } from '../errors.ts';
-import { checkOptions, expect, is, isForever, misuse, optional, withMethods } from '../internal/validate.ts';
+import { checkOptions, expect, is, isForever, misuse, optional, rule, withMethods } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { maskedCrc32c } from './crc32c.ts';
 import { writeEventRecord, type Event, type SessionLog } from './event.ts';
 import { RecordEncoder } from './RecordEncoder.ts';
+import { checkEvent, checkSessionLog, checkStep, checkSummary } from './checkEvent.ts';
 import type { Summary } from './ops.ts';
 
 const fsyncAsync = promisify(fsync);
@@ -60,6 +61,7 @@ export function tfRecord(data: Uint8Array): Uint8Array {
 /** Past this many buffered bytes, records are written out even below `maxQueue`. */
 const MAX_PENDING_BYTES = 1 << 20;
 const API = 'SummaryWriter';
+const graphDefRule = rule<Uint8Array>('a serialized GraphDef (Uint8Array)', 'type', (v) => v instanceof Uint8Array);
 const clockRule = withMethods<Clock>(
   'a clock (with now, setTimeout and clearTimeout)',
   'now',
@@ -92,7 +94,7 @@ export class SummaryWriter {
   #closing: Promise<void> | undefined;
   #timer: unknown;
   #lastGraph: Uint8Array | undefined;
-  readonly #closeListeners: (() => void)[] = [];
+  readonly #closeListeners: (() => void | Promise<void>)[] = [];
   #stats = { records: 0, bytes: 0, droppedRecords: 0, writes: 0, fullQueueWrites: 0, flushes: 0 };
 
   constructor(logdir: string, options: SummaryWriterOptions = {}) {
@@ -115,13 +117,13 @@ export class SummaryWriter {
     } catch (error) {
       throw fsError(API, 'create the directory', this.logdir, error);
     }
-    this.addEvent({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
+    this.#append({ wallTime: this.#clock.now() / 1000, fileVersion: 'brain.Event:2' });
     if (!isForever(this.#flushMs)) this.#schedule();
   }
 
-  /** Calls `listener` once the file is closed (the cache forgets the writer then). @internal */
-  onClosed(listener: () => void): void {
-    this.#closeListeners.push(listener);
+  /** Calls `listener` once the file is closed (the cache forgets the writer then); `close` awaits it. @internal */
+  onClosed(listener: () => void | Promise<void>): void {
+    this.#closeListeners.push(expect(`${API}.onClosed`, 'listener', listener, is.function) as typeof listener);
   }
 
   /** Records dropped because writing failed (see {@link stats}). */
@@ -136,15 +138,16 @@ export class SummaryWriter {
 
   /** Adds a summary at `step`. */
   addSummary(summary: Summary, step: number): void {
-    if (summary === null || typeof summary !== 'object' || !Array.isArray(summary.value)) {
-      misuse(`${API}.addSummary`, 'summary', 'a Summary ({ value: [...] })', summary, 'type');
-    }
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, summary });
+    checkSummary(`${API}.addSummary`, 'summary', summary);
+    checkStep(`${API}.addSummary`, step);
+    this.#append({ wallTime: this.#clock.now() / 1000, step, summary });
   }
 
   /** Adds a session log (START, STOP, CHECKPOINT) at `step`. */
   addSessionLog(log: SessionLog, step: number): void {
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
+    checkSessionLog(`${API}.addSessionLog`, 'log', log);
+    checkStep(`${API}.addSessionLog`, step);
+    this.#append({ wallTime: this.#clock.now() / 1000, step, sessionLog: log });
   }
 
   /**
@@ -152,15 +155,20 @@ export class SummaryWriter {
    * The same graph again in this file is skipped (several hooks may write it).
    */
   addGraph(graphDef: Uint8Array, step = 0): void {
-    if (!(graphDef instanceof Uint8Array))
-      misuse(`${API}.addGraph`, 'graphDef', 'a serialized GraphDef (Uint8Array)', graphDef, 'type');
+    expect(`${API}.addGraph`, 'graphDef', graphDef, graphDefRule);
+    checkStep(`${API}.addGraph`, step);
     if (this.#lastGraph !== undefined && Buffer.compare(this.#lastGraph, graphDef) === 0) return;
     this.#lastGraph = Uint8Array.from(graphDef);
-    this.addEvent({ wallTime: this.#clock.now() / 1000, step, graphDef });
+    this.#append({ wallTime: this.#clock.now() / 1000, step, graphDef });
   }
 
   /** Adds any event. */
   addEvent(event: Event): void {
+    this.#append(checkEvent(`${API}.addEvent`, event));
+  }
+
+  /** Encodes a checked event at the end of the buffer. */
+  #append(event: Event): void {
     if (this.#closed) throw new RuntimeError(`${API}: ${this.filename} is closed.`);
     const encoder = this.#encoder;
     const before = encoder.length;
@@ -240,6 +248,7 @@ export class SummaryWriter {
 
   async #close(): Promise<void> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    let listenerFailure: { error: unknown } | undefined;
     try {
       await this.flush();
     } finally {
@@ -247,8 +256,23 @@ export class SummaryWriter {
       if (this.#immediate !== undefined) clearImmediate(this.#immediate);
       if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = undefined;
-      for (const listener of this.#closeListeners) listener();
+      listenerFailure = await this.#tellClosed();
     }
+    // The writer's own failure (thrown by flush) comes first; else a listener's.
+    if (listenerFailure !== undefined) throw listenerFailure.error;
+  }
+
+  /** Calls every close listener, each awaited; returns the first failure once all have run. */
+  async #tellClosed(): Promise<{ error: unknown } | undefined> {
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.#closeListeners) {
+      try {
+        await listener();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    return failure;
   }
 
   #schedule(): void {

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { expect, is } from '../internal/validate.ts';
+import { expect, instanceOf, is } from '../internal/validate.ts';
 import { SummaryWriter, type SummaryWriterOptions } from './SummaryWriter.ts';
 
 const API = 'SummaryWriterCache';
+const writerRule = instanceOf(SummaryWriter);
 
 interface CacheEntry {
   readonly writer: SummaryWriter;
@@ -49,6 +50,7 @@ export class SummaryWriterCache {
 
   /** Ends one use of `writer`; the last one (unless pinned by `get`) flushes and closes its file. */
   static async release(writer: SummaryWriter): Promise<void> {
+    expect(`${API}.release`, 'writer', writer, writerRule);
     const entry = SummaryWriterCache.#entries.get(writer.logdir);
     if (entry === undefined || entry.writer !== writer) return;
     entry.refs = Math.max(0, entry.refs - 1);
@@ -69,6 +71,7 @@ export class SummaryWriterCache {
 
   /** @internal */
   static forget(writer: SummaryWriter): void {
+    expect(`${API}.forget`, 'writer', writer, writerRule);
     if (SummaryWriterCache.#entries.get(writer.logdir)?.writer === writer)
       SummaryWriterCache.#entries.delete(writer.logdir);
   }

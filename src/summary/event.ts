@@ -22,7 +22,8 @@ export interface Event {
   metaGraphDef?: Uint8Array;
 }
 
-const SESSION_STATUS = { STATUS_UNSPECIFIED: 0, START: 1, STOP: 2, CHECKPOINT: 3 } as const;
+/** `SessionLog.status` values and their protobuf numbers. */
+export const SESSION_STATUS = { STATUS_UNSPECIFIED: 0, START: 1, STOP: 2, CHECKPOINT: 3 } as const;
 const DT_FLOAT = 1;
 const DT_DOUBLE = 2;
 

@@ -1,3 +1,8 @@
+import { expect, misuse, rule } from '../internal/validate.ts';
+
+const API = 'summary.buildHistogram';
+const listRule = rule<HistogramValues>('an array or a typed array of numbers', 'type', (v) => isList(v));
+
 /** TensorBoard's histogram record (`HistogramProto`). */
 export interface HistogramProto {
   min: number;
@@ -37,11 +42,31 @@ function upperBound(limits: Float64Array, value: number): number {
 /** Values accepted by histograms: numbers, typed arrays, and (nested) arrays of numbers. */
 export type HistogramValues = ArrayLike<number> | readonly unknown[];
 
+/** True for what a histogram descends into: an array or a typed array (a revoked proxy is neither). */
+function isList(x: unknown): x is ArrayLike<unknown> {
+  try {
+    return Array.isArray(x) || ArrayBuffer.isView(x);
+  } catch {
+    return false;
+  }
+}
+
+/** Told of a value a histogram cannot count, with where it is (`[2][0]`); it throws. */
+export type HistogramMisuse = (value: unknown, where: string) => never;
+
+const publicMisuse: HistogramMisuse = (value, where) =>
+  misuse(API, `values${where}`, 'a number (or nested arrays of numbers)', value, 'type');
+
 /**
  * Builds a histogram the way TensorFlow's `Histogram::EncodeToProto` does: default buckets,
  * runs of empty buckets collapsed into one.
  */
 export function buildHistogram(values: HistogramValues): HistogramProto {
+  return histogramOf(expect(API, 'values', values, listRule), publicMisuse);
+}
+
+/** {@link buildHistogram} for a caller that reports bad values its own way (an op: InvalidArgument). @internal */
+export function histogramOf(values: HistogramValues, fail: HistogramMisuse): HistogramProto {
   const limits = defaultBucketLimits();
   const counts = new Float64Array(limits.length);
   let min = Number.MAX_VALUE;
@@ -57,16 +82,25 @@ export function buildHistogram(values: HistogramValues): HistogramProto {
     sum += v;
     sumSquares += v * v;
   };
-  const visit = (xs: ArrayLike<unknown>): void => {
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i];
+  // Nested lists are walked with a stack of their own (no recursion to overflow); a list that
+  // contains itself is refused.
+  const path: { xs: ArrayLike<unknown>; i: number }[] = [{ xs: values as ArrayLike<unknown>, i: 0 }];
+  while (path.length > 0) {
+    const top = path[path.length - 1]!;
+    const xs = top.xs;
+    let nested = false;
+    while (top.i < xs.length) {
+      const x = xs[top.i++];
       if (typeof x === 'number') add(x);
       else if (typeof x === 'bigint' || typeof x === 'boolean') add(Number(x));
-      else if (Array.isArray(x) || ArrayBuffer.isView(x)) visit(x as ArrayLike<unknown>);
-      else throw new TypeError(`histogram: expected numbers, got ${typeof x}`);
+      else if (isList(x) && !path.some((p) => p.xs === x)) {
+        path.push({ xs: x, i: 0 });
+        nested = true;
+        break;
+      } else fail(x, path.map((p) => `[${p.i - 1}]`).join(''));
     }
-  };
-  visit(values as ArrayLike<unknown>);
+    if (!nested) path.pop();
+  }
   const bucketLimit: number[] = [];
   const bucket: number[] = [];
   for (let i = 0; i < limits.length;) {

@@ -3,11 +3,11 @@
  * Exported as the `summary` namespace: `summary.scalar(graph, 'loss', loss)`.
  */
 import { InvalidArgumentError, describeValue } from '../errors.ts';
-import { expect, is } from '../internal/validate.ts';
-import type { Graph } from '../graph/Graph.ts';
+import { arrayOf, expect, instanceOf, is } from '../internal/validate.ts';
+import { Graph } from '../graph/Graph.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
-import type { Tensor } from '../graph/Tensor.ts';
-import { buildHistogram, type HistogramProto, type HistogramValues } from './histogram.ts';
+import { Tensor } from '../graph/Tensor.ts';
+import { buildHistogram, histogramOf, type HistogramProto, type HistogramValues } from './histogram.ts';
 
 export { buildHistogram };
 
@@ -33,8 +33,22 @@ export interface Summary {
   value: SummaryValue[];
 }
 
+const graphRule = instanceOf(Graph);
+const summariesRule = arrayOf(instanceOf(Tensor), 'an array of summary tensors');
+
 function checkTag(api: string, tag: unknown): string {
   return expect(`summary.${api}`, 'tag', tag, is.nonEmptyString);
+}
+
+function checkGraph(api: string, graph: unknown): Graph {
+  return expect(`summary.${api}`, 'graph', graph, graphRule);
+}
+
+/** A part of a merge, checked when the merge runs: a `Summary`. */
+function summaryPart(part: unknown, i: number): Summary {
+  if (part === null || typeof part !== 'object' || !Array.isArray((part as Summary).value))
+    throw new InvalidArgumentError(`summary.merge: expected input ${i} to be a Summary, got ${describeValue(part)}`);
+  return part as Summary;
 }
 
 function nodeName(tag: string): string {
@@ -48,6 +62,7 @@ export function scalar(
   tag: string,
   tensor: Tensor<number> | Tensor<bigint> | Tensor<boolean>,
 ): Tensor<Summary> {
+  checkGraph('scalar', graph);
   checkTag('scalar', tag);
   const node = graph.addNode<Summary>(
     nodeName(tag),
@@ -71,7 +86,13 @@ export function histogram(
   tag: string,
   tensor: Tensor<HistogramValues> | Tensor<number>,
 ): Tensor<Summary> {
+  checkGraph('histogram', graph);
   checkTag('histogram', tag);
+  const bad = (value: unknown, where: string): never => {
+    throw new InvalidArgumentError(
+      `summary.histogram('${tag}'): expected numbers, got ${describeValue(value)} at ${where}`,
+    );
+  };
   const node = graph.addNode<Summary>(
     nodeName(tag),
     'HistogramSummary',
@@ -83,7 +104,7 @@ export function histogram(
           `summary.histogram('${tag}'): expected an array of numbers, got ${describeValue(v)}`,
         );
       }
-      return { value: [{ tag, histo: buildHistogram(values as HistogramValues) }] };
+      return { value: [{ tag, histo: histogramOf(values as HistogramValues, bad) }] };
     },
     'summary.histogram',
   );
@@ -97,12 +118,14 @@ export function merge(
   summaries: readonly Tensor<Summary>[],
   name = 'Merge/MergeSummary',
 ): Tensor<Summary> {
+  checkGraph('merge', graph);
+  expect('summary.merge', 'summaries', summaries, summariesRule);
   return graph.addNode<Summary>(
     name,
     'MergeSummary',
     summaries,
     (parts) => ({
-      value: (parts as Summary[]).flatMap((p) => p.value),
+      value: parts.flatMap((p, i) => summaryPart(p, i).value),
     }),
     'summary.merge',
   );
@@ -110,6 +133,7 @@ export function merge(
 
 /** Merges every summary in `GraphKeys.SUMMARIES`; `undefined` when there is none. */
 export function mergeAll(graph: Graph): Tensor<Summary> | undefined {
+  checkGraph('mergeAll', graph);
   const all = graph.getCollection<Tensor<Summary>>(GraphKeys.SUMMARIES);
   return all.length === 0 ? undefined : merge(graph, all);
 }
