@@ -20,7 +20,15 @@ export type {
 export { hookActorId } from './lifecycle.ts';
 export { timerMs, MAX_DELAY_MS } from './lifecycleSetup.ts';
 export { toMermaid } from './mermaid.ts';
-export { toSpecMachine, specEdges, leafStates, leafStatePath, type SpecEdge, type SpecEvent, type SpecMachine } from './spec.ts';
+export {
+  toSpecMachine,
+  specEdges,
+  leafStates,
+  leafStatePath,
+  type SpecEdge,
+  type SpecEvent,
+  type SpecMachine,
+} from './spec.ts';
 
 import { lifecycleMachine } from './lifecycle.ts';
 import { toSpecMachine } from './spec.ts';

@@ -27,7 +27,8 @@ export interface SpecEdgeOptions {
 function guardLabel(guard: unknown): string {
   if (guard === undefined) return '';
   if (typeof guard === 'string') return ` [${guard}]`;
-  if (typeof guard === 'object' && guard !== null && 'type' in guard) return ` [${String((guard as { type: unknown }).type)}]`;
+  if (typeof guard === 'object' && guard !== null && 'type' in guard)
+    return ` [${String((guard as { type: unknown }).type)}]`;
   return ' [guard]';
 }
 
@@ -51,7 +52,8 @@ export function specEdges(machine: AnyStateMachine, options: SpecEdgeOptions = {
   const edges: SpecEdge[] = [];
   const visit = (node: AnyStateNode): void => {
     const delays = new Map<string, string>();
-    for (const after of node.after) delays.set(after.eventType, typeof after.delay === 'string' ? after.delay : `${String(after.delay)}ms`);
+    for (const after of node.after)
+      delays.set(after.eventType, typeof after.delay === 'string' ? after.delay : `${String(after.delay)}ms`);
     const invokeSrc = (id: string): string => {
       const inv = node.invoke.find((i: { id: string }) => i.id === id);
       return typeof inv?.src === 'string' ? inv.src : id;
@@ -63,7 +65,9 @@ export function specEdges(machine: AnyStateMachine, options: SpecEdgeOptions = {
       if (eventType.startsWith('xstate.error.actor.')) return `${invokeSrc(eventType.slice(19))} failed`;
       return eventType;
     };
-    const entries: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [...node.transitions.entries()];
+    const entries: [string, readonly { target?: readonly AnyStateNode[] | undefined; guard?: unknown }[]][] = [
+      ...node.transitions.entries(),
+    ];
     if (node.always) entries.unshift(['', node.always]);
     for (const [eventType, transitions] of entries) {
       for (const t of transitions) {

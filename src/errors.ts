@@ -240,7 +240,11 @@ export class UsageTypeError extends TypeError implements UsageErrorFields {
     brandUsage(this, fields);
   }
 }
-Object.defineProperty(UsageTypeError.prototype, 'name', { value: 'UsageTypeError', writable: true, configurable: true });
+Object.defineProperty(UsageTypeError.prototype, 'name', {
+  value: 'UsageTypeError',
+  writable: true,
+  configurable: true,
+});
 
 /** Misuse: a value of the right type and a wrong value, e.g. a negative step count. */
 export class UsageValueError extends ValueError implements UsageErrorFields {
@@ -252,7 +256,11 @@ export class UsageValueError extends ValueError implements UsageErrorFields {
     brandUsage(this, fields);
   }
 }
-Object.defineProperty(UsageValueError.prototype, 'name', { value: 'UsageValueError', writable: true, configurable: true });
+Object.defineProperty(UsageValueError.prototype, 'name', {
+  value: 'UsageValueError',
+  writable: true,
+  configurable: true,
+});
 
 /** Misuse: an option this API does not know, e.g. `checkpoint_dir` for `checkpointDir`. */
 export class UnknownOptionError extends UsageValueError {
@@ -263,4 +271,8 @@ export class UnknownOptionError extends UsageValueError {
     this.suggestion = readSuggestion(fields);
   }
 }
-Object.defineProperty(UnknownOptionError.prototype, 'name', { value: 'UnknownOptionError', writable: true, configurable: true });
+Object.defineProperty(UnknownOptionError.prototype, 'name', {
+  value: 'UnknownOptionError',
+  writable: true,
+  configurable: true,
+});

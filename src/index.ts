@@ -178,7 +178,15 @@ export {
   graphToPbtxt,
   readSaveableStates,
 } from './checkpoint/index.ts';
-export type { CheckpointState, SaverOptions, SaveOptions, GraphDef, Saveable, SaveableEntry, RestoreResult } from './checkpoint/index.ts';
+export type {
+  CheckpointState,
+  SaverOptions,
+  SaveOptions,
+  GraphDef,
+  Saveable,
+  SaveableEntry,
+  RestoreResult,
+} from './checkpoint/index.ts';
 
 // Exact resume: seekable inputs, the runtime's random generators, the checkpoints' resume flag.
 export { arraySource, RandomGenerator, randomGenerator, exactResumeOf, restoresOf } from './resume/index.ts';
@@ -199,6 +207,12 @@ export { logger, setLogger, consoleLogger, silentLogger } from './logger.ts';
 export type { Logger, LogLevel } from './logger.ts';
 
 export { lifecycleMachine } from '../machines/index.ts';
-export type { LifecycleActor, LifecycleSnapshot, LifecycleContext, LifecycleEvent, RecoveryRecord } from '../machines/index.ts';
+export type {
+  LifecycleActor,
+  LifecycleSnapshot,
+  LifecycleContext,
+  LifecycleEvent,
+  RecoveryRecord,
+} from '../machines/index.ts';
 
 // The fault-injection kit is the `monitored-session/testing` subpath (src/testing/index.ts).

@@ -16,9 +16,11 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, 
 
 /** A logger writing to stderr at `level` and above. @default level 'info' */
 export function consoleLogger(level: LogLevel = 'info'): Logger {
-  const at = (l: LogLevel) => (message: string, ...details: unknown[]) => {
-    if (ORDER[l] >= ORDER[level]) console.error(`[monitored-session] ${l.toUpperCase()} ${message}`, ...details);
-  };
+  const at =
+    (l: LogLevel) =>
+    (message: string, ...details: unknown[]) => {
+      if (ORDER[l] >= ORDER[level]) console.error(`[monitored-session] ${l.toUpperCase()} ${message}`, ...details);
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TestClock, UsageTypeError, UsageValueError, setLogger, silentLogger, sleep, systemClock } from '../src/index.ts';
+import {
+  TestClock,
+  UsageTypeError,
+  UsageValueError,
+  setLogger,
+  silentLogger,
+  sleep,
+  systemClock,
+} from '../src/index.ts';
 import { checkClock } from '../src/clock.ts';
 
 describe('TestClock', () => {

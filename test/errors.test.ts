@@ -102,7 +102,11 @@ describe('errors', () => {
         },
       },
     );
-    const fnTrap = new Proxy(() => 1, { get() { throw new Error('trap'); } });
+    const fnTrap = new Proxy(() => 1, {
+      get() {
+        throw new Error('trap');
+      },
+    });
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
     for (const v of [revoked.proxy, trap, fnTrap, cyclic, { big: 1n }, Symbol('s'), Object.create(null)]) {

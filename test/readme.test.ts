@@ -17,7 +17,10 @@ async function examples(): Promise<string[]> {
     "'monitored-session/machines'": 'machines/index.ts',
   };
   const local = (code: string) =>
-    Object.entries(entries).reduce((c, [from, to]) => c.replaceAll(`from ${from}`, `from '${path.join(root, to)}'`), code);
+    Object.entries(entries).reduce(
+      (c, [from, to]) => c.replaceAll(`from ${from}`, `from '${path.join(root, to)}'`),
+      code,
+    );
   return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => local(m[1]!));
 }
 
@@ -32,7 +35,8 @@ describe('README', () => {
       await writeFile(file, code);
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root });
       if (code.includes("'ended:'")) assert.match(stdout, /ended: stopRequested\n0 recoveries/);
-      if (code.includes('FaultPlan')) assert.match(stdout, /'unavailable@run#3', 'aborted@hook:logger:afterRun#5' \] 2 recoveries/);
+      if (code.includes('FaultPlan'))
+        assert.match(stdout, /'unavailable@run#3', 'aborted@hook:logger:afterRun#5' \] 2 recoveries/);
     }
   });
 
@@ -47,6 +51,10 @@ describe('README', () => {
     const at = (heading: string) => readme.indexOf(`\n## ${heading}`);
     const order = ['Install', 'A monitored session', 'The lifecycle'].map(at);
     assert.ok(order[0]! > 0, 'an Install section');
-    assert.deepEqual(order, [...order].sort((a, b) => a - b), `sections in that order: ${order.join(', ')}`);
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      `sections in that order: ${order.join(', ')}`,
+    );
   });
 });

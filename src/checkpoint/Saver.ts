@@ -51,19 +51,25 @@ export interface SaveOptions {
 const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) =>
   is.nonNegativeInteger.test(v),
 );
-const SESSION = rule<Session>('a Session', 'type', (v) =>
-  v !== null &&
-  typeof v === 'object' &&
-  typeof (v as Session).run === 'function' &&
-  (v as Session).graph instanceof Graph,
+const SESSION = rule<Session>(
+  'a Session',
+  'type',
+  (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as Session).run === 'function' &&
+    (v as Session).graph instanceof Graph,
 );
-const STEP = rule<number | Tensor<number>>('an integer or a Tensor', 'value', (v) =>
-  is.integer.test(v) || v instanceof Tensor,
+const STEP = rule<number | Tensor<number>>(
+  'an integer or a Tensor',
+  'value',
+  (v) => is.integer.test(v) || v instanceof Tensor,
 );
 const CLOCK = withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
 
 function checkLittleEndian(api: string): void {
-  if (endianness() !== 'LE') throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
+  if (endianness() !== 'LE')
+    throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
 }
 
 /**
@@ -238,7 +244,8 @@ export class Saver {
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
     for (const v of wanted) {
-      if (!(v.name in variables)) throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
+      if (!(v.name in variables))
+        throw new NotFoundError(`Saver.restore: Key ${v.name} not found in checkpoint ${resolved}`);
     }
     const saveables = collectSaveables('Saver.restore', this.#saveables, session.graph);
     // Everything is decoded and checked before anything is written.

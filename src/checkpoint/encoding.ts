@@ -62,7 +62,13 @@ export function encodeValue(value: unknown, tensors: ArrayBufferView[], where: s
       }
       if (Array.isArray(value)) return value.map((v, i) => encodeValue(v, tensors, `${where}[${i}]`));
       if (value instanceof Date) return { $d: value.toISOString() };
-      if (value instanceof Map) return { $m: [...value].map(([k, v], i) => [encodeValue(k, tensors, `${where}.key${i}`), encodeValue(v, tensors, `${where}.value${i}`)]) };
+      if (value instanceof Map)
+        return {
+          $m: [...value].map(([k, v], i) => [
+            encodeValue(k, tensors, `${where}.key${i}`),
+            encodeValue(v, tensors, `${where}.value${i}`),
+          ]),
+        };
       if (value instanceof Set) return { $s: [...value].map((v, i) => encodeValue(v, tensors, `${where}.item${i}`)) };
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) throw unsupported(where, value);
@@ -111,7 +117,9 @@ export function decodeValue(encoded: Encoded, tensors: readonly AnyTypedArray[])
       case '$s':
         return new Set((v as Encoded[]).map((x) => decodeValue(x, tensors)));
       case '$o':
-        return Object.fromEntries(Object.entries(v as Record<string, Encoded>).map(([k, x]) => [k, decodeValue(x, tensors)]));
+        return Object.fromEntries(
+          Object.entries(v as Record<string, Encoded>).map(([k, x]) => [k, decodeValue(x, tensors)]),
+        );
     }
   }
   return Object.fromEntries(keys.map((k) => [k, decodeValue(obj[k], tensors)]));

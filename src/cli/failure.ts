@@ -46,11 +46,13 @@ export class FailurePrinter {
   /** A stderr logger at `level` whose error details follow the same rules. */
   logger(level: LogLevel): Logger {
     const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
-    const at = (l: LogLevel) => (message: string, ...details: unknown[]) => {
-      if (order[l] < order[level]) return;
-      const rest = details.map((d) => ` ${this.detail(d)}`).join('');
-      process.stderr.write(`[monitored-session] ${l.toUpperCase()} ${message}${rest}\n`);
-    };
+    const at =
+      (l: LogLevel) =>
+      (message: string, ...details: unknown[]) => {
+        if (order[l] < order[level]) return;
+        const rest = details.map((d) => ` ${this.detail(d)}`).join('');
+        process.stderr.write(`[monitored-session] ${l.toUpperCase()} ${message}${rest}\n`);
+      };
     return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   }
 }

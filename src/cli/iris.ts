@@ -136,16 +136,30 @@ export function buildIrisModel(options: IrisModelOptions): IrisModel {
   const jitter = randomGenerator(graph, { seed: seed + 2, name: 'augment' }).uniforms(batchSize * FEATURES);
 
   const initRandom = seededRandom(seed + 1);
-  const weights = graph.variable(() => Float32Array.from({ length: FEATURES * CLASSES }, () => (initRandom() - 0.5) * 0.1), { name: 'weights' });
+  const weights = graph.variable(
+    () => Float32Array.from({ length: FEATURES * CLASSES }, () => (initRandom() - 0.5) * 0.1),
+    { name: 'weights' },
+  );
   const bias = graph.variable(() => new Float32Array(CLASSES), { name: 'bias' });
   const grads = graph.op('gradients', [weights, bias, batch, jitter], (w, b, { xs, ys }, u) => {
     maybeFail('gradients');
-    return forward(w, b, xs.map((x, i) => x + noise * (2 * u[i]! - 1)), ys);
+    return forward(
+      w,
+      b,
+      xs.map((x, i) => x + noise * (2 * u[i]! - 1)),
+      ys,
+    );
   });
   const train = graph.group(
     [
-      graph.assign(weights, graph.op('weights_next', [weights, grads], (w, g) => w.map((v, i) => v - learningRate * g.gradW[i]!))),
-      graph.assign(bias, graph.op('bias_next', [bias, grads], (b, g) => b.map((v, i) => v - learningRate * g.gradB[i]!))),
+      graph.assign(
+        weights,
+        graph.op('weights_next', [weights, grads], (w, g) => w.map((v, i) => v - learningRate * g.gradW[i]!)),
+      ),
+      graph.assign(
+        bias,
+        graph.op('bias_next', [bias, grads], (b, g) => b.map((v, i) => v - learningRate * g.gradB[i]!)),
+      ),
       graph.assignAdd(step, 1),
     ],
     'train',

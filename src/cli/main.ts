@@ -104,12 +104,14 @@ function parse(argv: string[]): Args | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [command, ...extra] = positionals;
-  if (command !== undefined && command !== 'train') throw new UsageError(`unknown command ${JSON.stringify(command)} (the command is \`train\`)`);
+  if (command !== undefined && command !== 'train')
+    throw new UsageError(`unknown command ${JSON.stringify(command)} (the command is \`train\`)`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const integer = (name: string, raw: string | undefined, fallback: number, min: number): number => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`expected --${name} to be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`expected --${name} to be an integer >= ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
   const faultRaw = values['fault-rate'];
@@ -118,9 +120,11 @@ function parse(argv: string[]): Args | 'help' {
     throw new UsageError(`expected --fault-rate to be a probability in [0, 1), got ${JSON.stringify(faultRaw)}`);
   }
   const model = values.model ?? 'iris';
-  if (model !== 'iris' && model !== 'mlp') throw new UsageError(`expected --model to be iris or mlp, got ${JSON.stringify(model)}`);
+  if (model !== 'iris' && model !== 'mlp')
+    throw new UsageError(`expected --model to be iris or mlp, got ${JSON.stringify(model)}`);
   const backend = values.backend ?? 'wasm';
-  if (backend !== 'cpu' && backend !== 'wasm') throw new UsageError(`expected --backend to be cpu or wasm, got ${JSON.stringify(backend)}`);
+  if (backend !== 'cpu' && backend !== 'wasm')
+    throw new UsageError(`expected --backend to be cpu or wasm, got ${JSON.stringify(backend)}`);
   const dir = values['checkpoint-dir'] ?? (model === 'mlp' ? 'runs/mlp-digits' : 'runs/iris-softmax');
   if (dir.trim() === '') throw new UsageError('expected --checkpoint-dir to be a directory, got ""');
   return {
@@ -151,8 +155,10 @@ function resumeLine(report: TrainReport, c: ReturnType<typeof palette>): string 
 function render(report: TrainReport): string {
   const c = palette(colorEnabled(process.stdout, process.env));
   if (report.status === 'already-complete') {
-    return `${c.green('Already complete:')} the checkpoint in ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
-      `  ${c.dim(`Train further with --steps ${report.targetStep * 2}, or use another --checkpoint-dir.`)}\n`;
+    return (
+      `${c.green('Already complete:')} the checkpoint in ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
+      `  ${c.dim(`Train further with --steps ${report.targetStep * 2}, or use another --checkpoint-dir.`)}\n`
+    );
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const title = report.status === 'completed' ? c.green('Training complete') : c.yellow('Training interrupted');
@@ -161,7 +167,9 @@ function render(report: TrainReport): string {
     `  steps            ${report.startStep} → ${report.finalStep} (target ${report.targetStep})`,
     `  final loss       ${report.finalLoss.toFixed(4)}`,
     `  final accuracy   ${c.bold(pct(report.finalAccuracy))} (training set)`,
-    ...(report.testAccuracy === undefined ? [] : [`  test accuracy    ${c.bold(pct(report.testAccuracy))} (held-out test set)`]),
+    ...(report.testAccuracy === undefined
+      ? []
+      : [`  test accuracy    ${c.bold(pct(report.testAccuracy))} (held-out test set)`]),
     `  faults injected  ${report.faultsInjected}`,
     `  recoveries       ${report.recoveries}`,
     `  sessions         ${report.restoredSteps.length} started, at steps ${report.restoredSteps.slice(0, 8).join(', ')}${report.restoredSteps.length > 8 ? ', …' : ''}`,

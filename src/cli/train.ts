@@ -85,7 +85,8 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     return trainDistributed({ ...options, distributed: options.distributed });
   }
   // The tfjs job is loaded only when asked for: tfjs is an optional peer dependency.
-  if (options.model === 'mlp') return (await import('./mlpTrain.ts')).trainMlp({ ...options, backend: options.backend ?? 'wasm' });
+  if (options.model === 'mlp')
+    return (await import('./mlpTrain.ts')).trainMlp({ ...options, backend: options.backend ?? 'wasm' });
   const started = Date.now();
   const checkpointDir = path.resolve(options.checkpointDir);
   const model = buildIrisModel({ seed: options.seed, faultRate: options.faultRate });
@@ -124,7 +125,11 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   };
   const chiefOnlyHooks: Hook[] = [
     observer,
-    new CheckpointSaverHook({ checkpointDir, saveSteps: options.saveCheckpointSteps, listeners: [{ afterSave: () => void checkpointsWritten++ }] }),
+    new CheckpointSaverHook({
+      checkpointDir,
+      saveSteps: options.saveCheckpointSteps,
+      listeners: [{ afterSave: () => void checkpointsWritten++ }],
+    }),
   ];
   const sess = await monitoredTrainingSession({
     graph: model.graph,
@@ -138,7 +143,11 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     hooks: [
       new StopAtStepHook({ lastStep: options.steps }),
       new NanTensorHook({ lossTensor: model.loss }),
-      new ProgressHook({ lastStep: options.steps, tensors: { loss: model.fullLoss, accuracy: model.accuracy }, stream: options.progress }),
+      new ProgressHook({
+        lastStep: options.steps,
+        tensors: { loss: model.fullLoss, accuracy: model.accuracy },
+        stream: options.progress,
+      }),
     ],
     recovery: { backoff: { initialMs: 5, maxMs: 500 } },
     ...(options.inspect ? { inspect: options.inspect } : {}),

@@ -75,7 +75,9 @@ export class FIFOQueue<T> {
   /** Dequeues exactly `n` elements as an array (waits until there are that many). */
   dequeueMany(n: TensorLike<number>, name = `${this.name}_dequeue_many`): Tensor<T[]> {
     if (!(inspectable('FIFOQueue.dequeueMany', 'n', n) instanceof Tensor)) checkCount(this.name, n);
-    return this.#node(name, 'QueueDequeueManyV2', n, (q, count, ctx) => q.dequeueMany(checkCount(this.name, count), ctx.scope));
+    return this.#node(name, 'QueueDequeueManyV2', n, (q, count, ctx) =>
+      q.dequeueMany(checkCount(this.name, count), ctx.scope),
+    );
   }
 
   size(name = `${this.name}_Size`): Tensor<number> {
@@ -96,7 +98,12 @@ export class FIFOQueue<T> {
     );
   }
 
-  #node<V, R>(name: string, type: string, input: TensorLike<V>, run: (q: QueueResource<T>, value: V, ctx: ExecContext) => R): Tensor<any> {
+  #node<V, R>(
+    name: string,
+    type: string,
+    input: TensorLike<V>,
+    run: (q: QueueResource<T>, value: V, ctx: ExecContext) => R,
+  ): Tensor<any> {
     inspectable(api(type), 'value', input);
     if (input instanceof Tensor) {
       return this.graph.addNode(

@@ -161,8 +161,13 @@ export class FIFOQueueState<T> implements QueueResource<T> {
     while (progressed) {
       progressed = false;
       // Admit pending enqueues while there is room.
-      for (let w = this.#enqueuers.peek(); w !== undefined && this.#buffer.length < this.capacity; w = this.#enqueuers.peek()) {
-        while (w.next < w.items.length && this.#buffer.length < this.capacity) this.#buffer.push(w.items[w.next++] as T);
+      for (
+        let w = this.#enqueuers.peek();
+        w !== undefined && this.#buffer.length < this.capacity;
+        w = this.#enqueuers.peek()
+      ) {
+        while (w.next < w.items.length && this.#buffer.length < this.capacity)
+          this.#buffer.push(w.items[w.next++] as T);
         if (w.next < w.items.length) break;
         this.#enqueuers.shift();
         w.scope.delete(w);

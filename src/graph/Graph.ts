@@ -86,7 +86,11 @@ export class Graph {
    * An op computing `fn(...inputValues)`; `fn` may be async. Independent async ops of one run
    * execute concurrently.
    */
-  op<const I extends readonly Tensor<any>[], R>(name: string, inputs: I, fn: (...args: ValuesOf<I>) => R): Tensor<Awaited<R>> {
+  op<const I extends readonly Tensor<any>[], R>(
+    name: string,
+    inputs: I,
+    fn: (...args: ValuesOf<I>) => R,
+  ): Tensor<Awaited<R>> {
     expect('Graph.op', 'fn', fn, is.function);
     this.#checkInputs('op', inputs);
     const call = fn as (...args: unknown[]) => unknown;
@@ -100,9 +104,13 @@ export class Graph {
     const unique = this.#reserve(name, 'assign');
     if (value instanceof Tensor) {
       this.#checkInputs('assign', [value]);
-      return this.#add(unique, 'Assign', [value], (args, ctx) => andThen(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T));
+      return this.#add(unique, 'Assign', [value], (args, ctx) =>
+        andThen(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T),
+      );
     }
-    return this.#add(unique, 'Assign', [], (_args, ctx) => andThen(ctx.store.writeVariable(variable.name, value), () => value));
+    return this.#add(unique, 'Assign', [], (_args, ctx) =>
+      andThen(ctx.store.writeVariable(variable.name, value), () => value),
+    );
   }
 
   /** Adds `delta` to a numeric (number or bigint) variable, atomically (also across processes on a shared store). */
@@ -190,7 +198,10 @@ export class Graph {
   variablesInitializer(variables: readonly Variable[], name = 'init'): Tensor<undefined> {
     expect('Graph.variablesInitializer', 'variables', variables, variableArray);
     for (const v of variables) this.#checkVariable('variablesInitializer', v);
-    return this.group(variables.map((v) => v.initializer), name);
+    return this.group(
+      variables.map((v) => v.initializer),
+      name,
+    );
   }
 
   globalVariablesInitializer(): Tensor<undefined> {
@@ -205,14 +216,19 @@ export class Graph {
    * A tensor whose value is the names of the uninitialized variables among `variables`
    * (by default every global and local variable at the time of the call).
    */
-  reportUninitializedVariables(variables?: readonly Variable[], name = 'report_uninitialized_variables'): Tensor<string[]> {
+  reportUninitializedVariables(
+    variables?: readonly Variable[],
+    name = 'report_uninitialized_variables',
+  ): Tensor<string[]> {
     optional('Graph.reportUninitializedVariables', 'variables', variables, variableArray);
     const vars = variables ?? [...this.globalVariables(), ...this.localVariables()];
     for (const v of vars) this.#checkVariable('reportUninitializedVariables', v);
     return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
       const states = vars.map((v) => ctx.store.isInitialized(v.name));
       const names = (flags: readonly boolean[]): string[] => vars.filter((_, i) => !flags[i]).map((v) => v.name);
-      return states.some(isThenable) ? Promise.all(states.map((s) => Promise.resolve(s))).then(names) : names(states as boolean[]);
+      return states.some(isThenable)
+        ? Promise.all(states.map((s) => Promise.resolve(s))).then(names)
+        : names(states as boolean[]);
     });
   }
 

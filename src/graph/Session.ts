@@ -98,7 +98,10 @@ export class Session {
   ): Promise<FetchResult<F>> {
     if (this.#closed) throw new RuntimeError('Attempted to use a closed Session.');
     const closedWith = this.#store.closedWith;
-    if (closedWith) throw closedWith instanceof OpError ? closedWith : new UnavailableError(closedWith.message, { cause: closedWith });
+    if (closedWith)
+      throw closedWith instanceof OpError
+        ? closedWith
+        : new UnavailableError(closedWith.message, { cause: closedWith });
 
     checkRunOptions('Session.run', options);
     checkRunMetadata('Session.run', runMetadata);
@@ -124,7 +127,8 @@ export class Session {
     if (values instanceof Promise) values = await this.#settle(values, scope, timeoutInMs);
     if (runMetadata) {
       if (trace) runMetadata.stepStats = trace;
-      if (options?.outputPartitionGraphs) runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
+      if (options?.outputPartitionGraphs)
+        runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
     }
     const slots = plan.fetchSlots;
     if (shape === FetchShape.SINGLE) return values[slots[0]!] as FetchResult<F>;
@@ -157,7 +161,9 @@ export class Session {
       if (!(timeoutInMs > 0) || isForever(timeoutInMs)) return await values;
       const timeout = new Promise<never>((_, reject) => {
         timer = this.#clock.setTimeout(() => {
-          const error = new DeadlineExceededError(`Session.run: the run did not finish within timeoutInMs=${timeoutInMs}`);
+          const error = new DeadlineExceededError(
+            `Session.run: the run did not finish within timeoutInMs=${timeoutInMs}`,
+          );
           scope.cancel(error);
           reject(error);
         }, timeoutInMs);
@@ -165,7 +171,9 @@ export class Session {
       return await Promise.race([values, timeout]);
     } catch (error) {
       // Release blocked queue operations of a failed run so they cannot take elements later.
-      scope.cancel(new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }));
+      scope.cancel(
+        new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }),
+      );
       values.catch(() => {});
       throw error;
     } finally {

@@ -56,7 +56,9 @@ export function buildPlan(fetches: readonly Tensor[], fed: readonly Tensor[]): P
       stack.pop();
       const node = frame.node;
       if (node.type === 'Placeholder') {
-        throw new InvalidArgumentError(`You must feed a value for placeholder tensor '${node.name}'`, { op: node.name });
+        throw new InvalidArgumentError(`You must feed a value for placeholder tensor '${node.name}'`, {
+          op: node.name,
+        });
       }
       slotOf.set(node, fed.length + nodes.length);
       nodes.push(node);
@@ -103,7 +105,6 @@ function attachOpTo(error: Error, op: string): Error {
   }
   return error;
 }
-
 
 const noop = (): void => {};
 /** Shared by every input-less node; computes never write to their argument array. */

@@ -16,17 +16,18 @@ export interface FetchObject {
 }
 
 /** The result of fetching `F`: the same structure with each tensor replaced by its value. */
-export type FetchResult<F> = F extends Tensor<infer T>
-  ? T
-  : F extends string
-    ? unknown
-    : F extends null | undefined
-      ? F
-      : F extends readonly unknown[]
-        ? { -readonly [K in keyof F]: FetchResult<F[K]> }
-        : F extends object
+export type FetchResult<F> =
+  F extends Tensor<infer T>
+    ? T
+    : F extends string
+      ? unknown
+      : F extends null | undefined
+        ? F
+        : F extends readonly unknown[]
           ? { -readonly [K in keyof F]: FetchResult<F[K]> }
-          : never;
+          : F extends object
+            ? { -readonly [K in keyof F]: FetchResult<F[K]> }
+            : never;
 
 /** Feeds: a map keyed by tensors or node names, or a plain object keyed by node names. */
 export type FeedDict = ReadonlyMap<Tensor<any> | string, unknown> | { readonly [name: string]: unknown };
@@ -40,7 +41,9 @@ function isPlainObject(value: object): boolean {
 export function resolveTensor(graph: Graph, item: Tensor | string, api: string, role: string): Tensor {
   if (item instanceof Tensor) {
     if (item.graph !== graph) {
-      throw new InvalidArgumentError(`${api}: ${role} ${item.toString()} is not an element of this graph`, { op: item.name });
+      throw new InvalidArgumentError(`${api}: ${role} ${item.toString()} is not an element of this graph`, {
+        op: item.name,
+      });
     }
     return item;
   }
@@ -176,7 +179,9 @@ function resolveFeedsOf(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; 
       misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
     const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
     if (tensors.includes(tensor)) {
-      throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, { op: tensor.name });
+      throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, {
+        op: tensor.name,
+      });
     }
     tensors.push(tensor);
     values.push(value);

@@ -6,6 +6,12 @@ export { FIFOQueue, type FIFOQueueOptions, type QueueCloseOptions } from './FIFO
 export { Session, type SessionOptions, type SessionConfig } from './Session.ts';
 export { Server, registerTargetResolver, type TargetResolver } from './Server.ts';
 export { getGlobalStep, getOrCreateGlobalStep, createGlobalStep } from './globalStep.ts';
-export { TraceLevel, type RunOptions, type RunMetadata, type NodeExecStats, type PartitionGraph } from './RunOptions.ts';
+export {
+  TraceLevel,
+  type RunOptions,
+  type RunMetadata,
+  type NodeExecStats,
+  type PartitionGraph,
+} from './RunOptions.ts';
 export type { Fetch, FetchResult, FeedDict } from './fetches.ts';
 export type { ResourceStore, QueueResource, MaybePromise } from './ResourceStore.ts';

@@ -15,7 +15,12 @@ import { checkGraph, checkRunArgs, checkSession, runSession, stepResult } from '
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 type MaybePromise<T> = T | Promise<T>;
 

@@ -9,7 +9,12 @@ import { GraphBound } from './GraphBound.ts';
 import { checkRunArgs, checkSession } from './hookArgs.ts';
 import { clockOption, periodicTimer, tensorOrName } from './hookOptions.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** Options of {@link LoggingTensorHook}. */
 export interface LoggingTensorHookOptions {

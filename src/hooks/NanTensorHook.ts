@@ -7,7 +7,12 @@ import { logger } from '../logger.ts';
 import { GraphBound } from './GraphBound.ts';
 import { checkRunArgs } from './hookArgs.ts';
 import { tensorOrName } from './hookOptions.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** Options of {@link NanTensorHook}. */
 export interface NanTensorHookOptions {

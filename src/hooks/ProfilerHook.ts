@@ -12,7 +12,12 @@ import { checkRunArgs, runSession, stepResult } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** A Chrome trace (the JSON that chrome://tracing and Perfetto open). */
 export interface ChromeTrace {

@@ -10,7 +10,12 @@ import { checkGraph, checkRunArgs, checkState, runSession, stepResult } from './
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** Where periodic hooks write summaries (a `SummaryWriter` has it). */
 export type SummarySink = Pick<SummaryWriter, 'addSummary'>;

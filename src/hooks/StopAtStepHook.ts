@@ -5,7 +5,12 @@ import { checkOptions, is, optional } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { checkRunArgs, runSession, stepResult } from './hookArgs.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** Options of {@link StopAtStepHook}: exactly one of them. */
 export interface StopAtStepHookOptions {

@@ -25,7 +25,12 @@ import { checkGraph, checkRunArgs, runSession } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
 import { requireGlobalStep } from './requireGlobalStep.ts';
 import type { SecondOrStepTimer } from './SecondOrStepTimer.ts';
-import { SessionRunArgs, SessionRunHook, type SessionRunContext, type SessionRunValues } from '../session/SessionRunHook.ts';
+import {
+  SessionRunArgs,
+  SessionRunHook,
+  type SessionRunContext,
+  type SessionRunValues,
+} from '../session/SessionRunHook.ts';
 
 /** Options of {@link SummarySaverHook}: exactly one of `scaffold`, `summaryOp`. */
 export interface SummarySaverHookOptions {

@@ -48,13 +48,21 @@ export const is = {
   /** Seconds or milliseconds where `Infinity` (or anything past a timer's range) means "never". */
   duration: rule<number>('a non-negative number (Infinity for no limit)', 'value', (v) => isNumber(v) && v >= 0),
   integer: rule<number>('an integer', 'value', (v) => Number.isSafeInteger(v)),
-  nonNegativeInteger: rule<number>('a non-negative integer', 'value', (v) => Number.isSafeInteger(v) && (v as number) >= 0),
+  nonNegativeInteger: rule<number>(
+    'a non-negative integer',
+    'value',
+    (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  ),
   positiveInteger: rule<number>('a positive integer', 'value', (v) => Number.isSafeInteger(v) && (v as number) > 0),
   boolean: rule<boolean>('a boolean', 'type', (v) => typeof v === 'boolean'),
   string: rule<string>('a string', 'type', (v) => typeof v === 'string'),
   nonEmptyString: rule<string>('a non-empty string', 'value', (v) => typeof v === 'string' && v.length > 0),
   function: rule<(...args: never[]) => unknown>('a function', 'type', (v) => typeof v === 'function'),
-  object: rule<Record<string, unknown>>('an object', 'type', (v) => v !== null && typeof v === 'object' && !Array.isArray(v)),
+  object: rule<Record<string, unknown>>(
+    'an object',
+    'type',
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  ),
   plainObject: rule<Record<string, unknown>>('a plain object', 'type', isPlainObject),
   array: rule<unknown[]>('an array', 'type', (v) => Array.isArray(v)),
 } as const;
@@ -73,12 +81,16 @@ export function arrayOf<T>(item: Rule<T>, expected = `an array of ${plural(item.
 
 /** A rule for one of a few literal values. */
 export function oneOf<const T extends readonly unknown[]>(...values: T): Rule<T[number]> {
-  return rule<T[number]>(`one of ${values.map((v) => describeValue(v)).join(', ')}`, 'value', (v) => values.includes(v));
+  return rule<T[number]>(`one of ${values.map((v) => describeValue(v)).join(', ')}`, 'value', (v) =>
+    values.includes(v),
+  );
 }
 
 /** A rule that passes when any of `rules` passes. */
 export function anyOf<T>(expected: string, ...rules: Rule<T>[]): Rule<T> {
-  return rule<T>(expected, rules.every((r) => r.kind === 'type') ? 'type' : 'value', (v) => rules.some((r) => r.test(v)));
+  return rule<T>(expected, rules.every((r) => r.kind === 'type') ? 'type' : 'value', (v) =>
+    rules.some((r) => r.test(v)),
+  );
 }
 
 /** A rule for an object with the given methods (duck typing), e.g. a clock or a logger. */
@@ -94,7 +106,13 @@ function plural(expected: string): string {
 }
 
 /** Throws the misuse error for `option` of `api`, naming what was expected and the value received. */
-export function misuse(api: string, option: string, expected: string, received: unknown, kind: 'type' | 'value' = 'value'): never {
+export function misuse(
+  api: string,
+  option: string,
+  expected: string,
+  received: unknown,
+  kind: 'type' | 'value' = 'value',
+): never {
   const message = `${api}: expected \`${option}\` to be ${expected}, got ${describeValue(received)}`;
   const fields = { api, option, received };
   throw kind === 'type' ? new UsageTypeError(message, fields) : new UsageValueError(message, fields);
@@ -138,8 +156,14 @@ export function checkOptions<K extends string>(
   for (const key of Object.keys(options)) {
     if ((known as readonly string[]).includes(key)) continue;
     const suggestion = suggest(key, known);
-    const hint = suggestion === undefined ? `; known options: ${known.join(', ')}` : `; did you mean \`${suggestion}\`?`;
-    throw new UnknownOptionError(`${api}: unknown option \`${key}\`${hint}`, { api, option: key, received: (options as Record<string, unknown>)[key], suggestion });
+    const hint =
+      suggestion === undefined ? `; known options: ${known.join(', ')}` : `; did you mean \`${suggestion}\`?`;
+    throw new UnknownOptionError(`${api}: unknown option \`${key}\`${hint}`, {
+      api,
+      option: key,
+      received: (options as Record<string, unknown>)[key],
+      suggestion,
+    });
   }
   return options as { readonly [P in K]?: unknown };
 }

@@ -70,7 +70,12 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions = {}) {
     const o = checkOptions('Coordinator', options, ['cleanStopExceptionTypes', 'clock']);
-    this.#cleanTypes = optional('Coordinator', 'cleanStopExceptionTypes', o.cleanStopExceptionTypes, errorClassesRule) ?? [OutOfRangeError];
+    this.#cleanTypes = optional(
+      'Coordinator',
+      'cleanStopExceptionTypes',
+      o.cleanStopExceptionTypes,
+      errorClassesRule,
+    ) ?? [OutOfRangeError];
     this.#clock = optional('Coordinator', 'clock', o.clock, clockRule) ?? systemClock;
   }
 
@@ -111,7 +116,8 @@ export class Coordinator {
     if (error !== undefined && this.#isClean(error)) error = undefined;
     if (this.#joined && error !== undefined) throw error;
     if (this.#stop) {
-      if (error !== undefined) logger.debug('Coordinator: dropping an error reported after the stop was requested', error);
+      if (error !== undefined)
+        logger.debug('Coordinator: dropping an error reported after the stop was requested', error);
       return;
     }
     if (error !== undefined && !this.#hasException) {

@@ -6,7 +6,6 @@ import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from './SessionRunHook.ts';
 
-
 const hookErrors = new WeakSet<object>();
 
 /** True for an error a hook's `beforeRun` or `afterRun` threw (the recovery policy sees source `hook`). */
@@ -23,7 +22,9 @@ function markHookError(error: unknown): unknown {
 export function implementsMethod(hook: Hook, method: keyof Hook): boolean {
   const fn = (hook as Record<string, unknown>)[method];
   if (typeof fn !== 'function') return false;
-  return !(hook instanceof SessionRunHook) || fn !== (SessionRunHook.prototype as unknown as Record<string, unknown>)[method];
+  return (
+    !(hook instanceof SessionRunHook) || fn !== (SessionRunHook.prototype as unknown as Record<string, unknown>)[method]
+  );
 }
 
 /**
@@ -31,12 +32,16 @@ export function implementsMethod(hook: Hook, method: keyof Hook): boolean {
  * trace level, timeout and thread pool; OR for flags; debug watches appended.
  */
 export function mergeRunOptions(target: RunOptions, extra: RunOptions): void {
-  if (extra.traceLevel !== undefined) target.traceLevel = Math.max(target.traceLevel ?? 0, extra.traceLevel) as RunOptions['traceLevel'] & number;
+  if (extra.traceLevel !== undefined)
+    target.traceLevel = Math.max(target.traceLevel ?? 0, extra.traceLevel) as RunOptions['traceLevel'] & number;
   if (extra.timeoutInMs !== undefined) target.timeoutInMs = Math.max(target.timeoutInMs ?? 0, extra.timeoutInMs);
-  if (extra.interOpThreadPool !== undefined) target.interOpThreadPool = Math.max(target.interOpThreadPool ?? 0, extra.interOpThreadPool);
-  if (extra.outputPartitionGraphs !== undefined) target.outputPartitionGraphs = Boolean(target.outputPartitionGraphs) || extra.outputPartitionGraphs;
+  if (extra.interOpThreadPool !== undefined)
+    target.interOpThreadPool = Math.max(target.interOpThreadPool ?? 0, extra.interOpThreadPool);
+  if (extra.outputPartitionGraphs !== undefined)
+    target.outputPartitionGraphs = Boolean(target.outputPartitionGraphs) || extra.outputPartitionGraphs;
   if (extra.reportTensorAllocationsUponOom !== undefined) {
-    target.reportTensorAllocationsUponOom = Boolean(target.reportTensorAllocationsUponOom) || extra.reportTensorAllocationsUponOom;
+    target.reportTensorAllocationsUponOom =
+      Boolean(target.reportTensorAllocationsUponOom) || extra.reportTensorAllocationsUponOom;
   }
   if (extra.debugTensorWatchOpts !== undefined && extra.debugTensorWatchOpts.length > 0) {
     target.debugTensorWatchOpts = [...(target.debugTensorWatchOpts ?? []), ...extra.debugTensorWatchOpts];
@@ -49,7 +54,10 @@ export function mergeRunOptions(target: RunOptions, extra: RunOptions): void {
   }
 }
 
-type HookPlan = { readonly before: readonly { hook: Hook; index: number }[]; readonly after: readonly { hook: Hook; index: number }[] };
+type HookPlan = {
+  readonly before: readonly { hook: Hook; index: number }[];
+  readonly after: readonly { hook: Hook; index: number }[];
+};
 const plans = new WeakMap<readonly Hook[], HookPlan>();
 
 /** Which hooks take part in runs; computed once per hook list, not once per created session. */
@@ -94,9 +102,15 @@ export class HookedSession {
     return this.#stopRequested;
   }
 
-  async run(fetches: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<unknown> {
+  async run(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<unknown> {
     if (this.#stopRequested) throw new RuntimeError('Run called even after should_stop requested.');
-    if (this.#before.length === 0 && this.#after.length === 0) return this.raw.run(fetches, feedDict, options, runMetadata);
+    if (this.#before.length === 0 && this.#after.length === 0)
+      return this.raw.run(fetches, feedDict, options, runMetadata);
 
     const context = new SessionRunContext(new SessionRunArgs(fetches, feedDict), this.raw);
     const runOptions: RunOptions = options ?? {};
@@ -114,7 +128,9 @@ export class HookedSession {
       }
       if (request === undefined || request === null) continue;
       if (!(request instanceof SessionRunArgs)) {
-        throw new TypeError(`SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`);
+        throw new TypeError(
+          `SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`,
+        );
       }
       if (request.fetches !== undefined && request.fetches !== null) {
         (hookFetches ??= new Array<Fetch>(this.#hookCount + 1))[index] = request.fetches;
@@ -124,7 +140,8 @@ export class HookedSession {
         if (tensors.length > 0) {
           hookFeeds ??= new Map();
           const conflicts = tensors.filter((t) => hookFeeds!.has(t));
-          if (conflicts.length > 0) throw new RuntimeError(`Same tensor is fed by two hooks. Conflict(s): ${conflictNames(conflicts)}`);
+          if (conflicts.length > 0)
+            throw new RuntimeError(`Same tensor is fed by two hooks. Conflict(s): ${conflictNames(conflicts)}`);
           tensors.forEach((t, i) => hookFeeds!.set(t, values[i]));
         }
       }
@@ -139,7 +156,9 @@ export class HookedSession {
       } else {
         const conflicts = user.tensors.filter((t) => hookFeeds!.has(t));
         if (conflicts.length > 0) {
-          throw new RuntimeError(`Same tensor is fed by a SessionRunHook and user. Conflict(s): ${conflictNames(conflicts)}`);
+          throw new RuntimeError(
+            `Same tensor is fed by a SessionRunHook and user. Conflict(s): ${conflictNames(conflicts)}`,
+          );
         }
         const merged = new Map(hookFeeds);
         user.tensors.forEach((t, i) => merged.set(t, user.values[i]));

@@ -51,7 +51,9 @@ export class QueueRunner {
   readonly #running = new Map<Session, CoordinatedThread[]>();
 
   constructor(options: QueueRunnerOptions) {
-    checkOptions('QueueRunner', options, ['queue', 'enqueueOps', 'closeOp', 'cancelOp', 'queueClosedExceptionTypes'], { required: true });
+    checkOptions('QueueRunner', options, ['queue', 'enqueueOps', 'closeOp', 'cancelOp', 'queueClosedExceptionTypes'], {
+      required: true,
+    });
     for (const op of ['closeOp', 'cancelOp'] as const) optional('QueueRunner', op, options[op], instanceOf(Tensor));
     if (options.queue === undefined || options.enqueueOps === undefined) {
       throw new ValueError('QueueRunner: Must provide queue and enqueue_ops.');
@@ -82,8 +84,7 @@ export class QueueRunner {
     const opts = checkOptions('QueueRunner.createThreads', options, ['coord', 'onThreadEnd']);
     const coord = optional('QueueRunner.createThreads', 'coord', opts.coord, instanceOf(Coordinator));
     const onThreadEnd = optional('QueueRunner.createThreads', 'onThreadEnd', opts.onThreadEnd, is.function) as
-      | CreateThreadsOptions['onThreadEnd']
-      | undefined;
+      CreateThreadsOptions['onThreadEnd'] | undefined;
     const previous = this.#running.get(session);
     if (previous?.some((t) => t.alive)) return [];
     const threads = this.producerTasks(session, coord).map((task) => {
@@ -102,7 +103,10 @@ export class QueueRunner {
    * coordinator) the task that cancels the queue when the coordinator stops. A monitored session
    * runs each as a child actor; `createThreads` runs them as plain tasks.
    */
-  producerTasks(session: Session, coord?: Coordinator): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
+  producerTasks(
+    session: Session,
+    coord?: Coordinator,
+  ): { name: string; run: (signal?: AbortSignal) => Promise<void> }[] {
     expect('QueueRunner.producerTasks', 'session', session, instanceOf(Session));
     optional('QueueRunner.producerTasks', 'coord', coord, instanceOf(Coordinator));
     const shared = { remaining: this.enqueueOps.length };
@@ -122,7 +126,13 @@ export class QueueRunner {
     return tasks;
   }
 
-  async #enqueueLoop(session: Session, op: Tensor, shared: { remaining: number }, coord?: Coordinator, signal?: AbortSignal): Promise<void> {
+  async #enqueueLoop(
+    session: Session,
+    op: Tensor,
+    shared: { remaining: number },
+    coord?: Coordinator,
+    signal?: AbortSignal,
+  ): Promise<void> {
     try {
       for (let n = 1; !coord?.shouldStop() && !signal?.aborted; n++) {
         await session.run(op);
@@ -166,7 +176,11 @@ export function addQueueRunner(graph: Graph, queueRunner: QueueRunner): void {
  * Starts every queue runner of the session's graph (`QUEUE_RUNNERS`), registered with `coord`.
  * A monitored session starts its own: passing one returns [] (TensorFlow's no-op).
  */
-export function startQueueRunners(session: unknown, coord?: Coordinator, options: Omit<CreateThreadsOptions, 'coord'> = {}): CoordinatedThread[] {
+export function startQueueRunners(
+  session: unknown,
+  coord?: Coordinator,
+  options: Omit<CreateThreadsOptions, 'coord'> = {},
+): CoordinatedThread[] {
   if (isMonitored(session)) return [];
   const raw = expect('startQueueRunners', 'session', session, instanceOf(Session));
   if (coord !== null) optional('startQueueRunners', 'coord', coord, instanceOf(Coordinator));

@@ -10,7 +10,11 @@ import { mergeAll, type Summary } from '../summary/ops.ts';
 
 /** What session creation needs of a saver (the `Saver` of the checkpoint module has it). */
 export interface SaverLike {
-  save(session: Session, savePath: string, options?: { globalStep?: number; writeMetaGraph?: boolean }): Promise<string>;
+  save(
+    session: Session,
+    savePath: string,
+    options?: { globalStep?: number; writeMetaGraph?: boolean },
+  ): Promise<string>;
   restore(session: Session, prefix: string): Promise<void>;
   recoverLastCheckpoints?(paths: readonly string[]): void;
 }
@@ -32,7 +36,6 @@ export interface ScaffoldOptions {
   copyFromScaffold?: Scaffold;
 }
 
-
 /**
  * Everything needed to create or restore a session for a graph (TensorFlow's `Scaffold`):
  * init, ready and local-init ops, the summary op and the saver. `finalize(graph)` fills what
@@ -50,7 +53,18 @@ export class Scaffold {
   #saver: SaverLike | undefined;
 
   constructor(options: ScaffoldOptions = {}) {
-    const keys = ['initOp', 'initFeedDict', 'initFn', 'readyOp', 'readyForLocalInitOp', 'localInitOp', 'localInitFeedDict', 'summaryOp', 'saver', 'copyFromScaffold'] as const;
+    const keys = [
+      'initOp',
+      'initFeedDict',
+      'initFn',
+      'readyOp',
+      'readyForLocalInitOp',
+      'localInitOp',
+      'localInitFeedDict',
+      'summaryOp',
+      'saver',
+      'copyFromScaffold',
+    ] as const;
     checkOptions('Scaffold', options, keys);
     optional('Scaffold', 'initFn', options.initFn, is.function);
     optional('Scaffold', 'saver', options.saver, withMethods('a saver (with save() and restore())', 'save', 'restore'));
@@ -63,7 +77,8 @@ export class Scaffold {
     this.#initFeedDict = options.initFeedDict ?? (from === undefined ? undefined : from.#initFeedDict);
     this.#userInitFn = options.initFn ?? (from === undefined ? undefined : from.#userInitFn);
     this.#readyOp = options.readyOp ?? (from === undefined ? undefined : from.#readyOp);
-    this.#readyForLocalInitOp = options.readyForLocalInitOp ?? (from === undefined ? undefined : from.#readyForLocalInitOp);
+    this.#readyForLocalInitOp =
+      options.readyForLocalInitOp ?? (from === undefined ? undefined : from.#readyForLocalInitOp);
     this.#localInitOp = options.localInitOp ?? (from === undefined ? undefined : from.#localInitOp);
     this.#localInitFeedDict = options.localInitFeedDict ?? (from === undefined ? undefined : from.#localInitFeedDict);
     this.#summaryOp = options.summaryOp ?? (from === undefined ? undefined : from.#summaryOp);
@@ -116,7 +131,9 @@ export class Scaffold {
     if (this.#saver === undefined) {
       const savers = graph.getCollection<SaverLike>(GraphKeys.SAVERS);
       if (savers.length > 1) {
-        throw new RuntimeError('More than one item in collection savers. Please indicate which one to use by passing it to the constructor.');
+        throw new RuntimeError(
+          'More than one item in collection savers. Please indicate which one to use by passing it to the constructor.',
+        );
       }
       this.#saver = savers[0];
       if (this.#saver === undefined && !graph.finalized) {
@@ -149,7 +166,9 @@ function isScaffold(value: unknown): value is Scaffold {
 function cached<T>(graph: Graph, key: string, build: () => T | undefined): T | undefined {
   const items = graph.getCollection<T>(key);
   if (items.length > 1) {
-    throw new RuntimeError(`More than one item in the collection "${key}". Please indicate which one to use by passing it to the constructor.`);
+    throw new RuntimeError(
+      `More than one item in the collection "${key}". Please indicate which one to use by passing it to the constructor.`,
+    );
   }
   if (items.length === 1) return items[0];
   const made = build();

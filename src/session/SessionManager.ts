@@ -1,7 +1,16 @@
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { checkpointExists } from '../checkpoint/Saver.ts';
 import { getCheckpointState } from '../checkpoint/state.ts';
-import { DataLossError, DeadlineExceededError, FailedPreconditionError, NotFoundError, RuntimeError, UnavailableError, ValueError, describeValue } from '../errors.ts';
+import {
+  DataLossError,
+  DeadlineExceededError,
+  FailedPreconditionError,
+  NotFoundError,
+  RuntimeError,
+  UnavailableError,
+  ValueError,
+  describeValue,
+} from '../errors.ts';
 import type { FeedDict } from '../graph/fetches.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { RunOptions } from '../graph/RunOptions.ts';
@@ -14,7 +23,11 @@ import { clockRule } from './rules.ts';
 import type { SaverLike } from './Scaffold.ts';
 
 /** A wait between checks must be a real timer: `Infinity` would poll every millisecond. */
-const finiteSecs = rule<number>('a non-negative finite number', 'value', (v) => Number.isFinite(v) && (v as number) >= 0);
+const finiteSecs = rule<number>(
+  'a non-negative finite number',
+  'value',
+  (v) => Number.isFinite(v) && (v as number) >= 0,
+);
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions {
@@ -70,13 +83,27 @@ export class SessionManager {
   readonly #clock: Clock;
 
   constructor(options: SessionManagerOptions) {
-    const keys = ['graph', 'localInitOp', 'localInitFeedDict', 'localInitRunOptions', 'readyOp', 'readyForLocalInitOp', 'recoveryWaitSecs', 'clock'] as const;
+    const keys = [
+      'graph',
+      'localInitOp',
+      'localInitFeedDict',
+      'localInitRunOptions',
+      'readyOp',
+      'readyForLocalInitOp',
+      'recoveryWaitSecs',
+      'clock',
+    ] as const;
     checkOptions('SessionManager', options, keys, { required: true });
     expect('SessionManager', 'graph', options.graph, instanceOf(Graph));
-    for (const op of ['localInitOp', 'readyOp', 'readyForLocalInitOp'] as const) optional('SessionManager', op, options[op], instanceOf(Tensor));
+    for (const op of ['localInitOp', 'readyOp', 'readyForLocalInitOp'] as const)
+      optional('SessionManager', op, options[op], instanceOf(Tensor));
     optional('SessionManager', 'clock', options.clock, clockRule);
     if (options.readyForLocalInitOp !== undefined && options.localInitOp === undefined) {
-      throw new ValueError('SessionManager: If you pass a ready_for_local_init_op you must also pass a local_init_op , ready_for_local_init_op [' + options.readyForLocalInitOp.name + ']');
+      throw new ValueError(
+        'SessionManager: If you pass a ready_for_local_init_op you must also pass a local_init_op , ready_for_local_init_op [' +
+          options.readyForLocalInitOp.name +
+          ']',
+      );
     }
     const wait = optional('SessionManager', 'recoveryWaitSecs', options.recoveryWaitSecs, finiteSecs) ?? 30;
     this.graph = options.graph;
@@ -127,11 +154,15 @@ export class SessionManager {
     for (const prefix of candidates) {
       try {
         await saver.restore(session, prefix);
-        saver.recoverLastCheckpoints?.(state.allModelCheckpointPaths.slice(0, state.allModelCheckpointPaths.indexOf(prefix) + 1));
-        if (firstError !== undefined) logger.warn(`Restored the older checkpoint ${prefix} because a newer one could not be loaded.`);
+        saver.recoverLastCheckpoints?.(
+          state.allModelCheckpointPaths.slice(0, state.allModelCheckpointPaths.indexOf(prefix) + 1),
+        );
+        if (firstError !== undefined)
+          logger.warn(`Restored the older checkpoint ${prefix} because a newer one could not be loaded.`);
         return true;
       } catch (error) {
-        const unusable = error instanceof DataLossError || (error instanceof NotFoundError && !(await checkpointExists(prefix)));
+        const unusable =
+          error instanceof DataLossError || (error instanceof NotFoundError && !(await checkpointExists(prefix)));
         if (!unusable) throw error;
         firstError ??= error;
         logger.warn(`Cannot restore checkpoint ${prefix}: ${(error as Error).message}. Trying the previous one.`);
@@ -147,7 +178,11 @@ export class SessionManager {
   async initialize(
     session: Session,
     restored: boolean,
-    init: { initOp?: Tensor | undefined; initFeedDict?: FeedDict | undefined; initFn?: ((session: Session) => unknown) | undefined },
+    init: {
+      initOp?: Tensor | undefined;
+      initFeedDict?: FeedDict | undefined;
+      initFn?: ((session: Session) => unknown) | undefined;
+    },
   ): Promise<void> {
     checkSession('initialize', session);
     expect('SessionManager.initialize', 'restored', restored, is.boolean);
@@ -192,7 +227,9 @@ export class SessionManager {
    * Creates a session and restores it if it can; runs the local init op. Returns the session and
    * whether it is ready; never throws for "not ready".
    */
-  async recoverSession(options: RestoreOptions & { master?: string; config?: SessionConfig } = {}): Promise<[Session, boolean]> {
+  async recoverSession(
+    options: RestoreOptions & { master?: string; config?: SessionConfig } = {},
+  ): Promise<[Session, boolean]> {
     const checked = checkManagerOptions('recoverSession', options, { restore: true, session: true });
     const { master, config, ...restore } = checked;
     const session = this.openSession(master, config);
@@ -215,7 +252,9 @@ export class SessionManager {
    * Creates sessions until one is ready (another process initialized the shared state),
    * checking every `recoveryWaitSecs`; `DeadlineExceededError` after `maxWaitSecs`.
    */
-  async waitForSession(options: { master?: string; config?: SessionConfig; maxWaitSecs?: number } = {}): Promise<Session> {
+  async waitForSession(
+    options: { master?: string; config?: SessionConfig; maxWaitSecs?: number } = {},
+  ): Promise<Session> {
     const opts = checkManagerOptions('waitForSession', options, { session: true, maxWait: true });
     const maxWait = opts.maxWaitSecs ?? Infinity;
     const start = this.#clock.now();
@@ -250,7 +289,9 @@ export class SessionManager {
       if (maxWait - elapsed - this.recoveryWaitSecs < 0) {
         throw new DeadlineExceededError(`Session was not ready after waiting ${Math.floor(elapsed)} secs.`);
       }
-      logger.info(`Waiting for model to be ready. Ready_for_local_init_op: ${nameOf(this.readyForLocalInitOp)}, ready: ${readiness.ready ? '' : readiness.message}`);
+      logger.info(
+        `Waiting for model to be ready. Ready_for_local_init_op: ${nameOf(this.readyForLocalInitOp)}, ready: ${readiness.ready ? '' : readiness.message}`,
+      );
       if (!waited) await sleep(this.#clock, this.recoveryWaitSecs * 1000);
     }
   }

@@ -7,7 +7,12 @@ import { expect, instanceOf, is, misuse } from '../internal/validate.ts';
 /** A step function: one argument, the {@link StepContext}. */
 export type StepFn<R> = (stepContext: StepContext) => R | Promise<R>;
 
-type RunWithHooks = (fetches: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null) => Promise<unknown>;
+type RunWithHooks = (
+  fetches: Fetch,
+  feedDict?: FeedDict | null,
+  options?: RunOptions | null,
+  runMetadata?: RunMetadata | null,
+) => Promise<unknown>;
 
 /**
  * What a step function gets (TensorFlow's `StepContext`): the raw session (runs bypass hooks),
@@ -24,7 +29,12 @@ export class StepContext {
   }
 
   /** Runs with the hooks around it, like `MonitoredSession.run` (recovery is per step function). */
-  async runWithHooks<const F extends Fetch>(fetches: F, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<FetchResult<F>> {
+  async runWithHooks<const F extends Fetch>(
+    fetches: F,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<FetchResult<F>> {
     return (await this.#runWithHooks(fetches, feedDict, options, runMetadata)) as FetchResult<F>;
   }
 

@@ -30,7 +30,11 @@ export interface SteppedSessionCreator extends SessionCreator {
 /** True for creators that expose their steps. */
 export function isSteppedCreator(creator: SessionCreator): creator is SteppedSessionCreator {
   const c = creator as Partial<SteppedSessionCreator>;
-  return typeof c.openSession === 'function' && typeof c.restoreSession === 'function' && typeof c.initializeSession === 'function';
+  return (
+    typeof c.openSession === 'function' &&
+    typeof c.restoreSession === 'function' &&
+    typeof c.initializeSession === 'function'
+  );
 }
 
 /** Thrown by a worker's `initializeSession` when the chief has not made the model ready yet. */
@@ -67,7 +71,9 @@ function checkScaffold(api: string, scaffold: unknown): Scaffold {
 
 /** Refuses unknown options and checks the ones every creator shares; `paths` are extra string options. */
 function checkCreatorOptions(api: string, options: unknown, extra: readonly string[]): void {
-  const o = checkOptions(api, options, ['graph', 'scaffold', 'master', 'config', 'clock', ...extra], { required: true });
+  const o = checkOptions(api, options, ['graph', 'scaffold', 'master', 'config', 'clock', ...extra], {
+    required: true,
+  });
   optional(api, 'master', o.master, is.string);
   optional(api, 'config', o.config, is.object);
   optional(api, 'clock', o.clock, clockRule);
@@ -78,7 +84,12 @@ function checkCreatorOptions(api: string, options: unknown, extra: readonly stri
 }
 
 /** The SessionManager a creator uses, built once from its finalized scaffold. */
-function managerFor(graph: Graph, scaffold: Scaffold, clock: Clock | undefined, recoveryWaitSecs?: number): SessionManager {
+function managerFor(
+  graph: Graph,
+  scaffold: Scaffold,
+  clock: Clock | undefined,
+  recoveryWaitSecs?: number,
+): SessionManager {
   return new SessionManager({
     ...(recoveryWaitSecs === undefined ? {} : { recoveryWaitSecs }),
     graph,
@@ -107,7 +118,9 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
     this.scaffold = checkScaffold('ChiefSessionCreator', options.scaffold);
     this.master = options.master ?? '';
     if (options.checkpointDir && options.checkpointFilenameWithPath) {
-      throw new ValueError('ChiefSessionCreator: Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
+      throw new ValueError(
+        'ChiefSessionCreator: Can not provide both checkpoint_dir and checkpoint_filename_with_path.',
+      );
     }
     this.#options = options;
   }
@@ -208,12 +221,16 @@ export class WorkerSessionCreator implements SteppedSessionCreator {
     this.master = options.master ?? '';
     const maxWait = options.maxWaitSecs ?? 1800;
     if (typeof maxWait !== 'number' || !(maxWait >= 0)) {
-      throw new ValueError(`WorkerSessionCreator: expected \`maxWaitSecs\` to be a non-negative number, got ${describeValue(maxWait)}`);
+      throw new ValueError(
+        `WorkerSessionCreator: expected \`maxWaitSecs\` to be a non-negative number, got ${describeValue(maxWait)}`,
+      );
     }
     this.maxWaitSecs = maxWait;
     const recoveryWait = options.recoveryWaitSecs;
     if (recoveryWait !== undefined && (typeof recoveryWait !== 'number' || !(recoveryWait >= 0))) {
-      throw new ValueError(`WorkerSessionCreator: expected \`recoveryWaitSecs\` to be a non-negative number, got ${describeValue(recoveryWait)}`);
+      throw new ValueError(
+        `WorkerSessionCreator: expected \`recoveryWaitSecs\` to be a non-negative number, got ${describeValue(recoveryWait)}`,
+      );
     }
     this.#options = options;
     this.#clock = options.clock ?? systemClock;

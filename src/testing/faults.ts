@@ -82,7 +82,12 @@ export class FaultPlan {
   }
 
   /** Fails each call (of seams matching `seams`) with probability `rate`, kinds drawn from `kinds`. */
-  random(rate: number, rng: () => number, kinds: readonly FaultKind[] = ['aborted', 'unavailable'], seams?: RegExp): this {
+  random(
+    rate: number,
+    rng: () => number,
+    kinds: readonly FaultKind[] = ['aborted', 'unavailable'],
+    seams?: RegExp,
+  ): this {
     this.#random = { rate, rng, kinds, ...(seams ? { seams } : {}) };
     return this;
   }
@@ -128,7 +133,8 @@ export function faultyHook(hook: Hook, plan: FaultPlan, name: string): Hook {
   for (const method of HOOK_METHODS) {
     const fn = (hook as Record<string, unknown>)[method];
     if (typeof fn !== 'function' && method !== 'beforeRun' && method !== 'afterRun') continue;
-    out[method] = (...args: unknown[]) => plan.guard(`hook:${name}:${method}`, () => (typeof fn === 'function' ? fn.apply(hook, args) : undefined));
+    out[method] = (...args: unknown[]) =>
+      plan.guard(`hook:${name}:${method}`, () => (typeof fn === 'function' ? fn.apply(hook, args) : undefined));
   }
   return out as Hook;
 }
@@ -139,10 +145,11 @@ export function faultySession(session: Session, plan: FaultPlan): Session {
     get(target, prop) {
       if (prop === 'run') return (...args: Parameters<Session['run']>) => plan.guard('run', () => target.run(...args));
       // A failing close still closes (it reports an error, as a real one would after releasing).
-      if (prop === 'close') return async () => {
-        await target.close();
-        return plan.guard('close', () => undefined);
-      };
+      if (prop === 'close')
+        return async () => {
+          await target.close();
+          return plan.guard('close', () => undefined);
+        };
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -165,16 +172,22 @@ export class FaultySessionCreator implements SteppedSessionCreator {
   }
 
   async openSession(): Promise<Session> {
-    const session = await this.plan.guard('create', () => (isSteppedCreator(this.inner) ? this.inner.openSession() : this.inner.createSession()));
+    const session = await this.plan.guard('create', () =>
+      isSteppedCreator(this.inner) ? this.inner.openSession() : this.inner.createSession(),
+    );
     return faultySession(session, this.plan);
   }
 
   async restoreSession(session: Session): Promise<boolean> {
-    return this.plan.guard('restore', () => (isSteppedCreator(this.inner) ? this.inner.restoreSession(session) : Promise.resolve(false)));
+    return this.plan.guard('restore', () =>
+      isSteppedCreator(this.inner) ? this.inner.restoreSession(session) : Promise.resolve(false),
+    );
   }
 
   async initializeSession(session: Session, restored: boolean): Promise<void> {
-    await this.plan.guard('init', () => (isSteppedCreator(this.inner) ? this.inner.initializeSession(session, restored) : Promise.resolve()));
+    await this.plan.guard('init', () =>
+      isSteppedCreator(this.inner) ? this.inner.initializeSession(session, restored) : Promise.resolve(),
+    );
   }
 
   async createSession(): Promise<Session> {
@@ -194,7 +207,9 @@ export function faultySaver(saver: SaverLike, plan: FaultPlan): SaverLike {
   return {
     save: (session, savePath, options) => plan.guard('save', () => saver.save(session, savePath, options)),
     restore: (session, prefix) => plan.guard('restore-file', () => saver.restore(session, prefix)),
-    ...(saver.recoverLastCheckpoints ? { recoverLastCheckpoints: (paths: readonly string[]) => saver.recoverLastCheckpoints!(paths) } : {}),
+    ...(saver.recoverLastCheckpoints
+      ? { recoverLastCheckpoints: (paths: readonly string[]) => saver.recoverLastCheckpoints!(paths) }
+      : {}),
   };
 }
 

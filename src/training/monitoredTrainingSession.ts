@@ -68,17 +68,47 @@ const positive = (x: number | undefined): x is number => x !== undefined && x > 
 
 const API = 'monitoredTrainingSession';
 const KEYS = [
-  'graph', 'master', 'isChief', 'checkpointDir', 'scaffold', 'hooks', 'chiefOnlyHooks', 'saveCheckpointSecs', 'saveCheckpointSteps',
-  'saveSummariesSteps', 'saveSummariesSecs', 'config', 'stopGracePeriodSecs', 'logStepCountSteps', 'maxWaitSecs', 'summaryDir',
-  'saveGraphDef', 'recovery', 'clock', 'inspect', 'recoveryWaitSecs',
+  'graph',
+  'master',
+  'isChief',
+  'checkpointDir',
+  'scaffold',
+  'hooks',
+  'chiefOnlyHooks',
+  'saveCheckpointSecs',
+  'saveCheckpointSteps',
+  'saveSummariesSteps',
+  'saveSummariesSecs',
+  'config',
+  'stopGracePeriodSecs',
+  'logStepCountSteps',
+  'maxWaitSecs',
+  'summaryDir',
+  'saveGraphDef',
+  'recovery',
+  'clock',
+  'inspect',
+  'recoveryWaitSecs',
 ] as const;
-const count = rule<number | null>('a non-negative number, null or undefined', 'value', (v) => v === null || is.nonNegativeNumber.test(v));
+const count = rule<number | null>(
+  'a non-negative number, null or undefined',
+  'value',
+  (v) => v === null || is.nonNegativeNumber.test(v),
+);
 
 /** Every option, eagerly, named as this API names it (`checkpoint_dir` is refused, naming `checkpointDir`). */
 function checkTrainingOptions(options: unknown): asserts options is MonitoredTrainingSessionOptions {
   const o = checkOptions(API, options, KEYS, { required: true });
   expect(API, 'graph', o.graph, instanceOf(Graph));
-  for (const key of ['saveCheckpointSecs', 'saveCheckpointSteps', 'saveSummariesSteps', 'saveSummariesSecs', 'logStepCountSteps', 'maxWaitSecs', 'recoveryWaitSecs'] as const) {
+  for (const key of [
+    'saveCheckpointSecs',
+    'saveCheckpointSteps',
+    'saveSummariesSteps',
+    'saveSummariesSecs',
+    'logStepCountSteps',
+    'maxWaitSecs',
+    'recoveryWaitSecs',
+  ] as const) {
     optional(API, key, o[key], count);
   }
   for (const key of ['master', 'checkpointDir', 'summaryDir'] as const) optional(API, key, o[key], is.string);
@@ -130,7 +160,8 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
   const clock = options.clock ? { clock: options.clock } : {};
   const hooks: Hook[] = [...(options.chiefOnlyHooks ?? [])];
   if (summaryDir) {
-    if (positive(logStepCountSteps ?? undefined)) hooks.push(new StepCounterHook({ outputDir: summaryDir, everyNSteps: logStepCountSteps, ...clock }));
+    if (positive(logStepCountSteps ?? undefined))
+      hooks.push(new StepCounterHook({ outputDir: summaryDir, everyNSteps: logStepCountSteps, ...clock }));
     if (positive(summaries.steps) || positive(summaries.secs)) {
       hooks.push(
         new SummarySaverHook({
@@ -156,6 +187,13 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
     );
   }
   hooks.push(...(options.hooks ?? []));
-  const sessionCreator = new ChiefSessionCreator({ graph, scaffold, master, config: options.config, checkpointDir, clock: options.clock });
+  const sessionCreator = new ChiefSessionCreator({
+    graph,
+    scaffold,
+    master,
+    config: options.config,
+    checkpointDir,
+    clock: options.clock,
+  });
   return MonitoredSession.create({ ...common, sessionCreator, hooks });
 }

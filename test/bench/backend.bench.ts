@@ -18,12 +18,26 @@ export async function benchSessionRun(): Promise<void> {
   };
 
   const [ours, base] = await sideBySide(
-    ['Session.run([w, incrementStep])', async (n) => { for (let i = 0; i < n; i++) await sess.run([w, inc]); }],
-    ['bare async function', async (n) => { for (let i = 0; i < n; i++) await bare(); }],
+    [
+      'Session.run([w, incrementStep])',
+      async (n) => {
+        for (let i = 0; i < n; i++) await sess.run([w, inc]);
+      },
+    ],
+    [
+      'bare async function',
+      async (n) => {
+        for (let i = 0; i < n; i++) await bare();
+      },
+    ],
     200_000,
   );
   const ratio = ours.nsPerOp / base.nsPerOp;
-  report('Session.run per step (read var + increment step)', `${fmtUs(ours.nsPerOp)} vs bare ${fmtUs(base.nsPerOp)}  ratio ${ratio.toFixed(2)}x (target <= 10x)`, ratio <= 10);
+  report(
+    'Session.run per step (read var + increment step)',
+    `${fmtUs(ours.nsPerOp)} vs bare ${fmtUs(base.nsPerOp)}  ratio ${ratio.toFixed(2)}x (target <= 10x)`,
+    ratio <= 10,
+  );
 }
 
 /** FIFOQueue throughput through enqueue/dequeue runs vs an array-backed async queue. */
@@ -49,7 +63,10 @@ export async function benchQueue(): Promise<void> {
   const take = async (): Promise<number> => {
     if (buffer.length - head > 0) {
       const v = buffer[head++]!;
-      if (head > 4096) { buffer.splice(0, head); head = 0; }
+      if (head > 4096) {
+        buffer.splice(0, head);
+        head = 0;
+      }
       waitingPutters.shift()?.();
       return v;
     }
@@ -58,28 +75,51 @@ export async function benchQueue(): Promise<void> {
 
   const feeds = new Map([[x, 0]]);
   const [ours, base] = await sideBySide(
-    ['FIFOQueue via Session.run', async (n) => {
-      const producer = (async () => { for (let i = 0; i < n; i++) { feeds.set(x, i); await sess.run(enqueue, feeds); } })();
-      for (let i = 0; i < n; i++) await sess.run(dequeue);
-      await producer;
-    }],
-    ['array-backed async queue', async (n) => {
-      const producer = (async () => { for (let i = 0; i < n; i++) await put(i); })();
-      for (let i = 0; i < n; i++) await take();
-      await producer;
-    }],
+    [
+      'FIFOQueue via Session.run',
+      async (n) => {
+        const producer = (async () => {
+          for (let i = 0; i < n; i++) {
+            feeds.set(x, i);
+            await sess.run(enqueue, feeds);
+          }
+        })();
+        for (let i = 0; i < n; i++) await sess.run(dequeue);
+        await producer;
+      },
+    ],
+    [
+      'array-backed async queue',
+      async (n) => {
+        const producer = (async () => {
+          for (let i = 0; i < n; i++) await put(i);
+        })();
+        for (let i = 0; i < n; i++) await take();
+        await producer;
+      },
+    ],
     200_000,
   );
-  report('FIFOQueue dequeues per second (producer+consumer)', `${fmtRate(ours.nsPerOp)} vs baseline ${fmtRate(base.nsPerOp)}  ratio ${(ours.nsPerOp / base.nsPerOp).toFixed(2)}x (target > 200,000/s)`, 1e9 / ours.nsPerOp > 200_000);
+  report(
+    'FIFOQueue dequeues per second (producer+consumer)',
+    `${fmtRate(ours.nsPerOp)} vs baseline ${fmtRate(base.nsPerOp)}  ratio ${(ours.nsPerOp / base.nsPerOp).toFixed(2)}x (target > 200,000/s)`,
+    1e9 / ours.nsPerOp > 200_000,
+  );
 
   const batch = g.placeholder<number[]>('batch');
   const enqueueMany = q.enqueueMany(batch);
   const dequeueMany = q.dequeueMany(64);
   const items = Array.from({ length: 64 }, (_, i) => i);
   const [many] = await sideBySide(
-    ['enqueueMany/dequeueMany(64)', async (n) => {
-      for (let i = 0; i < n; i++) { await sess.run(enqueueMany, { batch: items }); await sess.run(dequeueMany); }
-    }],
+    [
+      'enqueueMany/dequeueMany(64)',
+      async (n) => {
+        for (let i = 0; i < n; i++) {
+          await sess.run(enqueueMany, { batch: items });
+          await sess.run(dequeueMany);
+        }
+      },
+    ],
     ['noop', async () => {}],
     20_000,
     5,

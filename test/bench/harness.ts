@@ -7,7 +7,12 @@ export interface Measured {
 }
 
 /** Runs `fn(n)` (which performs n operations) for `rounds` rounds and returns the median ns/op. */
-export async function measure(name: string, fn: (n: number) => Promise<void> | void, n: number, rounds = 7): Promise<Measured> {
+export async function measure(
+  name: string,
+  fn: (n: number) => Promise<void> | void,
+  n: number,
+  rounds = 7,
+): Promise<Measured> {
   await fn(Math.max(1, Math.floor(n / 10))); // warm-up
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {

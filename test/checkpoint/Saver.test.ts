@@ -73,7 +73,7 @@ describe('Saver', () => {
     assert.ok(Object.is((byName['f64'] as Float64Array)[1], -0));
   });
 
-  it('writes TensorFlow\'s text state file, oldest first, and latestCheckpoint reads it', async () => {
+  it("writes TensorFlow's text state file, oldest first, and latestCheckpoint reads it", async () => {
     const dir = await tempDir();
     const { sess } = await withValues({ v: 1 });
     const saver = new Saver();
@@ -88,8 +88,12 @@ describe('Saver', () => {
     const files = (await readdir(dir)).sort();
     assert.deepEqual(files, [
       'checkpoint',
-      'model.ckpt-1000.data-00000-of-00001', 'model.ckpt-1000.index', 'model.ckpt-1000.meta',
-      'model.ckpt-600.data-00000-of-00001', 'model.ckpt-600.index', 'model.ckpt-600.meta',
+      'model.ckpt-1000.data-00000-of-00001',
+      'model.ckpt-1000.index',
+      'model.ckpt-1000.meta',
+      'model.ckpt-600.data-00000-of-00001',
+      'model.ckpt-600.index',
+      'model.ckpt-600.meta',
     ]);
   });
 
@@ -98,12 +102,18 @@ describe('Saver', () => {
     const { sess } = await withValues({ v: 1 });
     const saver = new Saver({ maxToKeep: 2 });
     for (const step of [1, 2, 3]) await saver.save(sess, path.join(dir, 'model.ckpt'), { globalStep: step });
-    assert.deepEqual(saver.lastCheckpoints.map((p) => path.basename(p)), ['model.ckpt-2', 'model.ckpt-3']);
+    assert.deepEqual(
+      saver.lastCheckpoints.map((p) => path.basename(p)),
+      ['model.ckpt-2', 'model.ckpt-3'],
+    );
     assert.ok(!(await readdir(dir)).some((f) => f.startsWith('model.ckpt-1.')));
     const restarted = new Saver({ maxToKeep: 2 });
     restarted.recoverLastCheckpoints((await getCheckpointState(dir))!.allModelCheckpointPaths);
     await restarted.save(sess, path.join(dir, 'model.ckpt'), { globalStep: 4 });
-    assert.deepEqual((await getCheckpointState(dir))!.allModelCheckpointPaths.map((p) => path.basename(p)), ['model.ckpt-3', 'model.ckpt-4']);
+    assert.deepEqual(
+      (await getCheckpointState(dir))!.allModelCheckpointPaths.map((p) => path.basename(p)),
+      ['model.ckpt-3', 'model.ckpt-4'],
+    );
     assert.ok(!(await readdir(dir)).some((f) => f.startsWith('model.ckpt-2.')));
   });
 
@@ -118,7 +128,10 @@ describe('Saver', () => {
     await saver.save(sess, path.join(dir, 'm'), { globalStep: 3 });
     const files = await readdir(dir);
     assert.ok(!files.some((f) => f.startsWith('m-1.')), 'step 1 was before the first keep time');
-    assert.ok(files.some((f) => f.startsWith('m-2.')), 'step 2 reached the keep time and is kept');
+    assert.ok(
+      files.some((f) => f.startsWith('m-2.')),
+      'step 2 reached the keep time and is kept',
+    );
     assert.ok(files.some((f) => f.startsWith('m-3.')));
   });
 
@@ -140,7 +153,10 @@ describe('Saver', () => {
     await saver.save(sess, path.join(dir, 'm'), { globalStep: 2 });
     await saver.save(sess, path.join(dir, 'm'), { globalStep: 3 });
     const files = await readdir(dir);
-    assert.ok(files.some((f) => f.startsWith('m-1.')), 'the restored checkpoint survives');
+    assert.ok(
+      files.some((f) => f.startsWith('m-1.')),
+      'the restored checkpoint survives',
+    );
     assert.ok(!files.some((f) => f.startsWith('m-2.')));
   });
 
@@ -170,7 +186,11 @@ describe('Saver', () => {
     await rejectsWith(new Saver().save(sess, path.join(dir, 'm'), { globalStep: 1.5 }), UsageError, '`globalStep`');
     assert.throws(() => new Saver({ maxToKeep: -1 }), ValueError);
     const weird = await withValues({ fn: () => 1 });
-    await rejectsWith(new Saver().save(weird.sess, path.join(dir, 'w')), InvalidArgumentError, /variable value at fn cannot be checkpointed/);
+    await rejectsWith(
+      new Saver().save(weird.sess, path.join(dir, 'w')),
+      InvalidArgumentError,
+      /variable value at fn cannot be checkpointed/,
+    );
   });
 
   it('an unwritable directory fails the save with PermissionDeniedError and leaves no temporary file', async (t) => {

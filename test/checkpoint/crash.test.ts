@@ -23,7 +23,13 @@ function start(dir: string): Promise<{ kill: () => Promise<void>; restoredStep: 
       const m = /started (\d+)\n/.exec(out);
       if (m) {
         const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-        resolve({ restoredStep: Number(m[1]), kill: async () => { proc.kill('SIGKILL'); await exited; } });
+        resolve({
+          restoredStep: Number(m[1]),
+          kill: async () => {
+            proc.kill('SIGKILL');
+            await exited;
+          },
+        });
       }
     });
     proc.once('exit', (code) => reject(new Error(`training child exited early (${code}): ${err}`)));
@@ -45,32 +51,40 @@ async function loadStep(prefix: string): Promise<number> {
 }
 
 describe('checkpoints survive kill -9', () => {
-  it(`${KILLS} SIGKILLs at random moments: the latest checkpoint always loads, never goes back, temporaries are cleaned`, { timeout: 600_000 }, async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ms-crash-'));
-    const seed = Number(process.env['FC_SEED'] ?? Date.now() % 1_000_000);
-    const delays = fc.sample(fc.integer({ min: 0, max: 120 }), { numRuns: KILLS, seed });
-    let previous = -1;
-    let leftover: string[] = [];
-    try {
-      for (const [i, delay] of delays.entries()) {
-        const run = await start(dir);
-        // The start restored the newest checkpoint, and no temporary of the killed run survived it.
-        assert.equal(run.restoredStep, Math.max(previous, 0), `kill ${i}: restored ${run.restoredStep}, latest was ${previous}`);
-        const still = (await temporaries(dir)).filter((f) => leftover.includes(f));
-        assert.deepEqual(still, [], `kill ${i}: temporaries survived the start`);
-        await new Promise((r) => setTimeout(r, delay));
-        await run.kill();
-        leftover = await temporaries(dir);
-        const latest = await latestCheckpoint(dir);
-        assert.ok(latest !== undefined, `kill ${i}: no checkpoint`);
-        const step = await loadStep(latest);
-        assert.ok(step >= previous, `kill ${i}: step went back from ${previous} to ${step}`);
-        previous = step;
+  it(
+    `${KILLS} SIGKILLs at random moments: the latest checkpoint always loads, never goes back, temporaries are cleaned`,
+    { timeout: 600_000 },
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'ms-crash-'));
+      const seed = Number(process.env['FC_SEED'] ?? Date.now() % 1_000_000);
+      const delays = fc.sample(fc.integer({ min: 0, max: 120 }), { numRuns: KILLS, seed });
+      let previous = -1;
+      let leftover: string[] = [];
+      try {
+        for (const [i, delay] of delays.entries()) {
+          const run = await start(dir);
+          // The start restored the newest checkpoint, and no temporary of the killed run survived it.
+          assert.equal(
+            run.restoredStep,
+            Math.max(previous, 0),
+            `kill ${i}: restored ${run.restoredStep}, latest was ${previous}`,
+          );
+          const still = (await temporaries(dir)).filter((f) => leftover.includes(f));
+          assert.deepEqual(still, [], `kill ${i}: temporaries survived the start`);
+          await new Promise((r) => setTimeout(r, delay));
+          await run.kill();
+          leftover = await temporaries(dir);
+          const latest = await latestCheckpoint(dir);
+          assert.ok(latest !== undefined, `kill ${i}: no checkpoint`);
+          const step = await loadStep(latest);
+          assert.ok(step >= previous, `kill ${i}: step went back from ${previous} to ${step}`);
+          previous = step;
+        }
+      } catch (error) {
+        console.error(`crash test failed with FC_SEED=${seed}`);
+        throw error;
       }
-    } catch (error) {
-      console.error(`crash test failed with FC_SEED=${seed}`);
-      throw error;
-    }
-    assert.ok(previous > 0, 'training made progress');
-  });
+      assert.ok(previous > 0, 'training made progress');
+    },
+  );
 });

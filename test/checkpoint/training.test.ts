@@ -44,9 +44,12 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
     const dir = await tempDir();
     const { graph, gstep, doStep } = gstepGraph();
     const hook = new FakeHook();
-    await withSession(monitoredTrainingSession({ graph, checkpointDir: dir, chiefOnlyHooks: [hook], saveCheckpointSecs: 0 }), async (s) => {
-      await s.run(doStep);
-    });
+    await withSession(
+      monitoredTrainingSession({ graph, checkpointDir: dir, chiefOnlyHooks: [hook], saveCheckpointSecs: 0 }),
+      async (s) => {
+        await s.run(doStep);
+      },
+    );
     assert.equal(hook.callCounter.begin, 1);
     assert.equal(await latestCheckpoint(dir), undefined);
     await withSession(monitoredTrainingSession({ graph, checkpointDir: dir }), async (s) => {
@@ -57,10 +60,13 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
   it('test_save_checkpoint_steps: a checkpoint every N steps', async () => {
     const dir = await tempDir();
     const { graph, doStep } = gstepGraph();
-    await withSession(monitoredTrainingSession({ graph, checkpointDir: dir, saveCheckpointSteps: 100, saveCheckpointSecs: null }), async (s) => {
-      for (let i = 0; i < 100; i++) await s.run(doStep);
-      assert.equal(await latestCheckpoint(dir), path.join(dir, 'model.ckpt-100'));
-    });
+    await withSession(
+      monitoredTrainingSession({ graph, checkpointDir: dir, saveCheckpointSteps: 100, saveCheckpointSecs: null }),
+      async (s) => {
+        for (let i = 0; i < 100; i++) await s.run(doStep);
+        assert.equal(await latestCheckpoint(dir), path.join(dir, 'model.ckpt-100'));
+      },
+    );
   });
 
   it('test_save_checkpoint_secs: on the injected clock', async () => {
@@ -90,7 +96,12 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
   it('test_save_graph_def_false: neither graph.pbtxt nor meta files', async () => {
     const dir = await tempDir();
     const { graph, doStep } = gstepGraph();
-    const sess = await monitoredTrainingSession({ graph, checkpointDir: dir, saveCheckpointSteps: 1, saveGraphDef: false });
+    const sess = await monitoredTrainingSession({
+      graph,
+      checkpointDir: dir,
+      saveCheckpointSteps: 1,
+      saveGraphDef: false,
+    });
     await sess.run(doStep);
     assert.ok(!(await readdir(dir)).includes('graph.pbtxt'));
     assert.equal((await metaFiles(dir)).length, 0);
@@ -99,13 +110,26 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
 
   it('both checkpoint frequencies given: the timer refuses them, as TensorFlow does', async () => {
     const { graph } = gstepGraph();
-    await rejectsWith(monitoredTrainingSession({ graph, checkpointDir: await tempDir(), saveCheckpointSecs: 10, saveCheckpointSteps: 10 }), ValueError, /exactly one of `saveSteps` and `saveSecs`/);
+    await rejectsWith(
+      monitoredTrainingSession({
+        graph,
+        checkpointDir: await tempDir(),
+        saveCheckpointSecs: 10,
+        saveCheckpointSteps: 10,
+      }),
+      ValueError,
+      /exactly one of `saveSteps` and `saveSecs`/,
+    );
   });
 
   it('a worker gets only the user hooks and never restores or saves', async () => {
     const { graph } = gstepGraph();
     const dir = await tempDir();
-    await rejectsWith(monitoredTrainingSession({ graph, isChief: false, checkpointDir: dir, maxWaitSecs: 0 }), Error, 'Session was not ready');
+    await rejectsWith(
+      monitoredTrainingSession({ graph, isChief: false, checkpointDir: dir, maxWaitSecs: 0 }),
+      Error,
+      'Session was not ready',
+    );
     assert.deepEqual(await readdir(dir), []);
   });
 
@@ -115,7 +139,11 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
     const hook = new RaiseOnceAtCountN(4, new AbortedError('preempted'));
     const saver = new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 1 });
     await withSession(
-      MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }), hooks: [saver, hook], recovery: { backoff: { initialMs: 0 } } }),
+      MonitoredSession.create({
+        sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }),
+        hooks: [saver, hook],
+        recovery: { backoff: { initialMs: 0 } },
+      }),
       async (s) => {
         assert.equal(await s.run(gstep), 0);
         assert.equal(await s.run(doStep), 1);
@@ -152,8 +180,15 @@ describe('MonitoredTrainingSession (MonitoredTrainingSessionTest)', () => {
 
 describe('CheckpointSaverHook', () => {
   it('validates its options', () => {
-    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x' }), /exactly one of `saveSteps` and `saveSecs` must be given/);
-    assert.throws(() => new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: 1, saver: new Saver(), scaffold: {} as never }), /You cannot provide both saver and scaffold/);
+    assert.throws(
+      () => new CheckpointSaverHook({ checkpointDir: '/tmp/x' }),
+      /exactly one of `saveSteps` and `saveSecs` must be given/,
+    );
+    assert.throws(
+      () =>
+        new CheckpointSaverHook({ checkpointDir: '/tmp/x', saveSteps: 1, saver: new Saver(), scaffold: {} as never }),
+      /You cannot provide both saver and scaffold/,
+    );
     assert.throws(() => new CheckpointSaverHook({ checkpointDir: '', saveSteps: 1 }), /`checkpointDir`/);
     assert.throws(() => new SecondOrStepTimer({ everySteps: -1 }), /`everySteps`.*got -1/);
   });
@@ -161,7 +196,14 @@ describe('CheckpointSaverHook', () => {
   it('needs a global step', async () => {
     const graph = new Graph();
     graph.variable(0, { name: 'v' });
-    await rejectsWith(MonitoredSession.create({ graph, hooks: [new CheckpointSaverHook({ checkpointDir: await tempDir(), saveSteps: 1 })] }), RuntimeError, 'Global step should be created to use CheckpointSaverHook.');
+    await rejectsWith(
+      MonitoredSession.create({
+        graph,
+        hooks: [new CheckpointSaverHook({ checkpointDir: await tempDir(), saveSteps: 1 })],
+      }),
+      RuntimeError,
+      'Global step should be created to use CheckpointSaverHook.',
+    );
   });
 
   it('listeners are told around each save; afterSave returning true requests a stop', async () => {
@@ -174,9 +216,15 @@ describe('CheckpointSaverHook', () => {
       afterSave: (_s, step) => (log.push(`after ${step}`), step >= 2),
       end: (_s, step) => void log.push(`end ${step}`),
     };
-    await withSession(MonitoredSession.create({ graph, hooks: [new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 2, listeners: [listener] })] }), async (s) => {
-      while (!s.shouldStop()) await s.run(doStep);
-    });
+    await withSession(
+      MonitoredSession.create({
+        graph,
+        hooks: [new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 2, listeners: [listener] })],
+      }),
+      async (s) => {
+        while (!s.shouldStop()) await s.run(doStep);
+      },
+    );
     assert.deepEqual(log, ['begin', 'before 0', 'after 0', 'before 2', 'after 2', 'end 2']);
   });
 
@@ -186,7 +234,12 @@ describe('CheckpointSaverHook', () => {
     await writeFile(blocker, 'a file where the checkpoint directory should be');
     const { graph, doStep } = gstepGraph();
     const failures: number[] = [];
-    const hook = new CheckpointSaverHook({ checkpointDir: path.join(blocker, 'ckpt'), saveSteps: 1, saveGraphDef: false, onSaveError: (_e, step) => void failures.push(step) });
+    const hook = new CheckpointSaverHook({
+      checkpointDir: path.join(blocker, 'ckpt'),
+      saveSteps: 1,
+      saveGraphDef: false,
+      onSaveError: (_e, step) => void failures.push(step),
+    });
     await withSession(MonitoredSession.create({ graph, hooks: [hook] }), async (s) => {
       assert.equal(await s.run(doStep), 1);
       assert.equal(await s.run(doStep), 2);

@@ -20,7 +20,10 @@ interface Run {
 /** Runs the CLI; `during` gets the child (to signal it) once it printed its first progress line. */
 function cli(args: string[], during?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     let signalled = false;
@@ -58,28 +61,45 @@ describe('monitored-session train (end to end)', { timeout: 120_000 }, () => {
 
   it('with --fault-rate, faults are injected and recovered from, and the run reaches the same step', async () => {
     const dir = await tempDir();
-    const run = await cli(['train', '--steps', '1500', '--checkpoint-dir', dir, '--fault-rate', '0.01', '--save-checkpoint-steps', '20', '--json']);
+    const run = await cli([
+      'train',
+      '--steps',
+      '1500',
+      '--checkpoint-dir',
+      dir,
+      '--fault-rate',
+      '0.01',
+      '--save-checkpoint-steps',
+      '20',
+      '--json',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const r = report(run);
     assert.equal(r.finalStep, 1500);
     assert.ok(r.faultsInjected > 0);
     assert.equal(r.recoveries, r.faultsInjected);
-    assert.ok(r.restoredSteps.some((s) => s > 0), 'recoveries restored checkpoints');
+    assert.ok(
+      r.restoredSteps.some((s) => s > 0),
+      'recoveries restored checkpoints',
+    );
     assert.ok(r.finalAccuracy > 0.9);
   });
 
   it('a run killed with SIGKILL resumes from its last checkpoint', async () => {
     const dir = await tempDir();
-    const killed = await cli(['train', '--steps', '1000000', '--checkpoint-dir', dir, '--save-checkpoint-steps', '50'], (child) => {
-      // Kill once a checkpoint is on disk (not after a fixed delay: start-up time varies with load).
-      const poll = setInterval(() => {
-        if (existsSync(path.join(dir, 'checkpoint'))) {
-          clearInterval(poll);
-          setTimeout(() => child.kill('SIGKILL'), 50);
-        }
-      }, 10);
-      child.once('exit', () => clearInterval(poll));
-    });
+    const killed = await cli(
+      ['train', '--steps', '1000000', '--checkpoint-dir', dir, '--save-checkpoint-steps', '50'],
+      (child) => {
+        // Kill once a checkpoint is on disk (not after a fixed delay: start-up time varies with load).
+        const poll = setInterval(() => {
+          if (existsSync(path.join(dir, 'checkpoint'))) {
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGKILL'), 50);
+          }
+        }, 10);
+        child.once('exit', () => clearInterval(poll));
+      },
+    );
     assert.equal(killed.code, null);
     const saved = stepOf(await latestCheckpoint(dir));
     assert.ok(saved > 0, `a checkpoint was written before the kill (${saved})`);
@@ -93,9 +113,12 @@ describe('monitored-session train (end to end)', { timeout: 120_000 }, () => {
 
   it('SIGINT stops at a step boundary, saves a final checkpoint and exits 130', async () => {
     const dir = await tempDir();
-    const run = await cli(['train', '--steps', '1000000', '--checkpoint-dir', dir, '--save-checkpoint-steps', '100000', '--json'], (child) => {
-      setTimeout(() => child.kill('SIGINT'), 300);
-    });
+    const run = await cli(
+      ['train', '--steps', '1000000', '--checkpoint-dir', dir, '--save-checkpoint-steps', '100000', '--json'],
+      (child) => {
+        setTimeout(() => child.kill('SIGINT'), 300);
+      },
+    );
     assert.equal(run.code, 130, run.stderr);
     const r = report(run);
     assert.equal(r.status, 'interrupted');

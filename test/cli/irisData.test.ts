@@ -7,7 +7,10 @@ describe('the vendored Iris data', () => {
   it('has the 150 flowers, 50 per species, with the known column sums', () => {
     assert.equal(IRIS_ROWS.length, 150);
     assert.deepEqual(IRIS_CLASSES, ['setosa', 'versicolor', 'virginica']);
-    assert.deepEqual([0, 1, 2].map((c) => IRIS_ROWS.filter((r) => r[4] === c).length), [50, 50, 50]);
+    assert.deepEqual(
+      [0, 1, 2].map((c) => IRIS_ROWS.filter((r) => r[4] === c).length),
+      [50, 50, 50],
+    );
     const sums = [0, 1, 2, 3].map((f) => IRIS_ROWS.reduce((a, r) => a + r[f]!, 0).toFixed(1));
     assert.deepEqual(sums, ['876.5', '458.6', '563.7', '179.9']);
     assert.deepEqual(IRIS_ROWS[0], [5.1, 3.5, 1.4, 0.2, 0]);

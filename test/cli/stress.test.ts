@@ -149,7 +149,11 @@ describe('monitored-session train under stress', { timeout: 120_000 }, () => {
   });
 
   it('--steps -5 gets the project message, not the parser\'s "ambiguous"', async () => {
-    for (const args of [['--steps', '-5'], ['--save-checkpoint-steps', '-1'], ['--seed', '-3']]) {
+    for (const args of [
+      ['--steps', '-5'],
+      ['--save-checkpoint-steps', '-1'],
+      ['--seed', '-3'],
+    ]) {
       const run = await cli(['train', ...args]);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, new RegExp(`expected ${args[0]} to be an integer >= \\d, got "${args[1]}"`));

@@ -34,7 +34,10 @@ function setup(capacity = 2) {
 /** Observes whether a promise settled yet, without leaving it unhandled. */
 function watch<T>(promise: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
   let done = false;
-  promise.then(() => (done = true), () => (done = true));
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
   return { settled: () => done, promise };
 }
 
@@ -49,7 +52,10 @@ describe(`FIFOQueue${queueTarget.label}`, () => {
 
   it('names its nodes after the queue', () => {
     const { enqueue, dequeue, size, close } = setup();
-    assert.deepEqual([enqueue.name, dequeue.name, size.name, close.name], ['q_enqueue', 'q_dequeue', 'q_Size', 'q_Close']);
+    assert.deepEqual(
+      [enqueue.name, dequeue.name, size.name, close.name],
+      ['q_enqueue', 'q_dequeue', 'q_Size', 'q_Close'],
+    );
   });
 
   it('a full queue makes enqueue wait until a dequeue makes room', async () => {
@@ -90,7 +96,11 @@ describe(`FIFOQueue${queueTarget.label}`, () => {
     assert.throws(() => q.dequeueMany(-1), ValueError);
     const n = g.placeholder<number>('n');
     await rejectsWith(sess.run(q.dequeueMany(n), { n: 1.5 }), ValueError, /`n`.*got 1.5/);
-    await rejectsWith(sess.run(q.enqueueMany(g.constant(3 as never)), null), ValueError, /`values` to be an array of elements, got 3/);
+    await rejectsWith(
+      sess.run(q.enqueueMany(g.constant(3 as never)), null),
+      ValueError,
+      /`values` to be an array of elements, got 3/,
+    );
     assert.deepEqual(await sess.run(q.dequeueMany(0)), []);
   });
 
@@ -99,7 +109,11 @@ describe(`FIFOQueue${queueTarget.label}`, () => {
     await sess.run(enqueue, { x: 1 });
     await sess.run(close);
     assert.equal(await sess.run(dequeue), 1);
-    const error = await rejectsWith(sess.run(dequeue), OutOfRangeError, "FIFOQueue 'q' is closed and has insufficient elements (requested 1, current size 0)");
+    const error = await rejectsWith(
+      sess.run(dequeue),
+      OutOfRangeError,
+      "FIFOQueue 'q' is closed and has insufficient elements (requested 1, current size 0)",
+    );
     assert.equal((error as OutOfRangeError).op, 'q_dequeue');
   });
 
@@ -188,6 +202,9 @@ describe(`FIFOQueue${queueTarget.label}`, () => {
       }
     }
     await producer;
-    assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: n }, (_, i) => i),
+    );
   });
 });

@@ -43,7 +43,7 @@ describe('Graph', () => {
     throwsWith(() => g.variable(0, { name: 'has space' }), ValueError, 'Graph.variable');
   });
 
-  it('refuses every change once finalized, with TensorFlow\'s message, until unfinalized', () => {
+  it("refuses every change once finalized, with TensorFlow's message, until unfinalized", () => {
     const g = new Graph();
     const v = g.variable(1, { name: 'v' });
     g.finalize();

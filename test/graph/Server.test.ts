@@ -47,7 +47,7 @@ describe('Server', () => {
     assert.equal(await b.run(step), 0);
   });
 
-  it('closing the server makes its sessions\' runs, pending operations and new sessions fail with UnavailableError', async () => {
+  it("closing the server makes its sessions' runs, pending operations and new sessions fail with UnavailableError", async () => {
     const server = Server.createLocalServer();
     const { g, step, dequeue } = model();
     const sess = new Session(g, { target: server.target });

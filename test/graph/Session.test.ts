@@ -78,7 +78,16 @@ describe('Session.run', () => {
     const x = g.placeholder<number>('x');
     const plus = g.op('plus', [x, doubled], (x, d) => x + d);
     const sess = new Session(g);
-    assert.equal(await sess.run(plus, new Map([[x, 1], [upstream, 10]])), 21);
+    assert.equal(
+      await sess.run(
+        plus,
+        new Map([
+          [x, 1],
+          [upstream, 10],
+        ]),
+      ),
+      21,
+    );
     assert.equal(upstreamCalls, 0);
     assert.equal(await sess.run(plus, { x: 1, doubled: 5 }), 6);
     assert.equal(await sess.run(plus, { 'x:0': 2 }), 4);
@@ -101,7 +110,11 @@ describe('Session.run', () => {
     const x = g.placeholder<number>('my_input');
     const both = g.group([effect, x]);
     const sess = new Session(g);
-    const error = await rejectsWith(sess.run(both), InvalidArgumentError, "You must feed a value for placeholder tensor 'my_input'");
+    const error = await rejectsWith(
+      sess.run(both),
+      InvalidArgumentError,
+      "You must feed a value for placeholder tensor 'my_input'",
+    );
     assert.equal((error as InvalidArgumentError).op, 'my_input');
     assert.equal(sideEffects, 0);
   });
@@ -121,7 +134,17 @@ describe('Session.run', () => {
     const g = new Graph();
     const x = g.placeholder<number>('x');
     const sess = new Session(g);
-    await rejectsWith(sess.run(x, new Map<unknown, number>([[x, 1], ['x', 2]]) as never), InvalidArgumentError, "tensor 'x' is fed more than once");
+    await rejectsWith(
+      sess.run(
+        x,
+        new Map<unknown, number>([
+          [x, 1],
+          ['x', 2],
+        ]) as never,
+      ),
+      InvalidArgumentError,
+      "tensor 'x' is fed more than once",
+    );
   });
 
   it('rejects fetches of invalid types with TypeError', async () => {
@@ -146,16 +169,40 @@ describe('Session.run', () => {
     const aborted = new AbortedError('preempted');
     const plain = new RangeError('bad');
     const sess = new Session(g);
-    const a = await rejectsWith(sess.run(g.op('aborts', [], () => { throw aborted; })), AbortedError);
+    const a = await rejectsWith(
+      sess.run(
+        g.op('aborts', [], () => {
+          throw aborted;
+        }),
+      ),
+      AbortedError,
+    );
     assert.equal(a, aborted);
     assert.equal(aborted.op, 'aborts');
-    const b = await rejectsWith(sess.run(g.op('async_aborts', [], async () => { throw new AbortedError('late'); })), AbortedError);
+    const b = await rejectsWith(
+      sess.run(
+        g.op('async_aborts', [], async () => {
+          throw new AbortedError('late');
+        }),
+      ),
+      AbortedError,
+    );
     assert.equal((b as AbortedError).op, 'async_aborts');
-    const plainOp = g.op('plain', [], () => { throw plain; });
+    const plainOp = g.op('plain', [], () => {
+      throw plain;
+    });
     const p = await rejectsWith(sess.run(plainOp), UnknownError, "Op 'plain' failed with RangeError: bad");
     assert.equal((p as UnknownError).op, 'plain');
     assert.equal(p.cause, plain);
-    const u = await rejectsWith(sess.run(g.op('weird', [], () => { throw 'a string'; })), UnknownError, /Op 'weird' threw a non-Error value: "a string"/);
+    const u = await rejectsWith(
+      sess.run(
+        g.op('weird', [], () => {
+          throw 'a string';
+        }),
+      ),
+      UnknownError,
+      /Op 'weird' threw a non-Error value: "a string"/,
+    );
     assert.equal(u.cause, 'a string');
   });
 
@@ -163,7 +210,9 @@ describe('Session.run', () => {
     const g = new Graph();
     const gate = deferred<number>();
     const slow = g.op('slow', [], () => gate.promise);
-    const fails = g.op('fails', [], () => { throw new AbortedError('now'); });
+    const fails = g.op('fails', [], () => {
+      throw new AbortedError('now');
+    });
     const sess = new Session(g);
     await rejectsWith(sess.run([slow, fails]), AbortedError);
     gate.reject(new Error('late failure'));
@@ -179,7 +228,10 @@ describe('Session.run', () => {
     const run = sess.run(never, null, { timeoutInMs: 500 });
     await clock.advance(499);
     let settled = false;
-    void run.then(() => (settled = true), () => (settled = true));
+    void run.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await tick();
     assert.equal(settled, false);
     await clock.advance(1);
@@ -197,14 +249,17 @@ describe('Session.run', () => {
     await rejectsWith(sess.run(fast, null, { timeoutInMs: -1 }), ValueError, /`options.timeoutInMs`.*got -1/);
   });
 
-  it('fills stepStats when tracing and partitionGraphs when asked, in the caller\'s metadata object', async () => {
+  it("fills stepStats when tracing and partitionGraphs when asked, in the caller's metadata object", async () => {
     const g = new Graph();
     const step = getOrCreateGlobalStep(g);
     const inc = g.assignAdd(step, 1, 'inc');
     const sess = await initialized(g);
     const metadata: RunMetadata = {};
     await sess.run(inc, null, { traceLevel: TraceLevel.FULL_TRACE, outputPartitionGraphs: true }, metadata);
-    assert.deepEqual(metadata.stepStats?.map((s) => s.nodeName), ['inc']);
+    assert.deepEqual(
+      metadata.stepStats?.map((s) => s.nodeName),
+      ['inc'],
+    );
     const stat = metadata.stepStats![0]!;
     assert.equal(stat.opType, 'AssignAdd');
     assert.ok(stat.startMicros > 1e15, 'start is in epoch microseconds');
@@ -230,7 +285,15 @@ describe('Session.run', () => {
     const big = g.variable(10n, { name: 'big' });
     const sess = await initialized(g);
     assert.equal(await sess.run(g.assign(v, 5)), 5);
-    assert.equal(await sess.run(g.assign(v, g.op('seven', [], () => 7))), 7);
+    assert.equal(
+      await sess.run(
+        g.assign(
+          v,
+          g.op('seven', [], () => 7),
+        ),
+      ),
+      7,
+    );
     assert.equal(await sess.run(g.assignAdd(big, 5n)), 15n);
     assert.equal(await sess.run(v), 7);
   });

@@ -13,16 +13,27 @@ export async function rejectsWith(
     caught = error;
   }
   assert.ok(caught !== undefined, `expected a rejection with ${cls.name}, got a resolution`);
-  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${caught instanceof Error ? caught.stack : JSON.stringify(caught)}`);
+  assert.ok(
+    caught instanceof cls,
+    `expected ${cls.name}, got ${caught instanceof Error ? caught.stack : JSON.stringify(caught)}`,
+  );
   if (message !== undefined) {
-    if (typeof message === 'string') assert.ok(caught.message.includes(message), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(message)}`);
+    if (typeof message === 'string')
+      assert.ok(
+        caught.message.includes(message),
+        `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(message)}`,
+      );
     else assert.match(caught.message, message);
   }
   return caught;
 }
 
 /** Asserts that `fn` throws an instance of `cls` whose message matches `message`. */
-export function throwsWith(fn: () => unknown, cls: abstract new (...args: any[]) => Error, message?: RegExp | string): Error {
+export function throwsWith(
+  fn: () => unknown,
+  cls: abstract new (...args: any[]) => Error,
+  message?: RegExp | string,
+): Error {
   let caught: unknown;
   try {
     fn();
@@ -30,9 +41,16 @@ export function throwsWith(fn: () => unknown, cls: abstract new (...args: any[])
     caught = error;
   }
   assert.ok(caught !== undefined, `expected a throw of ${cls.name}`);
-  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${caught instanceof Error ? caught.stack : JSON.stringify(caught)}`);
+  assert.ok(
+    caught instanceof cls,
+    `expected ${cls.name}, got ${caught instanceof Error ? caught.stack : JSON.stringify(caught)}`,
+  );
   if (message !== undefined) {
-    if (typeof message === 'string') assert.ok(caught.message.includes(message), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(message)}`);
+    if (typeof message === 'string')
+      assert.ok(
+        caught.message.includes(message),
+        `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(message)}`,
+      );
     else assert.match(caught.message, message);
   }
   return caught;

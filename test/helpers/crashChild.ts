@@ -8,9 +8,20 @@ const graph = new Graph();
 const step = getOrCreateGlobalStep(graph);
 const weights = graph.variable(() => new Float32Array(50_000), { name: 'weights' });
 const train = graph.group(
-  [graph.assign(weights, graph.op('update', [weights, step], (w, s) => w.map((x) => x + s))), graph.assignAdd(step, 1)],
+  [
+    graph.assign(
+      weights,
+      graph.op('update', [weights, step], (w, s) => w.map((x) => x + s)),
+    ),
+    graph.assignAdd(step, 1),
+  ],
   'train',
 );
-const sess = await monitoredTrainingSession({ graph, checkpointDir: dir, saveCheckpointSteps: 1, saveCheckpointSecs: null });
+const sess = await monitoredTrainingSession({
+  graph,
+  checkpointDir: dir,
+  saveCheckpointSteps: 1,
+  saveCheckpointSecs: null,
+});
 process.stdout.write(`started ${await sess.run(step)}\n`);
 for (;;) await sess.run(train);

@@ -19,7 +19,15 @@ export interface DecodedEvent {
   wallTime: number;
   step: number;
   fileVersion?: string;
-  summary?: { value: { tag: string; simpleValue?: number; histo?: { num: number; sum: number; min: number; max: number; bucket: number[]; bucketLimit: number[] }; tensor?: { dtype: number; tensorContent: Uint8Array }; metadata?: { pluginData?: { pluginName: string } } }[] };
+  summary?: {
+    value: {
+      tag: string;
+      simpleValue?: number;
+      histo?: { num: number; sum: number; min: number; max: number; bucket: number[]; bucketLimit: number[] };
+      tensor?: { dtype: number; tensorContent: Uint8Array };
+      metadata?: { pluginData?: { pluginName: string } };
+    }[];
+  };
   sessionLog?: { status: string; checkpointPath?: string };
 }
 
@@ -27,7 +35,7 @@ export interface DecodedEvent {
 export function decodeRecords(bytes: Uint8Array): DecodedEvent[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: DecodedEvent[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const length = Number(view.getBigUint64(at, true));
     if (view.getUint32(at + 8, true) !== masked(bytes.subarray(at, at + 8))) throw new Error(`bad length CRC at ${at}`);
     const data = bytes.subarray(at + 12, at + 12 + length);

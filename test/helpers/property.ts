@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 
 /** `FC_SEED` when set (to replay a failure), else a fresh seed that is printed on failure. */
-export const seed = process.env['FC_SEED'] !== undefined ? Number(process.env['FC_SEED']) : Math.floor(Math.random() * 2 ** 31);
+export const seed =
+  process.env['FC_SEED'] !== undefined ? Number(process.env['FC_SEED']) : Math.floor(Math.random() * 2 ** 31);
 
 /** Runs per property: `base` in CI, times `FC_RUNS_FACTOR` (or exactly `FC_RUNS`) for soaks. */
 export function numRuns(base: number): number {

@@ -129,7 +129,12 @@ export class AbortAtNSession extends Session {
     super(graph);
     this.#n = n;
   }
-  override async run(fetches: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<never> {
+  override async run(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<never> {
     if (this.#served >= this.#n) throw new AbortedError(`Aborted at N=${this.#n}`);
     this.#served++;
     return super.run(fetches, feedDict, options, runMetadata) as Promise<never>;
@@ -170,7 +175,10 @@ export class StopCoordinatorWithException extends SessionRunHook {
 }
 
 /** A hook that keeps the coordinator of the latest created session. */
-export function coordinatorGrabber(): { hook: { afterCreateSession: (s: Session, c: Coordinator) => void }; coord: () => Coordinator } {
+export function coordinatorGrabber(): {
+  hook: { afterCreateSession: (s: Session, c: Coordinator) => void };
+  coord: () => Coordinator;
+} {
   let coord: Coordinator | undefined;
   return { hook: { afterCreateSession: (_s, c) => void (coord = c) }, coord: () => coord! };
 }

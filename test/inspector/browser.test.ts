@@ -13,12 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildIrisModel } from '../../src/cli/iris.ts';
 import { FaultPlan, faultyHook } from '../../src/testing/index.ts';
-import {
-  StopAtStepHook,
-  monitoredTrainingSession,
-  withSession,
-  type Hook,
-} from '../../src/index.ts';
+import { StopAtStepHook, monitoredTrainingSession, withSession, type Hook } from '../../src/index.ts';
 import { liveInspector, type InspectorRecord } from '../../src/inspector/index.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';

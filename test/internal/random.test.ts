@@ -7,14 +7,20 @@ describe('seededRandom', () => {
     const a = seededRandom(42);
     const b = seededRandom(42);
     const xs = Array.from({ length: 100 }, () => a());
-    assert.deepEqual(Array.from({ length: 100 }, () => b()), xs);
+    assert.deepEqual(
+      Array.from({ length: 100 }, () => b()),
+      xs,
+    );
     assert.ok(xs.every((x) => x >= 0 && x < 1));
     assert.notDeepEqual(Array.from({ length: 100 }, seededRandom(43)), xs);
   });
 
   it('keeps the values of the former cli/iris generator (mulberry32)', () => {
     const r = seededRandom(1);
-    assert.deepEqual([r(), r(), r()].map((x) => x.toFixed(10)), ['0.6270739406', '0.0027357212', '0.5274470400']);
+    assert.deepEqual(
+      [r(), r(), r()].map((x) => x.toFixed(10)),
+      ['0.6270739406', '0.0027357212', '0.5274470400'],
+    );
   });
 
   it('getState/setState resume the exact sequence', () => {
@@ -24,7 +30,10 @@ describe('seededRandom', () => {
     const expected = Array.from({ length: 20 }, () => r.next());
     const other = new SeededRandom(99);
     other.setState(saved);
-    assert.deepEqual(Array.from({ length: 20 }, () => other.next()), expected);
+    assert.deepEqual(
+      Array.from({ length: 20 }, () => other.next()),
+      expected,
+    );
     r.setState(saved);
     assert.equal(r.next(), expected[0]);
   });

@@ -28,7 +28,10 @@ describe('validate', () => {
   });
 
   it('refuses unknown options and names the camelCase option meant', () => {
-    const error = throwsWith(() => checkOptions('monitoredTrainingSession', { checkpoint_dir: '/tmp/x' }, ['checkpointDir', 'graph']), UnknownOptionError);
+    const error = throwsWith(
+      () => checkOptions('monitoredTrainingSession', { checkpoint_dir: '/tmp/x' }, ['checkpointDir', 'graph']),
+      UnknownOptionError,
+    );
     assert.match(error.message, /unknown option `checkpoint_dir`; did you mean `checkpointDir`\?/);
     assert.equal((error as UnknownOptionError).suggestion, 'checkpointDir');
     assert.equal(suggest('saveCheckpointStep', ['saveCheckpointSteps', 'saveCheckpointSecs']), 'saveCheckpointSteps');
@@ -36,7 +39,11 @@ describe('validate', () => {
   });
 
   it('refuses a non-object options argument', () => {
-    throwsWith(() => checkOptions('Saver', 5, ['maxToKeep']), UsageTypeError, 'expected `options` to be an options object, got 5');
+    throwsWith(
+      () => checkOptions('Saver', 5, ['maxToKeep']),
+      UsageTypeError,
+      'expected `options` to be an options object, got 5',
+    );
     assert.deepEqual(checkOptions('Saver', undefined, ['maxToKeep']), {});
   });
 

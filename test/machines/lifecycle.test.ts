@@ -5,10 +5,17 @@ import { createActor, fromPromise, transition } from 'xstate';
 import { createTestModel, getShortestPaths } from 'xstate/graph';
 import { diagrams } from '../../diagrams/generate.ts';
 import { leafStatePath, leafStates, lifecycleMachine, lifecycleSpec, specEdges } from '../../machines/index.ts';
-import { AbortedError, MonitoredSession, OutOfRangeError, QueueRunner, RuntimeError, addQueueRunner, withSession } from '../../src/index.ts';
+import {
+  AbortedError,
+  MonitoredSession,
+  OutOfRangeError,
+  QueueRunner,
+  RuntimeError,
+  addQueueRunner,
+  withSession,
+} from '../../src/index.ts';
 import { recorder } from '../helpers/lifecycle.ts';
 import { FakeHook, gstepGraph, RaiseOnceAtCountN } from '../helpers/tf.ts';
-
 
 const edges = specEdges(lifecycleMachine);
 const always = edges.filter((e) => e.event.startsWith('always'));
@@ -17,7 +24,9 @@ const always = edges.filter((e) => e.event.startsWith('always'));
 function oneStep(from: string, to: string): boolean {
   const seen = new Set<string>();
   // An edge of an ancestor (the root's CLOSE, say) applies in every state under it.
-  let frontier = edges.filter((e) => e.from === from || e.from === '' || from.startsWith(`${e.from}.`)).map((e) => e.to);
+  let frontier = edges
+    .filter((e) => e.from === from || e.from === '' || from.startsWith(`${e.from}.`))
+    .map((e) => e.to);
   while (frontier.length > 0) {
     if (frontier.includes(to)) return true;
     const next: string[] = [];
@@ -33,7 +42,10 @@ function oneStep(from: string, to: string): boolean {
 
 function assertWalksTheChart(states: readonly string[]): void {
   for (let i = 1; i < states.length; i++) {
-    assert.ok(oneStep(states[i - 1]!, states[i]!), `no chart edge from ${states[i - 1]} to ${states[i]} (walk: ${states.join(' → ')})`);
+    assert.ok(
+      oneStep(states[i - 1]!, states[i]!),
+      `no chart edge from ${states[i - 1]} to ${states[i]} (walk: ${states.join(' → ')})`,
+    );
   }
 }
 
@@ -47,7 +59,17 @@ describe('lifecycle statechart', () => {
 
   it('has the states the API names', () => {
     const states = leafStates(lifecycleMachine);
-    for (const s of ['creating', 'initializing', 'restoring', 'running', 'waitingForChief', 'detached', 'closed', 'failed']) assert.ok(states.includes(s), s);
+    for (const s of [
+      'creating',
+      'initializing',
+      'restoring',
+      'running',
+      'waitingForChief',
+      'detached',
+      'closed',
+      'failed',
+    ])
+      assert.ok(states.includes(s), s);
     assert.ok(states.some((s) => s.startsWith('recovering.')));
     assert.ok(states.some((s) => s.startsWith('stopping.')));
   });
@@ -63,7 +85,10 @@ describe('lifecycle statechart', () => {
     for (const edge of edges) {
       // A root edge (the one CLOSE) is taken from a state that has no transition of its own for it.
       const [head, tail] = (edge.from === '' ? 'detached' : edge.from).split('.');
-      const from = lifecycleSpec.resolveState({ value: tail === undefined ? head! : { [head!]: tail }, context: {} } as never);
+      const from = lifecycleSpec.resolveState({
+        value: tail === undefined ? head! : { [head!]: tail },
+        context: {},
+      } as never);
       const [next] = transition(lifecycleSpec, from, { type: edge.event } as never);
       assert.equal(leafStatePath(next.value), edge.to, `${edge.from} --${edge.event}--> ${edge.to}`);
     }
@@ -89,7 +114,9 @@ describe('lifecycle statechart', () => {
     assert.deepEqual(errors, []);
 
     // A stub action (the recovery decision) cannot be routed: the actor itself fails, loudly.
-    const partial = createActor(lifecycleMachine.provide({ actors: { beginHooks: fromPromise(async () => {}) } }), { input: {} });
+    const partial = createActor(lifecycleMachine.provide({ actors: { beginHooks: fromPromise(async () => {}) } }), {
+      input: {},
+    });
     const partialErrors: unknown[] = [];
     partial.subscribe({ error: (e) => void partialErrors.push(e) });
     partial.start();
@@ -109,8 +136,15 @@ describe('the live snapshot walks the chart', () => {
       await s.run(doStep);
     });
     assert.deepEqual(states, [
-      'beginning', 'creating', 'initializing', 'startingServices.startingCoordinator', 'startingServices.notifyingHooks', 'running',
-      'stopping.endingHooks', 'stopping.closingSession', 'closed',
+      'beginning',
+      'creating',
+      'initializing',
+      'startingServices.startingCoordinator',
+      'startingServices.notifyingHooks',
+      'running',
+      'stopping.endingHooks',
+      'stopping.closingSession',
+      'closed',
     ]);
     assertWalksTheChart(states);
   });
@@ -118,14 +152,28 @@ describe('the live snapshot walks the chart', () => {
   it('recovery', async () => {
     const { graph, doStep } = gstepGraph();
     const { states, inspect } = recorder();
-    await withSession(MonitoredSession.create({ graph, inspect, hooks: [new RaiseOnceAtCountN(2, new AbortedError('x'))], recovery: { backoff: { initialMs: 1 } } }), async (s) => {
-      await s.run(doStep);
-      await s.run(doStep);
-    });
+    await withSession(
+      MonitoredSession.create({
+        graph,
+        inspect,
+        hooks: [new RaiseOnceAtCountN(2, new AbortedError('x'))],
+        recovery: { backoff: { initialMs: 1 } },
+      }),
+      async (s) => {
+        await s.run(doStep);
+        await s.run(doStep);
+      },
+    );
     const running = states.indexOf('running');
     assert.deepEqual(states.slice(running, running + 8), [
-      'running', 'recovering.closingSession', 'recovering.backingOff', 'creating', 'initializing',
-      'startingServices.startingCoordinator', 'startingServices.notifyingHooks', 'running',
+      'running',
+      'recovering.closingSession',
+      'recovering.backingOff',
+      'creating',
+      'initializing',
+      'startingServices.startingCoordinator',
+      'startingServices.notifyingHooks',
+      'running',
     ]);
     // A hook actor per hook and session: the recovered session has its own.
     assert.equal(states.filter((x) => x === 'startingServices.notifyingHooks').length, 2);
@@ -136,7 +184,12 @@ describe('the live snapshot walks the chart', () => {
   it('error close', async () => {
     const { graph } = gstepGraph();
     const { states, inspect } = recorder();
-    await assert.rejects(withSession(MonitoredSession.create({ graph, inspect, hooks: [new FakeHook()] }), () => { throw new RuntimeError('boom'); }), /boom/);
+    await assert.rejects(
+      withSession(MonitoredSession.create({ graph, inspect, hooks: [new FakeHook()] }), () => {
+        throw new RuntimeError('boom');
+      }),
+      /boom/,
+    );
     assert.deepEqual(states.slice(-4), ['running', 'stopping.endingHooks', 'stopping.closingSession', 'closed']);
     assertWalksTheChart(states);
   });
@@ -153,9 +206,12 @@ describe('the live snapshot walks the chart', () => {
     const dequeue = q.dequeue();
     const { states, inspect } = recorder();
     let reason = '';
-    await withSession(MonitoredSession.create({ graph, inspect, hooks: [{ end: (_s, info) => void (reason = info.reason) }] }), async (s) => {
-      for (;;) await s.run(dequeue);
-    });
+    await withSession(
+      MonitoredSession.create({ graph, inspect, hooks: [{ end: (_s, info) => void (reason = info.reason) }] }),
+      async (s) => {
+        for (;;) await s.run(dequeue);
+      },
+    );
     assert.equal(reason, 'endOfInput');
     assert.deepEqual(states.slice(-4), ['running', 'stopping.endingHooks', 'stopping.closingSession', 'closed']);
     assertWalksTheChart(states);
@@ -165,7 +221,20 @@ describe('the live snapshot walks the chart', () => {
     const { graph } = gstepGraph();
     const { states, inspect } = recorder();
     const boom = new RuntimeError('begin failed');
-    await assert.rejects(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw boom; } }] }), (e) => e === boom);
+    await assert.rejects(
+      MonitoredSession.create({
+        graph,
+        inspect,
+        hooks: [
+          {
+            begin: () => {
+              throw boom;
+            },
+          },
+        ],
+      }),
+      (e) => e === boom,
+    );
     assert.deepEqual(states, ['beginning', 'failed']);
     assertWalksTheChart(states);
   });
@@ -173,7 +242,10 @@ describe('the live snapshot walks the chart', () => {
 
 describe('lifecycle delays', () => {
   it('a "forever" delay (Infinity, or past 2^31 ms) is the longest timer, never the 1 ms Node would clamp it to', () => {
-    const delays = lifecycleMachine.implementations.delays as Record<string, (args: { context: { endGraceMs: number; retryInMs: number } }) => number>;
+    const delays = lifecycleMachine.implementations.delays as Record<
+      string,
+      (args: { context: { endGraceMs: number; retryInMs: number } }) => number
+    >;
     for (const name of ['endGrace', 'backoff', 'chiefWait']) {
       for (const ms of [Infinity, 2 ** 40]) {
         const got = delays[name]!({ context: { endGraceMs: ms, retryInMs: ms } });

@@ -29,7 +29,6 @@ import { errorOf, tick } from '../helpers/assert.ts';
 import { recorder } from '../helpers/lifecycle.ts';
 import { coordinatorGrabber, gstepGraph } from '../helpers/tf.ts';
 
-
 /** The states a path walks, as a live actor shows them: states left by an eventless edge never show. */
 function expectedStates(events: readonly string[]): string[] {
   const [p] = getPathsFromEvents(lifecycleSpec, events.map((type) => ({ type })) as never);
@@ -56,7 +55,16 @@ const nop: Hook = { afterRun() {} };
 const scenarios: Scenario[] = [
   {
     name: 'clean run and close, one hook',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE [lastHook]',
+      'CLOSE [sessionActive]',
+      'HOOK.DONE [lastHook]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const { graph, doStep } = gstepGraph();
       await withSession(MonitoredSession.create({ graph, inspect, hooks: [nop] }), (s) => s.run(doStep));
@@ -64,25 +72,65 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'two hooks, restore from a checkpoint',
-    events: ['beginHooks done', 'openSession done [canRestore]', 'restoreSession done', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [canRestore]',
+      'restoreSession done',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE',
+      'HOOK.DONE [lastHook]',
+      'CLOSE [sessionActive]',
+      'HOOK.DONE',
+      'HOOK.DONE [lastHook]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const dir = await mkdtemp(path.join(tmpdir(), 'ms-replay-'));
       const { graph } = gstepGraph();
       const sess = new Session(graph);
       await sess.run(graph.globalVariablesInitializer());
       await new Saver().save(sess, path.join(dir, 'model.ckpt'), { globalStep: 1 });
-      await withSession(MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }), inspect, hooks: [nop, nop] }), () => {});
+      await withSession(
+        MonitoredSession.create({
+          sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }),
+          inspect,
+          hooks: [nop, nop],
+        }),
+        () => {},
+      );
     },
   },
   {
     name: 'recovery with a backoff on the clock',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER', 'DECIDED [decidedToRecover]', 'closeStack done', 'after backoff',
-      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'RECOVER',
+      'DECIDED [decidedToRecover]',
+      'closeStack done',
+      'after backoff',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'CLOSE [sessionActive]',
+      'always [noHooks]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const clock = new TestClock();
       const plan = new FaultPlan();
       const { graph, doStep } = gstepGraph();
-      const sess = await MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect, clock, recovery: { backoff: { initialMs: 100, jitter: 0 } } });
+      const sess = await MonitoredSession.create({
+        sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan),
+        inspect,
+        clock,
+        recovery: { backoff: { initialMs: 100, jitter: 0 } },
+      });
       plan.next('run', { kind: 'aborted' });
       const running = sess.run(doStep);
       await tick();
@@ -93,12 +141,32 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a refused recovery detaches; the next run creates a session',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'RECOVER', 'DECIDED [decidedToDetach]', 'closeStack done', 'CREATE',
-      'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'RECOVER',
+      'DECIDED [decidedToDetach]',
+      'closeStack done',
+      'CREATE',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'CLOSE [sessionActive]',
+      'always [noHooks]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const plan = new FaultPlan();
       const { graph, doStep } = gstepGraph();
-      const sess = await MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect, recovery: { maxRetries: 0 } });
+      const sess = await MonitoredSession.create({
+        sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan),
+        inspect,
+        recovery: { maxRetries: 0 },
+      });
       plan.next('run', { kind: 'unavailable' });
       assert.ok((await errorOf(sess.run(doStep))) instanceof Error);
       assert.equal(await sess.run(doStep), 1);
@@ -111,17 +179,44 @@ const scenarios: Scenario[] = [
     drive: async ({ inspect }) => {
       const plan = new FaultPlan().next('create', { kind: 'error' });
       const { graph } = gstepGraph();
-      assert.ok((await errorOf(MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect }))) instanceof Error);
+      assert.ok(
+        (await errorOf(
+          MonitoredSession.create({
+            sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan),
+            inspect,
+          }),
+        )) instanceof Error,
+      );
     },
   },
   {
     name: 'a lost first creation is retried at once',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed', 'always [decidedToRecover]', 'closeStack done', 'always [noDelay]', 'openSession done [isStepped]', 'initializeSession done',
-      'startCoordinator done', 'always [noHooks]', 'CLOSE [sessionActive]', 'always [noHooks]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession failed',
+      'always [decidedToRecover]',
+      'closeStack done',
+      'always [noDelay]',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'CLOSE [sessionActive]',
+      'always [noHooks]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const plan = new FaultPlan().next('init', { kind: 'aborted' });
       const { graph } = gstepGraph();
-      await withSession(MonitoredSession.create({ sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan), inspect, recovery: { backoff: { initialMs: 0 } } }), () => {});
+      await withSession(
+        MonitoredSession.create({
+          sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph }), plan),
+          inspect,
+          recovery: { backoff: { initialMs: 0 } },
+        }),
+        () => {},
+      );
     },
   },
   {
@@ -129,25 +224,76 @@ const scenarios: Scenario[] = [
     events: ['beginHooks failed'],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
-      assert.ok((await errorOf(MonitoredSession.create({ graph, inspect, hooks: [{ begin: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
+      assert.ok(
+        (await errorOf(
+          MonitoredSession.create({
+            graph,
+            inspect,
+            hooks: [
+              {
+                begin: () => {
+                  throw new RuntimeError('no');
+                },
+              },
+            ],
+          }),
+        )) instanceof RuntimeError,
+      );
     },
   },
   {
     name: 'afterCreateSession fails on the first session',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.FAILED', 'always [neverCreated]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.FAILED',
+      'always [neverCreated]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
-      assert.ok((await errorOf(MonitoredSession.create({ graph, inspect, hooks: [{ afterCreateSession: () => { throw new RuntimeError('no'); } }] }))) instanceof RuntimeError);
+      assert.ok(
+        (await errorOf(
+          MonitoredSession.create({
+            graph,
+            inspect,
+            hooks: [
+              {
+                afterCreateSession: () => {
+                  throw new RuntimeError('no');
+                },
+              },
+            ],
+          }),
+        )) instanceof RuntimeError,
+      );
     },
   },
   {
     name: 'a worker waits for the chief, then is closed while waiting',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'after chiefWait', 'openSession done [isStepped]', 'initializeSession failed [isNotReady]', 'CLOSE', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession failed [isNotReady]',
+      'after chiefWait',
+      'openSession done [isStepped]',
+      'initializeSession failed [isNotReady]',
+      'CLOSE',
+      'closeStack done',
+    ],
     drive: async ({ inspect, root }) => {
       const clock = new TestClock();
       const server = Server.createLocalServer();
       const { graph } = gstepGraph();
-      const creating = errorOf(MonitoredSession.create({ sessionCreator: new WorkerSessionCreator({ graph, master: server.target, clock }), inspect, clock }));
+      const creating = errorOf(
+        MonitoredSession.create({
+          sessionCreator: new WorkerSessionCreator({ graph, master: server.target, clock }),
+          inspect,
+          clock,
+        }),
+      );
       await tick();
       await clock.advance(30_000);
       root().send({ type: 'CLOSE', kind: 'clean' });
@@ -158,14 +304,33 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a fatal error held by the coordinator turns a recovery into a failure (E11)',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER', 'DECIDED [decidedToRecover]', 'closeStack failed', 'CLOSE', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE [lastHook]',
+      'RECOVER',
+      'DECIDED [decidedToRecover]',
+      'closeStack failed',
+      'CLOSE',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const grab = coordinatorGrabber();
       const { graph, doStep } = gstepGraph();
       const sess = await MonitoredSession.create({
         graph,
         inspect,
-        hooks: [{ ...grab.hook, beforeRun: () => { grab.coord().requestStop(new UnknownError('fatal')); throw new AbortedError('lost'); } }],
+        hooks: [
+          {
+            ...grab.hook,
+            beforeRun: () => {
+              grab.coord().requestStop(new UnknownError('fatal'));
+              throw new AbortedError('lost');
+            },
+          },
+        ],
       });
       assert.ok((await errorOf(sess.run(doStep))) instanceof UnknownError);
       await sess.close();
@@ -173,11 +338,27 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a stale recovery report is ignored; a hung end is abandoned after the grace period',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'RECOVER [isStale]', 'CLOSE [sessionActive]', 'after endGrace [lastHook]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE [lastHook]',
+      'RECOVER [isStale]',
+      'CLOSE [sessionActive]',
+      'after endGrace [lastHook]',
+      'closeStack done',
+    ],
     drive: async ({ inspect, root }) => {
       const clock = new TestClock();
       const { graph } = gstepGraph();
-      const sess = await MonitoredSession.create({ graph, inspect, clock, stopGracePeriodSecs: 1, hooks: [{ end: () => new Promise<void>(() => {}) }] });
+      const sess = await MonitoredSession.create({
+        graph,
+        inspect,
+        clock,
+        stopGracePeriodSecs: 1,
+        hooks: [{ end: () => new Promise<void>(() => {}) }],
+      });
       root().send({ type: 'RECOVER', error: new AbortedError('old'), source: 'run', generation: -1 });
       const closing = sess.close();
       await tick();
@@ -187,23 +368,63 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'end fails at a clean close; the stored error fails the session close',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.FAILED', 'closeStack failed'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE',
+      'HOOK.DONE [lastHook]',
+      'CLOSE [sessionActive]',
+      'HOOK.FAILED',
+      'closeStack failed',
+    ],
     drive: async ({ inspect }) => {
       const grab = coordinatorGrabber();
       const { graph } = gstepGraph();
-      const sess = await MonitoredSession.create({ graph, inspect, hooks: [grab.hook, { end: () => { throw new RuntimeError('end failed'); } }] });
+      const sess = await MonitoredSession.create({
+        graph,
+        inspect,
+        hooks: [
+          grab.hook,
+          {
+            end: () => {
+              throw new RuntimeError('end failed');
+            },
+          },
+        ],
+      });
       grab.coord().requestStop(new UnknownError('stored'));
       assert.ok((await errorOf(sess.close())) instanceof UnknownError);
     },
   },
   {
     name: 'an error close tells endOnError, and a failing one does not stop the others',
-    events: ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE', 'HOOK.DONE [lastHook]', 'CLOSE [sessionActive]', 'HOOK.FAILED [errorClose]', 'HOOK.DONE [lastHook]', 'closeStack done'],
+    events: [
+      'beginHooks done',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'HOOK.DONE',
+      'HOOK.DONE [lastHook]',
+      'CLOSE [sessionActive]',
+      'HOOK.FAILED [errorClose]',
+      'HOOK.DONE [lastHook]',
+      'closeStack done',
+    ],
     drive: async ({ inspect }) => {
       const { graph } = gstepGraph();
-      const failing = { endOnError: () => { throw new Error('x'); } };
+      const failing = {
+        endOnError: () => {
+          throw new Error('x');
+        },
+      };
       const sess = await MonitoredSession.create({ graph, inspect, hooks: [failing, nop] });
-      await errorOf(withSession(sess, () => { throw new RuntimeError('body'); }));
+      await errorOf(
+        withSession(sess, () => {
+          throw new RuntimeError('body');
+        }),
+      );
     },
   },
 ];

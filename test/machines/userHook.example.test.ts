@@ -29,19 +29,28 @@ class SessionCountingHook extends SessionRunHook {
   }
 }
 
-
 describe('example: a user hook on every lifecycle path (createTestModel over lifecycleSpec)', () => {
   const model = createTestModel(lifecycleSpec);
   // The spec drops guards: keep the paths that fit a session with this hook (its phases are never
   // skipped as "no hooks"), plus a full run with it, from creation to close.
-  const fullRun = ['beginHooks done', 'openSession done [isStepped]', 'initializeSession done', 'startCoordinator done', 'HOOK.DONE [lastHook]', 'CLOSE', 'HOOK.DONE [lastHook]', 'closeStack done'];
+  const fullRun = [
+    'beginHooks done',
+    'openSession done [isStepped]',
+    'initializeSession done',
+    'startCoordinator done',
+    'HOOK.DONE [lastHook]',
+    'CLOSE',
+    'HOOK.DONE [lastHook]',
+    'closeStack done',
+  ];
   const paths = [
     ...model.getShortestPaths().filter((p) => !p.steps.some((step) => step.event.type.includes('[noHooks]'))),
     ...model.getPathsFromEvents(fullRun.map((type) => ({ type })) as never),
   ];
   it('the paths reach running, recovery and closed', () => {
     const reached = new Set(paths.flatMap((p) => p.steps.map((step) => leafStatePath(step.state.value))));
-    for (const s of ['running', 'recovering.backingOff', 'stopping.endingHooks', 'closed']) assert.ok(reached.has(s), s);
+    for (const s of ['running', 'recovering.backingOff', 'stopping.endingHooks', 'closed'])
+      assert.ok(reached.has(s), s);
   });
   for (const path of paths) {
     it(`reaches ${leafStatePath(path.state.value)}: ${path.description}`, async () => {
@@ -63,7 +72,8 @@ describe('example: a user hook on every lifecycle path (createTestModel over lif
         states: {
           '*': (state) => {
             const where = leafStatePath(state.value);
-            if (hook.ended) assert.ok(where.startsWith('stopping') || where === 'closed', `used after end, in ${where}`);
+            if (hook.ended)
+              assert.ok(where.startsWith('stopping') || where === 'closed', `used after end, in ${where}`);
             if (where === 'running') assert.ok(hook.begun);
           },
         },

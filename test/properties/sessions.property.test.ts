@@ -22,7 +22,15 @@ import {
   type SessionRunContext,
   type Tensor,
 } from '../../src/index.ts';
-import { CoordinatorFaultHook, FaultPlan, FaultySessionCreator, faultValue, faultyHook, type Fault, type FaultKind } from '../../src/testing/index.ts';
+import {
+  CoordinatorFaultHook,
+  FaultPlan,
+  FaultySessionCreator,
+  faultValue,
+  faultyHook,
+  type Fault,
+  type FaultKind,
+} from '../../src/testing/index.ts';
 import { outcome as settle } from '../helpers/assert.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph, settled } from '../helpers/tf.ts';
@@ -94,10 +102,17 @@ type RunSeam = (typeof RUN_SEAMS)[number];
 const KINDS: FaultKind[] = ['aborted', 'unavailable', 'endOfInput', 'error', 'nonError'];
 
 /** What a run (or step fn) with an optional fault must do, and the model update. */
-async function checkRun(m: Model, r: Real, fault: { seam: RunSeam; fault: Fault } | undefined, viaStepFn: boolean): Promise<void> {
+async function checkRun(
+  m: Model,
+  r: Real,
+  fault: { seam: RunSeam; fault: Fault } | undefined,
+  viaStepFn: boolean,
+): Promise<void> {
   if (fault) r.plan.next(fault.seam, fault.fault);
   const before = r.plan.injected.length;
-  const outcome = await settle(viaStepFn ? r.sess.runStepFn((ctx) => ctx.runWithHooks(r.doStep)) : r.sess.run(r.doStep));
+  const outcome = await settle(
+    viaStepFn ? r.sess.runStepFn((ctx) => ctx.runWithHooks(r.doStep)) : r.sess.run(r.doStep),
+  );
   const injected = r.plan.injected.slice(before);
   // A fault armed for this run can instead hit the creation of a session (a recovery in
   // progress); a non-recoverable one then leaves no session.
@@ -117,7 +132,10 @@ async function checkRun(m: Model, r: Real, fault: { seam: RunSeam; fault: Fault 
     for (const hook of r.hooks) {
       const mine = r.log.filter((e) => e.hook === hook.index);
       const newest = mine.filter((e) => e.method === 'afterCreateSession').at(-1)!.session;
-      assert.ok(mine.some((e) => e.method === 'beforeRun' && e.session === newest), `hook ${hook.index}: no beforeRun on the recovered session`);
+      assert.ok(
+        mine.some((e) => e.method === 'beforeRun' && e.session === newest),
+        `hook ${hook.index}: no beforeRun on the recovered session`,
+      );
     }
   } else {
     assert.ok(!outcome.ok, 'a fault that must escape did not');
@@ -135,7 +153,8 @@ class RunCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly fault: { seam: RunSeam; fault: Fault } | undefined) {}
   check = (m: Readonly<Model>) => !m.closed && !m.stopRequested;
   run = (m: Model, r: Real) => checkRun(m, r, this.fault, false);
-  toString = () => `run(${this.fault ? `${this.fault.fault.kind}${this.fault.fault.async ? '/async' : ''}@${this.fault.seam}` : ''})`;
+  toString = () =>
+    `run(${this.fault ? `${this.fault.fault.kind}${this.fault.fault.async ? '/async' : ''}@${this.fault.seam}` : ''})`;
 }
 
 class StepFnCommand implements fc.AsyncCommand<Model, Real> {
@@ -148,7 +167,11 @@ class StepFnCommand implements fc.AsyncCommand<Model, Real> {
 class ShouldStopCommand implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => !m.closed;
   run = async (m: Model, r: Real) => {
-    if (m.singular && m.closeError !== undefined) assert.throws(() => r.sess.shouldStop(), (e) => e === m.closeError);
+    if (m.singular && m.closeError !== undefined)
+      assert.throws(
+        () => r.sess.shouldStop(),
+        (e) => e === m.closeError,
+      );
     else assert.equal(r.sess.shouldStop(), m.stopRequested || m.detached);
   };
   toString = () => 'shouldStop()';
@@ -174,7 +197,10 @@ class CoordinatorReportCommand implements fc.AsyncCommand<Model, Real> {
     const value = r.coordHook.report(this.kind);
     if (m.singular) {
       // No recoverable layer: shouldStop throws what the coordinator holds, and close will too.
-      assert.throws(() => r.sess.shouldStop(), (e) => e === value);
+      assert.throws(
+        () => r.sess.shouldStop(),
+        (e) => e === value,
+      );
       m.closeError = value;
       m.stopRequested = true;
     } else if (isRecoverable(value)) {
@@ -200,7 +226,8 @@ class CloseCommand implements fc.AsyncCommand<Model, Real> {
   run = async (m: Model, r: Real) => {
     m.hadSession = await hasSession(r);
     const outcome = await settle(r.sess.close());
-    if (m.closeError !== undefined) assert.ok(!outcome.ok && outcome.error === m.closeError, 'close throws the stored coordinator error');
+    if (m.closeError !== undefined)
+      assert.ok(!outcome.ok && outcome.error === m.closeError, 'close throws the stored coordinator error');
     else assert.ok(outcome.ok, `close failed: ${String(!outcome.ok && outcome.error)}`);
     m.closed = true;
     m.cleanClose = true;
@@ -214,13 +241,21 @@ class WithSessionExitCommand implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => !m.closed;
   run = async (m: Model, r: Real) => {
     m.hadSession = await hasSession(r);
-    const thrown = this.kind === 'none' ? undefined : this.kind === 'stopIteration' ? new StopIteration('stop') : faultValue(this.kind, 'body');
+    const thrown =
+      this.kind === 'none'
+        ? undefined
+        : this.kind === 'stopIteration'
+          ? new StopIteration('stop')
+          : faultValue(this.kind, 'body');
     const outcome = await settle(
       withSession(r.sess, () => {
         if (thrown !== undefined) throw thrown;
       }),
     );
-    const clean = thrown === undefined || (thrown as object).constructor === OutOfRangeError || (thrown as object).constructor === StopIteration;
+    const clean =
+      thrown === undefined ||
+      (thrown as object).constructor === OutOfRangeError ||
+      (thrown as object).constructor === StopIteration;
     if (m.closeError !== undefined) assert.ok(!outcome.ok && outcome.error === m.closeError, 'the close error wins');
     else if (clean) assert.ok(outcome.ok, `a clean exit threw ${String(!outcome.ok && outcome.error)}`);
     else assert.ok(!outcome.ok && outcome.error === thrown, 'the body error is rethrown as is');
@@ -242,19 +277,30 @@ function commands(singular: boolean) {
       fc.constant(new HookStopCommand()),
       fc.constantFrom(...KINDS).map((k) => new CoordinatorReportCommand(k)),
       fc.constant(new CloseCommand()),
-      fc.constantFrom<FaultKind | 'stopIteration' | 'none'>('none', 'stopIteration', ...KINDS).map((k) => new WithSessionExitCommand(k)),
+      fc
+        .constantFrom<FaultKind | 'stopIteration' | 'none'>('none', 'stopIteration', ...KINDS)
+        .map((k) => new WithSessionExitCommand(k)),
     ],
     { maxCommands: singular ? 12 : 16 },
   );
 }
 
 /** The hook protocol, checked on the log of a finished program. */
-function checkHookProtocol(log: readonly LogEntry[], hooks: number, sessionsCreated: number, cleanClose: boolean): void {
+function checkHookProtocol(
+  log: readonly LogEntry[],
+  hooks: number,
+  sessionsCreated: number,
+  cleanClose: boolean,
+): void {
   for (let h = 0; h < hooks; h++) {
     const calls = log.filter((e) => e.hook === h);
     assert.equal(calls[0]?.method, 'begin', `hook ${h}: begin comes first`);
     assert.equal(calls.filter((e) => e.method === 'begin').length, 1, `hook ${h}: begin exactly once`);
-    assert.equal(calls.filter((e) => e.method === 'afterCreateSession').length, sessionsCreated, `hook ${h}: afterCreateSession once per created session`);
+    assert.equal(
+      calls.filter((e) => e.method === 'afterCreateSession').length,
+      sessionsCreated,
+      `hook ${h}: afterCreateSession once per created session`,
+    );
     const created = new Set<unknown>();
     const open = new Set<unknown>();
     for (const e of calls) {
@@ -269,16 +315,30 @@ function checkHookProtocol(log: readonly LogEntry[], hooks: number, sessionsCrea
       }
     }
     const ends = calls.filter((e) => e.method === 'end');
-    assert.equal(ends.length, cleanClose ? 1 : 0, `hook ${h}: end once at a clean close of a live session, never at an error close`);
+    assert.equal(
+      ends.length,
+      cleanClose ? 1 : 0,
+      `hook ${h}: end once at a clean close of a live session, never at an error close`,
+    );
     if (cleanClose) assert.equal(calls.at(-1)?.method, 'end', `hook ${h}: end is the last call`);
   }
 }
 
 /** Runs one program against a fresh session and checks everything at its end; returns the commands that ran and the model. */
-async function runProgram(singular: boolean, commands: Iterable<fc.AsyncCommand<Model, Real>>): Promise<{ ran: string[]; model: Model }> {
+async function runProgram(
+  singular: boolean,
+  commands: Iterable<fc.AsyncCommand<Model, Real>>,
+): Promise<{ ran: string[]; model: Model }> {
   const ran: string[] = [];
   // Records which commands ran: a command whose precondition is false is skipped by asyncModelRun.
-  const cmds = [...commands].map((c) => ({ check: (m: Readonly<Model>) => c.check(m), run: async (m: Model, r: Real) => { ran.push(c.toString()); await c.run(m, r); }, toString: () => c.toString() }));
+  const cmds = [...commands].map((c) => ({
+    check: (m: Readonly<Model>) => c.check(m),
+    run: async (m: Model, r: Real) => {
+      ran.push(c.toString());
+      await c.run(m, r);
+    },
+    toString: () => c.toString(),
+  }));
   {
     const clock = new TestClock();
     const plan = new FaultPlan();
@@ -295,13 +355,24 @@ async function runProgram(singular: boolean, commands: Iterable<fc.AsyncCommand<
           clock,
           recovery: { backoff: { initialMs: 0 } },
         });
-    const model: Model = { singular, closed: false, stopRequested: false, pendingStop: false, step: 0, closeError: undefined, cleanClose: undefined, hadSession: true, detached: false };
+    const model: Model = {
+      singular,
+      closed: false,
+      stopRequested: false,
+      pendingStop: false,
+      step: 0,
+      closeError: undefined,
+      cleanClose: undefined,
+      hadSession: true,
+      detached: false,
+    };
     const real: Real = { sess, plan, hooks, coordHook, doStep, clock, log };
     await fc.asyncModelRun(() => ({ model, real }), cmds);
     if (!model.closed) {
       model.hadSession = await hasSession(real);
       const outcome = await settle(sess.close());
-      if (model.closeError === undefined) assert.ok(outcome.ok, `final close failed: ${String(!outcome.ok && outcome.error)}`);
+      if (model.closeError === undefined)
+        assert.ok(outcome.ok, `final close failed: ${String(!outcome.ok && outcome.error)}`);
       model.cleanClose = true;
     }
     // Close order and cleanup: the chart is closed, nothing is left running or scheduled.
@@ -309,7 +380,12 @@ async function runProgram(singular: boolean, commands: Iterable<fc.AsyncCommand<
     assert.deepEqual(Object.keys(sess.snapshot.children), []);
     assert.equal(clock.pendingTimers, 0, 'no timer left after close');
     assert.equal(sess.shouldStop(), true);
-    checkHookProtocol(log, hooks.length, sess.snapshot.context.sessionsCreated, model.cleanClose === true && model.hadSession);
+    checkHookProtocol(
+      log,
+      hooks.length,
+      sess.snapshot.context.sessionsCreated,
+      model.cleanClose === true && model.hadSession,
+    );
     if (singular) assert.equal(sess.snapshot.context.recoveries, 0);
     return { ran, model };
   }
@@ -324,7 +400,10 @@ describe('properties of monitored sessions under random faults', () => {
   // coordinator-triggered recovery was creating; the session ended detached, and its clean close
   // calls no `end` (there is no session to end). The model now knows that.
   it('regression (FC_SEED=783039462): [coordinator.requestStop(aborted), run(nonError@run)]', async () => {
-    const { ran, model } = await runProgram(false, [new CoordinatorReportCommand('aborted'), new RunCommand({ seam: 'run', fault: { kind: 'nonError' } })]);
+    const { ran, model } = await runProgram(false, [
+      new CoordinatorReportCommand('aborted'),
+      new RunCommand({ seam: 'run', fault: { kind: 'nonError' } }),
+    ]);
     assert.deepEqual(ran, ['coordinator.requestStop(aborted)', 'run(nonError@run)']);
     // The scenario happened: the fault hit the re-creation, the session ended detached, and the close ended no hook.
     assert.equal(model.detached, true);
@@ -353,7 +432,11 @@ describe('properties of monitored sessions under random faults', () => {
     const { ran, model } = await runProgram(false, [
       new CoordinatorReportCommand('aborted'),
       new StepFnCommand({ seam: 'run', fault: { kind: 'nonError' } }),
-      { check: (m: Readonly<Model>) => ((modelAtLast = { ...m }), last.check(m)), run: last.run, toString: last.toString },
+      {
+        check: (m: Readonly<Model>) => ((modelAtLast = { ...m }), last.check(m)),
+        run: last.run,
+        toString: last.toString,
+      },
     ]);
     assert.equal(model.detached, true, 'the recovery failed for good: no session');
     assert.ok(modelAtLast !== undefined && !last.check(modelAtLast), 'the report is not generated without a session');

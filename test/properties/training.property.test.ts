@@ -22,7 +22,14 @@ import {
   addQueueRunner,
   withSession,
 } from '../../src/index.ts';
-import { CoordinatorFaultHook, FaultPlan, FaultySessionCreator, faultyHook, faultyOp, faultySaver } from '../../src/testing/index.ts';
+import {
+  CoordinatorFaultHook,
+  FaultPlan,
+  FaultySessionCreator,
+  faultyHook,
+  faultyOp,
+  faultySaver,
+} from '../../src/testing/index.ts';
 import { seededRandom } from '../../src/internal/random.ts';
 import { params } from '../helpers/property.ts';
 import { gstepGraph } from '../helpers/tf.ts';
@@ -37,7 +44,10 @@ async function trainUnderFaults(faultSeed: number, rate: number, saveSteps: numb
           const plan = new FaultPlan().random(rate, seededRandom(faultSeed), ['aborted', 'unavailable']);
           const { graph, gstep } = gstepGraph();
           const q = graph.fifoQueue<number>({ capacity: 4, name: 'input' });
-          addQueueRunner(graph, new QueueRunner({ queue: q, enqueueOps: [q.enqueue(faultyOp(graph, 'produce', plan, () => 1))] }));
+          addQueueRunner(
+            graph,
+            new QueueRunner({ queue: q, enqueueOps: [q.enqueue(faultyOp(graph, 'produce', plan, () => 1))] }),
+          );
           const train = graph.group([q.dequeue(), graph.assignAdd(gstep, 1)], 'train');
           const saver = faultySaver(new Saver({ maxToKeep: 2 }), plan);
           let lastSaved = 0;
@@ -50,8 +60,16 @@ async function trainUnderFaults(faultSeed: number, rate: number, saveSteps: numb
             listeners: [{ afterSave: (_s, step) => void (lastSaved = Math.max(lastSaved, step)) }],
           });
           const sess = await MonitoredSession.create({
-            sessionCreator: new FaultySessionCreator(new ChiefSessionCreator({ graph, scaffold: new Scaffold({ saver }), checkpointDir: dir, clock }), plan),
-            hooks: [checkpoints, faultyHook({ afterRun() {} }, plan, 'user'), new CoordinatorFaultHook(plan), new StopAtStepHook({ lastStep: target })],
+            sessionCreator: new FaultySessionCreator(
+              new ChiefSessionCreator({ graph, scaffold: new Scaffold({ saver }), checkpointDir: dir, clock }),
+              plan,
+            ),
+            hooks: [
+              checkpoints,
+              faultyHook({ afterRun() {} }, plan, 'user'),
+              new CoordinatorFaultHook(plan),
+              new StopAtStepHook({ lastStep: target }),
+            ],
             clock,
             // The clock never moves here: producers stuck behind a failed queue close are abandoned at once.
             stopGracePeriodSecs: 0,
@@ -72,7 +90,10 @@ async function trainUnderFaults(faultSeed: number, rate: number, saveSteps: numb
             // As in TensorFlow, a session lost during the hooks' `end` (at close) is not recovered:
             // the error comes out of the close. Training itself must have finished.
             assert.ok(trained, `training failed: ${String(error)}`);
-            assert.ok(plan.injected.some((f) => f.value === error), `a non-injected error came out of close: ${String(error)}`);
+            assert.ok(
+              plan.injected.some((f) => f.value === error),
+              `a non-injected error came out of close: ${String(error)}`,
+            );
           }
           // A run whose afterRun lost the session is re-executed in full (E9), so the step may pass the target.
           assert.ok(reached >= target, `training stopped at ${reached}, before ${target}`);
@@ -106,7 +127,7 @@ describe('training under random faults at every seam', () => {
   // Found by this property: a producer lost its session (its queue's cancel op failing too) while
   // the main loop waited on the queue, and the run hung until shouldStop() was next called. A lost
   // session reported to the coordinator now starts the recovery at once.
-  it('regression: fault seed 1 at rate 0.1 (a run blocked on a dead producer\'s queue)', async () => {
+  it("regression: fault seed 1 at rate 0.1 (a run blocked on a dead producer's queue)", async () => {
     await trainUnderFaults(1, 0.1, 1, 10);
   });
 });

@@ -11,9 +11,15 @@ describe('Coordinator', () => {
     coord.requestStop(first);
     coord.requestStop(new UnknownError('second'));
     assert.equal(coord.shouldStop(), true);
-    assert.throws(() => coord.raiseRequestedException(), (e) => e === first);
+    assert.throws(
+      () => coord.raiseRequestedException(),
+      (e) => e === first,
+    );
     // raise does not clear the error
-    assert.throws(() => coord.raiseRequestedException(), (e) => e === first);
+    assert.throws(
+      () => coord.raiseRequestedException(),
+      (e) => e === first,
+    );
   });
 
   it('an error after a plain stop request is dropped', () => {
@@ -47,7 +53,10 @@ describe('Coordinator', () => {
     coord.requestStop();
     await coord.join();
     const late = new UnknownError('late');
-    assert.throws(() => coord.requestStop(late), (e) => e === late);
+    assert.throws(
+      () => coord.requestStop(late),
+      (e) => e === late,
+    );
   });
 
   it('waitForStop resolves true on stop, false after its timeout on the clock', async () => {
@@ -77,7 +86,10 @@ describe('Coordinator', () => {
     coord.registerThread(task.promise, 't1');
     const joined = coord.join();
     let done = false;
-    void joined.then(() => (done = true), () => (done = true));
+    void joined.then(
+      () => (done = true),
+      () => (done = true),
+    );
     await tick();
     assert.equal(done, false);
     task.resolve();
@@ -90,7 +102,11 @@ describe('Coordinator', () => {
     const coord = new Coordinator({ clock });
     coord.registerThread(new Promise(() => {}), 'stuck_producer');
     coord.requestStop();
-    const joining = rejectsWith(coord.join({ stopGracePeriodSecs: 5 }), RuntimeError, 'Coordinator stopped with threads still running: stuck_producer');
+    const joining = rejectsWith(
+      coord.join({ stopGracePeriodSecs: 5 }),
+      RuntimeError,
+      'Coordinator stopped with threads still running: stuck_producer',
+    );
     await clock.advance(4999);
     await clock.advance(1);
     await joining;

@@ -20,7 +20,12 @@ import { FakeHook } from '../helpers/tf.ts';
 /** A session that records the arguments of its runs. */
 class SpySession extends Session {
   readonly calls: { fetches: Fetch; feedDict: unknown; options: unknown; runMetadata: unknown }[] = [];
-  override async run(fetches: Fetch, feedDict?: FeedDict | null, options?: RunOptions | null, runMetadata?: RunMetadata | null): Promise<never> {
+  override async run(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): Promise<never> {
     this.calls.push({ fetches, feedDict, options, runMetadata });
     return super.run(fetches, feedDict, options, runMetadata) as Promise<never>;
   }
@@ -31,11 +36,18 @@ function abGraph() {
   const a = g.placeholder<number>('a');
   const b = g.placeholder<number>('b');
   const c = g.placeholder<number>('c');
-  return { g, a, b, c, aPlusB: g.op('a_plus_b', [a, b], (x, y) => x + y), aPlusBPlusC: g.op('abc', [a, b, c], (x, y, z) => x + y + z) };
+  return {
+    g,
+    a,
+    b,
+    c,
+    aPlusB: g.op('a_plus_b', [a, b], (x, y) => x + y),
+    aPlusBPlusC: g.op('abc', [a, b, c], (x, y, z) => x + y + z),
+  };
 }
 
 describe('HookedSession (HookedSessionTest)', () => {
-  it('testRunPassesAllArguments: with no hooks, the caller\'s objects reach the raw run unchanged', async () => {
+  it("testRunPassesAllArguments: with no hooks, the caller's objects reach the raw run unchanged", async () => {
     const g = new Graph();
     const x = g.placeholder<number>('x');
     const raw = new SpySession(g);
@@ -132,7 +144,11 @@ describe('HookedSession (HookedSessionTest)', () => {
     h1.request = new SessionRunArgs(undefined, new Map([[a, 5]]));
     h2.request = new SessionRunArgs(undefined, new Map([[b, 10]]));
     const hooked = new HookedSession(new Session(g), [h1, h2]);
-    await rejectsWith(hooked.run(aPlusB, new Map([[b, 2]])), RuntimeError, "Same tensor is fed by a SessionRunHook and user. Conflict(s): ['b']");
+    await rejectsWith(
+      hooked.run(aPlusB, new Map([[b, 2]])),
+      RuntimeError,
+      "Same tensor is fed by a SessionRunHook and user. Conflict(s): ['b']",
+    );
   });
 
   it('C3: an empty fetch list from a hook still counts as fetches', async () => {
@@ -163,7 +179,11 @@ describe('HookedSession (HookedSessionTest)', () => {
     let ran = 0;
     const op = g.op('op', [], () => ++ran);
     const boom = new Error('before');
-    const failing = { beforeRun: () => { throw boom; } };
+    const failing = {
+      beforeRun: () => {
+        throw boom;
+      },
+    };
     const later = new FakeHook();
     await assert.rejects(new HookedSession(new Session(g), [failing, later]).run(op), (e) => e === boom);
     assert.equal(later.callCounter.beforeRun, 0);
@@ -171,7 +191,11 @@ describe('HookedSession (HookedSessionTest)', () => {
 
     const stopper = new FakeHook();
     stopper.shouldStop = true;
-    const afterFails = { afterRun: () => { throw new Error('after'); } };
+    const afterFails = {
+      afterRun: () => {
+        throw new Error('after');
+      },
+    };
     const last = new FakeHook();
     const hooked = new HookedSession(new Session(g), [stopper, afterFails, last]);
     await assert.rejects(hooked.run(op), /after/);
@@ -181,7 +205,9 @@ describe('HookedSession (HookedSessionTest)', () => {
 
   it('C13: when the raw run fails, no afterRun is called', async () => {
     const g = new Graph();
-    const fails = g.op('fails', [], () => { throw new Error('run failed'); });
+    const fails = g.op('fails', [], () => {
+      throw new Error('run failed');
+    });
     const hook = new FakeHook();
     await assert.rejects(new HookedSession(new Session(g), [hook]).run(fails), /run failed/);
     assert.equal(hook.callCounter.beforeRun, 1);
@@ -203,18 +229,32 @@ describe('HookedSession (HookedSessionTest)', () => {
   it('rejects a beforeRun that returns something other than SessionRunArgs', async () => {
     const g = new Graph();
     const bad = { beforeRun: () => ({ fetches: 1 }) as never };
-    await rejectsWith(new HookedSession(new Session(g), [bad]).run(g.constant(1)), TypeError, /expected a SessionRunArgs or undefined/);
+    await rejectsWith(
+      new HookedSession(new Session(g), [bad]).run(g.constant(1)),
+      TypeError,
+      /expected a SessionRunArgs or undefined/,
+    );
   });
 });
 
 describe('run options merging (test_merge_run_options_from_hooks, test_merge_caller_and_hook_run_options)', () => {
-  it('merges hooks\' options: max trace level and timeout, OR of flags, watches appended', async () => {
+  it("merges hooks' options: max trace level and timeout, OR of flags, watches appended", async () => {
     const g = new Graph();
     const t = g.constant(1);
-    const optionsHook = (options: RunOptions) => ({ beforeRun: () => new SessionRunArgs(undefined, undefined, options) });
+    const optionsHook = (options: RunOptions) => ({
+      beforeRun: () => new SessionRunArgs(undefined, undefined, options),
+    });
     const seen: RunMetadata[] = [];
-    const h1 = optionsHook({ traceLevel: 2, timeoutInMs: 30000, outputPartitionGraphs: false, debugTensorWatchOpts: ['a'] });
-    const h2 = { ...optionsHook({ traceLevel: 3, timeoutInMs: 60000, outputPartitionGraphs: true, debugTensorWatchOpts: ['b'] }), afterRun: (_c: unknown, v: { options: RunOptions; runMetadata: RunMetadata }) => void seen.push(v.runMetadata) };
+    const h1 = optionsHook({
+      traceLevel: 2,
+      timeoutInMs: 30000,
+      outputPartitionGraphs: false,
+      debugTensorWatchOpts: ['a'],
+    });
+    const h2 = {
+      ...optionsHook({ traceLevel: 3, timeoutInMs: 60000, outputPartitionGraphs: true, debugTensorWatchOpts: ['b'] }),
+      afterRun: (_c: unknown, v: { options: RunOptions; runMetadata: RunMetadata }) => void seen.push(v.runMetadata),
+    };
     const raw = new SpySession(g);
     await new HookedSession(raw, [h1, h2]).run(t);
     const options = raw.calls[0]!.options as RunOptions;
@@ -226,22 +266,52 @@ describe('run options merging (test_merge_run_options_from_hooks, test_merge_cal
     assert.ok(seen[0]!.partitionGraphs!.length > 0);
   });
 
-  it('merges into the caller\'s options object, caller\'s watches first', async () => {
+  it("merges into the caller's options object, caller's watches first", async () => {
     const g = new Graph();
-    const caller: RunOptions = { traceLevel: 3, timeoutInMs: 30000, outputPartitionGraphs: true, debugTensorWatchOpts: ['caller'] };
-    const hook = { beforeRun: () => new SessionRunArgs(undefined, undefined, { traceLevel: 2, timeoutInMs: 60000, outputPartitionGraphs: false, debugTensorWatchOpts: ['hook'] }) };
+    const caller: RunOptions = {
+      traceLevel: 3,
+      timeoutInMs: 30000,
+      outputPartitionGraphs: true,
+      debugTensorWatchOpts: ['caller'],
+    };
+    const hook = {
+      beforeRun: () =>
+        new SessionRunArgs(undefined, undefined, {
+          traceLevel: 2,
+          timeoutInMs: 60000,
+          outputPartitionGraphs: false,
+          debugTensorWatchOpts: ['hook'],
+        }),
+    };
     const raw = new SpySession(g);
     const metadata: RunMetadata = {};
     await new HookedSession(raw, [hook]).run(g.constant(1), null, caller, metadata);
     assert.equal(raw.calls[0]!.options, caller);
-    assert.deepEqual(caller, { traceLevel: 3, timeoutInMs: 60000, outputPartitionGraphs: true, debugTensorWatchOpts: ['caller', 'hook'] });
+    assert.deepEqual(caller, {
+      traceLevel: 3,
+      timeoutInMs: 60000,
+      outputPartitionGraphs: true,
+      debugTensorWatchOpts: ['caller', 'hook'],
+    });
     assert.equal(raw.calls[0]!.runMetadata, metadata);
   });
 
   it('mergeRunOptions handles every merged field', () => {
     const target: RunOptions = {};
-    mergeRunOptions(target, { interOpThreadPool: 2, reportTensorAllocationsUponOom: true, debugOptions: { resetDiskByteUsage: true } });
-    mergeRunOptions(target, { interOpThreadPool: 1, reportTensorAllocationsUponOom: false, debugOptions: { resetDiskByteUsage: false } });
-    assert.deepEqual(target, { interOpThreadPool: 2, reportTensorAllocationsUponOom: true, debugOptions: { resetDiskByteUsage: true } });
+    mergeRunOptions(target, {
+      interOpThreadPool: 2,
+      reportTensorAllocationsUponOom: true,
+      debugOptions: { resetDiskByteUsage: true },
+    });
+    mergeRunOptions(target, {
+      interOpThreadPool: 1,
+      reportTensorAllocationsUponOom: false,
+      debugOptions: { resetDiskByteUsage: false },
+    });
+    assert.deepEqual(target, {
+      interOpThreadPool: 2,
+      reportTensorAllocationsUponOom: true,
+      debugOptions: { resetDiskByteUsage: true },
+    });
   });
 });

@@ -26,7 +26,17 @@ import {
   type StepContext,
 } from '../../src/index.ts';
 import { rejectsWith } from '../helpers/assert.ts';
-import { AbortAtNSession, CountingSessionCreator, coordinatorGrabber, FakeHook, RaiseOnceAtCountN, StopCoordinatorWithException, UncloseableSession, gstepGraph, settled } from '../helpers/tf.ts';
+import {
+  AbortAtNSession,
+  CountingSessionCreator,
+  coordinatorGrabber,
+  FakeHook,
+  RaiseOnceAtCountN,
+  StopCoordinatorWithException,
+  UncloseableSession,
+  gstepGraph,
+  settled,
+} from '../helpers/tf.ts';
 
 const fast = { recovery: { backoff: { initialMs: 0 } } } satisfies MonitoredSessionOptions;
 
@@ -64,13 +74,16 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     graph.unsafeUnfinalize();
     const scaffold = new Scaffold({ initFn: async (_sc, session) => void (await session.run(assign3)) });
     const restored = new StopAtStepHook({ lastStep: 5 });
-    await withSession(MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), hooks: [restored] }), async (s) => {
-      assert.equal(await s.run(gstep), 3);
-      assert.equal(await s.run(doStep), 4);
-      assert.equal(s.shouldStop(), false);
-      assert.equal(await s.run(doStep), 5);
-      assert.equal(s.shouldStop(), true);
-    });
+    await withSession(
+      MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), hooks: [restored] }),
+      async (s) => {
+        assert.equal(await s.run(gstep), 3);
+        assert.equal(await s.run(doStep), 4);
+        assert.equal(s.shouldStop(), false);
+        assert.equal(await s.run(doStep), 5);
+        assert.equal(s.shouldStop(), true);
+      },
+    );
   });
 
   it('test_num_steps: StopAtStepHook(numSteps) counts from the step at creation', async () => {
@@ -85,16 +98,22 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     });
     graph.unsafeUnfinalize();
     const scaffold = new Scaffold({ initFn: async (_sc, session) => void (await session.run(assign3)) });
-    await withSession(MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), hooks: [new StopAtStepHook({ numSteps: 4 })] }), async (s) => {
-      assert.equal(await s.run(doStep), 4);
-      for (const expected of [5, 6]) {
+    await withSession(
+      MonitoredSession.create({
+        sessionCreator: new ChiefSessionCreator({ graph, scaffold }),
+        hooks: [new StopAtStepHook({ numSteps: 4 })],
+      }),
+      async (s) => {
+        assert.equal(await s.run(doStep), 4);
+        for (const expected of [5, 6]) {
+          assert.equal(s.shouldStop(), false);
+          assert.equal(await s.run(doStep), expected);
+        }
         assert.equal(s.shouldStop(), false);
-        assert.equal(await s.run(doStep), expected);
-      }
-      assert.equal(s.shouldStop(), false);
-      assert.equal(await s.run(doStep), 7);
-      assert.equal(s.shouldStop(), true);
-    });
+        assert.equal(await s.run(doStep), 7);
+        assert.equal(s.shouldStop(), true);
+      },
+    );
   });
 
   it('test_retry_initialization_on_aborted_error: creation retries silently', async () => {
@@ -105,15 +124,21 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
         if (aborts-- > 0) throw new AbortedError('init aborted');
       },
     });
-    await withSession(MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), ...fast }), async (s) => {
-      assert.equal(s.shouldStop(), false);
-      assert.equal(await s.run(gstep), 0);
-      assert.equal(s.snapshot.context.recoveries, 1);
-      assert.equal(s.snapshot.context.history[0]!.source, 'creation');
-    });
+    await withSession(
+      MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), ...fast }),
+      async (s) => {
+        assert.equal(s.shouldStop(), false);
+        assert.equal(await s.run(gstep), 0);
+        assert.equal(s.snapshot.context.recoveries, 1);
+        assert.equal(s.snapshot.context.history[0]!.source, 'creation');
+      },
+    );
   });
 
-  for (const [name, cls] of [['aborted', AbortedError], ['unavailable', UnavailableError]] as const) {
+  for (const [name, cls] of [
+    ['aborted', AbortedError],
+    ['unavailable', UnavailableError],
+  ] as const) {
     it(`test_retry_on_${name}_error: the failing run is re-issued on a fresh session`, async () => {
       const { graph, gstep, doStep } = gstepGraph();
       const hook = new RaiseOnceAtCountN(4, new cls('preempted'));
@@ -131,7 +156,10 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     });
   }
 
-  for (const [name, cls] of [['out_of_range', OutOfRangeError], ['stop_iteration', StopIteration]] as const) {
+  for (const [name, cls] of [
+    ['out_of_range', OutOfRangeError],
+    ['stop_iteration', StopIteration],
+  ] as const) {
     it(`test_exit_cleanly_on_${name}_exception: the with block exits without error`, async () => {
       const { graph, gstep, doStep } = gstepGraph();
       const hook = new RaiseOnceAtCountN(2, new cls('end of input'));
@@ -219,7 +247,12 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     const seen: unknown[] = [];
     const onError = { endOnError: (_s: Session | undefined, error: unknown) => void seen.push(error) };
     const sess = await MonitoredSession.create({ graph, hooks: [hook, onError] });
-    await assert.rejects(withSession(sess, () => { throw boom; }), (e) => e === boom);
+    await assert.rejects(
+      withSession(sess, () => {
+        throw boom;
+      }),
+      (e) => e === boom,
+    );
     assert.equal(sess.shouldStop(), true);
     assert.equal(hook.callCounter.end, 0);
     assert.deepEqual(seen, [boom]);
@@ -237,7 +270,11 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
 
   it('test_with_statement_and_close: close inside the block makes the exit throw "already closed"', async () => {
     const { graph } = gstepGraph();
-    await rejectsWith(withSession(MonitoredSession.create({ graph }), (s) => s.close()), RuntimeError, 'Session is already closed.');
+    await rejectsWith(
+      withSession(MonitoredSession.create({ graph }), (s) => s.close()),
+      RuntimeError,
+      'Session is already closed.',
+    );
   });
 
   it('begin is called once, afterCreateSession once per session, end once at a clean close (B3)', async () => {
@@ -255,15 +292,29 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
   it('B5: a non-recoverable creation error rejects create; hooks got begin, not end', async () => {
     const { graph } = gstepGraph();
     const hook = new FakeHook();
-    const scaffold = new Scaffold({ initFn: () => { throw new InvalidArgumentError('bad init'); } });
-    await rejectsWith(MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), hooks: [hook] }), InvalidArgumentError, 'bad init');
+    const scaffold = new Scaffold({
+      initFn: () => {
+        throw new InvalidArgumentError('bad init');
+      },
+    });
+    await rejectsWith(
+      MonitoredSession.create({ sessionCreator: new ChiefSessionCreator({ graph, scaffold }), hooks: [hook] }),
+      InvalidArgumentError,
+      'bad init',
+    );
     assert.equal(hook.callCounter.begin, 1);
     assert.equal(hook.callCounter.end, 0);
     assert.equal(graph.finalized, true);
   });
 
   it('E2: errors that are not Aborted/Unavailable are never retried', async () => {
-    for (const error of [new OutOfRangeError('o'), new CancelledError('c'), new UnknownError('u'), new DeadlineExceededError('d'), new RuntimeError('r')]) {
+    for (const error of [
+      new OutOfRangeError('o'),
+      new CancelledError('c'),
+      new UnknownError('u'),
+      new DeadlineExceededError('d'),
+      new RuntimeError('r'),
+    ]) {
       const { graph, doStep } = gstepGraph();
       const sess = await MonitoredSession.create({ graph, hooks: [new RaiseOnceAtCountN(1, error)] });
       await assert.rejects(sess.run(doStep), (e) => e === error);
@@ -274,7 +325,11 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
 
   it('recovery policy: maxRetries bounds consecutive recoveries and the error escapes', async () => {
     const { graph, doStep } = gstepGraph();
-    const always = { beforeRun: () => { throw new UnavailableError('down'); } };
+    const always = {
+      beforeRun: () => {
+        throw new UnavailableError('down');
+      },
+    };
     const seen: number[] = [];
     const sess = await MonitoredSession.create({
       graph,
@@ -290,19 +345,46 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
   it('recovery policy: backoff grows exponentially and is recorded in the snapshot', async () => {
     const { graph, doStep } = gstepGraph();
     let failures = 3;
-    const flaky = { beforeRun: () => { if (failures-- > 0) throw new AbortedError('flaky'); } };
-    const sess = await MonitoredSession.create({ graph, hooks: [flaky], recovery: { backoff: { initialMs: 1, factor: 3, jitter: 0 } } });
+    const flaky = {
+      beforeRun: () => {
+        if (failures-- > 0) throw new AbortedError('flaky');
+      },
+    };
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [flaky],
+      recovery: { backoff: { initialMs: 1, factor: 3, jitter: 0 } },
+    });
     assert.equal(await sess.run(doStep), 1);
-    assert.deepEqual(sess.snapshot.context.history.map((r) => [r.attemptNumber, r.delayMs]), [[1, 1], [2, 3], [3, 9]]);
+    assert.deepEqual(
+      sess.snapshot.context.history.map((r) => [r.attemptNumber, r.delayMs]),
+      [
+        [1, 1],
+        [2, 3],
+        [3, 9],
+      ],
+    );
     assert.equal(sess.snapshot.context.recoveries, 3);
     await sess.close();
   });
 
   it('validates its options with errors naming the option and the value', async () => {
     await rejectsWith(MonitoredSession.create({}), ValueError, '`graph`');
-    await rejectsWith(MonitoredSession.create({ graph: new Graph(), stopGracePeriodSecs: -1 }), ValueError, /`stopGracePeriodSecs`.*got -1/);
-    await rejectsWith(MonitoredSession.create({ graph: new Graph(), hooks: [1 as never] }), TypeError, /`hooks\[0\]`.*got 1/);
-    await rejectsWith(MonitoredSession.create({ graph: new Graph(), recovery: { maxRetries: -2 } }), ValueError, /`recovery.maxRetries`.*got -2/);
+    await rejectsWith(
+      MonitoredSession.create({ graph: new Graph(), stopGracePeriodSecs: -1 }),
+      ValueError,
+      /`stopGracePeriodSecs`.*got -1/,
+    );
+    await rejectsWith(
+      MonitoredSession.create({ graph: new Graph(), hooks: [1 as never] }),
+      TypeError,
+      /`hooks\[0\]`.*got 1/,
+    );
+    await rejectsWith(
+      MonitoredSession.create({ graph: new Graph(), recovery: { maxRetries: -2 } }),
+      ValueError,
+      /`recovery.maxRetries`.*got -2/,
+    );
     await rejectsWith(MonitoredSession.create({ sessionCreator: {} as SessionCreator }), TypeError, /createSession/);
   });
 });
@@ -338,7 +420,10 @@ describe('MonitoredSession step_fn (MonitoredSessionTest step_fn group)', () => 
   it('test_step_request_stop_without_a_with_block: StopIteration reaches the caller and shouldStop stays false', async () => {
     const { graph } = vGraph();
     const sess = await MonitoredSession.create({ graph });
-    await assert.rejects(sess.runStepFn((ctx) => ctx.requestStop()), isExactly(StopIteration));
+    await assert.rejects(
+      sess.runStepFn((ctx) => ctx.requestStop()),
+      isExactly(StopIteration),
+    );
     assert.equal(sess.shouldStop(), false);
     await sess.close();
   });
@@ -381,7 +466,11 @@ describe('MonitoredSession step_fn (MonitoredSessionTest step_fn group)', () => 
   it('test_step_with_extra_arguments: a step_fn with two parameters is refused before anything runs', async () => {
     const { graph } = vGraph();
     const sess = await MonitoredSession.create({ graph });
-    await rejectsWith(sess.runStepFn(((_ctx: StepContext, _extra: unknown) => 1) as never), ValueError, '`step_fn` may either have one `step_context` argument');
+    await rejectsWith(
+      sess.runStepFn(((_ctx: StepContext, _extra: unknown) => 1) as never),
+      ValueError,
+      '`step_fn` may either have one `step_context` argument',
+    );
     await sess.close();
   });
 
@@ -398,7 +487,7 @@ describe('MonitoredSession step_fn (MonitoredSessionTest step_fn group)', () => 
     assert.equal(hook.callCounter.afterRun, 0);
   });
 
-  it('test_step_fn_with_hooks: a hook\'s fetch is merged with the step function\'s run', async () => {
+  it("test_step_fn_with_hooks: a hook's fetch is merged with the step function's run", async () => {
     const graph = new Graph();
     const stage = graph.variable(1.5, { name: 'stage_1_0' });
     const bump = graph.op('stage_1_1', [stage], (x) => x * 2);
@@ -440,31 +529,47 @@ describe('MonitoredSession step_fn (MonitoredSessionTest step_fn group)', () => 
   it('test_step_fn_exception_from_before_run: a hook aborting in beforeRun re-runs the step_fn', async () => {
     const { graph, v, c } = vGraph();
     let bodyRuns = 0;
-    await withSession(MonitoredSession.create({ graph, hooks: [new RaiseOnceAtCountN(1, new AbortedError('x'))], ...fast }), async (s) => {
-      const result = await s.runStepFn(async (ctx) => {
-        bodyRuns++;
-        return ctx.runWithHooks(v, new Map([[c, 1.3]]));
-      });
-      assert.equal(result, 1.3);
-      assert.equal(bodyRuns, 2);
-    });
+    await withSession(
+      MonitoredSession.create({ graph, hooks: [new RaiseOnceAtCountN(1, new AbortedError('x'))], ...fast }),
+      async (s) => {
+        const result = await s.runStepFn(async (ctx) => {
+          bodyRuns++;
+          return ctx.runWithHooks(v, new Map([[c, 1.3]]));
+        });
+        assert.equal(result, 1.3);
+        assert.equal(bodyRuns, 2);
+      },
+    );
   });
 
   it('test_step_fn_doesnt_recover_when_it_wasnt_asked_to (Singular): AbortedError propagates', async () => {
     const { graph } = vGraph();
     const sess = await SingularMonitoredSession.create({ graph });
-    await rejectsWith(sess.runStepFn(() => { throw new AbortedError('no recovery'); }), AbortedError);
+    await rejectsWith(
+      sess.runStepFn(() => {
+        throw new AbortedError('no recovery');
+      }),
+      AbortedError,
+    );
     await sess.close();
   });
 });
 
 describe('SingularMonitoredSession (SingularMonitoredSessionTest)', () => {
-  it('test_do_not_handle_aborted_error: a hook\'s AbortedError reaches the caller, also out of a with block', async () => {
+  it("test_do_not_handle_aborted_error: a hook's AbortedError reaches the caller, also out of a with block", async () => {
     const { graph, doStep } = gstepGraph();
-    const sess = await SingularMonitoredSession.create({ graph, hooks: [new RaiseOnceAtCountN(1, new AbortedError('x'))] });
+    const sess = await SingularMonitoredSession.create({
+      graph,
+      hooks: [new RaiseOnceAtCountN(1, new AbortedError('x'))],
+    });
     await rejectsWith(sess.run(doStep), AbortedError);
     await sess.close();
-    await assert.rejects(withSession(SingularMonitoredSession.create({ graph }), () => { throw new AbortedError('y'); }), isExactly(AbortedError));
+    await assert.rejects(
+      withSession(SingularMonitoredSession.create({ graph }), () => {
+        throw new AbortedError('y');
+      }),
+      isExactly(AbortedError),
+    );
   });
 
   it('test_raw_session: rawSession() is a real session, undefined after exit', async () => {
@@ -484,7 +589,10 @@ describe('SingularMonitoredSession (SingularMonitoredSessionTest)', () => {
     const sess = await SingularMonitoredSession.create({ graph, hooks: [grab.hook] });
     const aborted = new AbortedError('stored');
     grab.coord().requestStop(aborted);
-    assert.throws(() => sess.shouldStop(), (e) => e === aborted);
+    assert.throws(
+      () => sess.shouldStop(),
+      (e) => e === aborted,
+    );
     await assert.rejects(sess.close(), (e) => e === aborted);
   });
 });
@@ -525,7 +633,11 @@ describe('recovery through coordinators and creators (RecoverableSessionTest)', 
   it('test_recovery_from_coordinator_exception: a stored AbortedError makes shouldStop false and recreates', async () => {
     const { graph, c, v } = cGraph();
     const creator = new CountingSessionCreator(new UncloseableSession(graph));
-    const sess = await MonitoredSession.create({ sessionCreator: creator, hooks: [new StopCoordinatorWithException(2)], ...fast });
+    const sess = await MonitoredSession.create({
+      sessionCreator: creator,
+      hooks: [new StopCoordinatorWithException(2)],
+      ...fast,
+    });
     assert.equal(creator.numberOfSessionsCreated, 1);
     assert.equal(await sess.run(v, new Map([[c, 51]])), 51);
     assert.equal(sess.shouldStop(), false);
@@ -540,7 +652,10 @@ describe('recovery through coordinators and creators (RecoverableSessionTest)', 
     const { graph, c, v } = cGraph();
     const creator = new CountingSessionCreator(new UncloseableSession(graph));
     const error = new UnknownError('Some fatal error');
-    const sess = await MonitoredSession.create({ sessionCreator: creator, hooks: [new StopCoordinatorWithException(2, error)] });
+    const sess = await MonitoredSession.create({
+      sessionCreator: creator,
+      hooks: [new StopCoordinatorWithException(2, error)],
+    });
     assert.equal(await sess.run(v, new Map([[c, 51]])), 51);
     assert.equal(await sess.run(v, new Map([[c, 42]])), 42);
     assert.equal(sess.shouldStop(), true);
@@ -548,7 +663,7 @@ describe('recovery through coordinators and creators (RecoverableSessionTest)', 
     await assert.rejects(sess.close(), (e) => e === error);
   });
 
-  it('test_recovery_from_session_getting_stuck: a CancelledError is replaced by the coordinator\'s AbortedError', async () => {
+  it("test_recovery_from_session_getting_stuck: a CancelledError is replaced by the coordinator's AbortedError", async () => {
     const { graph, c, v } = cGraph();
     const creator = new CountingSessionCreator(new UncloseableSession(graph));
     let coordRef: import('../../src/index.ts').Coordinator | undefined;
@@ -576,7 +691,11 @@ describe('recovery through coordinators and creators (RecoverableSessionTest)', 
   it('test_step_fn_recovery_from_coordinator_exception_when_run_hooks', async () => {
     const { graph, c, v } = cGraph();
     const creator = new CountingSessionCreator(new UncloseableSession(graph));
-    const sess = await MonitoredSession.create({ sessionCreator: creator, hooks: [new StopCoordinatorWithException(2)], ...fast });
+    const sess = await MonitoredSession.create({
+      sessionCreator: creator,
+      hooks: [new StopCoordinatorWithException(2)],
+      ...fast,
+    });
     const step = (x: number) => sess.runStepFn((ctx) => ctx.runWithHooks(v, new Map([[c, x]])));
     assert.equal(await step(51), 51);
     assert.equal(await step(42), 42);

@@ -37,7 +37,10 @@ describe('QueueRunner', () => {
     const q = g.fifoQueue<number>({ capacity: 1 });
     assert.throws(() => new QueueRunner({ queue: q, enqueueOps: [] }), /Must provide queue and enqueue_ops/);
     assert.throws(() => new QueueRunner({ queue: q, enqueueOps: [1 as never] }), TypeError);
-    assert.throws(() => new QueueRunner({ queue: q, enqueueOps: [q.enqueue(1)], queueClosedExceptionTypes: [] }), TypeError);
+    assert.throws(
+      () => new QueueRunner({ queue: q, enqueueOps: [q.enqueue(1)], queueClosedExceptionTypes: [] }),
+      TypeError,
+    );
     assert.throws(() => new QueueRunner({ queue: undefined as never, enqueueOps: [q.enqueue(1)] }), ValueError);
   });
 
@@ -115,7 +118,10 @@ describe('queue runners inside a MonitoredSession', () => {
     const children = Object.keys(sess.snapshot.children);
     assert.deepEqual(children.filter((id) => id.startsWith('producer:')).length, 2);
     // Readable ids: an inspector shows which task each producer actor runs.
-    assert.deepEqual(sess.snapshot.context.producers, ['producer:QueueRunner(input)/enqueue_0#0', 'producer:QueueRunner(input)/close_on_stop#1']);
+    assert.deepEqual(sess.snapshot.context.producers, [
+      'producer:QueueRunner(input)/enqueue_0#0',
+      'producer:QueueRunner(input)/close_on_stop#1',
+    ]);
     assert.deepEqual([await sess.run(dequeue), await sess.run(dequeue)], [0, 1]);
     await sess.close();
     assert.deepEqual(order, ['afterCreateSession', 'end']);
@@ -162,7 +168,19 @@ describe('queue runners inside a MonitoredSession', () => {
     const graph = new Graph();
     const q = graph.fifoQueue<number>({ capacity: 2 });
     const boom = new UnknownError('producer broke');
-    addQueueRunner(graph, new QueueRunner({ queue: q, enqueueOps: [q.enqueue(graph.op('failing', [], () => { throw boom; }))] }));
+    addQueueRunner(
+      graph,
+      new QueueRunner({
+        queue: q,
+        enqueueOps: [
+          q.enqueue(
+            graph.op('failing', [], () => {
+              throw boom;
+            }),
+          ),
+        ],
+      }),
+    );
     const sess = await MonitoredSession.create({ graph });
     await tick();
     assert.equal(sess.shouldStop(), true);

@@ -92,7 +92,11 @@ describe('Scaffold (ScaffoldTest)', () => {
   });
 
   it('test_copy_from_scaffold_is_scaffold', () => {
-    throwsWith(() => new Scaffold({ copyFromScaffold: 1 as never }), TypeError, 'copy_from_scaffold is not a Scaffold instance');
+    throwsWith(
+      () => new Scaffold({ copyFromScaffold: 1 as never }),
+      TypeError,
+      'copy_from_scaffold is not a Scaffold instance',
+    );
   });
 
   it('test_graph_is_finalized: adding an op after finalize fails', () => {

@@ -44,27 +44,46 @@ function recordingSaver(step: { name: string }, restored: string[]): SaverLike {
 describe('SessionManager.prepareSession', () => {
   it('runs init op and init fn when nothing was restored, then local init and the ready check', async () => {
     const { graph, step, local } = model();
-    const scaffold = new Scaffold({ initFn: async (_s, sess) => void (await sess.run(graph.assign(step, 5))) }).finalize(graph);
+    const scaffold = new Scaffold({
+      initFn: async (_s, sess) => void (await sess.run(graph.assign(step, 5))),
+    }).finalize(graph);
     graph.unsafeUnfinalize();
-    const sm = new SessionManager({ graph, localInitOp: scaffold.localInitOp, readyOp: scaffold.readyOp, readyForLocalInitOp: scaffold.readyForLocalInitOp });
+    const sm = new SessionManager({
+      graph,
+      localInitOp: scaffold.localInitOp,
+      readyOp: scaffold.readyOp,
+      readyForLocalInitOp: scaffold.readyForLocalInitOp,
+    });
     const sess = await sm.prepareSession({ initOp: scaffold.initOp, initFn: scaffold.initFn });
     assert.equal(await sess.run(step), 5);
     assert.equal(await sess.run(local), 0);
   });
 
-  it('fails with TensorFlow\'s messages when nothing can initialize or the model is not ready', async () => {
+  it("fails with TensorFlow's messages when nothing can initialize or the model is not ready", async () => {
     const { graph, step } = model();
-    await rejectsWith(new SessionManager({ graph }).prepareSession({}), RuntimeError, 'Model is not initialized and no init_op or init_fn or local_init_op was given');
+    await rejectsWith(
+      new SessionManager({ graph }).prepareSession({}),
+      RuntimeError,
+      'Model is not initialized and no init_op or init_fn or local_init_op was given',
+    );
     const readyOp = graph.reportUninitializedVariables([step]);
     const noop = graph.noOp();
-    await rejectsWith(new SessionManager({ graph, readyOp }).prepareSession({ initOp: noop }), RuntimeError, /Init operations did not make model ready\..*Variables not initialized: global_step/);
+    await rejectsWith(
+      new SessionManager({ graph, readyOp }).prepareSession({ initOp: noop }),
+      RuntimeError,
+      /Init operations did not make model ready\..*Variables not initialized: global_step/,
+    );
   });
 
   it('refuses ready_for_local_init_op without local_init_op, and both checkpoint options', async () => {
     const { graph } = model();
     assert.throws(() => new SessionManager({ graph, readyForLocalInitOp: graph.noOp() }), ValueError);
     await rejectsWith(
-      new SessionManager({ graph }).prepareSession({ saver: recordingSaver({ name: 'global_step' }, []), checkpointDir: '/x', checkpointFilenameWithPath: '/y' }),
+      new SessionManager({ graph }).prepareSession({
+        saver: recordingSaver({ name: 'global_step' }, []),
+        checkpointDir: '/x',
+        checkpointFilenameWithPath: '/y',
+      }),
       ValueError,
       'Can not provide both checkpoint_dir and checkpoint_filename_with_path.',
     );
@@ -80,7 +99,10 @@ describe('SessionManager.prepareSession', () => {
     const fresh = await sm.prepareSession({ saver, checkpointDir: dir, initOp: init });
     assert.equal(await fresh.run(step), 0);
     assert.deepEqual(restored, []);
-    await writeFile(path.join(dir, 'checkpoint'), 'model_checkpoint_path: "model.ckpt-7"\nall_model_checkpoint_paths: "model.ckpt-7"\n');
+    await writeFile(
+      path.join(dir, 'checkpoint'),
+      'model_checkpoint_path: "model.ckpt-7"\nall_model_checkpoint_paths: "model.ckpt-7"\n',
+    );
     assert.equal(await latestCheckpoint(dir), path.join(dir, 'model.ckpt-7'));
     const sess = await sm.prepareSession({ saver, checkpointDir: dir, initOp: init });
     assert.equal(await sess.run(step), 7);
@@ -100,7 +122,12 @@ describe('ChiefSessionCreator and WorkerSessionCreator on a shared server', () =
     const clock = new TestClock();
     const chiefModel = model();
     const workerModel = model();
-    const worker = new WorkerSessionCreator({ graph: workerModel.graph, master: server.target, clock, maxWaitSecs: 3600 });
+    const worker = new WorkerSessionCreator({
+      graph: workerModel.graph,
+      master: server.target,
+      clock,
+      maxWaitSecs: 3600,
+    });
     let workerSession: Session | undefined;
     const waiting = worker.createSession().then((s) => (workerSession = s));
     await tick();
@@ -119,7 +146,11 @@ describe('ChiefSessionCreator and WorkerSessionCreator on a shared server', () =
     const server = Server.createLocalServer();
     const clock = new TestClock();
     const worker = new WorkerSessionCreator({ graph: model().graph, master: server.target, clock, maxWaitSecs: 60 });
-    const failing = rejectsWith(worker.createSession(), DeadlineExceededError, /Session was not ready after waiting 60 secs/);
+    const failing = rejectsWith(
+      worker.createSession(),
+      DeadlineExceededError,
+      /Session was not ready after waiting 60 secs/,
+    );
     await clock.advance(30_000);
     await clock.advance(30_000);
     await failing;
@@ -128,7 +159,12 @@ describe('ChiefSessionCreator and WorkerSessionCreator on a shared server', () =
 
   it('maxWaitSecs below recoveryWaitSecs means exactly one attempt', async () => {
     const server = Server.createLocalServer();
-    const worker = new WorkerSessionCreator({ graph: model().graph, master: server.target, clock: new TestClock(), maxWaitSecs: 10 });
+    const worker = new WorkerSessionCreator({
+      graph: model().graph,
+      master: server.target,
+      clock: new TestClock(),
+      maxWaitSecs: 10,
+    });
     await rejectsWith(worker.createSession(), DeadlineExceededError, 'after waiting 0 secs');
     await server.close();
   });
@@ -155,8 +191,14 @@ describe('ChiefSessionCreator and WorkerSessionCreator on a shared server', () =
     const sess = await creating;
     assert.equal(await sess.run(workerModel.step), 1);
     assert.deepEqual(states, [
-      '"beginning"', '"creating"', '"initializing"', '"waitingForChief"', '"creating"', '"initializing"',
-      '{"startingServices":"startingCoordinator"}', '"running"',
+      '"beginning"',
+      '"creating"',
+      '"initializing"',
+      '"waitingForChief"',
+      '"creating"',
+      '"initializing"',
+      '{"startingServices":"startingCoordinator"}',
+      '"running"',
     ]);
     await sess.close();
     await server.close();

@@ -20,7 +20,11 @@ describe('hooks as child actors and the close order', () => {
   it('each hook has a child actor per session, stopped after its end and replaced on recovery', async () => {
     const { graph, doStep } = gstepGraph();
     const hooks = [new FakeHook('a'), new FakeHook('b')];
-    const sess = await MonitoredSession.create({ graph, hooks: [...hooks, new RaiseOnceAtCountN(2, new AbortedError('x'))], recovery: { backoff: { initialMs: 0 } } });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [...hooks, new RaiseOnceAtCountN(2, new AbortedError('x'))],
+      recovery: { backoff: { initialMs: 0 } },
+    });
     const ids = ['hook:FakeHook#0', 'hook:FakeHook#1', 'hook:RaiseOnceAtCountN#2'];
     assert.deepEqual(sess.snapshot.context.hooks, ids);
     assert.ok(ids.every((id) => id in sess.snapshot.children));
@@ -34,7 +38,10 @@ describe('hooks as child actors and the close order', () => {
     assert.ok(firstActors.every((actor) => actor !== undefined && !children.includes(actor)));
     await sess.close();
     assert.deepEqual(Object.keys(sess.snapshot.children), []);
-    assert.deepEqual(hooks.map((h) => h.callCounter.end), [1, 1]);
+    assert.deepEqual(
+      hooks.map((h) => h.callCounter.end),
+      [1, 1],
+    );
   });
 
   it('close order: hooks end in list order, then producers stop, then the session closes', async () => {
@@ -54,13 +61,21 @@ describe('hooks as child actors and the close order', () => {
         log.push(`watcher.end: coord stopped=${coord!.shouldStop()} session closed=${raw!.closed}`);
       },
     };
-    const sess = await MonitoredSession.create({ graph, hooks: [new FakeHook('first', log), watcher, new FakeHook('last', log)] });
+    const sess = await MonitoredSession.create({
+      graph,
+      hooks: [new FakeHook('first', log), watcher, new FakeHook('last', log)],
+    });
     await tick();
     await sess.close();
     log.push(`after close: coord stopped=${coord!.shouldStop()} session closed=${raw!.closed}`);
     assert.deepEqual(log, [
-      'first.begin', 'last.begin', 'first.afterCreateSession', 'last.afterCreateSession',
-      'first.end', 'watcher.end: coord stopped=false session closed=false', 'last.end',
+      'first.begin',
+      'last.begin',
+      'first.afterCreateSession',
+      'last.afterCreateSession',
+      'first.end',
+      'watcher.end: coord stopped=false session closed=false',
+      'last.end',
       'after close: coord stopped=true session closed=true',
     ]);
   });
@@ -70,7 +85,12 @@ describe('hooks as child actors and the close order', () => {
     const boom = new InvalidArgumentError('end failed');
     const later = new FakeHook('later');
     let raw: Session | undefined;
-    const failing = { afterCreateSession: (s: Session) => void (raw = s), end: () => { throw boom; } };
+    const failing = {
+      afterCreateSession: (s: Session) => void (raw = s),
+      end: () => {
+        throw boom;
+      },
+    };
     const sess = await MonitoredSession.create({ graph, hooks: [failing, later] });
     await assert.rejects(sess.close(), (e) => e === boom);
     assert.equal(later.callCounter.end, 0);
@@ -100,10 +120,20 @@ describe('hooks as child actors and the close order', () => {
     const told: string[] = [];
     const boom = new RuntimeError('body failed');
     const hooks = [
-      { endOnError: () => { told.push('a'); throw new Error('ignored'); } },
+      {
+        endOnError: () => {
+          told.push('a');
+          throw new Error('ignored');
+        },
+      },
       { endOnError: (_s: Session | undefined, e: unknown) => void told.push(`b:${(e as Error).message}`) },
     ];
-    await assert.rejects(withSession(MonitoredSession.create({ graph, hooks }), () => { throw boom; }), (e) => e === boom);
+    await assert.rejects(
+      withSession(MonitoredSession.create({ graph, hooks }), () => {
+        throw boom;
+      }),
+      (e) => e === boom,
+    );
     assert.deepEqual(told, ['a', 'b:body failed']);
   });
 
@@ -135,7 +165,12 @@ describe('hooks as child actors and the close order', () => {
   it('a run that never finishes is abandoned after the grace period; close completes', async () => {
     const clock = new TestClock();
     const { graph, doStep } = gstepGraph();
-    const sess = await MonitoredSession.create({ graph, clock, stopGracePeriodSecs: 3, hooks: [{ beforeRun: () => new Promise<undefined>(() => {}) }] });
+    const sess = await MonitoredSession.create({
+      graph,
+      clock,
+      stopGracePeriodSecs: 3,
+      hooks: [{ beforeRun: () => new Promise<undefined>(() => {}) }],
+    });
     void sess.run(doStep).catch(() => {});
     await tick();
     let closed = false;

@@ -223,7 +223,10 @@ describe('lifecycle under faults', () => {
     assert.deepEqual(settled, []);
     gate.resolve();
     await Promise.all([first, second, dispose]);
-    assert.deepEqual([...settled].sort((a: string, b: string) => a.localeCompare(b)), ['dispose', 'first', 'second: Session is already closed.']);
+    assert.deepEqual(
+      [...settled].sort((a: string, b: string) => a.localeCompare(b)),
+      ['dispose', 'first', 'second: Session is already closed.'],
+    );
   });
 
   it('new MonitoredSession(...) from plain JavaScript throws a typed error pointing to create()', () => {

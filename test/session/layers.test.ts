@@ -82,15 +82,20 @@ describe('the wrapped layers (WrappedSessionTest, CoordinatedSessionTest)', () =
   it('test_stop_threads_on_close_after_exception: registered tasks end at close', async () => {
     const { graph } = gstepGraph();
     const grab = coordinatorGrabber();
-    const failing = graph.op('failing', [], () => { throw new InvalidArgumentError('assertion failed'); });
+    const failing = graph.op('failing', [], () => {
+      throw new InvalidArgumentError('assertion failed');
+    });
     const sess = await MonitoredSession.create({ graph, hooks: [grab.hook] });
     const coord = grab.coord();
     const alive = [true, true, true];
     for (let i = 0; i < 3; i++) {
-      coord.registerThread((async () => {
-        await coord.waitForStop();
-        alive[i] = false;
-      })(), `thread_${i}`);
+      coord.registerThread(
+        (async () => {
+          await coord.waitForStop();
+          alive[i] = false;
+        })(),
+        `thread_${i}`,
+      );
     }
     await rejectsWith(sess.run(failing), InvalidArgumentError);
     assert.deepEqual(alive, [true, true, true]);
@@ -100,7 +105,7 @@ describe('the wrapped layers (WrappedSessionTest, CoordinatedSessionTest)', () =
     assert.equal(sess.shouldStop(), true);
   });
 
-  it('test_propagates_exception_trace: the raw run\'s error object comes out unchanged', async () => {
+  it("test_propagates_exception_trace: the raw run's error object comes out unchanged", async () => {
     const graph = new Graph();
     let thrown: unknown;
     const failing = graph.op('assert_op', [], () => {

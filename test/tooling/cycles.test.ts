@@ -10,7 +10,16 @@ describe('import-cycle check', () => {
       ['src/b/z.ts', []],
     ]);
     assert.deepEqual(cycles(g), [['src/a/x.ts', 'src/a/y.ts']]);
-    assert.deepEqual(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+    assert.deepEqual(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+      [],
+    );
   });
 
   it('finds folders that import each other; top-level files of src/ are their own nodes', () => {
