@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../clock.ts';
-import { NotFoundError, UnimplementedError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
 import { Graph } from '../graph/Graph.ts';
-import { arrayOf, checkOptions, expect, instanceOf, is, optional, rule, withMethods } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
@@ -17,60 +16,19 @@ import { logger } from '../logger.ts';
 import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
 import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
 import { CHECKPOINT_STATE_FILE, formatCheckpointState } from './state.ts';
+import {
+  CLOCK,
+  NON_NEGATIVE_OR_NULL,
+  SESSION,
+  STEP,
+  checkLittleEndian,
+  type SaveOptions,
+  type SaverOptions,
+} from './SaverOptions.ts';
 
 export { checkpointExists, checkpointFiles, deleteCheckpointFiles, readCheckpoint } from './reader.ts';
 
-/** Options of {@link Saver}. */
-export interface SaverOptions {
-  /** Variables to save and restore. @default the graph's global variables at each save/restore */
-  varList?: readonly Variable[];
-  /** Checkpoints kept; older ones are deleted. 0 or null keeps all. @default 5 */
-  maxToKeep?: number | null;
-  /** Also keep one checkpoint every N hours, whatever `maxToKeep` says. @default 10000 */
-  keepCheckpointEveryNHours?: number;
-  /** Clock for `keepCheckpointEveryNHours`. @default systemClock */
-  clock?: Clock;
-  /**
-   * State that is not a graph variable, by name, saved in the same pass and files (`<name>/<key>`).
-   * Saveables in the graph collection `GraphKeys.SAVEABLE_OBJECTS` are added at each save/restore.
-   * @default {}
-   */
-  saveables?: Readonly<Record<string, Saveable>>;
-}
-
-/** Options of {@link Saver.save}. */
-export interface SaveOptions {
-  /** Appended to the prefix: `<savePath>-<step>`. A number or a tensor whose value is one. */
-  globalStep?: number | Tensor<number>;
-  /** Also write `<prefix>.meta` (the graph's description). @default true */
-  writeMetaGraph?: boolean;
-  /** Update the `checkpoint` state file and apply retention. @default true */
-  writeState?: boolean;
-}
-
-const NON_NEGATIVE_OR_NULL = rule<number>('a non-negative integer or null', 'value', (v) =>
-  is.nonNegativeInteger.test(v),
-);
-const SESSION = rule<Session>(
-  'a Session',
-  'type',
-  (v) =>
-    v !== null &&
-    typeof v === 'object' &&
-    typeof (v as Session).run === 'function' &&
-    (v as Session).graph instanceof Graph,
-);
-const STEP = rule<number | Tensor<number>>(
-  'an integer or a Tensor',
-  'value',
-  (v) => is.integer.test(v) || v instanceof Tensor,
-);
-const CLOCK = withMethods<Clock>('a Clock (with now, setTimeout, clearTimeout)', 'now', 'setTimeout', 'clearTimeout');
-
-function checkLittleEndian(api: string): void {
-  if (endianness() !== 'LE')
-    throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
-}
+export type { SaveOptions, SaverOptions } from './SaverOptions.ts';
 
 /**
  * Saves and restores variables (TensorFlow's `tf.train.Saver`), crash-consistently: every file

@@ -1,7 +1,8 @@
 import { RuntimeError, UsageValueError, describeValue } from '../errors.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
-import { arrayOf, checkOptions, expect, instanceOf, is, misuse, optional, rule } from '../internal/validate.ts';
+import { checkOptions, expect, is, misuse, optional } from '../internal/validate.ts';
 import { capacityRule, checkName, inspectable, isCloneable, stringArray } from './checks.ts';
+import { checkInputs, checkVariable, variableArray } from './inputChecks.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
 import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
@@ -92,18 +93,18 @@ export class Graph {
     fn: (...args: ValuesOf<I>) => R,
   ): Tensor<Awaited<R>> {
     expect('Graph.op', 'fn', fn, is.function);
-    this.#checkInputs('op', inputs);
+    checkInputs(this, 'op', inputs);
     const call = fn as (...args: unknown[]) => unknown;
     return this.#add(this.#reserve(name, 'op'), 'PyFunc', inputs, (args) => call(...args)) as Tensor<Awaited<R>>;
   }
 
   /** Sets `variable` to `value` (a tensor or a plain value); its value is the new value. */
   assign<T>(variable: Variable<T>, value: TensorLike<T>, name = 'Assign'): Tensor<T> {
-    this.#checkVariable('assign', variable);
+    checkVariable(this, 'assign', variable);
     inspectable('Graph.assign', 'value', value);
     const unique = this.#reserve(name, 'assign');
     if (value instanceof Tensor) {
-      this.#checkInputs('assign', [value]);
+      checkInputs(this, 'assign', [value]);
       return this.#add(unique, 'Assign', [value], (args, ctx) =>
         andThen(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T),
       );
@@ -115,10 +116,10 @@ export class Graph {
 
   /** Adds `delta` to a numeric (number or bigint) variable, atomically (also across processes on a shared store). */
   assignAdd<T extends number | bigint>(variable: Variable<T>, delta: TensorLike<T>, name = 'AssignAdd'): Tensor<T> {
-    this.#checkVariable('assignAdd', variable);
+    checkVariable(this, 'assignAdd', variable);
     inspectable('Graph.assignAdd', 'delta', delta);
     const inputs = delta instanceof Tensor ? [delta] : [];
-    this.#checkInputs('assignAdd', inputs);
+    checkInputs(this, 'assignAdd', inputs);
     if (!(delta instanceof Tensor) && typeof delta !== 'number' && typeof delta !== 'bigint') {
       misuse('Graph.assignAdd', 'delta', 'a Tensor, a number or a bigint', delta, 'type');
     }
@@ -136,7 +137,7 @@ export class Graph {
 
   /** An op that runs all of `tensors` and has no value (`undefined`). */
   group(tensors: readonly Tensor[], name = 'group_deps'): Tensor<undefined> {
-    this.#checkInputs('group', tensors);
+    checkInputs(this, 'group', tensors);
     return this.#add(this.#reserve(name, 'group'), 'NoOp', [...tensors], () => undefined);
   }
 
@@ -197,7 +198,7 @@ export class Graph {
   /** An op running the initializers of `variables` (a no-op when there are none). */
   variablesInitializer(variables: readonly Variable[], name = 'init'): Tensor<undefined> {
     expect('Graph.variablesInitializer', 'variables', variables, variableArray);
-    for (const v of variables) this.#checkVariable('variablesInitializer', v);
+    for (const v of variables) checkVariable(this, 'variablesInitializer', v);
     return this.group(
       variables.map((v) => v.initializer),
       name,
@@ -222,7 +223,7 @@ export class Graph {
   ): Tensor<string[]> {
     optional('Graph.reportUninitializedVariables', 'variables', variables, variableArray);
     const vars = variables ?? [...this.globalVariables(), ...this.localVariables()];
-    for (const v of vars) this.#checkVariable('reportUninitializedVariables', v);
+    for (const v of vars) checkVariable(this, 'reportUninitializedVariables', v);
     return this.#add(this.#reserve(name, 'reportUninitializedVariables'), 'ReportUninitialized', [], (_args, ctx) => {
       const states = vars.map((v) => ctx.store.isInitialized(v.name));
       const names = (flags: readonly boolean[]): string[] => vars.filter((_, i) => !flags[i]).map((v) => v.name);
@@ -267,7 +268,7 @@ export class Graph {
 
   /** @internal Adds a node built elsewhere (queues, summaries); `name` is made unique. */
   addNode<T>(name: string, type: string, inputs: readonly Tensor[], compute: Compute, api = 'addNode'): Tensor<T> {
-    this.#checkInputs(api, inputs);
+    checkInputs(this, api, inputs);
     return this.#add(this.#reserve(name, api), type, inputs, compute);
   }
 
@@ -288,25 +289,4 @@ export class Graph {
   #checkNotFinalized(): void {
     if (this.#finalized) throw new RuntimeError(FINALIZED_MESSAGE);
   }
-
-  #checkInputs(name: string, inputs: readonly unknown[]): void {
-    const api = name.includes('.') ? name : `Graph.${name}`;
-    expect(api, 'inputs', inputs, tensorList);
-    for (const [i, input] of inputs.entries()) {
-      inspectable(api, `inputs[${i}]`, input);
-      if (!(input instanceof Tensor)) misuse(api, `inputs[${i}]`, 'a Tensor', input, 'type');
-      if (input.graph !== this)
-        misuse(api, `inputs[${i}]`, `a Tensor of this graph (input ${i} must be from the same graph)`, input);
-    }
-  }
-
-  #checkVariable(api: string, variable: unknown): void {
-    expect(`Graph.${api}`, 'variable', variable, variableRule);
-    if ((variable as Variable).graph !== this)
-      misuse(`Graph.${api}`, 'variable', 'a Variable of this graph (it must be from the same graph)', variable);
-  }
 }
-
-const variableRule = instanceOf(Variable);
-const tensorList = rule<unknown[]>('an array of tensors', 'type', (v) => Array.isArray(v));
-const variableArray = arrayOf(variableRule);

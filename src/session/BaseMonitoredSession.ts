@@ -21,11 +21,9 @@ import type { FailureSource } from './recovery.ts';
 import type { SessionStack } from './SessionStack.ts';
 import { refuseNew, type ResolvedSessionOptions } from './sessionOptions.ts';
 import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
+import { CLOSE_WITH, CREATE } from './tokens.ts';
 
-/** Closing with a kind, the error of an error close, and the hooks' end reason. */
-export const CLOSE_WITH = Symbol('closeWith');
-/** @internal The token only `create()` passes to the constructors. */
-export const CREATE = Symbol('create');
+export { CLOSE_WITH, CREATE } from './tokens.ts';
 
 /** A failure report to the chart, numbered so its decision can be found. */
 type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: number };

@@ -4,12 +4,10 @@ import { getCheckpointState } from '../checkpoint/state.ts';
 import {
   DataLossError,
   DeadlineExceededError,
-  FailedPreconditionError,
   NotFoundError,
   RuntimeError,
   UnavailableError,
   ValueError,
-  describeValue,
 } from '../errors.ts';
 import type { FeedDict } from '../graph/fetches.ts';
 import { Graph } from '../graph/Graph.ts';
@@ -19,8 +17,11 @@ import { Tensor } from '../graph/Tensor.ts';
 import { checkOptions, expect, instanceOf, is, optional, rule } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { checkManagerOptions, checkSession, neverReady } from './managerChecks.ts';
+import { nameOf, ready, type Readiness } from './readiness.ts';
+import type { PrepareSessionOptions, RestoreOptions, SessionManagerOptions } from './SessionManagerOptions.ts';
+
+export type { PrepareSessionOptions, RestoreOptions, SessionManagerOptions } from './SessionManagerOptions.ts';
 import { clockRule } from './rules.ts';
-import type { SaverLike } from './Scaffold.ts';
 
 /** A wait between checks must be a real timer: `Infinity` would poll every millisecond. */
 const finiteSecs = rule<number>(
@@ -28,45 +29,6 @@ const finiteSecs = rule<number>(
   'value',
   (v) => Number.isFinite(v) && (v as number) >= 0,
 );
-
-/** Options of {@link SessionManager}. */
-export interface SessionManagerOptions {
-  graph: Graph;
-  localInitOp?: Tensor | undefined;
-  localInitFeedDict?: FeedDict | undefined;
-  localInitRunOptions?: RunOptions | undefined;
-  readyOp?: Tensor | undefined;
-  readyForLocalInitOp?: Tensor | undefined;
-  /** Seconds between readiness checks while waiting. @default 30 */
-  recoveryWaitSecs?: number;
-  clock?: Clock | undefined;
-}
-
-/** Where to restore from. */
-export interface RestoreOptions {
-  saver?: SaverLike | undefined;
-  checkpointDir?: string | undefined;
-  checkpointFilenameWithPath?: string | undefined;
-  /** Wait up to `maxWaitSecs` for a checkpoint to appear in `checkpointDir`. @default false */
-  waitForCheckpoint?: boolean;
-  /** @default 7200 */
-  maxWaitSecs?: number;
-}
-
-/** Options of {@link SessionManager.prepareSession}. */
-export interface PrepareSessionOptions extends RestoreOptions {
-  master?: string;
-  config?: SessionConfig | undefined;
-  initOp?: Tensor | undefined;
-  initFeedDict?: FeedDict | undefined;
-  initFn?: ((session: Session) => unknown) | undefined;
-}
-
-type Readiness = { ready: true } | { ready: false; message: string };
-
-function nameOf(op: Tensor | undefined): string {
-  return op === undefined ? 'None' : op.name;
-}
 
 /**
  * Creates sessions that are initialized, restored from a checkpoint, or waited on until another
@@ -311,22 +273,5 @@ export class SessionManager {
   modelReady(session: Session): Promise<Readiness> {
     checkSession('modelReady', session);
     return ready(this.readyOp, session, 'Model not ready');
-  }
-}
-
-/** TensorFlow's `_ready`: an op reporting uninitialized names; empty (or none) means ready. */
-async function ready(op: Tensor | undefined, session: Session, what: string): Promise<Readiness> {
-  if (op === undefined) return { ready: true };
-  try {
-    const value = await session.run(op);
-    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return { ready: true };
-    const names = Array.isArray(value) ? value.map(String).join(', ') : describeValue(value);
-    return { ready: false, message: `Variables not initialized: ${names}` };
-  } catch (error) {
-    if (error instanceof FailedPreconditionError && error.message.includes('uninitialized')) {
-      logger.warn(`${what}: ${error.message}`);
-      return { ready: false, message: error.message };
-    }
-    throw error;
   }
 }
