@@ -112,9 +112,12 @@ export async function gatherStates(
   saveables: ReadonlyMap<string, Saveable>,
   context: SaveableContext,
 ): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+  // All at once: each may read the session's store (one round trip on a remote store, not one each).
+  const entries = [...saveables];
+  const results: unknown[] = await Promise.all(entries.map(async ([, saveable]) => saveable.saveState(context)));
   const states = new Map<string, Readonly<Record<string, unknown>>>();
-  for (const [name, saveable] of saveables) {
-    const state: unknown = await saveable.saveState(context);
+  for (const [i, [name]] of entries.entries()) {
+    const state = results[i];
     if (state === null || typeof state !== 'object' || Array.isArray(state)) {
       misuse(api, `saveables.${name}.saveState()`, 'a record of values', state, 'type');
     }
