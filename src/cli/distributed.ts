@@ -4,13 +4,12 @@ import { latestCheckpoint } from '../checkpoint/state.ts';
 import { OutOfRangeError } from '../errors.ts';
 // Through the folder barrels: they stay put while the hooks' files move.
 import { CheckpointSaverHook, NanTensorHook, ProgressHook, StopAtStepHook, type Hook } from '../hooks/index.ts';
-import type { Session } from '../graph/Session.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { parseRedisTarget } from '../redis/target.ts';
 import { buildIrisModel } from './iris.ts';
 import type { TrainOptions, TrainReport } from './train.ts';
-import { trainUntilStopped } from './loop.ts';
+import { observeRun, trainUntilStopped } from './loop.ts';
 
 /** Where this process stands in a distributed job. */
 export interface DistributedArgs {
@@ -150,14 +149,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   }
 
   let checkpointsWritten = 0;
-  const restoredSteps: number[] = [];
-  const final = { loss: Number.NaN, accuracy: Number.NaN, step: latestStep };
-  const observer: Hook = {
-    afterCreateSession: async (session: Session) => void restoredSteps.push(await session.run(model.step)),
-    end: async (session: Session) => {
-      [final.step, final.loss, final.accuracy] = await session.run([model.step, model.fullLoss, model.accuracy]);
-    },
-  };
+  const { observer, restoredSteps, final } = observeRun(model, latestStep);
   const hooks: Hook[] = [
     new StopAtStepHook({ lastStep: options.steps }),
     new NanTensorHook({ lossTensor: model.loss }),

@@ -1,4 +1,6 @@
+import type { Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
+import type { Hook } from '../session/SessionRunHook.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { withSession } from '../session/withSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
@@ -21,4 +23,27 @@ export async function trainUntilStopped(sess: MonitoredSession, train: Tensor, s
   });
   await SummaryWriterCache.clear();
   return interrupted;
+}
+
+/** The tensors {@link observeRun} reads: the global step, and the loss and accuracy over the whole data set. */
+export interface ObservedModel {
+  step: Tensor<number>;
+  fullLoss: Tensor<number>;
+  accuracy: Tensor<number>;
+}
+
+/**
+ * A hook for the CLI's report: the step each session started from (a restored checkpoint, or 0),
+ * and the step, loss and accuracy at the end.
+ */
+export function observeRun(model: ObservedModel, startStep: number) {
+  const restoredSteps: number[] = [];
+  const final = { loss: Number.NaN, accuracy: Number.NaN, step: startStep };
+  const observer: Hook = {
+    afterCreateSession: async (session: Session) => void restoredSteps.push(await session.run(model.step)),
+    end: async (session: Session) => {
+      [final.step, final.loss, final.accuracy] = await session.run([model.step, model.fullLoss, model.accuracy]);
+    },
+  };
+  return { observer, restoredSteps, final };
 }

@@ -13,6 +13,7 @@ import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
 import { loadDigits } from './digits.ts';
 import { buildMlp } from './mlp.ts';
 import { trainUntilStopped } from './loop.ts';
+import type { TrainReport } from './train.ts';
 
 /** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
 export interface MlpTrainOptions {
@@ -27,33 +28,14 @@ export interface MlpTrainOptions {
   signal?: AbortSignal;
 }
 
-/** What the digit job did: the Iris job's report, with test accuracy. */
-export interface MlpTrainReport {
-  status: 'completed' | 'already-complete' | 'interrupted';
+/** What the digit job did: the Iris job's report, with test accuracy and the data set's sizes. */
+export interface MlpTrainReport extends TrainReport {
   model: 'mlp';
   backend: TfjsBackendName;
-  targetStep: number;
-  startStep: number;
-  finalStep: number;
-  faultsInjected: number;
-  recoveries: number;
-  restoredSteps: number[];
-  checkpointsWritten: number;
-  latestCheckpoint: string | undefined;
-  /** Mean loss over the whole training set at the end. */
-  finalLoss: number;
-  /** Accuracy on the whole training set (8,000 images) at the end. */
-  finalAccuracy: number;
   /** Accuracy on the held-out test set (2,000 images) at the end. */
   testAccuracy: number;
   trainExamples: number;
   testExamples: number;
-  /** Resume restores every bit of state (weights, Adam's slots, data position): yes. */
-  exactResume: boolean;
-  exactResumeReasons: string[];
-  checkpointDir: string;
-  summaryDir: string;
-  elapsedSecs: number;
 }
 
 async function stepOf(prefix: string): Promise<number> {

@@ -7,14 +7,13 @@ import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../session/SessionRunHook.ts';
 import { StopAtStepHook } from '../hooks/StopAtStepHook.ts';
 import type { Graph } from '../graph/Graph.ts';
-import type { Session } from '../graph/Session.ts';
 import { exactResumeOf, restoresOf } from '../resume/ResumeState.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
 import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
 import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
-import { trainUntilStopped } from './loop.ts';
+import { observeRun, trainUntilStopped } from './loop.ts';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -115,14 +114,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   }
 
   let checkpointsWritten = 0;
-  const restoredSteps: number[] = [];
-  const final = { loss: Number.NaN, accuracy: Number.NaN, step: latestStep };
-  const observer: Hook = {
-    afterCreateSession: async (session: Session) => void restoredSteps.push(await session.run(model.step)),
-    end: async (session: Session) => {
-      [final.step, final.loss, final.accuracy] = await session.run([model.step, model.fullLoss, model.accuracy]);
-    },
-  };
+  const { observer, restoredSteps, final } = observeRun(model, latestStep);
   const chiefOnlyHooks: Hook[] = [
     observer,
     new CheckpointSaverHook({
