@@ -9,43 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Graph, Saver, Session } from '../../src/index.ts';
+import { median, paired, quantile } from './harness.ts';
 
 const MB = 1024 * 1024;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-function rng(seed: number): () => number {
-  let x = seed % 2147483647 || 1;
-  return () => ((x = (x * 48271) % 2147483647) - 1) / 2147483646;
-}
-const random = rng(Number(process.env['BENCH_SEED'] ?? 20261123));
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: readonly number[], q: number): number =>
-  [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))]!;
-
-/** Runs `subject` and `floor` once per round, in a random order each round; times in ms. */
-async function paired(
-  rounds: number,
-  subject: (round: number) => Promise<unknown>,
-  floor: (round: number) => Promise<unknown>,
-): Promise<{ subject: number[]; floor: number[] }> {
-  const out = { subject: [] as number[], floor: [] as number[] };
-  for (let r = 0; r < rounds; r++) {
-    if (random() < 0.5) {
-      out.subject.push(await timed(() => subject(r)));
-      out.floor.push(await timed(() => floor(r)));
-    } else {
-      out.floor.push(await timed(() => floor(r)));
-      out.subject.push(await timed(() => subject(r)));
-    }
-  }
-  return out;
-}
 
 /**
  * Prints one result: median times, the median per-round ratio subject/floor with its

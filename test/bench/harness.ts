@@ -59,3 +59,50 @@ export function report(title: string, detail: string, ok: boolean | undefined): 
   const mark = ok === undefined ? '    ' : ok ? 'PASS' : 'MISS';
   console.log(`${mark}  ${title.padEnd(52)} ${detail}`);
 }
+
+/** Milliseconds `fn` takes. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function rng(seed: number): () => number {
+  let x = seed % 2147483647 || 1;
+  return () => ((x = (x * 48271) % 2147483647) - 1) / 2147483646;
+}
+/** The order of each pair is drawn from this seed (BENCH_SEED), so a run can be repeated. */
+const random = rng(Number(process.env['BENCH_SEED'] ?? 20261123));
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const quantile = (xs: readonly number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))]!;
+
+/** Runs `subject` and `floor` once per round, in a random order each round; times in ms. */
+export async function paired(
+  rounds: number,
+  subject: (round: number) => Promise<unknown>,
+  floor: (round: number) => Promise<unknown>,
+): Promise<{ subject: number[]; floor: number[] }> {
+  const out = { subject: [] as number[], floor: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    if (random() < 0.5) {
+      out.subject.push(await timed(() => subject(r)));
+      out.floor.push(await timed(() => floor(r)));
+    } else {
+      out.floor.push(await timed(() => floor(r)));
+      out.subject.push(await timed(() => subject(r)));
+    }
+  }
+  return out;
+}
+
+/**
+ * A verdict on per-round ratios subject/floor against `maxRatio`: PASS or MISS when the whole
+ * interquartile spread is on one side of the target, NOISE when the target lies inside it.
+ */
+export function pairedVerdict(ratios: readonly number[], maxRatio: number) {
+  const [lo, mid, hi] = [quantile(ratios, 0.25), median(ratios), quantile(ratios, 0.75)];
+  const mark: 'PASS' | 'MISS' | 'NOISE' = hi <= maxRatio ? 'PASS' : lo > maxRatio ? 'MISS' : 'NOISE';
+  return { mark, lo, mid, hi };
+}

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { buildIrisModel } from '../../src/cli/iris.ts';
 import { MonitoredSession, setLogger, silentLogger } from '../../src/index.ts';
 import { liveInspector } from '../../src/inspector/index.ts';
-import { fmtUs, report, sideBySide } from './harness.ts';
+import { fmtUs, median, paired, pairedVerdict } from './harness.ts';
 
 /** Connects to the inspector's event stream as a page does, reading (and counting) what it sends. */
 function connectPage(url: string): Promise<{ bytes: () => number; close: () => void }> {
@@ -29,27 +29,30 @@ export async function benchInspector(): Promise<void> {
   const plain = buildIrisModel({ seed: 1, faultRate: 0 });
   const a = await MonitoredSession.create({ graph: watched.graph, inspect: inspector });
   const b = await MonitoredSession.create({ graph: plain.graph });
-  const [ours, base] = await sideBySide(
-    [
-      'Iris step, inspector + page',
-      async (n) => {
-        for (let i = 0; i < n; i++) await a.run(watched.train);
-      },
-    ],
-    [
-      'Iris step, no inspector',
-      async (n) => {
-        for (let i = 0; i < n; i++) await b.run(plain.train);
-      },
-    ],
-    2_000,
-    21,
+  // Paired rounds in a random order (BENCH_SEED): each round times 5,000 steps with the inspector
+  // and 5,000 without, back to back, so both see the same machine; the verdict reads the spread of
+  // the per-round ratios (NOISE when the target lies inside it).
+  const steps = Number(process.env['BENCH_INSPECTOR_STEPS'] ?? 5_000);
+  const warm = async (s: typeof a, t: typeof watched.train) => {
+    for (let i = 0; i < steps; i++) await s.run(t);
+  };
+  await warm(a, watched.train);
+  await warm(b, plain.train);
+  const times = await paired(
+    Number(process.env['BENCH_INSPECTOR_ROUNDS'] ?? 41),
+    () => warm(a, watched.train),
+    () => warm(b, plain.train),
   );
-  const overhead = ours.nsPerOp / base.nsPerOp - 1;
-  report(
-    'Inspector attached + page connected, per Iris step',
-    `${fmtUs(ours.nsPerOp)} vs ${fmtUs(base.nsPerOp)}  overhead ${(100 * overhead).toFixed(2)}% (target <= 2%; ${page.bytes()} bytes streamed)`,
-    overhead <= 0.02,
+  const { mark, lo, mid, hi } = pairedVerdict(
+    times.subject.map((x, i) => x / times.floor[i]!),
+    1.02,
+  );
+  const perStep = (ms: number): string => fmtUs((ms * 1e6) / steps);
+  const note = mark === 'NOISE' ? ' (within noise: the spread straddles the target; rerun on a quiet machine)' : '';
+  console.log(
+    `${mark.padEnd(5)} ${'Inspector attached + page connected, per Iris step'.padEnd(52)} ` +
+      `${perStep(median(times.subject))} vs ${perStep(median(times.floor))}, overhead ${(100 * (mid - 1)).toFixed(2)}% ` +
+      `(IQR ${(100 * (lo - 1)).toFixed(2)}% to ${(100 * (hi - 1)).toFixed(2)}%; target <= 2%; ${page.bytes()} bytes streamed)${note}`,
   );
   await a.close();
   await b.close();
