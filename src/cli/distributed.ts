@@ -9,7 +9,7 @@ import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { parseRedisTarget } from '../redis/target.ts';
 import { buildIrisModel } from './iris.ts';
 import type { TrainOptions, TrainReport } from './train.ts';
-import { observeRun, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, observeRun, trainUntilStopped } from './loop.ts';
 
 /** Where this process stands in a distributed job. */
 export interface DistributedArgs {
@@ -127,25 +127,14 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
     targetStep: options.steps,
     checkpointDir,
     summaryDir: checkpointDir,
-    faultsInjected: 0,
-    recoveries: 0,
-    checkpointsWritten: 0,
     // Workers on a shared store train asynchronously (TensorFlow's semantics): a resume is not exact.
     exactResume: false,
     exactResumeReasons: ['a multi-worker job on a shared store (asynchronous updates)'],
   };
-  const nothing = { finalLoss: Number.NaN, finalAccuracy: Number.NaN, elapsedSecs: 0, latestCheckpoint: latest };
   if (isChief && latestStep >= options.steps) {
     await redis.markJobDone(master, latestStep);
     await redis.closeRedisConnections();
-    return {
-      ...base,
-      ...nothing,
-      status: 'already-complete',
-      startStep: latestStep,
-      finalStep: latestStep,
-      restoredSteps: [latestStep],
-    };
+    return { ...base, ...alreadyComplete(latestStep, latest) };
   }
 
   let checkpointsWritten = 0;
@@ -197,15 +186,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
     if (!isChief && error instanceof OutOfRangeError) {
       const step = Number(/at step (\d+)/.exec(error.message)?.[1] ?? 0);
       const job = master.replace(/\/\/[^@/]*@/, '//');
-      return {
-        ...base,
-        ...nothing,
-        checkpointDir: job,
-        status: 'already-complete',
-        startStep: step,
-        finalStep: step,
-        restoredSteps,
-      };
+      return { ...base, ...alreadyComplete(step, latest), checkpointDir: job, restoredSteps };
     }
     throw error;
   }

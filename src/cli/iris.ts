@@ -1,4 +1,3 @@
-import { AbortedError, UnavailableError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import type { Tensor } from '../graph/Tensor.ts';
@@ -9,6 +8,7 @@ import * as summary from '../summary/ops.ts';
 import { seededRandom } from '../internal/random.ts';
 import { IRIS_ROWS } from './irisData.ts';
 import { irisBatches, type Batch } from './irisSource.ts';
+import { faultInjector } from './faults.ts';
 
 /** Options of {@link buildIrisModel}. */
 export interface IrisModelOptions {
@@ -115,17 +115,7 @@ export interface IrisModel {
 export function buildIrisModel(options: IrisModelOptions): IrisModel {
   const { seed, faultRate, batchSize = 16, learningRate = 0.1, noise = 0.01 } = options;
   const data = irisData();
-  // Faults are the environment, not the job: their generator is never checkpointed (a restored
-  // one would replay the same fault at the same point forever).
-  const faultRandom = seededRandom(seed ^ 0x5eed);
-  const faults = { count: 0 };
-  const maybeFail = (op: string): void => {
-    if (faultRate > 0 && faultRandom() < faultRate) {
-      faults.count++;
-      const Cls = faultRandom() < 0.5 ? UnavailableError : AbortedError;
-      throw new Cls(`injected fault in '${op}' (--fault-rate ${faultRate})`);
-    }
-  };
+  const { faults, maybeFail } = faultInjector(seed, faultRate);
 
   const graph = new Graph();
   const step = getOrCreateGlobalStep(graph);

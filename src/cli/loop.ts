@@ -47,3 +47,20 @@ export function observeRun(model: ObservedModel, startStep: number) {
   };
   return { observer, restoredSteps, final };
 }
+
+/** The report fields of a job that found its last step already reached: nothing ran, nothing was written. */
+export function alreadyComplete(step: number, latest: string | undefined) {
+  return {
+    status: 'already-complete' as const,
+    startStep: step,
+    finalStep: step,
+    faultsInjected: 0,
+    recoveries: 0,
+    restoredSteps: [step],
+    checkpointsWritten: 0,
+    latestCheckpoint: latest,
+    finalLoss: Number.NaN,
+    finalAccuracy: Number.NaN,
+    elapsedSecs: 0,
+  };
+}

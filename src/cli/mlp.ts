@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { AbortedError, UnavailableError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import { getOrCreateGlobalStep } from '../graph/globalStep.ts';
 import type { Tensor } from '../graph/Tensor.ts';
@@ -8,7 +7,7 @@ import type { Variable } from '../graph/Variable.ts';
 import * as summary from '../summary/ops.ts';
 import { tfjsTrainStep } from '../tfjs/tfjsTrainStep.ts';
 import { DIGITS, PIXELS, batchSampler, type DigitSet, type Digits } from './digits.ts';
-import { seededRandom } from '../internal/random.ts';
+import { faultInjector } from './faults.ts';
 
 /** Options of {@link buildMlp}. */
 export interface MlpOptions {
@@ -48,15 +47,7 @@ const SUMMARY_TEST_IMAGES = 500;
  */
 export function buildMlp(options: MlpOptions): Mlp {
   const { data, seed, faultRate, batchSize = 32, learningRate = 0.001 } = options;
-  const faultRandom = seededRandom(seed ^ 0x5eed);
-  const faults = { count: 0 };
-  const maybeFail = (op: string): void => {
-    if (faultRate > 0 && faultRandom() < faultRate) {
-      faults.count++;
-      const Cls = faultRandom() < 0.5 ? UnavailableError : AbortedError;
-      throw new Cls(`injected fault in '${op}' (--fault-rate ${faultRate})`);
-    }
-  };
+  const { faults, maybeFail } = faultInjector(seed, faultRate);
 
   const model = tfl.sequential({
     layers: [

@@ -12,7 +12,7 @@ import { monitoredTrainingSession } from '../training/monitoredTrainingSession.t
 import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
 import { loadDigits } from './digits.ts';
 import { buildMlp } from './mlp.ts';
-import { trainUntilStopped } from './loop.ts';
+import { alreadyComplete, trainUntilStopped } from './loop.ts';
 import type { TrainReport } from './train.ts';
 
 /** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
@@ -73,21 +73,7 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
   const job = buildMlp({ data, seed: options.seed, faultRate: options.faultRate });
   try {
     if (latestStep >= options.steps) {
-      return {
-        ...base,
-        status: 'already-complete',
-        startStep: latestStep,
-        finalStep: latestStep,
-        faultsInjected: 0,
-        recoveries: 0,
-        restoredSteps: [latestStep],
-        checkpointsWritten: 0,
-        latestCheckpoint: latest,
-        finalLoss: Number.NaN,
-        finalAccuracy: Number.NaN,
-        testAccuracy: Number.NaN,
-        elapsedSecs: 0,
-      };
+      return { ...base, ...alreadyComplete(latestStep, latest), testAccuracy: Number.NaN };
     }
     let checkpointsWritten = 0;
     const restoredSteps: number[] = [];

@@ -13,7 +13,7 @@ import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
 import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
-import { observeRun, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, observeRun, trainUntilStopped } from './loop.ts';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -97,17 +97,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     const resume = await exactResumeOf(latest!);
     return {
       ...base,
-      status: 'already-complete',
-      startStep: latestStep,
-      finalStep: latestStep,
-      faultsInjected: 0,
-      recoveries: 0,
-      restoredSteps: [latestStep],
-      checkpointsWritten: 0,
-      latestCheckpoint: latest,
-      finalLoss: Number.NaN,
-      finalAccuracy: Number.NaN,
-      elapsedSecs: 0,
+      ...alreadyComplete(latestStep, latest),
       exactResume: resume.exact,
       exactResumeReasons: [...resume.reasons],
     };
