@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../clock.ts';
@@ -9,8 +8,8 @@ import { arrayOf, checkOptions, expect, instanceOf, is, optional } from '../inte
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
-import { writeCheckpoint } from './commit.ts';
-import { fsError, removeStrayTemporaries } from './files.ts';
+import { writeCheckpoint, type Dropped } from './commit.ts';
+import { CheckpointDirectories } from './directories.ts';
 import { graphDef } from './graphDef.ts';
 import { logger } from '../logger.ts';
 import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
@@ -42,12 +41,13 @@ export class Saver {
   readonly keepCheckpointEveryNHours: number;
   readonly #varList: readonly Variable[] | undefined;
   readonly #clock: Clock;
-  #last: { path: string; time: number }[] = [];
+  /** The kept checkpoints, oldest first; `ours` when this saver wrote them (their files are known exactly). */
+  #last: Kept[] = [];
   #nextKeepTime: number;
   #restoredFrom: string | undefined;
   /** The last meta graph file written or linked, to link the next one to while the graph is unchanged. */
   #meta: { key: { graph: Graph; shape: string }; file: string } | undefined;
-  readonly #cleanedDirs = new Set<string>();
+  readonly #dirs = new CheckpointDirectories();
   readonly #saveables: ReadonlyMap<string, Saveable>;
   #lastRestore: RestoreResult | undefined;
   #failedSaves = 0;
@@ -79,7 +79,7 @@ export class Saver {
   recoverLastCheckpoints(paths: readonly string[]): void {
     expect('Saver.recoverLastCheckpoints', 'paths', paths, arrayOf(is.string));
     const now = this.#clock.now();
-    this.#last = paths.map((p) => ({ path: p, time: now }));
+    this.#last = paths.map((p) => ({ path: p, time: now, ours: false }));
   }
 
   /** What the last successful {@link Saver.restore} of this saver restored, or `undefined`. */
@@ -128,12 +128,7 @@ export class Saver {
     }
     const prefix = path.resolve(step === undefined ? savePath : `${savePath}-${step}`);
     const dir = path.dirname(prefix);
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw fsError('Saver.save', 'create the directory', dir, error);
-    }
-    await this.#cleanOnce(dir);
+    const calls = await this.#dirs.prepare(dir);
 
     const variables = this.#variables(session.graph);
     const saveables = collectSaveables('Saver.save', this.#saveables, session.graph);
@@ -176,7 +171,13 @@ export class Saver {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
       text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
-    await writeCheckpoint({ prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [] }, 'Saver.save');
+    const write = { prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [], calls };
+    await writeCheckpoint(write, 'Saver.save').catch(async (error: unknown) => {
+      // The directory was removed since this saver made it: make it again, once.
+      if (!(error instanceof NotFoundError) || !this.#dirs.forget(dir)) throw error;
+      await this.#dirs.prepare(dir);
+      await writeCheckpoint(write, 'Saver.save');
+    });
     if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
     if (plan !== undefined) {
       this.#last = plan.kept;
@@ -198,7 +199,7 @@ export class Saver {
     expect('Saver.restore', 'prefix', prefix, is.nonEmptyString);
     const resolved = path.resolve(prefix);
     logger.info(`Restoring parameters from ${resolved}`);
-    await this.#cleanOnce(path.dirname(resolved));
+    await this.#dirs.clean(path.dirname(resolved));
     const { variables, saveables: stored, tensors } = await readCheckpoint(resolved);
     const wanted = this.#variables(session.graph);
     for (const v of wanted) {
@@ -241,10 +242,10 @@ export class Saver {
    * checkpoints past `maxToKeep` to delete: not one due under `keepCheckpointEveryNHours`, nor the
    * one this run restored from. Applied only once the save succeeded.
    */
-  #retention(prefix: string): { kept: { path: string; time: number }[]; dropped: string[]; nextKeepTime: number } {
+  #retention(prefix: string): { kept: Kept[]; dropped: Dropped[]; nextKeepTime: number } {
     const kept = this.#last.filter((c) => c.path !== prefix);
-    kept.push({ path: prefix, time: this.#clock.now() });
-    const dropped: string[] = [];
+    kept.push({ path: prefix, time: this.#clock.now(), ours: true });
+    const dropped: Dropped[] = [];
     let nextKeepTime = this.#nextKeepTime;
     while (this.maxToKeep > 0 && kept.length > this.maxToKeep) {
       const oldest = kept.shift()!;
@@ -252,16 +253,16 @@ export class Saver {
         nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
         continue;
       }
-      if (oldest.path !== this.#restoredFrom) dropped.push(oldest.path);
+      if (oldest.path !== this.#restoredFrom) dropped.push({ prefix: oldest.path, ours: oldest.ours });
     }
     return { kept, dropped, nextKeepTime };
   }
+}
 
-  async #cleanOnce(dir: string): Promise<void> {
-    if (this.#cleanedDirs.has(dir)) return;
-    this.#cleanedDirs.add(dir);
-    await removeStrayTemporaries(dir);
-  }
+interface Kept {
+  path: string;
+  time: number;
+  ours: boolean;
 }
 
 /** The one place restore writes variables (a backend may batch these writes). */

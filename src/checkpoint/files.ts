@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32Update } from '../internal/crc.ts';
 import { FailedPreconditionError } from '../errors.ts';
 import { fsError } from '../internal/fsError.ts';
 import { isAbandoned, isTemporary } from '../internal/tempFiles.ts';
@@ -58,7 +58,7 @@ export async function readWhole(file: string, api: string): Promise<{ buffer: Bu
       offset += bytesRead;
       const more = bytesRead > 0 && offset < size;
       pending = more ? handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
-      crc = crc32(buffer.subarray(start, offset), crc);
+      crc = crc32Update(crc, buffer.subarray(start, offset));
     }
     return { buffer: offset === size ? buffer : buffer.subarray(0, offset), crc };
   } catch (error) {

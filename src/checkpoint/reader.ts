@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DataLossError, NotFoundError, type OpError } from '../errors.ts';
@@ -60,7 +60,13 @@ export async function deleteCheckpointFiles(prefix: string): Promise<void> {
     const rest = n.slice(base.length);
     return rest === '.index' || rest === '.meta' || /^\.data-\d{5}-of-\d{5}$/.test(rest);
   };
-  await Promise.all(names.filter(mine).map((n) => rm(path.join(dir, n), { force: true })));
+  await Promise.all(
+    names.filter(mine).map((n) =>
+      unlink(path.join(dir, n)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      }),
+    ),
+  );
 }
 
 /** A checkpoint read and verified: its encoded values and the typed arrays they reference. */

@@ -290,4 +290,29 @@ describe('checkpoint writes', () => {
     assert.notEqual((await statFile(`${changed}.meta`)).ino, inodes[1]);
     assert.match(await readFile(`${changed}.meta`, 'utf8'), /added/);
   });
+
+  it('a save after its directory was removed makes the directory again', async () => {
+    const dir = path.join(await tempDir(), 'ckpt');
+    const m = await model();
+    const saver = new Saver();
+    await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: 1 });
+    await rm(dir, { recursive: true });
+    await m.set(2);
+    await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: 2 });
+    assert.equal(await resume(dir), 2);
+  });
+
+  it('retention deletes every data shard of a checkpoint that an earlier run wrote, found by a scan', async () => {
+    const dir = await tempDir();
+    const old = path.join(dir, 'model.ckpt-0');
+    const shards = ['data-00000-of-00002', 'data-00001-of-00002', 'index', 'meta'];
+    for (const ext of shards) await writeFile(`${old}.${ext}`, 'old');
+    const m = await model();
+    const saver = new Saver({ maxToKeep: 1 });
+    saver.recoverLastCheckpoints([old]);
+    await saver.save(m.sess, path.join(dir, 'model.ckpt'), { globalStep: 1 });
+    const names = await readdir(dir);
+    for (const ext of shards) assert.ok(!names.includes(`model.ckpt-0.${ext}`), `model.ckpt-0.${ext} kept`);
+    assert.ok(names.includes('model.ckpt-1.index'));
+  });
 });
