@@ -1,4 +1,4 @@
-import { rm, unlink } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32Update } from '../internal/crc.ts';
 import { Directory, TempFile } from '../internal/durableFile.ts';
@@ -36,43 +36,44 @@ export interface CheckpointWrite {
 }
 
 /*
- * Crash consistency of a save, with only the fsyncs it needs.
+ * Crash consistency of a save, with only the fsyncs it needs, all at once.
  *
  * What must hold after a crash at any instant (kill -9, or an OS crash / power loss): the
- * checkpoint that the state file names is complete, or a reader finds the newest complete one;
- * a checkpoint is complete exactly when its index exists (the index is renamed into place
- * last and carries the data's CRC-32, so even torn data is refused, never loaded).
+ * checkpoint that the state file names is complete, or a reader finds the newest complete one,
+ * and that one is never older than the checkpoint before this save; once `save` returns, its
+ * checkpoint survives a power loss. A checkpoint is complete exactly when its index exists and
+ * checks out: the index is renamed into place after the data and carries its own CRC-32 and the
+ * data's, so torn bytes are refused (`DataLossError`), never loaded, and restore falls back.
  *
- * 1. The checkpoint's files (data, index, and the meta graph when it is written) go to
- *    temporaries and are fsynced before their renames, so any rename that survives a power loss
- *    names bytes that survived too. These fsyncs run concurrently.
- * 2. One commit point: rename data and meta, then the index, then the state file, and fsync the
- *    directory once. A process crash (kill -9) cannot reorder renames: the state file never
- *    names a checkpoint whose index is not in place. A power loss before the directory fsync
- *    returns loses only this save (it had not returned); on journaling file systems (ext4, xfs)
- *    renames in one directory reach the disk in order, and should a file system ever persist
- *    the state file's rename without the index's, getCheckpointState sees that the state file
- *    names a missing checkpoint and falls back to the newest intact one.
- * 3. The state file's new text is not fsynced before its rename. Its only loss after a power
- *    loss is a state file that is empty or torn, and getCheckpointState then scans the
- *    directory for the newest intact checkpoint: the same answer the file would have given. A
- *    process crash cannot tear it (the rename is atomic and the bytes are in the page cache).
- * 4. Retention deletes dropped checkpoints once the state file's rename is done, alongside the
- *    directory fsync and without one of its own: a deletion lost to a power loss only leaves an
- *    old checkpoint that the state file no longer lists (the next save's directory fsync makes
- *    it durable anyway), and one that persisted while the state file's rename did not is found
- *    missing by getCheckpointState, which then falls back to the newest intact checkpoint.
+ * 1. Every file is written to a temporary, then renamed into place: data and meta, then the
+ *    index, then the state file. A process crash (kill -9) cannot reorder renames or lose page
+ *    cache bytes: the state file never names a checkpoint whose files are not all in place.
+ * 2. Then one round of fsyncs, all concurrent so that one journal commit can serve them: the
+ *    data, the index, the meta graph when it was written, and the directory (the renames). A
+ *    power loss before they all return can leave the new files torn or missing, never the older
+ *    checkpoints: nothing of them was touched, and retention deletes only after this round.
+ *    Readers then refuse the torn index or data and fall back to the newest intact checkpoint;
+ *    a state file that names it, or that is itself empty (its text is never fsynced: it only
+ *    ever repeats what the scan finds), is handled the same way by getCheckpointState.
+ *    Exception: a save that replaces files of an existing checkpoint (the same prefix, as when
+ *    a run saves again at the step it restored) would, with its renames first, put unsynced
+ *    bytes in place of durable ones. Such a save fsyncs its files before the renames (a check
+ *    for the names costs one `lstat`), and so does every save on Windows, which cannot rename
+ *    an open file.
+ * 3. Retention deletes dropped checkpoints after that round, with no fsync of its own: a
+ *    deletion lost to a power loss only leaves an old checkpoint that the state file no longer
+ *    lists (the next save's directory fsync makes it durable anyway).
  *
- * The meta graph does not change between saves of one graph: it is written once (fsynced like
- * the rest) and later checkpoints hard-link to it, which costs one directory entry, covered by
- * the same directory fsync. So a small save costs 2 concurrent file fsyncs and 1 directory
- * fsync; the minimal atomic write of one file costs 1 and 1 (TensorFlow's order costs 7 in a row).
+ * The meta graph does not change between saves of one graph: it is written once and later
+ * checkpoints hard-link to it (one directory entry, covered by the directory fsync). So a small
+ * save costs one round of concurrent fsyncs (data, index, directory) where the minimal atomic
+ * write of one file costs two in a row (the file, then the directory), and TensorFlow's order 7.
  *
  * The path is also kept short in calls: on a local disk the cheap calls (open, write, rename,
- * close) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the directory
- * is opened alongside the writes, a data file is one `writev` of the tensors' own memory, a small data file's CRC is known before its
- * write so that the index is written alongside it, files are closed alongside the renames
- * (POSIX), and renames that need no order between them run together.
+ * close, unlink) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the
+ * directory is opened alongside the writes, a data file is one `writev` of the tensors' own
+ * memory, and a small data file's CRC is known before its write, so that the index is written
+ * alongside it.
  */
 export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<{ metaWritten: boolean }> {
   const files = checkpointFiles(w.prefix);
@@ -115,19 +116,21 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     const early = small ? pieces.reduce(crc32Update, 0) : undefined;
     const indexStep = async (): Promise<TempFile> =>
       early === undefined ? create(files.index) : (await write(files.index, [Buffer.from(w.index(early))]))[0];
-    const [[data, dataCrc], index, meta, state] = await Promise.all([
+    const [[data, dataCrc], index, meta, state, replacing] = await Promise.all([
       write(files.data, pieces),
       indexStep(),
       metaStep(),
       w.state === undefined ? undefined : write(w.state.file, [Buffer.from(w.state.text)]).then(([t]) => t),
+      Promise.all([calls.taken(files.index), calls.taken(files.data)]).then(([i, d]) => i || d),
       directory,
     ]);
     if (early === undefined) await index.write([Buffer.from(w.index(dataCrc))]);
-    await Promise.all([data.sync(), index.sync(), meta instanceof TempFile ? meta.sync() : undefined]);
-    // The commit point: data and meta, the index, then the state file; one directory fsync.
-    const closing = closeAll(temps);
-    closing.catch(() => {}); // awaited below, after the renames
-    if (process.platform === 'win32') await closing; // Windows cannot rename an open file.
+    const durable = (): Promise<unknown> =>
+      Promise.all([data.sync(), index.sync(), meta instanceof TempFile ? meta.sync() : undefined]);
+    const syncFirst = replacing || process.platform === 'win32';
+    if (syncFirst) await durable();
+    if (process.platform === 'win32') await closeAll(temps);
+    // The commit point: data and meta, the index, then the state file.
     await Promise.all([
       data.commit(),
       typeof meta === 'string' ? commitLink(calls, meta, files.meta, api) : meta?.commit(),
@@ -135,10 +138,11 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     await index.commit();
     metaTmp = undefined;
     await state?.commit();
-    await closing;
-    // Retention runs alongside the directory fsync: the state file no longer lists what it deletes.
-    const dirHandle = await directory;
-    await Promise.all([syncDir(dirHandle, dir, api), ...w.drop.map((d) => dropCheckpoint(d))]);
+    // One round of fsyncs: the files (unless done above) and the directory's renames.
+    await Promise.all([syncFirst ? undefined : durable(), syncDir(await directory, dir, api)]);
+    await closeAll(temps);
+    // Retention only once the new checkpoint is durable.
+    await Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));
     return { metaWritten: meta instanceof TempFile };
   } catch (error) {
     await Promise.all(temps.map((t) => t.discard()));
@@ -191,10 +195,10 @@ function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly Tens
  * Deletes a checkpoint that retention dropped: one this process wrote by its known file names,
  * any other by a scan for its files (data shards). A failure is logged, the save having succeeded.
  */
-async function dropCheckpoint({ prefix, ours }: Dropped): Promise<void> {
+async function dropCheckpoint({ prefix, ours }: Dropped, calls: FileCalls): Promise<void> {
   try {
     if (!ours) return await deleteCheckpointFiles(prefix);
-    await Promise.all(Object.values(checkpointFiles(prefix)).map((f) => unlink(f).catch(absent)));
+    await Promise.all(Object.values(checkpointFiles(prefix)).map((f) => calls.unlink(f).catch(absent)));
   } catch (error) {
     logger.warn(`Saver.save: could not delete the old checkpoint ${prefix}: ${(error as Error).message}`);
   }

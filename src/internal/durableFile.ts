@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32Update } from './crc.ts';
-import { syncFd, threadPool, type FileCalls } from './fileCalls.ts';
+import { threadPool, type FileCalls } from './fileCalls.ts';
 import { fsError } from './fsError.ts';
 import { temporaryName } from './tempFiles.ts';
 
@@ -70,7 +70,7 @@ export class Directory {
   /** Flushes the directory's entries to disk. */
   async sync(): Promise<void> {
     try {
-      if (this.#fd !== undefined) await syncFd(this.#fd);
+      if (this.#fd !== undefined) await this.#calls.fsync(this.#fd);
     } catch (error) {
       if (!NO_DIR_SYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
@@ -144,7 +144,7 @@ export class TempFile {
   /** Makes the bytes durable (fsync); the file stays open until `close`. */
   async sync(): Promise<void> {
     try {
-      await syncFd(this.#fd!);
+      await this.#calls.fsync(this.#fd!);
     } catch (error) {
       throw fsError(this.#api, 'write', this.file, error);
     }

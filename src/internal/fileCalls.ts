@@ -4,11 +4,15 @@ import {
   fsync,
   link,
   linkSync,
+  lstat,
+  lstatSync,
   open,
   openSync,
   rename,
   renameSync,
   statfs,
+  unlink,
+  unlinkSync,
   writev,
   writevSync,
 } from 'node:fs';
@@ -30,9 +34,14 @@ import {
 export interface FileCalls {
   open(file: string, flags: string): Promise<number>;
   writev(fd: number, pieces: Uint8Array[]): Promise<number>;
+  /** Always in the thread pool: it waits for the device. */
+  fsync(fd: number): Promise<void>;
   close(fd: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   link(existing: string, name: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  /** False only when no entry is named `file` (ENOENT); any other answer is true. Never throws. */
+  taken(file: string): Promise<boolean>;
 }
 
 type Done<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
@@ -50,24 +59,30 @@ function now<T>(fn: () => T): Promise<T> {
   }
 }
 
+/** fsync, always in the thread pool. */
+const syncFd = (fd: number): Promise<void> => call((done) => fsync(fd, done));
+
 export const threadPool: FileCalls = {
+  fsync: syncFd,
   open: (file, flags) => call((done) => open(file, flags, done)),
   writev: (fd, pieces) => call((done) => writev(fd, pieces, done)),
   close: (fd) => call((done) => close(fd, done)),
   rename: (from, to) => call((done) => rename(from, to, done)),
   link: (existing, name) => call((done) => link(existing, name, done)),
+  unlink: (file) => call((done) => unlink(file, done)),
+  taken: (file) => new Promise((resolve) => lstat(file, (error) => resolve(error?.code !== 'ENOENT'))),
 };
 
 export const inline: FileCalls = {
+  fsync: syncFd,
   open: (file, flags) => now(() => openSync(file, flags)),
   writev: (fd, pieces) => now(() => writevSync(fd, pieces)),
   close: (fd) => now(() => closeSync(fd)),
   rename: (from, to) => now(() => renameSync(from, to)),
   link: (existing, name) => now(() => linkSync(existing, name)),
+  unlink: (file) => now(() => unlinkSync(file)),
+  taken: (file) => now(() => lstatSync(file, { throwIfNoEntry: false }) !== undefined).catch(() => true),
 };
-
-/** fsync, always in the thread pool. */
-export const syncFd = (fd: number): Promise<void> => call((done) => fsync(fd, done));
 
 /**
  * Local disk file systems, by their `statfs` magic number (Linux): ext2/3/4, XFS, Btrfs, F2FS,
