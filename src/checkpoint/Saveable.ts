@@ -1,3 +1,4 @@
+import { isThenable } from '../internal/promise.ts';
 import { UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
@@ -106,22 +107,44 @@ export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>
   return all;
 }
 
-/** Calls `saveState` on each saveable and checks that it returned a record. */
-export async function gatherStates(
+/**
+ * Calls `saveState` on each saveable and checks that it returned a record. All at once: each
+ * may read the session's store (one round trip on a remote store, not one each); when none
+ * returns a promise (an in-process store), the states are there at once, with no await.
+ */
+export function gatherStates(
   api: string,
   saveables: ReadonlyMap<string, Saveable>,
   context: SaveableContext,
-): Promise<Map<string, Readonly<Record<string, unknown>>>> {
-  // All at once: each may read the session's store (one round trip on a remote store, not one each).
-  const entries = [...saveables];
-  const results: unknown[] = await Promise.all(entries.map(async ([, saveable]) => saveable.saveState(context)));
-  const states = new Map<string, Readonly<Record<string, unknown>>>();
-  for (const [i, [name]] of entries.entries()) {
-    const state = results[i];
-    if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-      misuse(api, `saveables.${name}.saveState()`, 'a record of values', state, 'type');
+): States | Promise<States> {
+  const names: string[] = [];
+  const results: unknown[] = [];
+  let pending = false;
+  for (const [name, saveable] of saveables) {
+    let result: unknown;
+    try {
+      result = saveable.saveState(context);
+    } catch (error) {
+      result = Promise.reject(error as Error); // settled with the others, as an async saveState's would be
     }
-    states.set(name, state as Readonly<Record<string, unknown>>);
+    pending ||= isThenable(result);
+    names.push(name);
+    results.push(result);
+  }
+  return pending ? Promise.all(results).then((values) => statesOf(api, names, values)) : statesOf(api, names, results);
+}
+
+type States = Map<string, Readonly<Record<string, unknown>>>;
+
+/** The states by name, each checked to be a record. */
+function statesOf(api: string, names: readonly string[], values: readonly unknown[]): States {
+  const states: States = new Map();
+  for (let i = 0; i < names.length; i++) {
+    const state = values[i];
+    if (state === null || typeof state !== 'object' || Array.isArray(state) || isThenable(state)) {
+      misuse(api, `saveables.${names[i]!}.saveState()`, 'a record of values', state, 'type');
+    }
+    states.set(names[i]!, state as Readonly<Record<string, unknown>>);
   }
   return states;
 }

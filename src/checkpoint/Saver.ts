@@ -14,7 +14,7 @@ import { graphDef } from './graphDef.ts';
 import { logger } from '../logger.ts';
 import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
 import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
-import { CHECKPOINT_STATE_FILE, formatCheckpointState } from './state.ts';
+import { CHECKPOINT_STATE_FILE, renderCheckpointState } from './state.ts';
 import {
   CLOCK,
   NON_NEGATIVE_OR_NULL,
@@ -41,7 +41,7 @@ export class Saver {
   readonly keepCheckpointEveryNHours: number;
   readonly #varList: readonly Variable[] | undefined;
   readonly #clock: Clock;
-  /** The kept checkpoints, oldest first; `ours` when this saver wrote them (their files are known exactly). */
+  /** The kept checkpoints, oldest first, with their files when this saver wrote them. */
   #last: Kept[] = [];
   #nextKeepTime: number;
   #restoredFrom: string | undefined;
@@ -79,7 +79,7 @@ export class Saver {
   recoverLastCheckpoints(paths: readonly string[]): void {
     expect('Saver.recoverLastCheckpoints', 'paths', paths, arrayOf(is.string));
     const now = this.#clock.now();
-    this.#last = paths.map((p) => ({ path: p, time: now, ours: false }));
+    this.#last = paths.map((p) => ({ path: p, time: now, files: undefined }));
   }
 
   /** What the last successful {@link Saver.restore} of this saver restored, or `undefined`. */
@@ -157,7 +157,6 @@ export class Saver {
       } satisfies IndexFile);
       return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
     };
-    const plan = (options.writeState ?? true) ? this.#retention(prefix) : undefined;
     const metaKey = metaKeyOf(session.graph);
     const meta =
       (options.writeMetaGraph ?? true)
@@ -166,10 +165,13 @@ export class Saver {
             linkFrom: sameMeta(this.#meta?.key, metaKey) ? this.#meta?.file : undefined,
           }
         : undefined;
+    const { index: indexFile, data: dataFile, meta: metaFile } = checkpointFiles(prefix);
+    const written = meta === undefined ? [indexFile, dataFile] : [indexFile, dataFile, metaFile];
+    const plan = (options.writeState ?? true) ? this.#retention(prefix, written) : undefined;
     const kept = plan?.kept.map((c) => c.path) ?? [];
     const state = plan && {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
-      text: formatCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
+      text: renderCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
     const write = { prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [], calls };
     await writeCheckpoint(write, 'Saver.save').catch(async (error: unknown) => {
@@ -242,9 +244,9 @@ export class Saver {
    * checkpoints past `maxToKeep` to delete: not one due under `keepCheckpointEveryNHours`, nor the
    * one this run restored from. Applied only once the save succeeded.
    */
-  #retention(prefix: string): { kept: Kept[]; dropped: Dropped[]; nextKeepTime: number } {
+  #retention(prefix: string, files: string[]): { kept: Kept[]; dropped: Dropped[]; nextKeepTime: number } {
     const kept = this.#last.filter((c) => c.path !== prefix);
-    kept.push({ path: prefix, time: this.#clock.now(), ours: true });
+    kept.push({ path: prefix, time: this.#clock.now(), files });
     const dropped: Dropped[] = [];
     let nextKeepTime = this.#nextKeepTime;
     while (this.maxToKeep > 0 && kept.length > this.maxToKeep) {
@@ -253,7 +255,7 @@ export class Saver {
         nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
         continue;
       }
-      if (oldest.path !== this.#restoredFrom) dropped.push({ prefix: oldest.path, ours: oldest.ours });
+      if (oldest.path !== this.#restoredFrom) dropped.push({ prefix: oldest.path, files: oldest.files });
     }
     return { kept, dropped, nextKeepTime };
   }
@@ -262,7 +264,7 @@ export class Saver {
 interface Kept {
   path: string;
   time: number;
-  ours: boolean;
+  files: readonly string[] | undefined;
 }
 
 /** The one place restore writes variables (a backend may batch these writes). */

@@ -9,10 +9,10 @@ import type { TensorEntry } from './encoding.ts';
 import { logger } from '../logger.ts';
 import { checkpointFiles, deleteCheckpointFiles } from './reader.ts';
 
-/** A checkpoint that retention drops; `ours` when this process wrote it, so its files are exactly `checkpointFiles`. */
+/** A checkpoint that retention drops, with its files when this process wrote them (else found by a scan). */
 export interface Dropped {
   prefix: string;
-  ours: boolean;
+  files: readonly string[] | undefined;
 }
 
 /** What one save writes. */
@@ -195,10 +195,10 @@ function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly Tens
  * Deletes a checkpoint that retention dropped: one this process wrote by its known file names,
  * any other by a scan for its files (data shards). A failure is logged, the save having succeeded.
  */
-async function dropCheckpoint({ prefix, ours }: Dropped, calls: FileCalls): Promise<void> {
+async function dropCheckpoint({ prefix, files }: Dropped, calls: FileCalls): Promise<void> {
   try {
-    if (!ours) return await deleteCheckpointFiles(prefix);
-    await Promise.all(Object.values(checkpointFiles(prefix)).map((f) => calls.unlink(f).catch(absent)));
+    if (files === undefined) return await deleteCheckpointFiles(prefix);
+    await Promise.all(files.map((f) => calls.unlink(f).catch(absent)));
   } catch (error) {
     logger.warn(`Saver.save: could not delete the old checkpoint ${prefix}: ${(error as Error).message}`);
   }

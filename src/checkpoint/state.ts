@@ -81,6 +81,11 @@ export function parseCheckpointState(text: string): CheckpointState | undefined 
 export function formatCheckpointState(dir: string, state: CheckpointState): string {
   expect('formatCheckpointState', 'dir', dir, is.string);
   checkState('formatCheckpointState', state);
+  return renderCheckpointState(dir, state);
+}
+
+/** {@link formatCheckpointState} of a state this library built (no checks: the saver's own path). */
+export function renderCheckpointState(dir: string, state: CheckpointState): string {
   const rel = (p: string): string => {
     const r = path.isAbsolute(p) ? path.relative(dir, p) : p;
     return r.startsWith('..') ? p : r;

@@ -89,7 +89,7 @@ export function randomGenerator(graph: Graph, options: RandomGeneratorOptions): 
   graph.addToCollection('saveable_objects', {
     name: `random/${name}`,
     saveable: {
-      saveState: async ({ session }: { session: Session }) => ({ state: await generator.state(session) }),
+      saveState: ({ session }: { session: Session }) => andThen(generator.state(session), (state) => ({ state })),
       restoreState: async (saved: Readonly<Record<string, unknown>>, { session }: { session: Session }) => {
         await session.store.writeVariable(resumeKey('random', name), saved['state']);
       },

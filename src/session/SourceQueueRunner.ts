@@ -118,7 +118,8 @@ export function sourceQueueRunner<T, P>(graph: Graph, options: SourceQueueRunner
   graph.addToCollection('saveable_objects', {
     name: `input/${queue.name}`,
     saveable: {
-      saveState: async ({ session }: { session: Session }) => ({ position: await runner.consumedPosition(session) }),
+      saveState: ({ session }: { session: Session }) =>
+        andThen(runner.consumedPosition(session), (position) => ({ position })),
       restoreState: async (saved: Readonly<Record<string, unknown>>, { session }: { session: Session }) => {
         await session.store.writeVariable(key, saved['position']);
       },

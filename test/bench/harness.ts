@@ -106,3 +106,15 @@ export function pairedVerdict(ratios: readonly number[], maxRatio: number) {
   const mark: 'PASS' | 'MISS' | 'NOISE' = hi <= maxRatio ? 'PASS' : lo > maxRatio ? 'MISS' : 'NOISE';
   return { mark, lo, mid, hi };
 }
+
+/**
+ * The median of `xs` with its distribution-free 95% confidence interval (order statistics of a
+ * binomial(n, 1/2)): the interval a paired difference must clear before a verdict is given.
+ */
+export function medianWithCi(xs: readonly number[]): { lo: number; mid: number; hi: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const n = sorted.length;
+  const half = (1.96 * Math.sqrt(n)) / 2;
+  const at = (i: number): number => sorted[Math.min(n - 1, Math.max(0, Math.round(i)))]!;
+  return { lo: at(n / 2 - half - 1), mid: median(sorted), hi: at(n / 2 + half) };
+}

@@ -61,7 +61,10 @@ function checkpoint(dir: string, calls: FileCalls, step: number, drop: string[] 
     },
     meta: undefined,
     state: { file: path.join(dir, 'checkpoint'), text: `model_checkpoint_path: "model.ckpt-${step}"\n` },
-    drop: drop.map((p) => ({ prefix: path.join(dir, p), ours: true })),
+    drop: drop.map((p) => ({
+      prefix: path.join(dir, p),
+      files: [`${path.join(dir, p)}.index`, `${path.join(dir, p)}.data-00000-of-00001`],
+    })),
     calls,
   };
 }
