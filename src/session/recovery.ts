@@ -29,9 +29,13 @@ export interface RecoveryInfo extends FailureInfo {
   readonly delayMs: number;
 }
 
-/** Exponential backoff between recovery attempts. */
+/**
+ * Exponential backoff between consecutive recovery attempts. The first recovery after a step
+ * that succeeded is immediate, as in TensorFlow (a lone transient failure costs the restore and
+ * nothing more); only a failure that follows a failed attempt waits.
+ */
 export interface BackoffOptions {
-  /** Delay before the first retry. @default 10 */
+  /** Delay before the second consecutive attempt; each one after waits `factor` times longer. @default 10 */
   initialMs?: number;
   /** Cap on the delay. @default 1000 */
   maxMs?: number;
@@ -123,9 +127,13 @@ function resolvePolicy(policy: RecoveryPolicy | undefined, api: string): Resolve
   });
 }
 
-/** The delay before attempt `attemptNumber` (1-based): exponential, capped, with jitter. @internal */
+/**
+ * The delay before attempt `attemptNumber` (1-based): none for the first after a success, then
+ * exponential from `initialMs`, capped, with jitter. @internal
+ */
 export function backoffDelay(policy: ResolvedRecoveryPolicy, attemptNumber: number): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.max(0, attemptNumber - 1));
+  if (attemptNumber <= 1) return 0;
+  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** (attemptNumber - 2));
   const spread = policy.jitter * (2 * policy.random() - 1);
   return Math.max(0, Math.round(base * (1 + spread)));
 }

@@ -8,6 +8,7 @@ import { benchRedis } from './redis.bench.ts';
 import { benchInspector } from './inspector.bench.ts';
 import { benchLifecycle } from './lifecycle.bench.ts';
 import { benchResumeState } from './resume.bench.ts';
+import { benchRecovery } from './recovery.bench.ts';
 import { benchTfjs } from './tfjs.bench.ts';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -23,6 +24,7 @@ await benchLifecycle();
 console.log('-- checkpoints');
 await benchCheckpoint();
 await benchResumeState();
+await benchRecovery();
 console.log('-- start-up');
 await benchStartup();
 console.log('-- distributed (Redis)');

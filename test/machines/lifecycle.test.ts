@@ -165,10 +165,9 @@ describe('the live snapshot walks the chart', () => {
       },
     );
     const running = states.indexOf('running');
-    assert.deepEqual(states.slice(running, running + 8), [
+    assert.deepEqual(states.slice(running, running + 7), [
       'running',
       'recovering.closingSession',
-      'recovering.backingOff',
       'creating',
       'initializing',
       'startingServices.startingCoordinator',

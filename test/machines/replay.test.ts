@@ -112,6 +112,14 @@ const scenarios: Scenario[] = [
       'RECOVER',
       'DECIDED [decidedToRecover]',
       'closeStack done',
+      'always [noDelay]',
+      'openSession done [isStepped]',
+      'initializeSession done',
+      'startCoordinator done',
+      'always [noHooks]',
+      'RECOVER',
+      'DECIDED [decidedToRecover]',
+      'closeStack done',
       'after backoff',
       'openSession done [isStepped]',
       'initializeSession done',
@@ -131,7 +139,10 @@ const scenarios: Scenario[] = [
         clock,
         recovery: { backoff: { initialMs: 100, jitter: 0 } },
       });
-      plan.next('run', { kind: 'aborted' });
+      // The step fails, and again once retried (after the 4 runs of the new session's
+      // initialization): the first recovery is immediate, the second in a row waits for the backoff.
+      const calls = plan.calls('run');
+      plan.at('run', calls + 1, { kind: 'aborted' }).at('run', calls + 6, { kind: 'aborted' });
       const running = sess.run(doStep);
       await tick();
       await clock.advance(100);

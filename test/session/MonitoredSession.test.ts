@@ -342,7 +342,7 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     await sess.close();
   });
 
-  it('recovery policy: backoff grows exponentially and is recorded in the snapshot', async () => {
+  it('recovery policy: the first retry is immediate, then backoff grows exponentially; recorded in the snapshot', async () => {
     const { graph, doStep } = gstepGraph();
     let failures = 3;
     const flaky = {
@@ -359,9 +359,9 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     assert.deepEqual(
       sess.snapshot.context.history.map((r) => [r.attemptNumber, r.delayMs]),
       [
-        [1, 1],
-        [2, 3],
-        [3, 9],
+        [1, 0],
+        [2, 1],
+        [3, 3],
       ],
     );
     assert.equal(sess.snapshot.context.recoveries, 3);

@@ -83,12 +83,12 @@ describe('decideRecovery: the one recovery decision', () => {
     assert.equal(decideRecovery(throwing, failureInfo(throwing, new InternalError('i'), 'run', 1)).action, 'rethrow');
   });
 
-  it('returns the backoff delay of the attempt: exponential, capped', () => {
+  it('returns the backoff delay of the attempt: none for the first after a success, then exponential, capped', () => {
     const policy = resolveRecoveryPolicy({ backoff: { initialMs: 10, factor: 3, maxMs: 100, jitter: 0 } });
-    const delays = [1, 2, 3, 4].map(
+    const delays = [1, 2, 3, 4, 5].map(
       (n) => decideRecovery(policy, failureInfo(policy, new AbortedError('a'), 'run', n)).delayMs,
     );
-    assert.deepEqual(delays, [10, 30, 90, 100]);
+    assert.deepEqual(delays, [0, 10, 30, 90, 100]);
   });
 
   it('numbers attempts in one place: 1 after a success, else one more', () => {
