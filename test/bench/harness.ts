@@ -78,6 +78,16 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
 export const quantile = (xs: readonly number[], q: number): number =>
   [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))]!;
 
+/** `items` in a random order drawn from BENCH_SEED (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 /** Runs `subject` and `floor` once per round, in a random order each round; times in ms. */
 export async function paired(
   rounds: number,
