@@ -8,11 +8,49 @@ import { temporaryName } from './tempFiles.ts';
 const MAX_WRITE = 1 << 30;
 
 /** Writes every byte of `data` at the handle's position, in pieces of at most 1 GiB. */
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
+async function writeAll(handle: Pick<FileHandle, 'write'>, data: Uint8Array): Promise<void> {
   for (let offset = 0; offset < data.byteLength;) {
     const piece = data.subarray(offset, Math.min(data.byteLength, offset + MAX_WRITE));
     const { bytesWritten } = await handle.write(piece, 0, piece.byteLength);
     offset += bytesWritten;
+  }
+}
+
+/** At most this many buffers per `writev` (IOV_MAX is 1024 on Linux and macOS). */
+const MAX_IOV = 1024;
+
+/** Non-empty `pieces` in batches of at most {@link MAX_IOV} buffers and {@link MAX_WRITE} bytes (a larger piece alone). */
+function* batches(pieces: Iterable<Uint8Array>): Generator<Uint8Array[]> {
+  let batch: Uint8Array[] = [];
+  let bytes = 0;
+  for (const piece of pieces) {
+    // Empty pieces are skipped: once Node has handed an empty array's (null) memory to a write,
+    // `crc32(empty, crc)` returns 0 instead of `crc` (zlib's "initial value" case).
+    if (piece.byteLength === 0) continue;
+    if (batch.length > 0 && (batch.length === MAX_IOV || bytes + piece.byteLength > MAX_WRITE)) {
+      yield batch;
+      [batch, bytes] = [[], 0];
+    }
+    batch.push(piece);
+    bytes += piece.byteLength;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Writes a batch with one `writev`; what a short write leaves is written piece by piece. */
+export async function writeBatch(
+  handle: Pick<FileHandle, 'write' | 'writev'>,
+  batch: readonly Uint8Array[],
+): Promise<void> {
+  if (batch.length === 1) return writeAll(handle, batch[0]!);
+  let { bytesWritten } = await handle.writev(batch);
+  for (const piece of batch) {
+    if (bytesWritten >= piece.byteLength) {
+      bytesWritten -= piece.byteLength;
+      continue;
+    }
+    await writeAll(handle, piece.subarray(bytesWritten));
+    bytesWritten = 0;
   }
 }
 
@@ -60,13 +98,17 @@ export class TempFile {
     }
   }
 
-  /** Writes `pieces` in order and returns their CRC-32, each piece checksummed while its write is in flight. */
+  /**
+   * Writes `pieces` in order and returns their CRC-32. Pieces go out in batches, one `writev` per
+   * batch (a checkpoint's many small tensors cost one trip to the thread pool, not one each), and
+   * a batch is checksummed while its write is in flight.
+   */
   async write(pieces: Iterable<Uint8Array>): Promise<number> {
     let crc = 0;
     try {
-      for (const piece of pieces) {
-        const writing = writeAll(this.#handle!, piece);
-        crc = crc32(piece, crc);
+      for (const batch of batches(pieces)) {
+        const writing = writeBatch(this.#handle!, batch);
+        for (const piece of batch) crc = crc32(piece, crc);
         await writing;
       }
       return crc;
