@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DataLossError, NotFoundError, type OpError } from '../errors.ts';
@@ -60,7 +60,16 @@ export async function deleteCheckpointFiles(prefix: string): Promise<void> {
     const rest = n.slice(base.length);
     return rest === '.index' || rest === '.meta' || /^\.data-\d{5}-of-\d{5}$/.test(rest);
   };
-  await Promise.all(names.filter(mine).map((n) => rm(path.join(dir, n), { force: true })));
+  // `unlink`, not `rm`: one system call per file where `rm` makes three (two lstat and the unlink).
+  await Promise.all(names.filter(mine).map((n) => unlinkIfPresent(path.join(dir, n))));
+}
+
+async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /** A checkpoint read and verified: its encoded values and the typed arrays they reference. */
