@@ -36,5 +36,5 @@ export function trackWrite(dir: string, write: Promise<unknown>): Promise<void> 
  */
 export async function checkpointWritesSettled(dir: string): Promise<void> {
   const writes = inFlight.get(path.resolve(dir));
-  if (writes !== undefined) await Promise.all([...writes]);
+  if (writes !== undefined) await Promise.all(writes);
 }

@@ -253,7 +253,7 @@ describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint
     await sess.run(doStep);
     await saver.save(sess, path.join(dir, 'model.ckpt'), { globalStep: 1 });
     const write = deferred();
-    trackWrite(dir, write.promise);
+    void trackWrite(dir, write.promise);
     const creating = monitoredTrainingSession({ graph, checkpointDir: dir, saveCheckpointSecs: null });
     assert.equal(await settlesSoon(creating), false, 'the restore did not wait for the write in flight');
     await sess.run(doStep);
