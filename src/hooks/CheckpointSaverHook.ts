@@ -79,6 +79,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
   readonly #async: boolean;
   readonly #background = new BackgroundWrite();
+  #warnedSync = false;
   #graph: Graph | undefined;
 
   constructor(options: CheckpointSaverHookOptions) {
@@ -222,6 +223,10 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
       if (background && typeof saver.saveInBackground === 'function') {
         this.#background.track(step, (await saver.saveInBackground(session, this.savePath, options)).written);
         return stop;
+      }
+      if (background && !this.#warnedSync) {
+        this.#warnedSync = true;
+        logger.warn(`${API}: the saver has no saveInBackground; \`async\` checkpoints are written synchronously.`);
       }
       await saver.save(session, this.savePath, options);
     } catch (error) {

@@ -16,6 +16,8 @@ import {
   latestCheckpoint,
   monitoredTrainingSession,
   readSaveableStates,
+  setLogger,
+  silentLogger,
   withSession,
   type CheckpointSaverListener,
 } from '../../src/index.ts';
@@ -81,6 +83,34 @@ describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint
       UsageTypeError,
       /monitoredTrainingSession: expected `asyncCheckpoint` to be a boolean, got 1/,
     );
+  });
+
+  it('a saver found in the scaffold without saveInBackground saves synchronously, with one warning', async () => {
+    const dir = await tempDir();
+    const { graph, doStep } = gstepGraph();
+    const real = new Saver();
+    const plain = { save: real.save.bind(real), restore: real.restore.bind(real) };
+    const warnings: string[] = [];
+    const previous = setLogger({ ...silentLogger, warn: (message: string) => void warnings.push(message) });
+    try {
+      const scaffold = new Scaffold({ saver: plain });
+      const hook = new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 1, async: true, scaffold });
+      await withSession(
+        MonitoredSession.create({
+          sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir, scaffold }),
+          hooks: [hook],
+        }),
+        async (sess) => {
+          await sess.run(doStep);
+          // Written before the step returned: synchronously.
+          assert.equal(await latestCheckpoint(dir), path.join(dir, 'model.ckpt-1'));
+          await sess.run(doStep);
+        },
+      );
+    } finally {
+      setLogger(previous);
+    }
+    assert.equal(warnings.filter((w) => w.includes('no saveInBackground')).length, 1);
   });
 
   it('a step does not wait for the write; the next save (on the injected clock) and the close do', async () => {
