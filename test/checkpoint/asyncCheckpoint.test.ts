@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   AbortedError,
   CheckpointSaverHook,
@@ -25,7 +25,15 @@ import { trackWrite } from '../../src/checkpoint/pendingWrites.ts';
 import { rejectsWith, throwsWith, tick } from '../helpers/assert.ts';
 import { RaiseOnceAtCountN, gstepGraph } from '../helpers/tf.ts';
 
-const tempDir = () => mkdtemp(path.join(tmpdir(), 'ms-async-ckpt-'));
+const dirs: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ms-async-ckpt-'));
+  dirs.push(dir);
+  return dir;
+};
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
