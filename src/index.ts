@@ -182,6 +182,7 @@ export type {
   CheckpointState,
   SaverOptions,
   SaveOptions,
+  BackgroundSave,
   GraphDef,
   Saveable,
   SaveableEntry,

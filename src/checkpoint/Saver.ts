@@ -7,10 +7,11 @@ import { Graph } from '../graph/Graph.ts';
 import { arrayOf, checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
-import { writeCheckpoint, type Dropped } from './commit.ts';
+import { decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded } from './encoding.ts';
+import { writeCheckpoint, type Dropped, type Kept } from './commit.ts';
 import { CheckpointDirectories } from './directories.ts';
-import { graphDef } from './graphDef.ts';
+import { trackWrite, type BackgroundSave } from './pendingWrites.ts';
+import { graphDef, metaKeyOf, sameMeta } from './graphDef.ts';
 import { logger } from '../logger.ts';
 import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
 import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
@@ -52,6 +53,7 @@ export class Saver {
   #lastRestore: RestoreResult | undefined;
   #failedSaves = 0;
   #lastSaveError: unknown;
+  #pending: Promise<void> = Promise.resolve();
 
   constructor(options: SaverOptions = {}) {
     const known = ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables'] as const;
@@ -96,13 +98,32 @@ export class Saver {
    * returns that prefix. Creates the directory if needed.
    */
   async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
-    try {
-      return await this.#save(session, savePath, options);
-    } catch (error) {
-      this.#failedSaves++;
-      this.#lastSaveError = error;
-      throw error;
-    }
+    return (await this.#snapshot(session, savePath, options, false)).write();
+  }
+
+  /**
+   * Asynchronous checkpointing: {@link Saver.save} in two halves. Resolves once the values are
+   * taken (copied: training may go on), with `written`, which settles once the checkpoint is on
+   * disk as crash-consistently as by `save`. The next save, and session managers' restores from
+   * the directory, wait for the write; a failed write counts in `failedSaves` and `lastSaveError`.
+   */
+  async saveInBackground(session: Session, savePath: string, options: SaveOptions = {}): Promise<BackgroundSave> {
+    const { prefix, write } = await this.#snapshot(session, savePath, options, true);
+    const written = write();
+    this.#pending = trackWrite(path.dirname(prefix), written);
+    return { prefix, written };
+  }
+
+  /** A save's values (copies in the background), taken after the previous write; either half's failure is counted. */
+  async #snapshot(session: Session, savePath: string, options: SaveOptions, copy: boolean) {
+    await this.#pending;
+    const counted = <T>(work: Promise<T>): Promise<T> =>
+      work.catch((error: unknown) => {
+        [this.#failedSaves, this.#lastSaveError] = [this.#failedSaves + 1, error];
+        throw error;
+      });
+    const { prefix, write } = await counted(this.#save(session, savePath, options, copy));
+    return { prefix, write: () => counted(write()) };
   }
 
   /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
@@ -115,7 +136,7 @@ export class Saver {
     return this.#lastSaveError;
   }
 
-  async #save(session: Session, savePath: string, options: SaveOptions): Promise<string> {
+  async #save(session: Session, savePath: string, options: SaveOptions, copy: boolean) {
     checkLittleEndian('Saver.save');
     expect('Saver.save', 'session', session, SESSION);
     expect('Saver.save', 'savePath', savePath, is.nonEmptyString);
@@ -143,6 +164,7 @@ export class Saver {
     const encodedStates: Record<string, Encoded> = {};
     for (const [name, state] of states) encodedStates[name] = encodeValue(state, tensors, name);
     const { entries, totalBytes } = layoutTensors(tensors);
+    if (copy) tensors.forEach((t, i) => (tensors[i] = (t as AnyTypedArray).slice()));
 
     const index = (dataCrc: number): string => {
       const body = JSON.stringify({
@@ -173,19 +195,22 @@ export class Saver {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
       text: renderCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
-    const write = { prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [], calls };
-    await writeCheckpoint(write, 'Saver.save').catch(async (error: unknown) => {
-      // The directory was removed since this saver made it: make it again, once.
-      if (!(error instanceof NotFoundError) || !this.#dirs.forget(dir)) throw error;
-      await this.#dirs.prepare(dir);
-      await writeCheckpoint(write, 'Saver.save');
-    });
-    if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
-    if (plan !== undefined) {
-      this.#last = plan.kept;
-      this.#nextKeepTime = plan.nextKeepTime;
-    }
-    return prefix;
+    const checkpoint = { prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [], calls };
+    const write = async (): Promise<string> => {
+      await writeCheckpoint(checkpoint, 'Saver.save').catch(async (error: unknown) => {
+        // The directory was removed since this saver made it: make it again, once.
+        if (!(error instanceof NotFoundError) || !this.#dirs.forget(dir)) throw error;
+        await this.#dirs.prepare(dir);
+        await writeCheckpoint(checkpoint, 'Saver.save');
+      });
+      if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
+      if (plan !== undefined) {
+        this.#last = plan.kept;
+        this.#nextKeepTime = plan.nextKeepTime;
+      }
+      return prefix;
+    };
+    return { prefix, write };
   }
 
   /**
@@ -261,12 +286,6 @@ export class Saver {
   }
 }
 
-interface Kept {
-  path: string;
-  time: number;
-  files: readonly string[] | undefined;
-}
-
 /** The one place restore writes variables (a backend may batch these writes). */
 async function writeVariables(
   session: Session,
@@ -275,13 +294,4 @@ async function writeVariables(
 ): Promise<void> {
   // All writes at once: a remote store sends them in one round trip.
   await Promise.all(variables.map(async (v, i) => session.store.writeVariable(v.name, values[i])));
-}
-
-/** Identifies a graph's meta graph: the same graph with the same nodes and collections. */
-function metaKeyOf(graph: Graph): { graph: Graph; shape: string } {
-  return { graph, shape: `${graph.nodes().length}/${graph.getAllCollectionKeys().join(',')}` };
-}
-
-function sameMeta(a: { graph: Graph; shape: string } | undefined, b: { graph: Graph; shape: string }): boolean {
-  return a !== undefined && a.graph === b.graph && a.shape === b.shape;
 }

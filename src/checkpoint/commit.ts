@@ -15,6 +15,13 @@ export interface Dropped {
   files: readonly string[] | undefined;
 }
 
+/** A checkpoint that retention keeps: written at `time` (the saver's clock), with its files when this process wrote them. */
+export interface Kept {
+  path: string;
+  time: number;
+  files: readonly string[] | undefined;
+}
+
 /** What one save writes. */
 export interface CheckpointWrite {
   prefix: string;

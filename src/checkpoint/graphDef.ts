@@ -224,3 +224,13 @@ export function graphToPbtxt(graph: Graph): string {
   lines.push('versions {', `  producer: ${def.versions.producer}`, '}', '');
   return lines.join('\n');
 }
+
+/** Identifies a graph's meta graph: the same graph with the same nodes and collections. */
+export function metaKeyOf(graph: Graph): { graph: Graph; shape: string } {
+  return { graph, shape: `${graph.nodes().length}/${graph.getAllCollectionKeys().join(',')}` };
+}
+
+/** True when two keys of {@link metaKeyOf} name the same meta graph. */
+export function sameMeta(a: { graph: Graph; shape: string } | undefined, b: { graph: Graph; shape: string }): boolean {
+  return a !== undefined && a.graph === b.graph && a.shape === b.shape;
+}

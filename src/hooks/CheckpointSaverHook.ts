@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { Clock } from '../clock.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
 import { graphDefBytes, graphToPbtxt } from '../checkpoint/graphDef.ts';
 import { RuntimeError, UsageValueError } from '../errors.ts';
@@ -10,6 +9,12 @@ import { logger } from '../logger.ts';
 import type { SaverLike, Scaffold } from '../session/Scaffold.ts';
 import { DirectoryWriter } from './DirectoryWriter.ts';
 import { arrayOf, checkOptions, expect, is, misuse, optional, withMethods } from '../internal/validate.ts';
+import { BackgroundWrite } from './BackgroundWrite.ts';
+import type {
+  CheckpointSaverHookOptions,
+  CheckpointSaverListener,
+  SessionLogSink,
+} from './CheckpointSaverHookOptions.ts';
 import { GraphBound } from './GraphBound.ts';
 import { checkGraph, checkRunArgs, checkSession, runSession, stepResult } from './hookArgs.ts';
 import { clockOption, periodicTimer } from './hookOptions.ts';
@@ -22,56 +27,11 @@ import {
   type SessionRunValues,
 } from '../session/SessionRunHook.ts';
 
-type MaybePromise<T> = T | Promise<T>;
-
-/** Told around every save of a {@link CheckpointSaverHook} (TensorFlow's `CheckpointSaverListener`). */
-export interface CheckpointSaverListener {
-  begin?(): MaybePromise<void>;
-  beforeSave?(session: Session, globalStep: number): MaybePromise<void>;
-  /** Returning true asks the session to stop. */
-  afterSave?(session: Session, globalStep: number): MaybePromise<boolean | void>;
-  end?(session: Session, globalStep: number): MaybePromise<void>;
-}
-
-/** Where the hook reports checkpoint events (a `SummaryWriter` has this method). */
-export interface SessionLogSink {
-  addSessionLog(
-    log: { status: 'START' | 'STOP' | 'CHECKPOINT'; checkpointPath?: string; msg?: string },
-    step: number,
-  ): void;
-  /** Receives the serialized `GraphDef` after each session creation, with `saveGraphDef`. */
-  addGraph?(graphDef: Uint8Array): void;
-}
-
-/** Options of {@link CheckpointSaverHook}. */
-export interface CheckpointSaverHookOptions {
-  checkpointDir: string;
-  /** Save every N seconds (on the clock). Exactly one of `saveSecs`, `saveSteps`. */
-  saveSecs?: number | null;
-  /** Save every N global steps. */
-  saveSteps?: number | null;
-  /** The saver; else the scaffold's; else the single one in `GraphKeys.SAVERS`. */
-  saver?: SaverLike;
-  /** @default 'model.ckpt' */
-  checkpointBasename?: string;
-  scaffold?: Scaffold;
-  listeners?: readonly CheckpointSaverListener[];
-  /**
-   * Write `graph.pbtxt` and a `graph_def` event (TensorBoard's Graphs tab) after each session
-   * creation, and a `.meta` file with each checkpoint. @default true
-   */
-  saveGraphDef?: boolean;
-  /** Receives a `CHECKPOINT` session log per save. */
-  summaryWriter?: SessionLogSink;
-  /**
-   * What a failed save does. TensorFlow stops the run; by default this hook reports the error
-   * (logger and `onSaveError`) and lets training go on, trying again at the next save. @default false
-   */
-  failOnSaveError?: boolean;
-  /** Told of every failed save. */
-  onSaveError?: (error: unknown, globalStep: number) => void;
-  clock?: Clock;
-}
+export type {
+  CheckpointSaverHookOptions,
+  CheckpointSaverListener,
+  SessionLogSink,
+} from './CheckpointSaverHookOptions.ts';
 
 /** TensorFlow's internal steps-per-run of this hook: read the real step after every run. */
 const STEPS_PER_RUN = 1_000_000;
@@ -90,6 +50,7 @@ const KNOWN = [
   'summaryWriter',
   'failOnSaveError',
   'onSaveError',
+  'async',
   'clock',
 ] as const;
 const saverRule = withMethods<SaverLike>('a saver (with save)', 'save');
@@ -116,6 +77,9 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   readonly #failOnSaveError: boolean;
   readonly #onSaveError: ((error: unknown, globalStep: number) => void) | undefined;
   readonly #step = new GraphBound(API, (graph) => requireGlobalStep(graph, API));
+  readonly #async: boolean;
+  readonly #background = new BackgroundWrite();
+  #warnedSync = false;
   #graph: Graph | undefined;
 
   constructor(options: CheckpointSaverHookOptions) {
@@ -155,6 +119,9 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
       opts.onSaveError,
       is.function,
     ) as CheckpointSaverHookOptions['onSaveError'];
+    this.#async = optional(API, 'async', opts.async, is.boolean) ?? false;
+    if (this.#async && saver !== undefined && typeof saver.saveInBackground !== 'function')
+      misuse(API, 'saver', 'a saver with saveInBackground (as `async` is true)', saver, 'type');
   }
 
   override async begin(graph?: Graph): Promise<void> {
@@ -193,6 +160,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
     checkRunArgs(AFTER_RUN, runContext, runValues);
+    if (this.#background.ended && (await this.#settle(runSession(AFTER_RUN, runContext), false)))
+      runContext.requestStop();
     if (!this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)) return;
     const session = runSession(AFTER_RUN, runContext);
     const step = await session.run(this.#step.value);
@@ -205,8 +174,9 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   override async end(session: Session): Promise<void> {
     checkSession(`${API}.end`, session);
     try {
+      await this.#settle(session, true);
       const step = await session.run(this.#step.value);
-      if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step);
+      if (step !== this.#timer.lastTriggeredStep()) await this.#save(session, step, false);
       for (const l of this.#listeners) await l.end?.(session, step);
       await (this.#writer as { flush?: () => Promise<void> } | undefined)?.flush?.();
     } finally {
@@ -214,8 +184,15 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     }
   }
 
+  /** Waits for a write in the background (its failure logged, never thrown here), then lets the event file go. */
   async endOnError(): Promise<void> {
-    await this.#directory.release();
+    try {
+      const outcome = await this.#background.take(true);
+      if (outcome?.failed) this.#record(outcome.error, outcome.step);
+      else if (outcome) this.#logged(outcome.step);
+    } finally {
+      await this.#directory.release();
+    }
   }
 
   /** The saver: the given one, the scaffold's, or the single one in `SAVERS`. */
@@ -232,26 +209,65 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     return savers[0]!;
   }
 
-  /** Saves; returns true when a listener asks to stop. */
-  async #save(session: Session, step: number): Promise<boolean> {
+  /**
+   * Saves (in the background with `async`, once the previous write has ended); returns true
+   * when a listener asks to stop.
+   */
+  async #save(session: Session, step: number, background = this.#async): Promise<boolean> {
+    const stop = await this.#settle(session, true);
     logger.info(`Saving checkpoints for ${step} into ${this.savePath}.`);
     for (const l of this.#listeners) await l.beforeSave?.(session, step);
     try {
-      await this.#getSaver().save(session, this.savePath, { globalStep: step, writeMetaGraph: this.#saveGraphDef });
+      const saver = this.#getSaver();
+      const options = { globalStep: step, writeMetaGraph: this.#saveGraphDef };
+      if (background && typeof saver.saveInBackground === 'function') {
+        this.#background.track(step, (await saver.saveInBackground(session, this.savePath, options)).written);
+        return stop;
+      }
+      if (background && !this.#warnedSync) {
+        this.#warnedSync = true;
+        logger.warn(`${API}: the saver has no saveInBackground; \`async\` checkpoints are written synchronously.`);
+      }
+      await saver.save(session, this.savePath, options);
     } catch (error) {
-      if (this.#failOnSaveError) throw error;
-      this.saveErrors.push(error);
-      logger.error(
-        `CheckpointSaverHook: saving the checkpoint for step ${step} failed; training goes on and the next save tries again.`,
-        error,
-      );
-      this.#onSaveError?.(error, step);
-      return false;
+      return this.#failed(error, step) || stop;
     }
-    // As TensorFlow writes it: the save path (`<dir>/model.ckpt`), not the step's prefix.
-    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: this.savePath }, step);
+    return (await this.#saved(session, step)) || stop;
+  }
+
+  /** Takes the outcome of the write in the background (waiting for it if `wait`); true when a listener asks to stop. */
+  async #settle(session: Session, wait: boolean): Promise<boolean> {
+    const outcome = await this.#background.take(wait);
+    if (outcome === undefined) return false;
+    return outcome.failed ? this.#failed(outcome.error, outcome.step) : this.#saved(session, outcome.step);
+  }
+
+  /** A checkpoint is written: logged, and listeners told; true when one asks to stop. */
+  async #saved(session: Session, step: number): Promise<boolean> {
+    this.#logged(step);
     let stop = false;
     for (const l of this.#listeners) if (await l.afterSave?.(session, step)) stop = true;
     return stop;
+  }
+
+  #logged(step: number): void {
+    // As TensorFlow writes it: the save path (`<dir>/model.ckpt`), not the step's prefix.
+    this.#writer?.addSessionLog({ status: 'CHECKPOINT', checkpointPath: this.savePath }, step);
+  }
+
+  /** A save failed: thrown with `failOnSaveError`, else recorded and training goes on. */
+  #failed(error: unknown, step: number): false {
+    if (this.#failOnSaveError) throw error;
+    this.#record(error, step);
+    return false;
+  }
+
+  #record(error: unknown, step: number): void {
+    this.saveErrors.push(error);
+    logger.error(
+      `CheckpointSaverHook: saving the checkpoint for step ${step} failed; training goes on and the next save tries again.`,
+      error,
+    );
+    this.#onSaveError?.(error, step);
   }
 }

@@ -17,6 +17,12 @@ export interface SaverLike {
   ): Promise<string>;
   restore(session: Session, prefix: string): Promise<void>;
   recoverLastCheckpoints?(paths: readonly string[]): void;
+  /** Asynchronous checkpointing (`Saver.saveInBackground`): resolves once the values are taken. */
+  saveInBackground?(
+    session: Session,
+    savePath: string,
+    options?: { globalStep?: number; writeMetaGraph?: boolean },
+  ): Promise<{ prefix: string; written: Promise<string> }>;
 }
 
 /** A user init function: called with the scaffold and the new session when nothing was restored. */

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { sleep, systemClock, type Clock } from '../clock.ts';
 import { checkpointExists } from '../checkpoint/Saver.ts';
+import { checkpointWritesSettled } from '../checkpoint/pendingWrites.ts';
 import { getCheckpointState } from '../checkpoint/state.ts';
 import {
   DataLossError,
@@ -95,6 +97,8 @@ export class SessionManager {
       throw new ValueError('Can not provide both checkpoint_dir and checkpoint_filename_with_path.');
     }
     if (!saver || !(checkpointDir || checkpointFilenameWithPath)) return false;
+    // This process's checkpoint writes still in flight (asynchronous checkpointing) land first.
+    await checkpointWritesSettled(checkpointDir || path.dirname(checkpointFilenameWithPath!));
     if (checkpointFilenameWithPath) {
       await saver.restore(session, checkpointFilenameWithPath);
       return true;

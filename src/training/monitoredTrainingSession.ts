@@ -30,6 +30,11 @@ export interface MonitoredTrainingSessionOptions {
   /** @default 600 when neither checkpoint option is given */
   saveCheckpointSecs?: number | null;
   saveCheckpointSteps?: number | null;
+  /**
+   * Asynchronous checkpointing: each checkpoint is written in the background while training goes
+   * on (`CheckpointSaverHook`'s `async`). @default false
+   */
+  asyncCheckpoint?: boolean;
   /** @default 100 when neither summary option is given */
   saveSummariesSteps?: number | null;
   saveSummariesSecs?: number | null;
@@ -77,6 +82,7 @@ const KEYS = [
   'chiefOnlyHooks',
   'saveCheckpointSecs',
   'saveCheckpointSteps',
+  'asyncCheckpoint',
   'saveSummariesSteps',
   'saveSummariesSecs',
   'config',
@@ -112,7 +118,7 @@ function checkTrainingOptions(options: unknown): asserts options is MonitoredTra
     optional(API, key, o[key], count);
   }
   for (const key of ['master', 'checkpointDir', 'summaryDir'] as const) optional(API, key, o[key], is.string);
-  for (const key of ['isChief', 'saveGraphDef'] as const) optional(API, key, o[key], is.boolean);
+  for (const key of ['isChief', 'saveGraphDef', 'asyncCheckpoint'] as const) optional(API, key, o[key], is.boolean);
   optional(API, 'scaffold', o.scaffold, instanceOf(Scaffold));
   optional(API, 'config', o.config, is.object);
   optional(API, 'stopGracePeriodSecs', o.stopGracePeriodSecs, is.duration);
@@ -182,6 +188,7 @@ export async function monitoredTrainingSession(options: MonitoredTrainingSession
         saveSteps: positive(checkpoint.steps) ? checkpoint.steps : null,
         scaffold,
         saveGraphDef: options.saveGraphDef ?? true,
+        async: options.asyncCheckpoint ?? false,
         ...clock,
       }),
     );

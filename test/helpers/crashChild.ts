@@ -1,5 +1,6 @@
 // A training process for the crash test: restores from the checkpoint directory, then trains
-// forever with a checkpoint every step. The parent kills it with SIGKILL at random moments.
+// forever with a checkpoint every step (written in the background with the argument `async`).
+// The parent kills it with SIGKILL at random moments.
 import { Graph, getOrCreateGlobalStep, monitoredTrainingSession, setLogger, silentLogger } from '../../src/index.ts';
 
 setLogger(silentLogger);
@@ -22,6 +23,7 @@ const sess = await monitoredTrainingSession({
   checkpointDir: dir,
   saveCheckpointSteps: 1,
   saveCheckpointSecs: null,
+  asyncCheckpoint: process.argv[3] === 'async',
 });
 process.stdout.write(`started ${await sess.run(step)}\n`);
 for (;;) await sess.run(train);

@@ -50,6 +50,21 @@ describe('durable files', () => {
     });
   }
 
+  it('writes many pieces (more than one writev holds) in order, empty ones among them, with their CRC-32', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-durable-'));
+    // 2,500 pieces of 0 to 9 bytes: three writev batches of at most 1,024 buffers.
+    const pieces = Array.from({ length: 2500 }, (_, i) => Uint8Array.from({ length: i % 10 }, (_, j) => (i + j) % 256));
+    const file = path.join(dir, 'data');
+    const temp = await TempFile.create(file, 'test');
+    const crc = await temp.write(pieces);
+    await temp.sync();
+    await temp.close();
+    await temp.commit();
+    const expected = Buffer.concat(pieces);
+    assert.deepEqual(await readFile(file), expected);
+    assert.equal(crc, crc32(expected));
+  });
+
   it('a write that moves no bytes is an error naming the file, and discard leaves nothing behind', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-durable-'));
     const stuck: FileCalls = { ...threadPool, writev: () => Promise.resolve(0) };

@@ -34,6 +34,7 @@ async function countsWhileTraining(
   lastStep: number,
   failAt: (call: number) => 'none' | 'inLoss' | 'afterStep',
   readLoss: 'sync' | 'async',
+  asyncCheckpoint = false,
 ) {
   const dir = await mkdtemp(path.join(tmpdir(), 'tfjs-leak-'));
   dirs.push(dir);
@@ -67,6 +68,7 @@ async function countsWhileTraining(
     graph,
     checkpointDir: dir,
     saveCheckpointSteps: 50,
+    asyncCheckpoint,
     saveSummariesSteps: 100,
     hooks: [new StopAtStepHook({ lastStep })],
     recovery: { backoff: { initialMs: 0, maxMs: 0 }, onRecovery: () => void recoveries++ },
@@ -88,6 +90,21 @@ describe('tfjs tensor leaks', () => {
   it(`numTensors stays flat over ${STEPS} supervised steps (checkpoints and summaries included)`, async () => {
     const { counts } = await countsWhileTraining(STEPS, () => 'none', 'sync');
     assert.ok(counts.length > STEPS - 30);
+    assert.equal(Math.max(...counts), Math.min(...counts), `numTensors went from ${counts[0]} to ${counts.at(-1)}`);
+  });
+
+  it(`numTensors stays flat with asynchronous checkpoints (asyncCheckpoint), over steps and recoveries`, async () => {
+    let failures = 0;
+    const { counts, recoveries } = await countsWhileTraining(
+      Math.ceil(STEPS / 2),
+      (call) => {
+        if (call < 30 || call % 7 !== 0 || failures >= 20) return 'none';
+        return ++failures % 2 === 0 ? 'inLoss' : 'afterStep';
+      },
+      'sync',
+      true,
+    );
+    assert.equal(recoveries, 20);
     assert.equal(Math.max(...counts), Math.min(...counts), `numTensors went from ${counts[0]} to ${counts.at(-1)}`);
   });
 

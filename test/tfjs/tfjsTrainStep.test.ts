@@ -166,6 +166,43 @@ describe('tfjsTrainStep', () => {
     recovered.dispose();
   });
 
+  it('with asynchronous checkpoints (asyncCheckpoint), killed, restored and continued matches bit for bit', async () => {
+    const straight = await train({ lastStep: 23 });
+    const dir = await tempDir();
+    // Steps 11 to 13 train while the checkpoint of step 10 is written: it holds step 10's values.
+    await assert.rejects(
+      train({
+        lastStep: 23,
+        checkpointDir: dir,
+        faultAt: new Map([[13, () => new Error('killed')]]),
+        session: { asyncCheckpoint: true },
+      }),
+      /killed/,
+    );
+    assert.match((await latestCheckpoint(dir)) ?? '', /model\.ckpt-10$/);
+    const resumed = await train({ lastStep: 23, checkpointDir: dir, seed: 99, session: { asyncCheckpoint: true } });
+    assert.equal(resumed.losses.length, 13);
+    assert.deepEqual(resumed.weights, straight.weights);
+    assert.deepEqual(resumed.optimizer, straight.optimizer);
+    const lost = () => new UnavailableError('worker lost');
+    const recovered = await train({
+      lastStep: 23,
+      checkpointDir: await tempDir(),
+      faultAt: new Map([
+        [6, lost],
+        [11, lost],
+        [17, lost],
+      ]),
+      session: { asyncCheckpoint: true },
+    });
+    assert.equal(recovered.recoveries, 3);
+    assert.deepEqual(recovered.weights, straight.weights);
+    assert.deepEqual(recovered.optimizer, straight.optimizer);
+    straight.dispose();
+    resumed.dispose();
+    recovered.dispose();
+  });
+
   it('a recovery with no checkpoint re-initializes the tfjs state along with the global step', async () => {
     const straight = await train({ lastStep: 9 });
     const lost = () => new UnavailableError('worker lost');
