@@ -180,7 +180,12 @@ async function benchCase(c: Case): Promise<void> {
     if (v === 0) return;
     const { mark, lo, hi } = pairedVerdict(perRound[v]!, target ?? Infinity);
     const spread = `[IQR ${lo.toFixed(3)}–${hi.toFixed(3)}]`;
-    const goal = target === undefined ? '' : ` (target <= ${target.toFixed(2)}x and below model.fit)`;
+    const goal =
+      target === undefined
+        ? ''
+        : c.targets
+          ? ` (target <= ${target.toFixed(2)}x and below model.fit)`
+          : ` (for reference: the tiny model's target is <= ${target.toFixed(2)}x)`;
     const line = `${fmtUs(ns[v]!)}/step  ${ratios[v]!.toFixed(3)}x bare ${spread}${goal}`;
     // Below model.fit: a PASS needs the median under fit's; otherwise the spread decides.
     const verdict = mark === 'PASS' && ratios[v]! >= ratios[1]! ? 'MISS' : mark;
