@@ -95,10 +95,13 @@ export class Saver {
 
   /**
    * Saves the variables' values as `<savePath>-<globalStep>` (or `savePath` without a step) and
-   * returns that prefix. Creates the directory if needed.
+   * returns that prefix. Creates the directory if needed. Restores from the directory in this
+   * process wait for it: a recovery during a lost session's save restores that checkpoint.
    */
-  async save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
-    return (await this.#snapshot(session, savePath, options, false)).write();
+  save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
+    const saving = this.#snapshot(session, savePath, options, false).then((s) => s.write());
+    if (typeof savePath === 'string' && savePath !== '') trackWrite(path.dirname(path.resolve(savePath)), saving);
+    return saving;
   }
 
   /**

@@ -91,7 +91,9 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     const model = buildIrisModel({ seed: 1, faultRate: 0 });
     const plan = new FaultPlan()
       .at('hook:flaky:afterRun', 100, { kind: 'aborted' })
-      .at('hook:flaky:afterRun', 180, { kind: 'unavailable' });
+      // Twice in a row: the retried run fails again, so its recovery backs off (the first is immediate).
+      .at('hook:flaky:afterRun', 180, { kind: 'unavailable' })
+      .at('hook:flaky:afterRun', 181, { kind: 'unavailable' });
     const gate = new Gate([40, 150, 260]);
     let held = gate.reached();
     const training = withSession(
@@ -126,7 +128,7 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     assert.match(row, /AbortedError/);
     assert.match(row, /injected AbortedError at hook:flaky:afterRun/);
     assert.match(row, /\bhook\b/); // the error came from a hook's afterRun
-    assert.match(row, /20 ms/);
+    assert.match(row, /\t0 ms$/); // the first recovery after a success is immediate (backoff applies to the next ones)
     assert.equal(await text(page, '#recovery-count'), '1');
     assert.ok(
       (await page.locator('#actors tbody tr', { hasText: 'StopAtStepHook' }).count()) > 0,
@@ -142,7 +144,7 @@ describe('inspector page in Chromium', { timeout: 120_000 }, () => {
     gate.release();
     await training;
     await showsState(page, 'closed');
-    assert.equal(await text(page, '#recovery-count'), '2');
+    assert.equal(await text(page, '#recovery-count'), '3');
     assert.equal(await text(page, '#end'), 'stopRequested');
     assert.equal(await text(page, '#step'), '300');
     assert.equal(await page.locator('#chart g.node.current').getAttribute('data-state'), 'closed');

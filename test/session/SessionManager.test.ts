@@ -9,6 +9,7 @@ import {
   Graph,
   MonitoredSession,
   RuntimeError,
+  Saver,
   Scaffold,
   Server,
   SessionManager,
@@ -107,6 +108,34 @@ describe('SessionManager.prepareSession', () => {
     const sess = await sm.prepareSession({ saver, checkpointDir: dir, initOp: init });
     assert.equal(await sess.run(step), 7);
     assert.deepEqual(restored, [path.join(dir, 'model.ckpt-7')]);
+  });
+
+  it('a restore waits for a save of this process still in flight to the directory, and restores it', async () => {
+    // A recovery that starts while a hook of the lost session is still saving step 2 must not
+    // restore step 1 and then watch step 2 land: training would go back past the last checkpoint.
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-sm-inflight-'));
+    const { graph, step, inc } = model();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const saver = new Saver({
+      saveables: { slow: { saveState: async () => (held ? (await gate, {}) : {}), restoreState: () => {} } },
+    });
+    const sm = new SessionManager({ graph });
+    const first = await sm.prepareSession({ initOp: graph.globalVariablesInitializer() });
+    await first.run(inc);
+    await saver.save(first, path.join(dir, 'model.ckpt'), { globalStep: 1 });
+    await first.run(inc);
+    held = true;
+    const saving = saver.save(first, path.join(dir, 'model.ckpt'), { globalStep: 2 });
+    const restoring = sm.prepareSession({ saver, checkpointDir: dir });
+    let restored = false;
+    void restoring.then(() => (restored = true));
+    await tick();
+    assert.equal(restored, false, 'the restore did not wait for the save in flight');
+    release();
+    await saving;
+    assert.equal(await (await restoring).run(step), 2);
   });
 
   it('an unparsable state file means no checkpoint', async () => {
