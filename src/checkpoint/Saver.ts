@@ -100,7 +100,7 @@ export class Saver {
    */
   save(session: Session, savePath: string, options: SaveOptions = {}): Promise<string> {
     const saving = this.#snapshot(session, savePath, options, false).then((s) => s.write());
-    if (typeof savePath === 'string' && savePath !== '') trackWrite(path.dirname(path.resolve(savePath)), saving);
+    if (typeof savePath === 'string' && savePath !== '') void trackWrite(path.dirname(path.resolve(savePath)), saving);
     return saving;
   }
 
