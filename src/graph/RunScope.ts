@@ -14,6 +14,7 @@ export interface Cancellable {
 export class RunScope {
   #pending: Set<Cancellable> | undefined;
   #cancelledWith: OpError | undefined;
+  #work: Promise<unknown>[] | undefined;
 
   /** Set once the scope is cancelled; an op starting later fails at once with this error. */
   get cancelledWith(): OpError | undefined {
@@ -29,6 +30,23 @@ export class RunScope {
     (this.#pending ??= new Set()).add(item);
   }
 
+  /**
+   * Work the run must finish although no op waits for it (a state write whose new value ops
+   * already use): the run settles after it, and fails if it fails.
+   */
+  waitFor(work: Promise<unknown>): void {
+    // Observed at once: a run that already failed must not leave it rejecting unhandled.
+    work.then(noop, noop);
+    (this.#work ??= []).push(work);
+  }
+
+  /** Takes the work registered with {@link waitFor} so far (`undefined`: none). @internal */
+  takeWork(): Promise<unknown>[] | undefined {
+    const work = this.#work;
+    this.#work = undefined;
+    return work;
+  }
+
   delete(item: Cancellable): void {
     this.#pending?.delete(item);
   }
@@ -41,3 +59,5 @@ export class RunScope {
     if (pending) for (const item of pending) item.cancel(error);
   }
 }
+
+const noop = (): void => {};

@@ -183,8 +183,15 @@ export function execute(
     if (pending) for (const p of pending) p.then(noop, noop);
     throw error;
   }
-  if (pending === undefined) return values;
-  return Promise.all(pending).then(() => values);
+  if (pending === undefined) return afterWork(ctx, values);
+  return Promise.all(pending).then(() => afterWork(ctx, values));
+}
+
+/** The values once the work the run's ops left to finish (`RunScope.waitFor`) is done. */
+function afterWork(ctx: ExecContext, values: unknown[]): unknown[] | Promise<unknown[]> {
+  const work = ctx.scope.takeWork();
+  if (work === undefined) return values;
+  return Promise.all(work).then(() => afterWork(ctx, values));
 }
 
 function record(trace: NodeExecStats[], node: Tensor, start: number, result: unknown): unknown {

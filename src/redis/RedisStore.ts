@@ -12,6 +12,8 @@ import { ADD, CAS, EXISTS, GET, MARK, START_EPOCH, type Script } from './scripts
 import type { RedisTarget } from './target.ts';
 
 const READY_POLL_MS = 50;
+/** No fallback: an uninitialized variable is `FailedPreconditionError`. */
+const MISSING = Symbol('missing');
 
 /**
  * One session's view of a job's state in Redis. Keys live under `ms:<job>:<epoch>:`; the epoch
@@ -94,17 +96,30 @@ export class RedisStore implements ResourceStore {
    * in the same pipeline (shared by every read of this tick): one round trip for a step's reads.
    */
   readVariable(name: string): unknown {
+    return this.#read(name, MISSING);
+  }
+
+  /** {@link readVariable}, answering `fallback` for an uninitialized variable (still one `GET`). */
+  readVariableOr(name: string, fallback: unknown): unknown {
+    return this.#read(name, fallback);
+  }
+
+  #read(name: string, fallback: unknown): unknown {
     const what = `read of ${name}`;
     return andThen(this.epoch(), (epoch) => {
-      if (epoch === null) throw uninitialized(name);
+      if (epoch === null) {
+        if (fallback === MISSING) throw uninitialized(name);
+        return fallback;
+      }
       const check = this.#checkEpoch(epoch);
       const read = this.conn.command(['GET', this.key(epoch, 'v', name)], what);
       read.catch(() => {});
       return check
         .then(() => read)
         .then((raw) => {
-          if (raw === null || raw === undefined) throw uninitialized(name);
-          return decodeStored(raw as Buffer, what);
+          if (raw !== null && raw !== undefined) return decodeStored(raw as Buffer, what);
+          if (fallback === MISSING) throw uninitialized(name);
+          return fallback;
         });
     });
   }

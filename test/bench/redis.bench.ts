@@ -26,9 +26,11 @@ export async function benchRedis(): Promise<void> {
     await sess.run(model.graph.globalVariablesInitializer());
     await sess.store.markReady!();
 
-    // The floor: the step's data traffic with a bare client, configured the same way. Round trip 1:
-    // the two weight reads, the step increment and the step read (auto-pipelined); round trip 2:
-    // the two writes. The runtime adds its epoch check, the Lua add and the dataflow executor.
+    // The floor: the step's data traffic with a bare client, configured the same way, the same
+    // commands and payloads as the step sends. Round trip 1 (auto-pipelined): the two weight
+    // reads, the augmentation generator's state read, the step increment and the step read;
+    // round trip 2: the generator's state write and the two weight writes. The runtime adds its
+    // epoch check and the dataflow executor (graph, decoding, the model's own compute).
     const raw = createClient({
       url: `redis://127.0.0.1:${server.port}/0`,
       disableOfflineQueue: true,
@@ -38,17 +40,24 @@ export async function benchRedis(): Promise<void> {
     await raw.connect();
     const w = encodeStored(new Float32Array(12), 'w');
     const b = encodeStored(new Float32Array(3), 'b');
+    const state = encodeStored(3241602947, 'state');
     await raw.sendCommand(['SET', 'floor:w', w]);
     await raw.sendCommand(['SET', 'floor:b', b]);
+    await raw.sendCommand(['SET', 'floor:state', state]);
     await raw.sendCommand(['SET', 'floor:step', '0']);
     const floorStep = async (): Promise<void> => {
       await Promise.all([
         raw.sendCommand(['GET', 'floor:w']),
         raw.sendCommand(['GET', 'floor:b']),
+        raw.sendCommand(['GET', 'floor:state']),
         raw.sendCommand(['INCRBY', 'floor:step', '1']),
         raw.sendCommand(['GET', 'floor:step']),
       ]);
-      await Promise.all([raw.sendCommand(['SET', 'floor:w', w]), raw.sendCommand(['SET', 'floor:b', b])]);
+      await Promise.all([
+        raw.sendCommand(['SET', 'floor:state', state]),
+        raw.sendCommand(['SET', 'floor:w', w]),
+        raw.sendCommand(['SET', 'floor:b', b]),
+      ]);
     };
     const [runtime, floor] = await sideBySide(
       [
