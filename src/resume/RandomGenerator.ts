@@ -40,9 +40,7 @@ export class RandomGenerator {
   /** An op drawing one number uniform in [0, 1) each time it runs. */
   uniform(name = `${this.name}/uniform`): Tensor<number> {
     expect(`${API}.uniform`, 'name', name, is.nonEmptyString);
-    return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
-      this.#draw(ctx, () => this.#random.next()),
-    );
+    return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) => this.#draw(ctx, () => this.#random.next()));
   }
 
   /** An op drawing `count` numbers uniform in [0, 1) each time it runs. */
@@ -50,7 +48,12 @@ export class RandomGenerator {
     expect(`${API}.uniforms`, 'count', count, is.nonNegativeInteger);
     expect(`${API}.uniforms`, 'name', name, is.nonEmptyString);
     return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
-      this.#draw(ctx, () => Float64Array.from({ length: count }, () => this.#random.next())),
+      this.#draw(ctx, () => {
+        // A plain loop: `Float64Array.from({ length }, fn)` costs several times more per step.
+        const out = new Float64Array(count);
+        for (let i = 0; i < count; i++) out[i] = this.#random.next();
+        return out;
+      }),
     );
   }
 
