@@ -270,7 +270,7 @@ class AsyncRun {
 function afterWork(ctx: ExecContext, values: unknown[]): unknown[] | Promise<unknown[]> {
   const work = ctx.scope.takeWork();
   if (work === undefined) return values;
-  return Promise.all(work).then(() => afterWork(ctx, values));
+  return (work.length === 1 ? work[0]! : Promise.all(work)).then(() => afterWork(ctx, values));
 }
 
 function record(trace: NodeExecStats[], node: Tensor, start: number, result: unknown): unknown {

@@ -5,7 +5,7 @@ import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
 import { andThen } from '../internal/promise.ts';
 import { addSlowly, checkDelta } from './add.ts';
-import { decodeStored, encodeStored } from './codec.ts';
+import { MISSING, decodeOr, encodeStored } from './codec.ts';
 import { deleteKeys, type RedisConnection } from './connection.ts';
 import { EpochCheck } from './epochCheck.ts';
 import { mapRedisError } from './errors.ts';
@@ -15,8 +15,6 @@ import { RedisQueue } from './RedisQueue.ts';
 import { EXISTS, MARK, START_EPOCH, type Script } from './scripts.ts';
 import type { RedisTarget } from './target.ts';
 
-/** No fallback: an uninitialized variable is `FailedPreconditionError`. */
-const MISSING = Symbol('missing');
 const noop = (): void => {};
 
 /**
@@ -116,22 +114,18 @@ export class RedisStore implements ResourceStore {
       return fallback;
     }
     const what = `read of ${name}`;
-    const decode = (raw: unknown): unknown => {
-      if (raw !== null && raw !== undefined) return decodeStored(raw as Buffer, what);
-      if (fallback === MISSING) throw uninitialized(name);
-      return fallback;
-    };
     const key = this.#variableKey(epoch, name);
     const check = this.#check;
-    if (check !== undefined) return check.then(this.conn.send(['GET', key], what), decode, what);
+    if (check !== undefined) {
+      return check.then(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
+    }
     // The tick's first operation: the epoch key and the variable in one atomic MGET.
     const fresh = this.#newCheck(epoch);
     return this.conn.send(['MGET', this.jobKeys.epoch, key], what).then(
       (reply) => {
-        const [current, raw] = reply as [unknown, unknown];
-        fresh.settle(current);
+        fresh.settle((reply as unknown[])[0]);
         if (fresh.error !== undefined) throw fresh.error;
-        return decode(raw);
+        return decodeOr((reply as unknown[])[1], name, fallback, what);
       },
       (error: unknown) => {
         fresh.failWith(error);
@@ -146,12 +140,19 @@ export class RedisStore implements ResourceStore {
    */
   writeVariable(name: string, value: unknown): void | Promise<void> {
     const encoded = encodeStored(value, name);
+    const epoch = this.#epoch;
+    if (typeof epoch !== 'string')
+      return andThen(this.requireEpoch(`write of ${name}`), () => this.#write(name, encoded));
+    return this.#write(name, encoded);
+  }
+
+  #write(name: string, encoded: Buffer): Promise<void> {
     const what = `write of ${name}`;
-    return andThen(this.requireEpoch(what), (epoch) =>
-      this.conn.send(['SET', this.#variableKey(epoch, name), encoded], what).then(noop, (error: unknown) => {
+    return this.conn
+      .send(['SET', this.#variableKey(this.#epoch as string, name), encoded], what)
+      .then(noop, (error) => {
         throw mapRedisError(error, what);
-      }),
-    );
+      });
   }
 
   /** This tick's epoch check; a `GET` of the epoch key when the tick has none yet. */
