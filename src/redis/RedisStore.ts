@@ -117,7 +117,7 @@ export class RedisStore implements ResourceStore {
     const key = this.#variableKey(epoch, name);
     const check = this.#check;
     if (check !== undefined) {
-      return check.then(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
+      return check.guard(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
     }
     // The tick's first operation: the epoch key and the variable in one atomic MGET.
     const fresh = this.#newCheck(epoch);
@@ -190,7 +190,7 @@ export class RedisStore implements ResourceStore {
       // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
       const check = this.#checkEpoch(epoch);
       const added = this.conn.send(['INCRBY', this.#variableKey(epoch, name), String(delta)], what);
-      return check.then(added, Number, what, (error) => {
+      return check.guard(added, Number, what, (error) => {
         // No longer an integer there (a fraction was written): the general path.
         if (!(error instanceof InternalError)) throw error;
         this.integers.delete(name);

@@ -47,7 +47,7 @@ export class EpochCheck {
    * the usual case). A lost epoch takes precedence over the operation's own failure, which goes
    * to `failed` (mapped to the error taxonomy) or is thrown; `what` names the operation.
    */
-  then<T>(
+  guard<T>(
     reply: Promise<unknown>,
     ok: (value: unknown) => T,
     what: string,
