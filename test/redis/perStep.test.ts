@@ -21,7 +21,7 @@ after(async () => {
   await server.stop();
 });
 
-async function admin(): Promise<ReturnType<typeof createClient>> {
+async function admin() {
   const client = createClient({ url: `redis://127.0.0.1:${server.port}` });
   await client.connect();
   return client;
