@@ -8,7 +8,7 @@ import { closeRedisConnections } from '../../src/redis/index.ts';
 import { buildIrisModel, irisData } from '../../src/cli/iris.ts';
 import { Session } from '../../src/index.ts';
 import { startRedisServer } from '../helpers/redisServer.ts';
-import { fmtRate, fmtUs, report, sideBySide } from './harness.ts';
+import { fmtRate, fmtUs, median, paired, pairedVerdict, report } from './harness.ts';
 
 const run = promisify(execFile);
 
@@ -59,39 +59,36 @@ export async function benchRedis(): Promise<void> {
         raw.sendCommand(['SET', 'floor:b', b]),
       ]);
     };
-    const [runtime, floor] = await sideBySide(
-      [
-        'Iris step, Session on redis://',
-        async (n) => {
-          for (let i = 0; i < n; i++) await sess.run([model.train, model.step], feed);
-        },
-      ],
-      [
-        'same round trips, bare node-redis',
-        async (n) => {
-          for (let i = 0; i < n; i++) await floorStep();
-        },
-      ],
-      2000,
-      9,
-    );
-    const ratio = runtime.nsPerOp / floor.nsPerOp;
-    // On a loaded machine this ratio mostly measures scheduling: say so rather than print MISS.
-    const load = loadavg()[0]!;
-    const loaded = load > availableParallelism();
-    report(
-      'redis: Iris step (2 round trips) vs its raw round trips',
-      `${fmtUs(runtime.nsPerOp)} vs ${fmtUs(floor.nsPerOp)} = ${ratio.toFixed(3)}x (target <= 1.15x)` +
-        (loaded ? `; load average ${load.toFixed(1)} on ${availableParallelism()} cores: no verdict` : ''),
-      loaded ? undefined : ratio <= 1.15,
-    );
-    const cpu = async (fn: () => Promise<unknown>): Promise<number> => {
+    // Paired rounds (seeded random order): each round times STEPS steps of each side, back to back,
+    // and notes this process's CPU for them; the verdict is on the per-round ratios' spread.
+    const steps = 1000;
+    const rounds = Number(process.env['BENCH_REDIS_ROUNDS'] ?? 21);
+    const cpu = { subject: [] as number[], floor: [] as number[] };
+    const runtimeStep = (): Promise<unknown> => sess.run([model.train, model.step], feed);
+    const loop = (step: () => Promise<unknown>, into: number[]) => async (): Promise<void> => {
       const start = process.cpuUsage();
-      for (let i = 0; i < 2000; i++) await fn();
+      for (let i = 0; i < steps; i++) await step();
       const used = process.cpuUsage(start);
-      return (used.user + used.system) / 2000;
+      into.push((used.user + used.system) / steps);
     };
-    const [cpuRuntime, cpuFloor] = [await cpu(() => sess.run([model.train, model.step], feed)), await cpu(floorStep)];
+    for (let i = 0; i < steps; i++) await runtimeStep();
+    for (let i = 0; i < steps; i++) await floorStep();
+    const times = await paired(rounds, loop(runtimeStep, cpu.subject), loop(floorStep, cpu.floor));
+    const { mark, lo, mid, hi } = pairedVerdict(
+      times.subject.map((ms, i) => ms / times.floor[i]!),
+      1.15,
+    );
+    // On a loaded machine the ratio mostly measures scheduling: say so next to the verdict.
+    const load = loadavg()[0]!;
+    const loaded =
+      load > availableParallelism() ? `; load average ${load.toFixed(1)} on ${availableParallelism()} cores` : '';
+    const perStep = (ms: number): string => fmtUs((ms * 1e6) / steps);
+    console.log(
+      `${mark.padEnd(5)} ${'redis: Iris step (2 round trips) vs its raw round trips'.padEnd(52)} ` +
+        `${perStep(median(times.subject))} vs ${perStep(median(times.floor))} = ${mid.toFixed(3)}x ` +
+        `(IQR ${lo.toFixed(3)}x to ${hi.toFixed(3)}x over ${rounds} rounds; target <= 1.15x)${loaded}`,
+    );
+    const [cpuRuntime, cpuFloor] = [median(cpu.subject), median(cpu.floor)];
     report(
       'redis: CPU of this process per step, same pair',
       `${cpuRuntime.toFixed(1)} µs vs ${cpuFloor.toFixed(1)} µs = ${(cpuRuntime / cpuFloor).toFixed(3)}x`,
@@ -102,16 +99,17 @@ export async function benchRedis(): Promise<void> {
 
     const child = new URL('./redisWorker.ts', import.meta.url).pathname;
     const durationMs = 3000;
-    for (const workers of [1, 2, 4]) {
+    // BENCH_REDIS_THROUGHPUT=0 skips these (for quick reruns of the ratio).
+    for (const workers of process.env['BENCH_REDIS_THROUGHPUT'] === '0' ? [] : [1, 2, 4]) {
       const outs = await Promise.all(
         Array.from({ length: workers }, () =>
           run(process.execPath, ['--import', 'tsx', child, target, String(durationMs)], { timeout: 60_000 }),
         ),
       );
-      const steps = outs.reduce((sum, o) => sum + Number(o.stdout.trim()), 0);
+      const total = outs.reduce((sum, o) => sum + Number(o.stdout.trim()), 0);
       report(
         `redis: step throughput, ${workers} worker process${workers > 1 ? 'es' : ''}`,
-        `${fmtRate((durationMs * 1e6) / steps)} (${steps} steps in ${durationMs / 1000} s)`,
+        `${fmtRate((durationMs * 1e6) / total)} (${total} steps in ${durationMs / 1000} s)`,
         undefined,
       );
     }
