@@ -94,6 +94,27 @@ export async function benchRedis(): Promise<void> {
       `${cpuRuntime.toFixed(1)} µs vs ${cpuFloor.toFixed(1)} µs = ${(cpuRuntime / cpuFloor).toFixed(3)}x`,
       undefined,
     );
+    // For the record (no verdict): the same pair with the step's local work added to the floor, i.e.
+    // the raw round trips plus the same Iris step run in memory (the model's math, the executor).
+    // What is left over that is what going remote costs beyond the bytes: codec, store, async path.
+    const local = new Session(model.graph);
+    await local.run(model.graph.globalVariablesInitializer());
+    const floorPlusLocal = async (): Promise<void> => {
+      await floorStep();
+      await local.run([model.train, model.step], feed);
+    };
+    const withLocal = await paired(Math.ceil(rounds / 2), loop(runtimeStep, []), loop(floorPlusLocal, []));
+    const local3 = pairedVerdict(
+      withLocal.subject.map((ms, i) => ms / withLocal.floor[i]!),
+      1.15,
+    );
+    report(
+      'redis: same, floor + the same step in memory',
+      `${perStep(median(withLocal.subject))} vs ${perStep(median(withLocal.floor))} = ${local3.mid.toFixed(3)}x ` +
+        `(IQR ${local3.lo.toFixed(3)}x to ${local3.hi.toFixed(3)}x)`,
+      undefined,
+    );
+    await local.close();
     await raw.close();
     await sess.close();
 
