@@ -139,7 +139,7 @@ export function execute(
     if (isThenable(result)) (run ??= new AsyncRun(plan, values, ctx, trace)).await(n, result);
     else values[plan.feedCount + n] = result;
   }
-  return run === undefined ? afterWork(ctx, values) : run.done();
+  return run === undefined ? afterWork(ctx, values) : run.done;
 }
 
 /** Runs `node` on the current values of its input slots. */
@@ -176,7 +176,8 @@ class AsyncRun {
   #failed = false;
   #resolve!: (values: unknown[] | Promise<unknown[]>) => void;
   #reject!: (error: unknown) => void;
-  readonly #promise = new Promise<unknown[]>((resolve, reject) => {
+  /** The run's values, once every node finished. */
+  readonly done = new Promise<unknown[]>((resolve, reject) => {
     this.#resolve = resolve;
     this.#reject = reject;
   });
@@ -239,7 +240,18 @@ class AsyncRun {
         }
       }
     }
-    if (this.#outstanding === 0) this.#resolve(afterWork(this.#ctx, this.#values));
+    if (this.#outstanding === 0) this.#complete();
+  }
+
+  /** Every node finished: the run resolves once the work left to finish is done (usually it is). */
+  #complete(): void {
+    try {
+      const done = this.#ctx.scope.workDone();
+      if (done === undefined) this.#resolve(this.#values);
+      else done.then(() => this.#resolve(this.#values), this.#reject);
+    } catch (error) {
+      this.#reject(error);
+    }
   }
 
   #finish(n: number, value: unknown): void {
@@ -260,17 +272,12 @@ class AsyncRun {
   abandon(): void {
     this.#failed = true;
   }
-
-  done(): Promise<unknown[]> {
-    return this.#promise;
-  }
 }
 
 /** The values once the work the run's ops left to finish (`RunScope.waitFor`) is done. */
 function afterWork(ctx: ExecContext, values: unknown[]): unknown[] | Promise<unknown[]> {
-  const work = ctx.scope.takeWork();
-  if (work === undefined) return values;
-  return (work.length === 1 ? work[0]! : Promise.all(work)).then(() => afterWork(ctx, values));
+  const done = ctx.scope.workDone();
+  return done === undefined ? values : done.then(() => values);
 }
 
 function record(trace: NodeExecStats[], node: Tensor, start: number, result: unknown): unknown {
