@@ -47,7 +47,7 @@ async function flushes(fn: () => Promise<void>): Promise<number> {
 }
 
 describe('Redis store: one step, two round trips', () => {
-  it("an Iris step sends its reads (and the step's increment) in one round trip and its writes in one more", async () => {
+  it("an Iris step: its reads and the step's increment in one round trip, its writes in one more", async () => {
     const model = buildIrisModel({ seed: 1, faultRate: 0 });
     const data = irisData();
     const feed = new Map([[model.batch, { xs: data.xs.slice(0, 64), ys: data.ys.slice(0, 16) }]]);
@@ -66,7 +66,7 @@ describe('Redis store: one step, two round trips', () => {
     await sess.close();
   });
 
-  it('readVariableOr is one read: the value, the fallback when unset, AbortedError once the epoch changed', async () => {
+  it('readVariableOr is one read: value, fallback when unset, AbortedError after an epoch change', async () => {
     const target = server.target(newJob());
     const g = new Graph();
     const v = g.variable(4, { name: 'v' });
