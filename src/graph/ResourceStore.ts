@@ -34,6 +34,11 @@ export interface ResourceStore {
   readVariable(name: string): MaybePromise<unknown>;
   writeVariable(name: string, value: unknown): MaybePromise<void>;
   isInitialized(name: string): MaybePromise<boolean>;
+  /**
+   * Reads a variable, or answers `fallback` when it is uninitialized, in one operation (a remote
+   * store: one round trip instead of {@link isInitialized} then {@link readVariable}).
+   */
+  readVariableOr?(name: string, fallback: unknown): MaybePromise<unknown>;
   /** The queue named `name`, created with `capacity` on first use. */
   queue<T>(name: string, capacity: number): QueueResource<T>;
   /** Set when the store can no longer serve (its server closed); runs then fail with this error. */

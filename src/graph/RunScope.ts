@@ -14,6 +14,10 @@ export interface Cancellable {
 export class RunScope {
   #pending: Set<Cancellable> | undefined;
   #cancelledWith: OpError | undefined;
+  /** Work registered with {@link waitFor} and not settled yet; its first failure; who waits for it. */
+  #work = 0;
+  #workFailed: { error: unknown } | undefined;
+  #onWorkDone: (() => void) | undefined;
 
   /** Set once the scope is cancelled; an op starting later fails at once with this error. */
   get cancelledWith(): OpError | undefined {
@@ -27,6 +31,44 @@ export class RunScope {
       return;
     }
     (this.#pending ??= new Set()).add(item);
+  }
+
+  /**
+   * Work the run must finish although no op waits for it (a state write whose new value ops
+   * already use): the run settles after it, and fails if it fails.
+   */
+  waitFor(work: Promise<unknown>): void {
+    this.#work++;
+    // Observed at once (a run that already failed must not leave it rejecting unhandled), and
+    // counted, so that the run usually finds it done without waiting on a promise.
+    work.then(
+      () => this.#workSettled(),
+      (error: unknown) => {
+        this.#workFailed ??= { error };
+        this.#workSettled();
+      },
+    );
+  }
+
+  /**
+   * `undefined` once all work registered with {@link waitFor} is done, its first failure thrown,
+   * or a promise of that while some is pending (one waiter at a time: the run). @internal
+   */
+  workDone(): void | Promise<void> {
+    if (this.#work === 0) {
+      if (this.#workFailed !== undefined) throw this.#workFailed.error;
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#onWorkDone = () => (this.#workFailed === undefined ? resolve() : reject(this.#workFailed.error));
+    });
+  }
+
+  #workSettled(): void {
+    if (--this.#work !== 0) return;
+    const waiter = this.#onWorkDone;
+    this.#onWorkDone = undefined;
+    waiter?.();
   }
 
   delete(item: Cancellable): void {

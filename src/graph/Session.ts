@@ -154,11 +154,34 @@ export class Session {
   }
 
   /** Waits for an asynchronous run, enforcing the timeout and cancelling leftovers on failure. */
-  async #settle(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
+  #settle(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
+    if (timeoutInMs > 0 && !isForever(timeoutInMs)) return this.#settleWithin(values, scope, timeoutInMs);
+    // No timeout (the common case): one reaction on the run, no async function around it.
+    this.#active.add(scope);
+    return values.then(
+      (settled) => {
+        this.#active.delete(scope);
+        return settled;
+      },
+      (error: unknown) => {
+        this.#active.delete(scope);
+        throw this.#failed(scope, error);
+      },
+    );
+  }
+
+  /** Cancels what is left of a failed run (blocked queue operations) so it cannot take elements later. */
+  #failed(scope: RunScope, error: unknown): unknown {
+    scope.cancel(
+      new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }),
+    );
+    return error;
+  }
+
+  async #settleWithin(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
     this.#active.add(scope);
     let timer: unknown;
     try {
-      if (!(timeoutInMs > 0) || isForever(timeoutInMs)) return await values;
       const timeout = new Promise<never>((_, reject) => {
         timer = this.#clock.setTimeout(() => {
           const error = new DeadlineExceededError(
@@ -170,12 +193,8 @@ export class Session {
       });
       return await Promise.race([values, timeout]);
     } catch (error) {
-      // Release blocked queue operations of a failed run so they cannot take elements later.
-      scope.cancel(
-        new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }),
-      );
       values.catch(() => {});
-      throw error;
+      throw this.#failed(scope, error);
     } finally {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
       this.#active.delete(scope);

@@ -28,6 +28,8 @@ export interface Plan {
   readonly fetchSlots: readonly number[];
   readonly slotCount: number;
   readonly feedCount: number;
+  /** Per slot: the nodes that take it as an input (once per use), released when it is ready. */
+  readonly users: readonly (readonly number[])[];
 }
 
 /** Builds the plan for `fetches` given the fed tensors (in feed order). */
@@ -65,13 +67,12 @@ export function buildPlan(fetches: readonly Tensor[], fed: readonly Tensor[]): P
       inputSlots.push(node.inputs.map((i) => slotOf.get(i)!));
     }
   }
-  return {
-    nodes,
-    inputSlots,
-    fetchSlots: fetches.map((t) => slotOf.get(t)!),
-    slotCount: fed.length + nodes.length,
-    feedCount: fed.length,
-  };
+  const slotCount = fed.length + nodes.length;
+  const users = Array.from({ length: slotCount }, (): number[] => []);
+  inputSlots.forEach((slots, n) => {
+    for (const slot of slots) users[slot]!.push(n);
+  });
+  return { nodes, inputSlots, fetchSlots: fetches.map((t) => slotOf.get(t)!), slotCount, feedCount: fed.length, users };
 }
 
 /**
@@ -106,7 +107,6 @@ function attachOpTo(error: Error, op: string): Error {
   return error;
 }
 
-const noop = (): void => {};
 /** Shared by every input-less node; computes never write to their argument array. */
 const NO_ARGS: unknown[] = [];
 
@@ -125,66 +125,159 @@ export function execute(
 ): unknown[] | Promise<unknown[]> {
   const values = new Array<unknown>(plan.slotCount);
   for (let i = 0; i < plan.feedCount; i++) values[i] = feedValues[i];
-  let pending: Promise<unknown>[] | undefined;
-  let asyncSlots: Uint8Array | undefined;
+  let run: AsyncRun | undefined;
   const { nodes, inputSlots } = plan;
-  const base = plan.feedCount;
-  try {
-    for (let n = 0; n < nodes.length; n++) {
-      const node = nodes[n]!;
-      const slots = inputSlots[n]!;
-      const args = slots.length === 0 ? NO_ARGS : new Array<unknown>(slots.length);
-      let waitOn: Promise<unknown>[] | undefined;
-      for (let k = 0; k < slots.length; k++) {
-        const slot = slots[k]!;
-        args[k] = values[slot];
-        if (asyncSlots !== undefined && asyncSlots[slot] === 1) (waitOn ??= []).push(values[slot] as Promise<unknown>);
-      }
-      let result: unknown;
-      if (waitOn === undefined) {
-        const start = trace ? performance.now() : 0;
+  for (let n = 0; n < nodes.length; n++) {
+    if (run !== undefined && run.waitFor(n)) continue;
+    let result: unknown;
+    try {
+      result = compute(nodes[n]!, inputSlots[n]!, values, ctx, trace);
+    } catch (error) {
+      run?.abandon();
+      throw nodeError(nodes[n]!, error);
+    }
+    if (isThenable(result)) (run ??= new AsyncRun(plan, values, ctx, trace)).await(n, result);
+    else values[plan.feedCount + n] = result;
+  }
+  return run === undefined ? afterWork(ctx, values) : run.done;
+}
+
+/** Runs `node` on the current values of its input slots. */
+function compute(
+  node: Tensor,
+  slots: readonly number[],
+  values: readonly unknown[],
+  ctx: ExecContext,
+  trace: NodeExecStats[] | undefined,
+): unknown {
+  const args = slots.length === 0 ? NO_ARGS : new Array<unknown>(slots.length);
+  for (let k = 0; k < slots.length; k++) args[k] = values[slots[k]!];
+  const start = trace ? performance.now() : 0;
+  const result = node.compute(args, ctx);
+  return trace ? record(trace, node, start, result) : result;
+}
+
+/**
+ * The asynchronous part of one run, TensorFlow's way: each waiting node counts its inputs not
+ * ready yet and runs as soon as the last one settles, in that settlement's callback. One
+ * callback per asynchronous result, no promise per waiting node.
+ */
+class AsyncRun {
+  readonly #plan: Plan;
+  readonly #values: unknown[];
+  readonly #ctx: ExecContext;
+  readonly #trace: NodeExecStats[] | undefined;
+  /** 1 for a slot whose value is not there yet. */
+  readonly #notReady: Uint8Array;
+  /** Per node: how many of its inputs are not ready yet. */
+  readonly #waiting: Int32Array;
+  /** Nodes started or waiting that have not finished. */
+  #outstanding = 0;
+  #failed = false;
+  #resolve!: (values: unknown[] | Promise<unknown[]>) => void;
+  #reject!: (error: unknown) => void;
+  /** The run's values, once every node finished. */
+  readonly done = new Promise<unknown[]>((resolve, reject) => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  });
+
+  constructor(plan: Plan, values: unknown[], ctx: ExecContext, trace: NodeExecStats[] | undefined) {
+    this.#plan = plan;
+    this.#values = values;
+    this.#ctx = ctx;
+    this.#trace = trace;
+    this.#notReady = new Uint8Array(plan.slotCount);
+    this.#waiting = new Int32Array(plan.nodes.length);
+  }
+
+  /** First pass: true when node `n` must wait (it then runs once its inputs are ready). */
+  waitFor(n: number): boolean {
+    const slots = this.#plan.inputSlots[n]!;
+    let count = 0;
+    for (let k = 0; k < slots.length; k++) count += this.#notReady[slots[k]!]!;
+    if (count === 0) return false;
+    this.#waiting[n] = count;
+    this.#notReady[this.#plan.feedCount + n] = 1;
+    this.#outstanding++;
+    return true;
+  }
+
+  /** Node `n` answered `result`, a promise: its users wait for it. */
+  await(n: number, result: PromiseLike<unknown>): void {
+    this.#notReady[this.#plan.feedCount + n] = 1;
+    this.#outstanding++;
+    this.#watch(n, result);
+  }
+
+  #watch(n: number, result: PromiseLike<unknown>): void {
+    Promise.resolve(result).then(
+      (value) => this.#settled(n, value),
+      (error: unknown) => this.fail(this.#plan.nodes[n]!, error),
+    );
+  }
+
+  /** Node `n` has its value: its users whose inputs are now all ready run (depth first, no recursion). */
+  #settled(n: number, value: unknown): void {
+    const { feedCount, nodes, inputSlots, users } = this.#plan;
+    this.#finish(n, value);
+    if (this.#failed) return;
+    const ready = [n];
+    while (ready.length > 0) {
+      for (const u of users[feedCount + ready.pop()!]!) {
+        if (--this.#waiting[u]! !== 0) continue;
+        let result: unknown;
         try {
-          result = node.compute(args, ctx);
+          result = compute(nodes[u]!, inputSlots[u]!, this.#values, this.#ctx, this.#trace);
         } catch (error) {
-          throw nodeError(node, error);
+          this.fail(nodes[u]!, error);
+          return;
         }
-        if (trace) result = record(trace, node, start, result);
-      } else {
-        // Inputs still pending: run once they settle (their slots hold values by then).
-        result = Promise.all(waitOn).then(() => {
-          for (let k = 0; k < slots.length; k++) args[k] = values[slots[k]!];
-          const start = trace ? performance.now() : 0;
-          const r = node.compute(args, ctx);
-          return trace ? record(trace, node, start, r) : r;
-        });
-      }
-      if (isThenable(result)) {
-        const slot = base + n;
-        const flags = (asyncSlots ??= new Uint8Array(plan.slotCount));
-        const settled = Promise.resolve(result).then(
-          (value) => {
-            values[slot] = value;
-            flags[slot] = 0;
-            return value;
-          },
-          (error: unknown) => {
-            throw nodeError(node, error);
-          },
-        );
-        values[slot] = settled;
-        flags[slot] = 1;
-        (pending ??= []).push(settled);
-      } else {
-        values[base + n] = result;
+        if (isThenable(result)) this.#watch(u, result);
+        else {
+          this.#finish(u, result);
+          ready.push(u);
+        }
       }
     }
-  } catch (error) {
-    // Nothing in flight may reject unobserved once this run has failed.
-    if (pending) for (const p of pending) p.then(noop, noop);
-    throw error;
+    if (this.#outstanding === 0) this.#complete();
   }
-  if (pending === undefined) return values;
-  return Promise.all(pending).then(() => values);
+
+  /** Every node finished: the run resolves once the work left to finish is done (usually it is). */
+  #complete(): void {
+    try {
+      const done = this.#ctx.scope.workDone();
+      if (done === undefined) this.#resolve(this.#values);
+      else done.then(() => this.#resolve(this.#values), this.#reject);
+    } catch (error) {
+      this.#reject(error);
+    }
+  }
+
+  #finish(n: number, value: unknown): void {
+    const slot = this.#plan.feedCount + n;
+    this.#values[slot] = value;
+    this.#notReady[slot] = 0;
+    this.#outstanding--;
+  }
+
+  /** The run failed at `node`: it rejects with the first failure; nothing else starts. */
+  fail(node: Tensor, error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#reject(nodeError(node, error));
+  }
+
+  /** The first pass threw (the caller reports it): nothing else starts, nothing rejects unobserved. */
+  abandon(): void {
+    this.#failed = true;
+  }
+}
+
+/** The values once the work the run's ops left to finish (`RunScope.waitFor`) is done. */
+function afterWork(ctx: ExecContext, values: unknown[]): unknown[] | Promise<unknown[]> {
+  const done = ctx.scope.workDone();
+  return done === undefined ? values : done.then(() => values);
 }
 
 function record(trace: NodeExecStats[], node: Tensor, start: number, result: unknown): unknown {

@@ -172,26 +172,27 @@ export function resolveFeeds(graph: Graph, feedDict: FeedDict): { tensors: Tenso
 }
 
 function resolveFeedsOf(graph: Graph, feedDict: FeedDict): { tensors: Tensor[]; values: unknown[] } {
-  const tensors: Tensor[] = [];
-  const values: unknown[] = [];
-  const add = (key: unknown, value: unknown): void => {
-    if (!(key instanceof Tensor) && typeof key !== 'string')
-      misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
-    const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
-    if (tensors.includes(tensor)) {
-      throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, {
-        op: tensor.name,
-      });
-    }
-    tensors.push(tensor);
-    values.push(value);
-  };
+  const feeds = { tensors: [] as Tensor[], values: [] as unknown[] };
   if (feedDict instanceof Map) {
-    for (const [key, value] of feedDict) add(key, value);
+    for (const [key, value] of feedDict) addFeed(graph, feeds, key, value);
   } else if (typeof feedDict === 'object' && isPlainObject(feedDict)) {
-    for (const key in feedDict) add(key, (feedDict as Record<string, unknown>)[key]);
+    for (const key in feedDict) addFeed(graph, feeds, key, (feedDict as Record<string, unknown>)[key]);
   } else {
     misuse('Session.run', 'feedDict', 'a Map or a plain object', feedDict, 'type');
   }
-  return { tensors, values };
+  return feeds;
+}
+
+/** Adds one feed (a module function, not a closure: no allocation per run). */
+function addFeed(graph: Graph, feeds: { tensors: Tensor[]; values: unknown[] }, key: unknown, value: unknown): void {
+  if (!(key instanceof Tensor) && typeof key !== 'string')
+    misuse('Session.run', 'feedDict', 'keyed by Tensors or node names', key, 'type');
+  const tensor = resolveTensor(graph, key, 'Session.run', 'feed key');
+  if (feeds.tensors.includes(tensor)) {
+    throw new InvalidArgumentError(`Session.run: tensor '${tensor.name}' is fed more than once in feedDict`, {
+      op: tensor.name,
+    });
+  }
+  feeds.tensors.push(tensor);
+  feeds.values.push(value);
 }

@@ -1,24 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { InternalError, InvalidArgumentError, OpError, UnavailableError } from '../errors.ts';
+import { InternalError, OpError, UnavailableError } from '../errors.ts';
 import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
 import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
 import { andThen } from '../internal/promise.ts';
-import { decodeStored, encodeStored } from './codec.ts';
+import { addSlowly, checkDelta } from './add.ts';
+import { MISSING, decodeOr, encodeStored } from './codec.ts';
 import { deleteKeys, type RedisConnection } from './connection.ts';
-import { epochLost, jobDone, notReady, uninitialized } from './jobErrors.ts';
+import { EpochCheck } from './epochCheck.ts';
+import { mapRedisError } from './errors.ts';
+import { notReady, uninitialized } from './jobErrors.ts';
+import { waitForReady } from './ready.ts';
 import { RedisQueue } from './RedisQueue.ts';
-import { ADD, CAS, EXISTS, GET, MARK, START_EPOCH, type Script } from './scripts.ts';
+import { EXISTS, MARK, START_EPOCH, type Script } from './scripts.ts';
 import type { RedisTarget } from './target.ts';
 
-const READY_POLL_MS = 50;
+const noop = (): void => {};
 
 /**
  * One session's view of a job's state in Redis. Keys live under `ms:<job>:<epoch>:`; the epoch
  * (run generation) is bound once per view: a chief's view starts a new one ({@link startEpoch}),
- * a worker's view takes the current one if the chief marked it ready. Every operation checks
- * the epoch atomically (Lua), so a server that lost its data, or a chief that re-initialized,
- * shows up as `AbortedError`, never as silent training on empty state.
+ * a worker's view takes the current one if the chief marked it ready. Every operation is checked
+ * against the epoch (Lua, or one epoch read per tick), so a server that lost its data, or a chief
+ * that re-initialized, shows up as `AbortedError`, never as silent training on empty state.
  * @internal
  */
 export class RedisStore implements ResourceStore {
@@ -33,26 +37,29 @@ export class RedisStore implements ResourceStore {
   readonly #queues = new Map<string, RedisQueue<unknown> | FIFOQueueState<unknown>>();
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
-  #check: Promise<void> | undefined;
+  #check: EpochCheck | undefined;
+  /** Variable keys in the bound epoch (cleared when it changes), and the epoch as bytes. */
+  readonly #keys = new Map<string, string>();
+  #epochBytes: Buffer | undefined;
   /**
    * Variables this view saw holding an integer in its epoch: their adds use plain `INCRBY` (a
    * missing key can then only mean a lost epoch, which the tick's epoch check reports).
+   * @internal
    */
-  readonly #integers = new Set<string>();
+  readonly integers = new Set<string>();
+
+  /** The job-level keys: epoch, ready marker, done marker. */
+  readonly jobKeys: { readonly epoch: string; readonly ready: string; readonly done: string };
 
   constructor(conn: RedisConnection, target: RedisTarget) {
     this.conn = conn;
     this.target = target;
-    this.#prefix = `ms:${target.job}`;
+    const prefix = (this.#prefix = `ms:${target.job}`);
+    this.jobKeys = { epoch: `${prefix}:epoch`, ready: `${prefix}:ready`, done: `${prefix}:done` };
   }
 
   get closedWith(): Error | undefined {
     return this.#closedWith;
-  }
-
-  /** The job-level keys: epoch, ready marker, done marker. */
-  get jobKeys(): { epoch: string; ready: string; done: string } {
-    return { epoch: `${this.#prefix}:epoch`, ready: `${this.#prefix}:ready`, done: `${this.#prefix}:done` };
   }
 
   /** The key of `kind`/`name` in `epoch`. */
@@ -89,24 +96,42 @@ export class RedisStore implements ResourceStore {
     });
   }
 
-  /**
-   * A plain `GET`, checked against the epoch by one `GET` of the epoch key sent just before it
-   * in the same pipeline (shared by every read of this tick): one round trip for a step's reads.
-   */
+  /** A `GET` behind this tick's epoch check (the tick's first read carries it): one round trip per step. */
   readVariable(name: string): unknown {
+    return this.#read(name, MISSING);
+  }
+
+  /** {@link readVariable}, answering `fallback` for an uninitialized variable (still one `GET`). */
+  readVariableOr(name: string, fallback: unknown): unknown {
+    return this.#read(name, fallback);
+  }
+
+  #read(name: string, fallback: unknown): unknown {
+    const epoch = this.#epoch;
+    if (epoch === undefined) return andThen(this.epoch(), () => this.#read(name, fallback));
+    if (epoch === null) {
+      if (fallback === MISSING) throw uninitialized(name);
+      return fallback;
+    }
     const what = `read of ${name}`;
-    return andThen(this.epoch(), (epoch) => {
-      if (epoch === null) throw uninitialized(name);
-      const check = this.#checkEpoch(epoch);
-      const read = this.conn.command(['GET', this.key(epoch, 'v', name)], what);
-      read.catch(() => {});
-      return check
-        .then(() => read)
-        .then((raw) => {
-          if (raw === null || raw === undefined) throw uninitialized(name);
-          return decodeStored(raw as Buffer, what);
-        });
-    });
+    const key = this.#variableKey(epoch, name);
+    const check = this.#check;
+    if (check !== undefined) {
+      return check.guard(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
+    }
+    // The tick's first operation: the epoch key and the variable in one atomic MGET.
+    const fresh = this.#newCheck(epoch);
+    return this.conn.send(['MGET', this.jobKeys.epoch, key], what).then(
+      (reply) => {
+        fresh.settle((reply as unknown[])[0]);
+        if (fresh.error !== undefined) throw fresh.error;
+        return decodeOr((reply as unknown[])[1], name, fallback, what);
+      },
+      (error: unknown) => {
+        fresh.failWith(error);
+        throw mapRedisError(error, what);
+      },
+    );
   }
 
   /**
@@ -115,80 +140,64 @@ export class RedisStore implements ResourceStore {
    */
   writeVariable(name: string, value: unknown): void | Promise<void> {
     const encoded = encodeStored(value, name);
-    const what = `write of ${name}`;
-    return andThen(this.requireEpoch(what), (epoch) =>
-      this.conn.command(['SET', this.key(epoch, 'v', name), encoded], what).then(() => undefined),
-    );
+    const epoch = this.#epoch;
+    if (typeof epoch !== 'string')
+      return andThen(this.requireEpoch(`write of ${name}`), () => this.#write(name, encoded));
+    return this.#write(name, encoded);
   }
 
-  /** One epoch check per tick, pipelined in front of that tick's reads. */
-  #checkEpoch(epoch: string): Promise<void> {
+  #write(name: string, encoded: Buffer): Promise<void> {
+    const what = `write of ${name}`;
+    return this.conn
+      .send(['SET', this.#variableKey(this.#epoch as string, name), encoded], what)
+      .then(noop, (error) => {
+        throw mapRedisError(error, what);
+      });
+  }
+
+  /** This tick's epoch check; a `GET` of the epoch key when the tick has none yet. */
+  #checkEpoch(epoch: string): EpochCheck {
     if (this.#check !== undefined) return this.#check;
-    // Reads issued before this check settles were sent after it on the same connection, so it
-    // covers them; once it settles, the next read sends a new one.
-    const check = this.conn.command(['GET', this.jobKeys.epoch], 'epoch check').then(
-      (current) => {
-        this.#check = undefined;
-        const now = (current as Buffer | null)?.toString();
-        if (now !== epoch) throw epochLost(now !== undefined);
-      },
-      (error: unknown) => {
-        this.#check = undefined;
-        throw error;
-      },
+    const check = this.#newCheck(epoch);
+    this.conn.send(['GET', this.jobKeys.epoch], 'epoch check').then(
+      (current) => check.settle(current),
+      (error: unknown) => check.failWith(error),
     );
+    return check;
+  }
+
+  /** A new epoch check for the operations of this tick; the next one is made once it settles. */
+  #newCheck(epoch: string): EpochCheck {
+    const check = new EpochCheck(this.#epochBytes ?? Buffer.from(epoch), () => {
+      if (this.#check === check) this.#check = undefined;
+    });
     this.#check = check;
     return check;
   }
 
+  /** The key of variable `name` in `epoch`, the bound epoch (cached). */
+  #variableKey(epoch: string, name: string): string {
+    let key = this.#keys.get(name);
+    if (key === undefined) this.#keys.set(name, (key = this.key(epoch, 'v', name)));
+    return key;
+  }
+
   assignAdd(name: string, delta: number | bigint): unknown {
+    checkDelta(name, delta);
+    const epoch = this.#epoch;
     const what = `assignAdd of ${name}`;
-    if (typeof delta !== 'number' && typeof delta !== 'bigint') {
-      throw new InvalidArgumentError(
-        `Graph.assignAdd: expected \`delta\` to be a number or bigint, got ${typeof delta}`,
-        { op: name },
-      );
+    if (typeof epoch === 'string' && Number.isSafeInteger(delta) && this.integers.has(name)) {
+      // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
+      const check = this.#checkEpoch(epoch);
+      const added = this.conn.send(['INCRBY', this.#variableKey(epoch, name), String(delta)], what);
+      return check.guard(added, Number, what, (error) => {
+        // No longer an integer there (a fraction was written): the general path.
+        if (!(error instanceof InternalError)) throw error;
+        this.integers.delete(name);
+        return addSlowly(this, epoch, name, delta, what);
+      });
     }
-    return andThen(this.requireEpoch(what), async (epoch) => {
-      const key = this.key(epoch, 'v', name);
-      if (Number.isSafeInteger(delta) && this.#integers.has(name)) {
-        // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
-        const check = this.#checkEpoch(epoch);
-        const added = this.conn.command(['INCRBY', key, String(delta)], what);
-        added.catch(() => {});
-        await check;
-        try {
-          return Number(await added);
-        } catch (error) {
-          // No longer an integer there (a fraction was written): the general path below.
-          if (!(error instanceof InternalError)) throw error;
-          this.#integers.delete(name);
-        }
-      }
-      if (typeof delta === 'number') {
-        // Lua: atomic, epoch-checked, and refuses an uninitialized variable.
-        const stored = await this.run(ADD, epoch, [key], [String(delta), name], what);
-        if (stored !== 0) {
-          const value = decodeStored(stored as Buffer, what) as number;
-          if (Number.isSafeInteger(value)) this.#integers.add(name);
-          return value;
-        }
-      }
-      // Not a finite number (bigint, NaN, Infinity): compare-and-set until no one raced us.
-      for (;;) {
-        const raw = (await this.run(GET, epoch, [key], [], what)) as Buffer | null;
-        if (raw === null) throw uninitialized(name);
-        const current = decodeStored(raw, what);
-        if (typeof current !== typeof delta) {
-          throw new InvalidArgumentError(
-            `Graph.assignAdd: variable ${name} holds ${typeof current}, cannot add a ${typeof delta}`,
-            { op: name },
-          );
-        }
-        const next = (current as number) + (delta as number);
-        if ((await this.run(CAS, epoch, [key], [raw, encodeStored(next, name)], what)) === 1) return next;
-      }
-    });
+    return andThen(this.requireEpoch(what), (bound) => addSlowly(this, bound, name, delta, what));
   }
 
   isInitialized(name: string): boolean | Promise<boolean> {
@@ -221,15 +230,22 @@ export class RedisStore implements ResourceStore {
       [epoch],
       'start of a run generation',
     )) as Buffer | null;
-    this.#epoch = epoch;
-    this.#binding = Promise.resolve(epoch);
+    this.adopt(epoch);
     if (old !== null) void deleteKeys(this.conn, `${this.#prefix}:${old.toString()}:*`);
   }
 
   /** Binds this view to `epoch` (an existing run generation). */
   adopt(epoch: string): void {
-    this.#epoch = epoch;
+    this.#bound(epoch);
     this.#binding = Promise.resolve(epoch);
+  }
+
+  /** The bound epoch changed: cached keys and this tick's epoch check belong to the old one. */
+  #bound(epoch: string | null): void {
+    this.#epoch = epoch;
+    this.#keys.clear();
+    this.#check = undefined;
+    this.#epochBytes = epoch === null ? undefined : Buffer.from(epoch);
   }
 
   /** Chief: marks the bound epoch ready, so workers go ahead. */
@@ -248,16 +264,8 @@ export class RedisStore implements ResourceStore {
    * Worker: waits up to `timeoutMs` for the chief to mark a run generation ready (checking every
    * 50 ms); `OutOfRangeError` when the job is already complete.
    */
-  async waitForReady(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    const { epoch, ready, done } = this.jobKeys;
-    for (;;) {
-      const [e, r, d] = (await this.conn.command(['MGET', epoch, ready, done], 'waitForReady')) as (Buffer | null)[];
-      if (d) throw jobDone(this.target.job, d.toString());
-      if (e && r && e.equals(r)) return true;
-      if (Date.now() >= deadline || this.#released) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(READY_POLL_MS, Math.max(0, deadline - Date.now()))));
-    }
+  waitForReady(timeoutMs: number): Promise<boolean> {
+    return waitForReady(this, timeoutMs, () => this.#released);
   }
 
   release(): void {
@@ -282,7 +290,8 @@ export class RedisStore implements ResourceStore {
     }
     const { epoch, ready, done } = this.jobKeys;
     const [e, r, d] = (await this.conn.command(['MGET', epoch, ready, done], 'session start')) as (Buffer | null)[];
-    this.#epoch = e && r && e.equals(r) && !d ? e.toString() : null;
-    return this.#epoch;
+    const bound = e && r && e.equals(r) && !d ? e.toString() : null;
+    this.#bound(bound);
+    return bound;
   }
 }

@@ -8,13 +8,56 @@ import {
   type TensorEntry,
 } from '../checkpoint/encoding.ts';
 import { DataLossError } from '../errors.ts';
+import { uninitialized } from './jobErrors.ts';
 
 const DTYPE_NAMES = Object.keys(DTYPES) as DType[];
 
-function dtypeName(value: ArrayBufferView): DType | undefined {
-  for (const name of DTYPE_NAMES) if (value.constructor === DTYPES[name]) return name;
-  return undefined;
+type Ctor = (typeof DTYPES)[DType];
+type Typed = { set(source: ArrayLike<unknown>): void; length: number };
+type AnyCtor = new (...args: unknown[]) => Typed;
+
+/**
+ * Copies `t`'s elements into `out` at byte `at` through a typed view of `out`'s memory, so that
+ * `t.buffer` is never touched: that would move a small typed array (kept on the JS heap) into
+ * memory of its own, which costs more than the copy and makes garbage collection more frequent.
+ */
+function copyInto(out: Buffer, at: number, t: ArrayBufferView): void {
+  const C = t.constructor as Ctor & AnyCtor;
+  const start = out.byteOffset + at;
+  if (start % C.BYTES_PER_ELEMENT === 0) new C(out.buffer, start, t.byteLength / C.BYTES_PER_ELEMENT).set(t as never);
+  else out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), at);
 }
+
+/** Reused for unaligned small values while decoding (decoding is synchronous). */
+let scratch = new Uint8Array(1024);
+const SCRATCH_MAX = 64 * 1024;
+
+/**
+ * A typed array of `length` elements read from `raw` at byte `start`, in memory of its own (a
+ * small one stays on the JS heap): a typed view of the bytes, copied into a new array.
+ */
+function ownCopy(C: Ctor, raw: Buffer, start: number, length: number): AnyTypedArray {
+  const bytes = length * C.BYTES_PER_ELEMENT;
+  let source: ArrayBufferLike = raw.buffer;
+  let at = raw.byteOffset + start;
+  if (at % C.BYTES_PER_ELEMENT !== 0) {
+    if (bytes > SCRATCH_MAX) {
+      const buffer = new ArrayBuffer(bytes);
+      new Uint8Array(buffer).set(raw.subarray(start, start + bytes));
+      return new C(buffer) as AnyTypedArray;
+    }
+    if (scratch.length < bytes) scratch = new Uint8Array(Math.max(bytes, 2 * scratch.length));
+    scratch.set(raw.subarray(start, start + bytes));
+    source = scratch.buffer;
+    at = 0;
+  }
+  const out = new (C as Ctor & AnyCtor)(length);
+  out.set(new (C as Ctor & AnyCtor)(source, at, length) as never);
+  return out as unknown as AnyTypedArray;
+}
+
+/** The index in `DTYPES` of each typed array class. */
+const DTYPE_INDEX = new Map<unknown, number>(DTYPE_NAMES.map((name, i) => [DTYPES[name], i]));
 
 /**
  * How a value is stored in Redis, by its first byte:
@@ -29,15 +72,15 @@ function dtypeName(value: ArrayBufferView): DType | undefined {
 export function encodeStored(value: unknown, where: string): Buffer {
   if (typeof value === 'number') return Buffer.from(Object.is(value, -0) ? '-0' : String(value));
   if (typeof value === 'bigint') return Buffer.from(`b${value.toString()}`);
-  const dtype = ArrayBuffer.isView(value) ? DTYPE_NAMES.indexOf(dtypeName(value)!) : -1;
-  if (dtype >= 0) {
+  const dtype = ArrayBuffer.isView(value) ? DTYPE_INDEX.get(value.constructor) : undefined;
+  if (dtype !== undefined) {
     // A bare typed array (the common variable): `t`, its dtype, padding to 8, the raw bytes.
     const t = value as ArrayBufferView;
     const out = Buffer.allocUnsafe(8 + t.byteLength);
     out.fill(0, 0, 8);
     out[0] = 0x74; // 't'
     out[1] = dtype;
-    out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), 8);
+    copyInto(out, 8, t);
     return out;
   }
   const tensors: ArrayBufferView[] = [];
@@ -49,10 +92,7 @@ export function encodeStored(value: unknown, where: string): Buffer {
   out[0] = 0x6a; // 'j'
   out.writeUInt32LE(header.length, 1);
   header.copy(out, 5);
-  for (let i = 0; i < tensors.length; i++) {
-    const t = tensors[i]!;
-    out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), start + entries[i]!.offset);
-  }
+  for (let i = 0; i < tensors.length; i++) copyInto(out, start + entries[i]!.offset, tensors[i]!);
   return out;
 }
 
@@ -61,23 +101,25 @@ export function decodeStored(raw: Buffer, where: string): unknown {
   const tag = raw[0];
   if (tag === 0x62) return BigInt(raw.toString('latin1', 1));
   if (tag === 0x74 && raw.length >= 8 && raw[1]! < DTYPE_NAMES.length) {
-    const Ctor = DTYPES[DTYPE_NAMES[raw[1]!]!];
-    const buffer = new ArrayBuffer(raw.length - 8);
-    new Uint8Array(buffer).set(raw.subarray(8));
-    return new Ctor(buffer);
+    const C = DTYPES[DTYPE_NAMES[raw[1]!]!];
+    return ownCopy(C, raw, 8, (raw.length - 8) / C.BYTES_PER_ELEMENT);
   }
   if (tag !== 0x6a) return Number(raw.toString('latin1'));
   if (raw.length < 5) throw new DataLossError(`${where}: the stored value is not in a known format`);
   const headerLength = raw.readUInt32LE(1);
   const header = JSON.parse(raw.toString('utf8', 5, 5 + headerLength)) as { v: unknown; t?: TensorEntry[] };
   const start = Math.ceil((5 + headerLength) / 8) * 8;
-  const tensors = (header.t ?? []).map((e) => {
-    const Ctor = DTYPES[e.dtype];
-    const bytes = raw.subarray(start + e.offset, start + e.offset + e.byteLength);
-    // A copy into fresh memory: aligned for the view, and not shared with the reply buffer.
-    const buffer = new ArrayBuffer(e.byteLength);
-    new Uint8Array(buffer).set(bytes);
-    return new Ctor(buffer, 0, e.length) as AnyTypedArray;
-  });
+  // Copies into fresh memory: aligned for the view, and not shared with the reply buffer.
+  const tensors = (header.t ?? []).map((e) => ownCopy(DTYPES[e.dtype], raw, start + e.offset, e.length));
   return decodeValue(header.v, tensors);
+}
+
+/** No fallback: an uninitialized variable is `FailedPreconditionError`. @internal */
+export const MISSING = Symbol('missing');
+
+/** A stored value decoded, or `fallback` for a missing one (`FailedPreconditionError` if {@link MISSING}). @internal */
+export function decodeOr(raw: unknown, name: string, fallback: unknown, what: string): unknown {
+  if (raw !== null && raw !== undefined) return decodeStored(raw as Buffer, what);
+  if (fallback === MISSING) throw uninitialized(name);
+  return fallback;
 }

@@ -92,6 +92,15 @@ export class RedisConnection {
     });
   }
 
+  /**
+   * {@link command} for the per-step path: when connected, the client's own promise, whose
+   * rejection the caller maps with `mapRedisError` (one promise less per command).
+   */
+  send(args: readonly (string | Buffer)[], what: string): Promise<Reply> {
+    if (!this.#client.isReady) return this.command(args, what);
+    return this.#client.sendCommand(args as (string | Buffer)[]);
+  }
+
   /** Runs a script: `EVALSHA`, and `EVAL` when the server does not know it (e.g. after a restart). */
   run(script: Script, keys: readonly string[], args: readonly (string | Buffer)[], what: string): Promise<Reply> {
     const tail = [String(keys.length), ...keys, ...args];

@@ -12,5 +12,6 @@ export function resumeKey(kind: 'input' | 'random', name: string): string {
 
 /** The value under `key`, or `fallback` when this session never wrote it. */
 export function readOr<T>(store: ResourceStore, key: string, fallback: T): T | Promise<T> {
+  if (store.readVariableOr !== undefined) return store.readVariableOr(key, fallback) as T | Promise<T>;
   return andThen(store.isInitialized(key), (set) => (set ? (store.readVariable(key) as T | Promise<T>) : fallback));
 }

@@ -1,0 +1,87 @@
+import type { OpError } from '../errors.ts';
+import { mapRedisError } from './errors.ts';
+import { epochLost } from './jobErrors.ts';
+
+/**
+ * The epoch check of one tick: the job's epoch key, read in front of (or atomically with, as an
+ * `MGET`) the first read or add of the tick. It covers every operation of the tick sent after
+ * it on the same connection: their replies come after its own, so an operation usually finds
+ * it settled when its reply is in, and waits for it otherwise.
+ * @internal
+ */
+export class EpochCheck {
+  readonly #epoch: Buffer;
+  readonly #onSettled: () => void;
+  #settled = false;
+  #error: OpError | undefined;
+  #waiters: (() => void)[] | undefined;
+
+  /** `epoch`: the bound epoch's bytes. */
+  constructor(epoch: Buffer, onSettled: () => void) {
+    this.#epoch = epoch;
+    this.#onSettled = onSettled;
+  }
+
+  /** Settles with the epoch key's value (a `Buffer`, or `null` when it is gone). */
+  settle(current: unknown): void {
+    if (this.#settled) return;
+    if (!(current instanceof Buffer) || !current.equals(this.#epoch))
+      this.#error = epochLost(current instanceof Buffer);
+    this.#finish();
+  }
+
+  /** Settles with the failure of the command that carried the check. */
+  failWith(error: unknown): void {
+    if (this.#settled) return;
+    this.#error = mapRedisError(error, 'epoch check');
+    this.#finish();
+  }
+
+  /** `AbortedError` when the epoch was lost (or the check's own failure); `undefined` when it passed. */
+  get error(): OpError | undefined {
+    return this.#error;
+  }
+
+  /**
+   * `ok(value)` of the operation's `reply` once this check passed (at once when it already has,
+   * the usual case). A lost epoch takes precedence over the operation's own failure, which goes
+   * to `failed` (mapped to the error taxonomy) or is thrown; `what` names the operation.
+   */
+  guard<T>(
+    reply: Promise<unknown>,
+    ok: (value: unknown) => T,
+    what: string,
+    failed?: (error: OpError) => T | Promise<T>,
+  ): Promise<T> {
+    return reply.then(
+      (value) => (this.#settled ? this.#passed(ok, value) : this.#wait().then(() => this.#passed(ok, value))),
+      (error: unknown) => {
+        const mapped = mapRedisError(error, what);
+        return this.#settled ? this.#failed(mapped, failed) : this.#wait().then(() => this.#failed(mapped, failed));
+      },
+    );
+  }
+
+  #passed<T>(ok: (value: unknown) => T, value: unknown): T {
+    if (this.#error !== undefined) throw this.#error;
+    return ok(value);
+  }
+
+  #failed<T>(error: OpError, failed: ((error: OpError) => T | Promise<T>) | undefined): T | Promise<T> {
+    if (this.#error !== undefined) throw this.#error;
+    if (failed === undefined) throw error;
+    return failed(error);
+  }
+
+  #wait(): Promise<void> {
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+  }
+
+  #finish(): void {
+    this.#settled = true;
+    this.#onSettled();
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeStored, encodeStored } from '../../src/redis/codec.ts';
+
+const ARRAYS = [
+  Float32Array.of(1.5, -2.25, Number.NaN),
+  Float64Array.of(Math.PI, -0),
+  Int8Array.of(-128, 127, 5),
+  Int16Array.of(-32768, 1),
+  Int32Array.of(-(2 ** 31), 7),
+  Uint8Array.of(0, 255),
+  Uint8ClampedArray.of(3, 250),
+  Uint16Array.of(65535),
+  Uint32Array.of(2 ** 32 - 1),
+  BigInt64Array.of(-(2n ** 63n)),
+  BigUint64Array.of(2n ** 64n - 1n),
+];
+
+/** `bytes` copied into a bigger buffer at `offset`, as a reply inside a socket chunk is. */
+function at(bytes: Buffer, offset: number): Buffer {
+  const chunk = Buffer.alloc(offset + bytes.length + 5, 0xee);
+  bytes.copy(chunk, offset);
+  return chunk.subarray(offset, offset + bytes.length);
+}
+
+describe('Redis codec: typed arrays', () => {
+  it('decodes a typed array from a reply at any byte offset, into memory of its own', () => {
+    for (const array of ARRAYS) {
+      const encoded = encodeStored(array, 'v');
+      for (let offset = 0; offset < 8; offset++) {
+        const raw = at(encoded, offset);
+        const decoded = decodeStored(raw, 'v') as typeof array;
+        assert.equal(decoded.constructor, array.constructor);
+        assert.deepEqual(decoded, array, `${array.constructor.name} at offset ${offset}`);
+        assert.notEqual(decoded.buffer, raw.buffer, 'shares memory with the reply');
+        raw.fill(0);
+        assert.deepEqual(decoded, array, 'changed with the reply buffer');
+      }
+    }
+  });
+
+  it('decodes a large unaligned typed array (beyond the reused scratch space)', () => {
+    const big = Float64Array.from({ length: 20_000 }, (_, i) => i / 3);
+    const decoded = decodeStored(at(encodeStored(big, 'big'), 3), 'big') as Float64Array;
+    assert.deepEqual(decoded, big);
+  });
+
+  it('encodes views with an offset, and small arrays, byte for byte', () => {
+    const backing = Float32Array.of(9, 1, 2, 3, 9);
+    const view = backing.subarray(1, 4);
+    assert.deepEqual(decodeStored(encodeStored(view, 'view'), 'view'), Float32Array.of(1, 2, 3));
+    const small = Float32Array.of(0.5, 0.25);
+    const encoded = encodeStored(small, 'small');
+    assert.deepEqual([...encoded.subarray(8)], [...new Uint8Array(Float32Array.of(0.5, 0.25).buffer)]);
+    // Typed arrays inside JSON values too.
+    const nested = { w: Int16Array.of(-1, 2, -3), list: [Float64Array.of(1e300)] };
+    assert.deepEqual(decodeStored(at(encodeStored(nested, 'nested'), 5), 'nested'), nested);
+  });
+});
