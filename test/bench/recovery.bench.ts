@@ -6,6 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   AbortedError,
   ChiefSessionCreator,
@@ -21,6 +23,16 @@ import {
   type Logger,
 } from '../../src/index.ts';
 import { median, medianWithCi, paired } from './harness.ts';
+
+/**
+ * A full garbage collection, so that each timed operation starts from a collected heap: both
+ * sides allocate 16 MB, and a collection that external memory pressure starts inside one of them
+ * (5 ms and more here) would otherwise decide the pair.
+ */
+const collect: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
 
 /** Throws AbortedError from the next `beforeRun` once armed: the recoverable failure of one step. */
 class AbortNext extends SessionRunHook {
@@ -61,10 +73,12 @@ export async function benchRecovery(
       hooks: [abort],
     });
     const recover = async (): Promise<void> => {
+      collect();
       abort.armed = true;
       await session.run(train);
     };
     const restore = async (): Promise<void> => {
+      collect();
       const fresh = new Session(graph);
       await saver.restore(fresh, prefix);
       await fresh.close();
