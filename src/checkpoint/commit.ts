@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32Update } from '../internal/crc.ts';
 import { Directory, TempFile } from '../internal/durableFile.ts';
-import { threadPool, type FileCalls } from '../internal/fileCalls.ts';
+import { SMALL_FILE, callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
 import { fsError } from '../internal/fsError.ts';
 import { temporaryName } from '../internal/tempFiles.ts';
 import type { TensorEntry } from './encoding.ts';
@@ -91,8 +91,9 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
   const pieces = [...dataPieces(w.tensors, w.entries)];
   // A small data file's CRC is cheap to know first, so its index is written alongside it; a
   // large one's is computed while its write is in flight, and its index follows.
-  const small = pieces.reduce((n, p) => n + p.byteLength, 0) <= SMALL_DATA;
-  const calls = (small && w.calls) || threadPool;
+  const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
+  const small = bytes <= SMALL_FILE;
+  const calls = callsForSize(w.calls ?? threadPool, bytes);
   try {
     directory = Directory.open(dir, calls).catch((error: unknown) => {
       throw fsError(api, 'open the directory', dir, error);
@@ -159,9 +160,6 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     await directory?.then((d) => d.close()).catch(() => {});
   }
 }
-
-/** A data file up to this size is small: its CRC computed before its write, its calls inline on a local disk. */
-const SMALL_DATA = 1 << 20;
 
 /** Closes every temporary; the first failure is thrown once all are closed. */
 async function closeAll(temps: readonly TempFile[]): Promise<void> {

@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
-import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32Update } from '../internal/crc.ts';
 import { FailedPreconditionError } from '../errors.ts';
 import { fsError } from '../internal/fsError.ts';
+import { callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
 import { isAbandoned, isTemporary } from '../internal/tempFiles.ts';
 import { expect, is } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
@@ -17,13 +18,13 @@ const READ_CHUNK = 2 * 1024 * 1024;
 /**
  * Opens `file` for reading without ever blocking on it: `O_NONBLOCK`, so a FIFO named like a
  * checkpoint file opens at once, then `fstat` refuses anything but a regular file with
- * `FailedPreconditionError`. Returns the handle and the file's size.
+ * `FailedPreconditionError`. Returns the descriptor (the caller closes it) and the file's size.
  */
-export async function openRegular(file: string, api: string): Promise<{ handle: FileHandle; size: number }> {
-  let handle: FileHandle | undefined;
+export async function openRegular(file: string, api: string, calls: FileCalls): Promise<{ fd: number; size: number }> {
+  let fd: number | undefined;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stats = await handle.stat();
+    fd = await calls.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await calls.fstat(fd);
     if (!stats.isFile()) {
       const kind = stats.isDirectory()
         ? 'a directory'
@@ -34,9 +35,9 @@ export async function openRegular(file: string, api: string): Promise<{ handle: 
             : 'a device';
       throw new FailedPreconditionError(`${api}: cannot read '${file}': it is ${kind}, not a regular file`);
     }
-    return { handle, size: stats.size };
+    return { fd, size: stats.size };
   } catch (error) {
-    await handle?.close().catch(() => {});
+    if (fd !== undefined) await calls.close(fd).catch(() => {});
     throw fsError(api, 'read', file, error);
   }
 }
@@ -44,27 +45,33 @@ export async function openRegular(file: string, api: string): Promise<{ handle: 
 /**
  * Reads a whole regular file into one buffer that owns its memory (so typed-array views can
  * align), computing its CRC-32 on the way: each chunk is checksummed while the next one is read.
+ * `calls` (see `callsFor`) serve a small file; a large one is read in the thread pool.
  */
-export async function readWhole(file: string, api: string): Promise<{ buffer: Buffer; crc: number }> {
-  const { handle, size } = await openRegular(file, api);
+export async function readWhole(
+  file: string,
+  api: string,
+  calls: FileCalls = threadPool,
+): Promise<{ buffer: Buffer; crc: number }> {
+  const { fd, size } = await openRegular(file, api, calls);
+  const reads = callsForSize(calls, size);
   try {
     const buffer = Buffer.allocUnsafeSlow(size);
     let crc = 0;
     let offset = 0;
-    let pending = size > 0 ? handle.read(buffer, 0, Math.min(size, READ_CHUNK), 0) : undefined;
+    let pending = size > 0 ? reads.read(fd, buffer, 0, Math.min(size, READ_CHUNK), 0) : undefined;
     while (pending !== undefined) {
-      const { bytesRead } = await pending;
+      const bytesRead = await pending;
       const start = offset;
       offset += bytesRead;
       const more = bytesRead > 0 && offset < size;
-      pending = more ? handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
+      pending = more ? reads.read(fd, buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
       crc = crc32Update(crc, buffer.subarray(start, offset));
     }
     return { buffer: offset === size ? buffer : buffer.subarray(0, offset), crc };
   } catch (error) {
     throw fsError(api, 'read', file, error);
   } finally {
-    await handle.close();
+    await calls.close(fd).catch(() => {});
   }
 }
 

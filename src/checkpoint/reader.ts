@@ -6,6 +6,7 @@ import { unusableFile } from '../internal/fsError.ts';
 import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
 import { readWhole } from './files.ts';
+import { callsFor } from '../internal/fileCalls.ts';
 
 /** The index file of a checkpoint: what is where in its data file, and the checksums. */
 export interface IndexFile {
@@ -106,7 +107,7 @@ export async function readIndex(
   const files = checkpointFiles(prefix);
   let raw: Buffer;
   try {
-    raw = (await readWhole(files.index, api)).buffer;
+    raw = (await readWhole(files.index, api, await callsFor(path.dirname(files.index)))).buffer;
   } catch (error) {
     if (error instanceof NotFoundError)
       throw new NotFoundError(`${api}: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
@@ -142,7 +143,7 @@ export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Pro
   let data: Buffer;
   let dataCrc: number;
   try {
-    ({ buffer: data, crc: dataCrc } = await readWhole(dataFile, api));
+    ({ buffer: data, crc: dataCrc } = await readWhole(dataFile, api, await callsFor(path.dirname(dataFile))));
   } catch (error) {
     throw unusableFile(error as OpError);
   }

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
+import { callsFor } from '../internal/fileCalls.ts';
 import { arrayOf, checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { logger } from '../logger.ts';
 import { isInside, readWhole } from './files.ts';
@@ -107,9 +107,10 @@ type StateFileRead = CheckpointState | 'missing' | { ignored: string; state?: Ch
 
 async function readStateFile(dir: string): Promise<StateFileRead> {
   const file = path.join(dir, CHECKPOINT_STATE_FILE);
+  const calls = await callsFor(dir);
   let text: string;
   try {
-    text = (await readWhole(file, 'getCheckpointState')).buffer.toString('utf8');
+    text = (await readWhole(file, 'getCheckpointState', calls)).buffer.toString('utf8');
   } catch (error) {
     if (error instanceof NotFoundError) return 'missing';
     return { ignored: `${file} cannot be read (${(error as Error).message})` };
@@ -126,7 +127,7 @@ async function readStateFile(dir: string): Promise<StateFileRead> {
   const all = state.allModelCheckpointPaths.map(abs).filter((p) => isInside(dir, p));
   const resolved = { ...rest, modelCheckpointPath: model, allModelCheckpointPaths: all };
   try {
-    if ((await stat(`${model}.index`)).isFile()) return resolved;
+    if ((await calls.stat(`${model}.index`)).isFile()) return resolved;
   } catch {
     // Missing, or a symbolic link loop.
   }

@@ -1,6 +1,8 @@
 import {
   close,
   closeSync,
+  fstat,
+  fstatSync,
   fsync,
   link,
   linkSync,
@@ -8,13 +10,18 @@ import {
   lstatSync,
   open,
   openSync,
+  read,
+  readSync,
   rename,
   renameSync,
+  stat,
+  statSync,
   statfs,
   unlink,
   unlinkSync,
   writev,
   writevSync,
+  type Stats,
 } from 'node:fs';
 
 /**
@@ -32,7 +39,10 @@ import {
  * costs more than the system call on this path); their owners close them on every path.
  */
 export interface FileCalls {
-  open(file: string, flags: string): Promise<number>;
+  open(file: string, flags: string | number): Promise<number>;
+  fstat(fd: number): Promise<Stats>;
+  stat(file: string): Promise<Stats>;
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   writev(fd: number, pieces: Uint8Array[]): Promise<number>;
   /** Always in the thread pool: it waits for the device. */
   fsync(fd: number): Promise<void>;
@@ -64,6 +74,9 @@ const syncFd = (fd: number): Promise<void> => call((done) => fsync(fd, done));
 
 export const threadPool: FileCalls = {
   fsync: syncFd,
+  fstat: (fd) => call((done) => fstat(fd, done)),
+  stat: (file) => call((done) => stat(file, done)),
+  read: (fd, buffer, offset, length, position) => call((done) => read(fd, buffer, offset, length, position, done)),
   open: (file, flags) => call((done) => open(file, flags, done)),
   writev: (fd, pieces) => call((done) => writev(fd, pieces, done)),
   close: (fd) => call((done) => close(fd, done)),
@@ -75,6 +88,9 @@ export const threadPool: FileCalls = {
 
 export const inline: FileCalls = {
   fsync: syncFd,
+  fstat: (fd) => now(() => fstatSync(fd)),
+  stat: (file) => now(() => statSync(file)),
+  read: (fd, buffer, offset, length, position) => now(() => readSync(fd, buffer, offset, length, position)),
   open: (file, flags) => now(() => openSync(file, flags)),
   writev: (fd, pieces) => now(() => writevSync(fd, pieces)),
   close: (fd) => now(() => closeSync(fd)),
@@ -97,8 +113,25 @@ const LOCAL = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010, 0x01021994, 0
  */
 export async function callsFor(dir: string): Promise<FileCalls> {
   if (process.platform !== 'linux') return threadPool;
+  const known = byDirectory.get(dir);
+  if (known !== undefined) return known;
   const type = await new Promise<number | undefined>((resolve) =>
     statfs(dir, (error, stats) => resolve(error ? undefined : stats.type)),
   );
-  return type !== undefined && LOCAL.has(type) ? inline : threadPool;
+  if (type === undefined) return threadPool; // not there (yet): ask again next time
+  const calls = LOCAL.has(type) ? inline : threadPool;
+  if (byDirectory.size >= 1024) byDirectory.clear();
+  byDirectory.set(dir, calls);
+  return calls;
+}
+
+/** `callsFor`'s answers: a directory's file system does not change under a running process. */
+const byDirectory = new Map<string, FileCalls>();
+
+/** Up to this many bytes a file counts as small: its calls may run inline (see `callsFor`). */
+export const SMALL_FILE = 1 << 20;
+
+/** `calls` for a file of `bytes`, else (a large file, where a read or write takes long) the thread pool. */
+export function callsForSize(calls: FileCalls, bytes: number): FileCalls {
+  return bytes <= SMALL_FILE ? calls : threadPool;
 }
