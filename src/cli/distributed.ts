@@ -3,13 +3,13 @@ import { readCheckpoint } from '../checkpoint/Saver.ts';
 import { latestCheckpoint } from '../checkpoint/state.ts';
 import { OutOfRangeError } from '../errors.ts';
 // Through the folder barrels: they stay put while the hooks' files move.
-import { CheckpointSaverHook, NanTensorHook, ProgressHook, StopAtStepHook, type Hook } from '../hooks/index.ts';
+import { NanTensorHook, ProgressHook, StopAtStepHook, type Hook } from '../hooks/index.ts';
 import { monitoredTrainingSession } from '../training/monitoredTrainingSession.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { parseRedisTarget } from '../redis/target.ts';
 import { buildIrisModel } from './iris.ts';
 import type { TrainOptions, TrainReport } from './train.ts';
-import { alreadyComplete, observeRun, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, countedCheckpoints, observeRun, ranReport, trainUntilStopped } from './loop.ts';
 
 /** Where this process stands in a distributed job. */
 export interface DistributedArgs {
@@ -137,7 +137,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
     return { ...base, ...alreadyComplete(latestStep, latest) };
   }
 
-  let checkpointsWritten = 0;
+  const checkpoints = countedCheckpoints(checkpointDir, options.saveCheckpointSteps);
   const { observer, restoredSteps, final } = observeRun(model, latestStep);
   const hooks: Hook[] = [
     new StopAtStepHook({ lastStep: options.steps }),
@@ -161,14 +161,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
           saveCheckpointSteps: 0,
           saveSummariesSteps: 50,
           logStepCountSteps: 50,
-          chiefOnlyHooks: [
-            observer,
-            new CheckpointSaverHook({
-              checkpointDir,
-              saveSteps: options.saveCheckpointSteps,
-              listeners: [{ afterSave: () => void checkpointsWritten++ }],
-            }),
-          ],
+          chiefOnlyHooks: [observer, checkpoints.hook],
           hooks,
           recovery,
         })
@@ -199,16 +192,16 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   }
   return {
     ...base,
-    status: interrupted ? 'interrupted' : 'completed',
-    startStep: latestStep,
-    finalStep: final.step,
-    faultsInjected: model.faults.count,
-    recoveries: sess.snapshot.context.recoveries,
-    restoredSteps,
-    checkpointsWritten,
-    latestCheckpoint: isChief ? await latestCheckpoint(checkpointDir) : undefined,
-    finalLoss: final.loss,
-    finalAccuracy: final.accuracy,
-    elapsedSecs: (Date.now() - started) / 1000,
+    ...ranReport({
+      interrupted,
+      startStep: latestStep,
+      final,
+      faultsInjected: model.faults.count,
+      sess,
+      restoredSteps,
+      checkpointsWritten: checkpoints.counted.written,
+      latestCheckpoint: isChief ? await latestCheckpoint(checkpointDir) : undefined,
+      started,
+    }),
   };
 }

@@ -4,6 +4,7 @@ import type { Hook } from '../session/SessionRunHook.ts';
 import type { MonitoredSession } from '../session/MonitoredSession.ts';
 import { withSession } from '../session/withSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
+import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
 
 /**
  * The CLI's step loop, shared by its jobs: runs `train` until the session says stop, or until
@@ -62,5 +63,46 @@ export function alreadyComplete(step: number, latest: string | undefined) {
     finalLoss: Number.NaN,
     finalAccuracy: Number.NaN,
     elapsedSecs: 0,
+  };
+}
+
+/**
+ * The CLI's checkpoint hook (the default one is off): saves every `saveSteps` steps into
+ * `checkpointDir`, and counts its saves for the report.
+ */
+export function countedCheckpoints(checkpointDir: string, saveSteps: number) {
+  const counted = { written: 0 };
+  const hook = new CheckpointSaverHook({
+    checkpointDir,
+    saveSteps,
+    listeners: [{ afterSave: () => void counted.written++ }],
+  });
+  return { hook, counted };
+}
+
+/** The report fields of a job that ran: the counterpart of {@link alreadyComplete}. */
+export function ranReport(run: {
+  interrupted: boolean;
+  startStep: number;
+  final: { step: number; loss: number; accuracy: number };
+  faultsInjected: number;
+  sess: MonitoredSession;
+  restoredSteps: number[];
+  checkpointsWritten: number;
+  latestCheckpoint: string | undefined;
+  started: number;
+}) {
+  return {
+    status: run.interrupted ? ('interrupted' as const) : ('completed' as const),
+    startStep: run.startStep,
+    finalStep: run.final.step,
+    faultsInjected: run.faultsInjected,
+    recoveries: run.sess.snapshot.context.recoveries,
+    restoredSteps: run.restoredSteps,
+    checkpointsWritten: run.checkpointsWritten,
+    latestCheckpoint: run.latestCheckpoint,
+    finalLoss: run.final.loss,
+    finalAccuracy: run.final.accuracy,
+    elapsedSecs: (Date.now() - run.started) / 1000,
   };
 }

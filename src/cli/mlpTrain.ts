@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpoint } from '../checkpoint/reader.ts';
 import { latestCheckpoint } from '../checkpoint/state.ts';
 import type { Session } from '../graph/Session.ts';
-import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
 import { NanTensorHook } from '../hooks/NanTensorHook.ts';
 import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../session/SessionRunHook.ts';
@@ -12,7 +11,7 @@ import { monitoredTrainingSession } from '../training/monitoredTrainingSession.t
 import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
 import { loadDigits } from './digits.ts';
 import { buildMlp } from './mlp.ts';
-import { alreadyComplete, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, countedCheckpoints, ranReport, trainUntilStopped } from './loop.ts';
 import type { TrainReport } from './train.ts';
 
 /** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
@@ -75,7 +74,7 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
     if (latestStep >= options.steps) {
       return { ...base, ...alreadyComplete(latestStep, latest), testAccuracy: Number.NaN };
     }
-    let checkpointsWritten = 0;
+    const checkpoints = countedCheckpoints(checkpointDir, options.saveCheckpointSteps);
     const restoredSteps: number[] = [];
     const final = { loss: Number.NaN, accuracy: Number.NaN, test: Number.NaN, step: latestStep };
     const observer: Hook = {
@@ -93,14 +92,7 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
       saveCheckpointSteps: 0,
       saveSummariesSteps: 100,
       logStepCountSteps: 100,
-      chiefOnlyHooks: [
-        observer,
-        new CheckpointSaverHook({
-          checkpointDir,
-          saveSteps: options.saveCheckpointSteps,
-          listeners: [{ afterSave: () => void checkpointsWritten++ }],
-        }),
-      ],
+      chiefOnlyHooks: [observer, checkpoints.hook],
       hooks: [
         new StopAtStepHook({ lastStep: options.steps }),
         new NanTensorHook({ lossTensor: job.loss }),
@@ -111,18 +103,18 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
     const interrupted = await trainUntilStopped(sess, job.train, options.signal);
     return {
       ...base,
-      status: interrupted ? 'interrupted' : 'completed',
-      startStep: latestStep,
-      finalStep: final.step,
-      faultsInjected: job.faults.count,
-      recoveries: sess.snapshot.context.recoveries,
-      restoredSteps,
-      checkpointsWritten,
-      latestCheckpoint: await latestCheckpoint(checkpointDir),
-      finalLoss: final.loss,
-      finalAccuracy: final.accuracy,
+      ...ranReport({
+        interrupted,
+        startStep: latestStep,
+        final,
+        faultsInjected: job.faults.count,
+        sess,
+        restoredSteps,
+        checkpointsWritten: checkpoints.counted.written,
+        latestCheckpoint: await latestCheckpoint(checkpointDir),
+        started,
+      }),
       testAccuracy: final.test,
-      elapsedSecs: (Date.now() - started) / 1000,
     };
   } finally {
     job.dispose();

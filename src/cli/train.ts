@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { readCheckpoint } from '../checkpoint/Saver.ts';
 import { latestCheckpoint } from '../checkpoint/state.ts';
-import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
 import { NanTensorHook } from '../hooks/NanTensorHook.ts';
 import { ProgressHook, type ProgressStream } from '../hooks/ProgressHook.ts';
 import type { Hook } from '../session/SessionRunHook.ts';
@@ -13,7 +12,7 @@ import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
 import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
-import { alreadyComplete, observeRun, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, countedCheckpoints, observeRun, ranReport, trainUntilStopped } from './loop.ts';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -103,16 +102,9 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     };
   }
 
-  let checkpointsWritten = 0;
+  const checkpoints = countedCheckpoints(checkpointDir, options.saveCheckpointSteps);
   const { observer, restoredSteps, final } = observeRun(model, latestStep);
-  const chiefOnlyHooks: Hook[] = [
-    observer,
-    new CheckpointSaverHook({
-      checkpointDir,
-      saveSteps: options.saveCheckpointSteps,
-      listeners: [{ afterSave: () => void checkpointsWritten++ }],
-    }),
-  ];
+  const chiefOnlyHooks: Hook[] = [observer, checkpoints.hook];
   const sess = await monitoredTrainingSession({
     graph: model.graph,
     checkpointDir,
@@ -138,17 +130,17 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const restores = restoresOf(model.graph);
   return {
     ...base,
-    status: interrupted ? 'interrupted' : 'completed',
-    startStep: latestStep,
-    finalStep: final.step,
-    faultsInjected: model.faults.count,
-    recoveries: sess.snapshot.context.recoveries,
-    restoredSteps,
-    checkpointsWritten,
-    latestCheckpoint: await latestCheckpoint(checkpointDir),
-    finalLoss: final.loss,
-    finalAccuracy: final.accuracy,
-    elapsedSecs: (Date.now() - started) / 1000,
+    ...ranReport({
+      interrupted,
+      startStep: latestStep,
+      final,
+      faultsInjected: model.faults.count,
+      sess,
+      restoredSteps,
+      checkpointsWritten: checkpoints.counted.written,
+      latestCheckpoint: await latestCheckpoint(checkpointDir),
+      started,
+    }),
     exactResume: restores.every((r) => r.exact),
     exactResumeReasons: [...new Set(restores.flatMap((r) => r.reasons))],
   };
