@@ -3,27 +3,26 @@ import { callsFor, type FileCalls } from '../internal/fileCalls.ts';
 import { fsError, removeStrayTemporaries } from './files.ts';
 
 /**
- * What one saver knows of the directories it writes to and reads from: each is made once (with
- * the file calls that suit its file system) and cleaned of stray temporaries once, so that a
- * save after the first costs no `mkdir` or directory scan.
+ * What one saver knows of the directories it writes to and reads from: each is made once and
+ * cleaned of stray temporaries once, so that a save after the first costs no `mkdir` or
+ * directory scan.
  */
 export class CheckpointDirectories {
-  readonly #made = new Map<string, FileCalls>();
+  readonly #made = new Set<string>();
   readonly #cleaned = new Set<string>();
 
   /** Makes `dir` (once) and cleans it (once); the calls suited to its file system. */
   async prepare(dir: string): Promise<FileCalls> {
-    let calls = this.#made.get(dir);
-    if (calls === undefined) {
+    if (!this.#made.has(dir)) {
       try {
         await mkdir(dir, { recursive: true });
       } catch (error) {
         throw fsError('Saver.save', 'create the directory', dir, error);
       }
-      this.#made.set(dir, (calls = await callsFor(dir)));
+      this.#made.add(dir);
     }
     await this.clean(dir);
-    return calls;
+    return callsFor(dir); // answered from its cache after the first time
   }
 
   /** Forgets that `dir` was made (it was found gone); true when it had been made here. */
