@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Graph, Saver, Session } from '../../src/index.ts';
-import { median, paired, quantile } from './harness.ts';
+import { median, paired, pairedVerdict } from './harness.ts';
 
 const MB = 1024 * 1024;
 
@@ -26,15 +26,13 @@ function verdict(
   unit?: { mb: number },
 ): void {
   const ratios = times.subject.map((s, i) => s / times.floor[i]!);
-  const [lo, mid, hi] = [quantile(ratios, 0.25), median(ratios), quantile(ratios, 0.75)];
-  const mark = hi <= maxRatio ? 'PASS' : lo > maxRatio ? 'MISS' : 'NOISE';
+  const { mark, note, lo, mid, hi } = pairedVerdict(ratios, maxRatio);
   const fmt = (ms: number): string => (unit ? `${(unit.mb / (ms / 1000)).toFixed(0)} MB/s` : `${ms.toFixed(2)} ms`);
   const figure = `${fmt(median(times.subject))} vs ${floorName} ${fmt(median(times.floor))}`;
   const target = unit
     ? `>= ${Math.round(100 / maxRatio)}% of the floor's rate, i.e. <= ${maxRatio.toFixed(2)}x`
     : `<= ${maxRatio}x`;
   const ratio = `time ratio ${mid.toFixed(2)}x (IQR ${lo.toFixed(2)}-${hi.toFixed(2)}; target ${target})`;
-  const note = mark === 'NOISE' ? ' (within noise: the spread straddles the target; rerun on a quiet machine)' : '';
   console.log(`${mark.padEnd(5)} ${title.padEnd(44)} ${figure}, ${ratio}${note}`);
 }
 

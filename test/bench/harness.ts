@@ -108,13 +108,20 @@ export async function paired(
 }
 
 /**
- * A verdict on per-round ratios subject/floor against `maxRatio`: PASS or MISS when the whole
- * interquartile spread is on one side of the target, NOISE when the target lies inside it.
+ * A verdict on an interval (a spread or a confidence interval) against an upper bound: PASS
+ * when all of it is at or under `max`, MISS when all of it is over, NOISE when `max` lies inside
+ * it. `note` is what a NOISE line adds ('' otherwise): a load-dependent verdict says so.
  */
+export function intervalVerdict(lo: number, hi: number, max: number) {
+  const mark: 'PASS' | 'MISS' | 'NOISE' = hi <= max ? 'PASS' : lo > max ? 'MISS' : 'NOISE';
+  const note = mark === 'NOISE' ? ' (within noise: the spread straddles the target; rerun on a quiet machine)' : '';
+  return { mark, note };
+}
+
+/** {@link intervalVerdict} on the interquartile spread of per-round ratios subject/floor. */
 export function pairedVerdict(ratios: readonly number[], maxRatio: number) {
   const [lo, mid, hi] = [quantile(ratios, 0.25), median(ratios), quantile(ratios, 0.75)];
-  const mark: 'PASS' | 'MISS' | 'NOISE' = hi <= maxRatio ? 'PASS' : lo > maxRatio ? 'MISS' : 'NOISE';
-  return { mark, lo, mid, hi };
+  return { ...intervalVerdict(lo, hi, maxRatio), lo, mid, hi };
 }
 
 /**

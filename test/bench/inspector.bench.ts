@@ -43,12 +43,11 @@ export async function benchInspector(): Promise<void> {
     () => warm(a, watched.train),
     () => warm(b, plain.train),
   );
-  const { mark, lo, mid, hi } = pairedVerdict(
+  const { mark, note, lo, mid, hi } = pairedVerdict(
     times.subject.map((x, i) => x / times.floor[i]!),
     1.02,
   );
   const perStep = (ms: number): string => fmtUs((ms * 1e6) / steps);
-  const note = mark === 'NOISE' ? ' (within noise: the spread straddles the target; rerun on a quiet machine)' : '';
   console.log(
     `${mark.padEnd(5)} ${'Inspector attached + page connected, per Iris step'.padEnd(52)} ` +
       `${perStep(median(times.subject))} vs ${perStep(median(times.floor))}, overhead ${(100 * (mid - 1)).toFixed(2)}% ` +

@@ -22,7 +22,7 @@ import {
   silentLogger,
   type Logger,
 } from '../../src/index.ts';
-import { median, medianWithCi, paired } from './harness.ts';
+import { intervalVerdict, median, medianWithCi, paired } from './harness.ts';
 
 /**
  * A full garbage collection, so that each timed operation starts from a collected heap: both
@@ -90,13 +90,12 @@ export async function benchRecovery(
     const times = await paired(rounds, recover, restore);
     await session.close();
     const extra = medianWithCi(times.subject.map((t, i) => t - times.floor[i]!));
-    const mark = extra.hi <= 2 ? 'PASS' : extra.lo > 2 ? 'MISS' : 'NOISE';
+    const { mark, note } = intervalVerdict(extra.lo, extra.hi, 2);
     const ms = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`;
     console.log(
       `${mark.padEnd(5)} ${`recovery with a ${totalMb} MB restore`.padEnd(52)} ` +
         `${median(times.subject).toFixed(2)} ms vs Saver.restore alone ${median(times.floor).toFixed(2)} ms: ` +
-        `${ms(extra.mid)} (95% CI ${ms(extra.lo)} to ${ms(extra.hi)}, ${rounds} pairs; target <= +2 ms)` +
-        (mark === 'NOISE' ? ' (within noise: the interval straddles the target; rerun on a quiet machine)' : ''),
+        `${ms(extra.mid)} (95% CI ${ms(extra.lo)} to ${ms(extra.hi)}, ${rounds} pairs; target <= +2 ms)${note}`,
     );
   } finally {
     setLogger(previous);

@@ -74,7 +74,7 @@ export async function benchRedis(): Promise<void> {
     for (let i = 0; i < steps; i++) await runtimeStep();
     for (let i = 0; i < steps; i++) await floorStep();
     const times = await paired(rounds, loop(runtimeStep, cpu.subject), loop(floorStep, cpu.floor));
-    const { mark, lo, mid, hi } = pairedVerdict(
+    const { mark, note, lo, mid, hi } = pairedVerdict(
       times.subject.map((ms, i) => ms / times.floor[i]!),
       1.15,
     );
@@ -86,7 +86,7 @@ export async function benchRedis(): Promise<void> {
     console.log(
       `${mark.padEnd(5)} ${'redis: Iris step (2 round trips) vs its raw round trips'.padEnd(52)} ` +
         `${perStep(median(times.subject))} vs ${perStep(median(times.floor))} = ${mid.toFixed(3)}x ` +
-        `(IQR ${lo.toFixed(3)}x to ${hi.toFixed(3)}x over ${rounds} rounds; target <= 1.15x)${loaded}`,
+        `(IQR ${lo.toFixed(3)}x to ${hi.toFixed(3)}x over ${rounds} rounds; target <= 1.15x)${loaded}${note}`,
     );
     const [cpuRuntime, cpuFloor] = [median(cpu.subject), median(cpu.floor)];
     report(

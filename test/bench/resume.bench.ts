@@ -12,7 +12,7 @@ import {
 } from '../../src/index.ts';
 import { buildIrisModel } from '../../src/cli/iris.ts';
 import { trackHooks } from '../../src/resume/ResumeState.ts';
-import { median, medianWithCi, paired } from './harness.ts';
+import { intervalVerdict, median, medianWithCi, paired } from './harness.ts';
 
 /**
  * The cost of exact resume's checkpoint state on the Iris job: `Saver.save` of the job as the CLI
@@ -65,13 +65,12 @@ export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME
   const base = median(times.floor);
   const diff = medianWithCi(times.subject.map((x, i) => x - times.floor[i]!));
   const [lo, mid, hi] = [diff.lo, diff.mid, diff.hi].map((d) => (100 * d) / base) as [number, number, number];
-  const mark = hi < 5 ? 'PASS' : lo >= 5 ? 'MISS' : 'NOISE';
+  const { mark, note } = intervalVerdict(lo, hi, 5);
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
   console.log(
     `${mark.padEnd(5)} ${'Iris job Saver.save with exact-resume state'.padEnd(52)} ` +
       `${median(times.subject).toFixed(2)} ms vs variables only ${base.toFixed(2)} ms  = ${pct(mid)} ` +
-      `(95% CI ${pct(lo)} to ${pct(hi)}, ${rounds} pairs; target < 5%)` +
-      (mark === 'NOISE' ? ' (within noise: the interval straddles the target; rerun on a quiet machine)' : ''),
+      `(95% CI ${pct(lo)} to ${pct(hi)}, ${rounds} pairs; target < 5%)${note}`,
   );
   await rm(dir, { recursive: true, force: true });
 }
