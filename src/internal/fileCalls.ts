@@ -22,6 +22,7 @@ import {
   writev,
   writevSync,
   type Stats,
+  type StatsFs,
 } from 'node:fs';
 
 /**
@@ -115,8 +116,10 @@ export async function callsFor(dir: string): Promise<FileCalls> {
   if (process.platform !== 'linux') return threadPool;
   const known = byDirectory.get(dir);
   if (known !== undefined) return known;
-  const type = await new Promise<number | undefined>((resolve) =>
-    statfs(dir, (error, stats) => resolve(error ? undefined : stats.type)),
+  // A path statfs refuses at once (a null byte) rejects like one it cannot inspect: no answer.
+  const type = await call<StatsFs>((done) => statfs(dir, done)).then(
+    (stats) => stats.type,
+    () => undefined,
   );
   if (type === undefined) return threadPool; // not there (yet): ask again next time
   const calls = LOCAL.has(type) ? inline : threadPool;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { UnknownError } from '../../src/index.ts';
+import { UnknownError, getCheckpointState } from '../../src/index.ts';
 import { TempFile } from '../../src/internal/durableFile.ts';
 import { callsFor, inline, threadPool, type FileCalls } from '../../src/internal/fileCalls.ts';
 
@@ -82,5 +82,8 @@ describe('durable files', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-durable-'));
     if (process.platform === 'linux') assert.equal(await callsFor(dir), inline);
     assert.equal(await callsFor(path.join(dir, 'missing', 'deeper')), threadPool);
+    // A path the file system API refuses at once (FC_SEED=999581910 of the API fuzz) is no answer, not a raw TypeError.
+    assert.equal(await callsFor(`${dir}\0`), threadPool);
+    assert.equal(await getCheckpointState('\0'), undefined);
   });
 });
