@@ -92,8 +92,7 @@ export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>
   for (const entry of graph.getCollection<SaveableEntry>(GraphKeys.SAVEABLE_OBJECTS)) {
     if (entry === null || typeof entry !== 'object')
       misuse(api, 'SAVEABLE_OBJECTS', 'entries { name, saveable }', entry, 'type');
-    const name = expect(api, 'SAVEABLE_OBJECTS name', entry.name, isSaveableName);
-    const saveable = expect(api, `SAVEABLE_OBJECTS ${name}`, entry.saveable, isSaveable);
+    const { name, saveable } = checkedEntry(api, entry);
     const known = all.get(name);
     if (known !== undefined && known !== saveable) {
       throw new UsageValueError(`${api}: two different saveables are registered under the name '${name}'`, {
@@ -105,6 +104,19 @@ export function collectSaveables(api: string, own: ReadonlyMap<string, Saveable>
     all.set(name, saveable);
   }
   return all;
+}
+
+/** Entries of `SAVEABLE_OBJECTS` already checked, with what they held then: each save checks only what changed. */
+const checkedEntries = new WeakMap<object, SaveableEntry>();
+
+function checkedEntry(api: string, entry: SaveableEntry): SaveableEntry {
+  const known = checkedEntries.get(entry);
+  if (known !== undefined && known.name === entry.name && known.saveable === entry.saveable) return known;
+  const name = expect(api, 'SAVEABLE_OBJECTS name', entry.name, isSaveableName);
+  const saveable = expect(api, `SAVEABLE_OBJECTS ${name}`, entry.saveable, isSaveable);
+  const checked = { name, saveable };
+  checkedEntries.set(entry, checked);
+  return checked;
 }
 
 /**

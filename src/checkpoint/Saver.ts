@@ -169,17 +169,20 @@ export class Saver {
     const { entries, totalBytes } = layoutTensors(tensors);
     if (copy) tensors.forEach((t, i) => (tensors[i] = (t as AnyTypedArray).slice()));
 
+    // The index is stringified now, while the values are the ones taken (the encoding shares
+    // objects with them), all but the data's checksum, which the write fills in.
+    const [head, tail] = indexText({
+      format: FORMAT,
+      version: 1,
+      dataFile: path.basename(checkpointFiles(prefix).data),
+      dataBytes: totalBytes,
+      dataCrc32: 0,
+      tensors: entries,
+      variables: encoded,
+      ...(states.size > 0 ? { saveables: encodedStates } : {}),
+    });
     const index = (dataCrc: number): string => {
-      const body = JSON.stringify({
-        format: FORMAT,
-        version: 1,
-        dataFile: path.basename(checkpointFiles(prefix).data),
-        dataBytes: totalBytes,
-        dataCrc32: dataCrc,
-        tensors: entries,
-        variables: encoded,
-        ...(states.size > 0 ? { saveables: encodedStates } : {}),
-      } satisfies IndexFile);
+      const body = `${head}${dataCrc}${tail}`;
       return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
     };
     const metaKey = metaKeyOf(session.graph);
@@ -287,6 +290,17 @@ export class Saver {
     }
     return { kept, dropped, nextKeepTime };
   }
+}
+
+/**
+ * The index's JSON in two pieces, before and after the value of `dataCrc32`: the checksum of the
+ * data is known only once the data is written, and the rest is stringified when the values are taken.
+ */
+function indexText(index: IndexFile): [string, string] {
+  const { format, version, dataFile, dataBytes, dataCrc32: _, ...rest } = index;
+  const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
+  const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
+  return [`${head.slice(0, -1)},"dataCrc32":`, `,${tail.slice(1)}`];
 }
 
 /** The one place restore writes variables (a backend may batch these writes). */

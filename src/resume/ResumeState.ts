@@ -35,7 +35,8 @@ export class ResumeState {
   readonly graph: Graph;
   /** Queue runners that resume from a consumed position (the others cannot). */
   readonly seekable = new WeakSet<object>();
-  hooks: readonly StatefulHook[] = [];
+  /** The hooks with declared state, by the name their state is filed under (see {@link namedHooks}). */
+  #hooks: ReadonlyMap<string, StatefulHook> = new Map();
   /** Names taken by the graph's random generators. */
   readonly randomNames = new Set<string>();
   /** One record per restored session, oldest first; sessions are not held (a long job restores many). */
@@ -87,6 +88,11 @@ export class ResumeState {
     return reasons;
   }
 
+  /** The hooks a monitored session of this graph runs: their declared state is saved with each checkpoint. */
+  set hooks(hooks: readonly StatefulHook[]) {
+    this.#hooks = namedHooks(hooks);
+  }
+
   /** Notes a restore of `session` that lacked the state of `what`. */
   absent(session: Session, reason: string): void {
     const record = this.#record(session);
@@ -109,31 +115,35 @@ export class ResumeState {
     return record;
   }
 
-  #named(): Map<string, StatefulHook> {
-    const named = new Map<string, StatefulHook>();
-    for (const hook of this.hooks) {
-      if (typeof hook.checkpointState !== 'function') continue;
-      const base = (hook.constructor as { name?: string } | undefined)?.name || 'hook';
-      let name = base;
-      for (let i = 1; named.has(name); i++) name = `${base}_${i}`;
-      named.set(name, hook);
-    }
-    return named;
-  }
-
   #hookStates(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [name, hook] of this.#named()) out[name] = hook.checkpointState!();
+    for (const [name, hook] of this.#hooks) out[name] = hook.checkpointState!();
     return out;
   }
 
   #restoreHooks(saved: Readonly<Record<string, unknown>>): void {
-    for (const [name, hook] of this.#named()) {
+    for (const [name, hook] of this.#hooks) {
       const state = saved[name];
       if (state !== undefined && state !== null && typeof state === 'object')
         hook.restoreCheckpointState?.(state as Readonly<Record<string, unknown>>);
     }
   }
+}
+
+/**
+ * The hooks that declare checkpoint state, each by its class name (`StepCounterHook`), with
+ * `_1`, `_2`... for a second and third of one class, in the order the session runs them.
+ */
+function namedHooks(hooks: readonly StatefulHook[]): Map<string, StatefulHook> {
+  const named = new Map<string, StatefulHook>();
+  for (const hook of hooks) {
+    if (typeof hook.checkpointState !== 'function') continue;
+    const base = (hook.constructor as { name?: string } | undefined)?.name || 'hook';
+    let name = base;
+    for (let i = 1; named.has(name); i++) name = `${base}_${i}`;
+    named.set(name, hook);
+  }
+  return named;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   ValueError,
   getCheckpointState,
   latestCheckpoint,
+  readSaveableStates,
 } from '../../src/index.ts';
 import { temporaryName } from '../../src/internal/tempFiles.ts';
 import { rejectsWith } from '../helpers/assert.ts';
@@ -71,6 +72,60 @@ describe('Saver', () => {
     assert.deepEqual(byName, values);
     assert.ok(byName['f32'] instanceof Float32Array);
     assert.ok(Object.is((byName['f64'] as Float64Array)[1], -0));
+  });
+
+  it('round-trips plain data as it is: holes, shared parts, `__proto__` and `$` keys, tags deep inside', async () => {
+    const dir = await tempDir();
+    const shared = { x: 1 };
+    // eslint-disable-next-line no-sparse-arrays
+    const holes = [1, , 3];
+    const values = {
+      plain: { a: [1, 'two', true, null, { b: [shared, shared] }] },
+      holes,
+      proto: JSON.parse('{"__proto__": {"polluted": true}, "k": 1}') as unknown,
+      dollar: { $t: 0, $o: 'x', inner: { $n: 'NaN' } },
+      deep: { a: [{ b: [1, Number.NaN] }, 5], c: 'unchanged', d: [undefined] },
+    };
+    const { graph, sess } = await withValues(values);
+    const prefix = await new Saver().save(sess, path.join(dir, 'model.ckpt'));
+    const [plain, restoredHoles, proto, dollar, deep] = (await restoredValues(graph, prefix)) as any[];
+    assert.deepEqual(plain, values.plain);
+    assert.deepEqual(restoredHoles, [1, null, 3]); // as JSON writes a hole
+    assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+    assert.deepEqual(Object.keys(proto), ['__proto__', 'k']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value, { polluted: true });
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    assert.deepEqual(dollar, values.dollar);
+    assert.ok(Number.isNaN(deep.a[0].b[1]));
+    assert.deepEqual(deep, values.deep);
+    assert.ok(Object.hasOwn(deep.d, 0) && deep.d[0] === undefined);
+  });
+
+  it('names the part that cannot be checkpointed by its path inside the value', async () => {
+    const dir = await tempDir();
+    const { sess } = await withValues({ model: { layers: [{ w: 1 }, { w: 2, act: Math.tanh }] } });
+    await rejectsWith(
+      new Saver().save(sess, path.join(dir, 'm')),
+      InvalidArgumentError,
+      /variable value at model\.layers\[1\]\.act cannot be checkpointed/,
+    );
+    const map = await withValues({ m: new Map([['k', Symbol('s')]]) });
+    await rejectsWith(new Saver().save(map.sess, path.join(dir, 'm')), InvalidArgumentError, /at m\.value0 /);
+  });
+
+  it('saveInBackground takes the state when it resolves: a change to a held object afterwards is not saved', async () => {
+    const dir = await tempDir();
+    const held = { step: 1, nested: { list: [1, 2] } };
+    // Over 1 MiB of data: written in the thread pool, and the index (its checksum) made after it.
+    const { graph, sess } = await withValues({ v: new Float32Array(300_000).fill(1) });
+    const saveable = { saveState: () => held, restoreState: () => {} };
+    const saver = new Saver({ saveables: { held: saveable } });
+    const { prefix, written } = await saver.saveInBackground(sess, path.join(dir, 'model.ckpt'));
+    held.step = 2;
+    held.nested.list.push(3);
+    await written;
+    assert.deepEqual((await readSaveableStates(prefix))['held'], { step: 1, nested: { list: [1, 2] } });
+    assert.deepEqual(await restoredValues(graph, prefix), [new Float32Array(300_000).fill(1)]);
   });
 
   it('round-trips empty typed arrays between others (a checksum must not restart at an empty tensor)', async () => {
