@@ -30,32 +30,48 @@ interface Forward {
   gradB: Float32Array;
 }
 
-/** Softmax cross-entropy over a batch, with gradients. */
+/** Softmax cross-entropy over a batch, with gradients. Plain loops: this runs inside every step. */
 function forward(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Array): Forward {
   const n = ys.length;
   const gradW = new Float32Array(FEATURES * CLASSES);
   const gradB = new Float32Array(CLASSES);
-  const logits = new Float64Array(CLASSES);
+  const exps = new Float64Array(CLASSES);
   let loss = 0;
   for (let i = 0; i < n; i++) {
+    const row = i * FEATURES;
     let max = -Infinity;
     for (let c = 0; c < CLASSES; c++) {
       let z = b[c]!;
-      for (let f = 0; f < FEATURES; f++) z += xs[i * FEATURES + f]! * w[f * CLASSES + c]!;
-      logits[c] = z;
+      for (let f = 0; f < FEATURES; f++) z += xs[row + f]! * w[f * CLASSES + c]!;
+      exps[c] = z;
       if (z > max) max = z;
     }
     let sum = 0;
-    for (let c = 0; c < CLASSES; c++) sum += Math.exp(logits[c]! - max);
+    for (let c = 0; c < CLASSES; c++) sum += exps[c] = Math.exp(exps[c]! - max);
+    const label = ys[i]!;
     for (let c = 0; c < CLASSES; c++) {
-      const p = Math.exp(logits[c]! - max) / sum;
-      const d = (p - (c === ys[i] ? 1 : 0)) / n;
-      gradB[c] = gradB[c]! + d;
-      for (let f = 0; f < FEATURES; f++) gradW[f * CLASSES + c] = gradW[f * CLASSES + c]! + d * xs[i * FEATURES + f]!;
-      if (c === ys[i]) loss -= Math.log(Math.max(p, 1e-12)) / n;
+      const p = exps[c]! / sum;
+      const d = (p - (c === label ? 1 : 0)) / n;
+      gradB[c]! += d;
+      for (let f = 0; f < FEATURES; f++) gradW[f * CLASSES + c]! += d * xs[row + f]!;
+      if (c === label) loss -= Math.log(Math.max(p, 1e-12)) / n;
     }
   }
   return { loss, gradW, gradB };
+}
+
+/** `xs` with each feature moved by `noise * (2u - 1)`, `u` uniform in [0, 1). */
+function jittered(xs: Float32Array, u: Float64Array, noise: number): Float32Array {
+  const out = new Float32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = xs[i]! + noise * (2 * u[i]! - 1);
+  return out;
+}
+
+/** One plain gradient descent step: `v - rate * grad`, as a new array. */
+function descend(v: Float32Array, grad: Float32Array, rate: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! - rate * grad[i]!;
+  return out;
 }
 
 function accuracyOf(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Array): number {
@@ -133,22 +149,17 @@ export function buildIrisModel(options: IrisModelOptions): IrisModel {
   const bias = graph.variable(() => new Float32Array(CLASSES), { name: 'bias' });
   const grads = graph.op('gradients', [weights, bias, batch, jitter], (w, b, { xs, ys }, u) => {
     maybeFail('gradients');
-    return forward(
-      w,
-      b,
-      xs.map((x, i) => x + noise * (2 * u[i]! - 1)),
-      ys,
-    );
+    return forward(w, b, jittered(xs, u, noise), ys);
   });
   const train = graph.group(
     [
       graph.assign(
         weights,
-        graph.op('weights_next', [weights, grads], (w, g) => w.map((v, i) => v - learningRate * g.gradW[i]!)),
+        graph.op('weights_next', [weights, grads], (w, g) => descend(w, g.gradW, learningRate)),
       ),
       graph.assign(
         bias,
-        graph.op('bias_next', [bias, grads], (b, g) => b.map((v, i) => v - learningRate * g.gradB[i]!)),
+        graph.op('bias_next', [bias, grads], (b, g) => descend(b, g.gradB, learningRate)),
       ),
       graph.assignAdd(step, 1),
     ],
