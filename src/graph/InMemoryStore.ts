@@ -11,6 +11,22 @@ export class InMemoryStore implements ResourceStore {
   readonly #variables = new Map<string, unknown>();
   readonly #queues = new Map<string, FIFOQueueState<unknown>>();
   #closedWith: Error | undefined;
+  /** One session's own store (target `''`), not a server's that other sessions share. */
+  readonly #private: boolean;
+
+  constructor(options: { private?: boolean } = {}) {
+    this.#private = options.private ?? false;
+  }
+
+  /**
+   * The session that owned this private store closed: its values are let go at once, not when the
+   * closed `Session` object is collected. A recovery restores a new session while the lost one
+   * may still be referenced, and a model's worth of memory held twice would make the restore
+   * collect garbage. A server's store keeps its values for the sessions still on it.
+   */
+  release(): void {
+    if (this.#private) this.#variables.clear();
+  }
 
   get closedWith(): Error | undefined {
     return this.#closedWith;

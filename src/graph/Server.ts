@@ -80,7 +80,7 @@ export function registerTargetResolver(scheme: string, resolver: TargetResolver)
 /** The store for a session target: a private one for `''`, a server's for its target. @internal */
 export function resolveTarget(target: string): ResourceStore {
   expect('Session', 'target', target, is.string);
-  if (target === '') return new InMemoryStore();
+  if (target === '') return new InMemoryStore({ private: true });
   const local = servers.get(target);
   if (local) return local;
   if (target.startsWith('local://')) throw new UnavailableError(`Session: no server is running at target '${target}'`);

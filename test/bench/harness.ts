@@ -88,21 +88,26 @@ export function shuffled<T>(items: readonly T[]): T[] {
   return out;
 }
 
-/** Runs `subject` and `floor` once per round, in a random order each round; times in ms. */
+/**
+ * Runs `subject` and `floor` once per round, in a random order each round; times in ms. `before`
+ * (untimed) runs before each of them: a garbage collection, say, so that each timed call starts
+ * from the same heap without the collection's own time (and its variance) in the figures.
+ */
 export async function paired(
   rounds: number,
   subject: (round: number) => Promise<unknown>,
   floor: (round: number) => Promise<unknown>,
+  before: () => void = () => {},
 ): Promise<{ subject: number[]; floor: number[] }> {
   const out = { subject: [] as number[], floor: [] as number[] };
+  const one = async (side: 'subject' | 'floor', r: number): Promise<void> => {
+    before();
+    out[side].push(await timed(() => (side === 'subject' ? subject(r) : floor(r))));
+  };
   for (let r = 0; r < rounds; r++) {
-    if (random() < 0.5) {
-      out.subject.push(await timed(() => subject(r)));
-      out.floor.push(await timed(() => floor(r)));
-    } else {
-      out.floor.push(await timed(() => floor(r)));
-      out.subject.push(await timed(() => subject(r)));
-    }
+    const [first, second] = random() < 0.5 ? (['subject', 'floor'] as const) : (['floor', 'subject'] as const);
+    await one(first, r);
+    await one(second, r);
   }
   return out;
 }

@@ -25,9 +25,9 @@ import {
 import { intervalVerdict, median, medianWithCi, paired } from './harness.ts';
 
 /**
- * A full garbage collection, so that each timed operation starts from a collected heap: both
- * sides allocate 16 MB, and a collection that external memory pressure starts inside one of them
- * (5 ms and more here) would otherwise decide the pair.
+ * A full garbage collection before each timed operation (untimed), so that each starts from a
+ * collected heap: both sides allocate 16 MB, and a collection that external memory pressure
+ * starts inside one of them (5 ms and more here) would otherwise decide the pair.
  */
 const collect: () => void = (() => {
   v8.setFlagsFromString('--expose-gc');
@@ -73,12 +73,10 @@ export async function benchRecovery(
       hooks: [abort],
     });
     const recover = async (): Promise<void> => {
-      collect();
       abort.armed = true;
       await session.run(train);
     };
     const restore = async (): Promise<void> => {
-      collect();
       const fresh = new Session(graph);
       await saver.restore(fresh, prefix);
       await fresh.close();
@@ -87,7 +85,7 @@ export async function benchRecovery(
       await recover();
       await restore();
     }
-    const times = await paired(rounds, recover, restore);
+    const times = await paired(rounds, recover, restore, collect);
     await session.close();
     const extra = medianWithCi(times.subject.map((t, i) => t - times.floor[i]!));
     const { mark, note } = intervalVerdict(extra.lo, extra.hi, 2);

@@ -47,6 +47,27 @@ describe('Server', () => {
     assert.equal(await b.run(step), 0);
   });
 
+  it("a closed session lets its private values go at once; a server's values stay for the sessions still on it", async () => {
+    const { g, inc, step } = model();
+    const own = new Session(g);
+    await own.run(g.globalVariablesInitializer());
+    await own.run(inc);
+    const store = own.store;
+    assert.equal(store.isInitialized(step.name), true);
+    await own.close();
+    assert.equal(store.isInitialized(step.name), false, 'a closed private session still holds its values');
+
+    const server = Server.createLocalServer();
+    const [a, b] = [model(), model()];
+    const first = new Session(a.g, { target: server.target });
+    const second = new Session(b.g, { target: server.target });
+    await first.run(a.g.globalVariablesInitializer());
+    await first.run(a.inc);
+    await first.close();
+    assert.equal(await second.run(b.step), 1);
+    await server.close();
+  });
+
   it("closing the server makes its sessions' runs, pending operations and new sessions fail with UnavailableError", async () => {
     const server = Server.createLocalServer();
     const { g, step, dequeue } = model();
