@@ -13,7 +13,7 @@
 import { raise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { detaching, failedClosing, recovering, stopping } from './lifecycleClosing.ts';
 import { creating, initializing, restoring, startingServices, waitingForChief } from './lifecycleCreation.ts';
-import { lifecycleSetup } from './lifecycleSetup.ts';
+import { NO_ACTORS, NO_SESSION, lifecycleSetup } from './lifecycleSetup.ts';
 import type { HookMethod } from './lifecycleTypes.ts';
 
 export * from './lifecycleTypes.ts';
@@ -42,18 +42,17 @@ export const lifecycleMachine = lifecycleSetup.createMachine({
     retryInMs: 0,
     closing: undefined,
     abandoned: [],
-    producers: [],
-    hooks: [],
-    hookNames: input.hookNames ?? [],
-    hookCursor: 0,
-    hookMethod: 'afterCreateSession' as HookMethod,
-    endGraceMs: input.endGraceMs ?? 120_000,
     abandonedHooks: [],
-    stepped: input.stepped ?? false,
-    restores: input.restores ?? false,
+    actors: NO_ACTORS,
+    hookPhase: { method: 'afterCreateSession' as HookMethod, cursor: 0 },
     active: false,
-    raw: undefined,
-    stack: undefined,
+    session: NO_SESSION,
+    config: {
+      hookNames: input.hookNames ?? [],
+      endGraceMs: input.endGraceMs ?? 120_000,
+      stepped: input.stepped ?? false,
+      restores: input.restores ?? false,
+    },
   }),
   initial: 'beginning',
   // The one CLOSE transition, from any state: hooks are told `end` only if the session is active.
@@ -96,7 +95,7 @@ export const lifecycleMachine = lifecycleSetup.createMachine({
       invoke: {
         id: 'watchCoordinator',
         src: 'watchCoordinator',
-        input: ({ context }) => ({ stack: context.stack, generation: context.generation }),
+        input: ({ context }) => ({ stack: context.session.stack, generation: context.generation }),
       },
       on: {
         RECOVER: [

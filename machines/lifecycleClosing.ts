@@ -6,7 +6,7 @@
 import { lifecycleSetup } from './lifecycleSetup.ts';
 import type { LifecycleContext } from './lifecycleTypes.ts';
 
-const closeInput = ({ context }: { context: LifecycleContext }) => ({ raw: context.raw, stack: context.stack });
+const closeInput = ({ context }: { context: LifecycleContext }) => context.session;
 const released = {
   type: 'releaseSession',
   params: ({ event }: { event: { output: { abandoned: string[] } } }) => event.output,
@@ -26,7 +26,7 @@ export const recovering = lifecycleSetup.createStateConfig({
       invoke: {
         id: 'closeLostSession',
         src: 'closeStack',
-        input: ({ context }) => ({ raw: context.raw, stack: context.stack, recoveredFrom: context.failure?.error }),
+        input: ({ context }) => ({ ...context.session, recoveredFrom: context.failure?.error }),
         onDone: { target: 'backingOff', actions: ['stopSessionActors', released] },
         // A non-recoverable error held by the old coordinator turns recovery into a failure (E11).
         onError: { target: '#monitoredSession.detached', actions: ['stopSessionActors', releasedOnError, closeError] },

@@ -48,7 +48,7 @@ export const restoring = lifecycleSetup.createStateConfig({
   invoke: {
     id: 'restoreSession',
     src: 'restoreSession',
-    input: ({ context }) => ({ raw: context.raw }),
+    input: ({ context }) => ({ raw: context.session.raw }),
     onDone: {
       target: 'initializing',
       actions: { type: 'recordRestored', params: ({ event }) => ({ restored: event.output }) },
@@ -62,7 +62,7 @@ export const initializing = lifecycleSetup.createStateConfig({
   invoke: {
     id: 'initializeSession',
     src: 'initializeSession',
-    input: ({ context }) => ({ raw: context.raw, restored: context.restored }),
+    input: ({ context }) => ({ raw: context.session.raw, restored: context.restored }),
     onDone: 'startingServices',
     onError: [
       {
@@ -96,7 +96,7 @@ export const startingServices = lifecycleSetup.createStateConfig({
       invoke: {
         id: 'startCoordinator',
         src: 'startCoordinator',
-        input: ({ context }) => ({ raw: context.raw, generation: context.generation }),
+        input: ({ context }) => ({ raw: context.session.raw, generation: context.generation }),
         onDone: {
           target: 'notifyingHooks',
           actions: [{ type: 'keepServices', params: ({ event }) => event.output }, 'spawnServices'],

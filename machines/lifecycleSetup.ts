@@ -16,9 +16,16 @@ import type {
   LifecycleTag,
   RawSessionRef,
   ServicesOutput,
+  SessionActors,
+  SessionRefs,
   SessionStackRef,
 } from './lifecycleTypes.ts';
 import { hookActorId } from './lifecycleTypes.ts';
+
+/** No session (before the first, and once one is released). */
+export const NO_SESSION: SessionRefs = Object.freeze({ raw: undefined, stack: undefined });
+/** No spawned actors. */
+export const NO_ACTORS: SessionActors = Object.freeze({ producers: [], hooks: [] });
 
 /** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days). */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -100,9 +107,9 @@ const base = setup({
     /** The recorded decision is to give the session up. */
     decidedToDetach: ({ context }) => context.decision?.action === 'detach',
     /** The creator exposes its steps and has a checkpoint to restore from. */
-    canRestore: ({ context }) => context.stepped && context.restores,
+    canRestore: ({ context }) => context.config.stepped && context.config.restores,
     /** The creator exposes its steps (restore, initialize). */
-    isStepped: ({ context }) => context.stepped,
+    isStepped: ({ context }) => context.config.stepped,
     /** No session was ever created: a failure now fails `create`. */
     neverCreated: ({ context }) => context.sessionsCreated === 0,
     /** The session reached `running` and is still current: its hooks are told `end`. */
@@ -110,14 +117,14 @@ const base = setup({
     /** The next attempt is due at once. */
     noDelay: ({ context }) => context.retryInMs <= 0,
     /** There is no hook (left) to call. */
-    noHooks: ({ context }) => context.hookCursor >= context.hooks.length,
+    noHooks: ({ context }) => context.hookPhase.cursor >= context.actors.hooks.length,
     /** The hook at the cursor is the last one. */
-    lastHook: ({ context }) => context.hookCursor >= context.hooks.length - 1,
+    lastHook: ({ context }) => context.hookPhase.cursor >= context.actors.hooks.length - 1,
     /** The answer is from a hook that is no longer the one called (abandoned, or of an old session). */
     notCurrentHook: ({ context, event }) =>
-      (event.type === 'HOOK.DONE' || event.type === 'HOOK.FAILED') && event.index !== context.hookCursor,
+      (event.type === 'HOOK.DONE' || event.type === 'HOOK.FAILED') && event.index !== context.hookPhase.cursor,
     /** The current phase is an error close, where hook failures are ignored. */
-    errorClose: ({ context }) => context.hookMethod === 'endOnError',
+    errorClose: ({ context }) => context.hookPhase.method === 'endOnError',
     /** The report is about a session that was already replaced. */
     isStale: ({ context, event }) => event.type === 'RECOVER' && event.generation !== context.generation,
   },
@@ -127,7 +134,7 @@ const base = setup({
     /** Wait between readiness checks of a worker. */
     chiefWait: ({ context }) => timerMs(context.retryInMs),
     /** Time budget of each hook's `end`. */
-    endGrace: ({ context }) => timerMs(context.endGraceMs),
+    endGrace: ({ context }) => timerMs(context.config.endGraceMs),
   },
   actions: {
     /** Puts the failing error in the context, to be decided. */
@@ -147,27 +154,37 @@ const base = setup({
     recordRestored: assign((_, params: { restored: boolean }) => ({ restored: params.restored })),
     /** Keeps the session stack the services started with, and names its producer and hook actors. */
     keepServices: assign(({ context }, params: ServicesOutput) => ({
-      stack: params.stack,
-      producers: params.producers.map((p) => p.id),
-      hooks: context.hookNames.map((name, index) => hookActorId(name, index)),
+      session: { raw: context.session.raw, stack: params.stack },
+      actors: {
+        producers: params.producers.map((p) => p.id),
+        hooks: context.config.hookNames.map((name, index) => hookActorId(name, index)),
+      },
     })),
     /** Records the error that fails the close. */
     recordCloseError: assign((_, params: { error: unknown }) => ({ lastError: params.error })),
     /** Keeps the raw session an effect made (`undefined`: forgets it). */
-    keepRaw: assign((_, params: { raw: RawSessionRef | undefined }) => ({ raw: params.raw })),
+    keepRaw: assign(({ context }, params: { raw: RawSessionRef | undefined }) => ({
+      session: { raw: params.raw, stack: context.session.stack },
+    })),
     /** The session's resources are released: the context forgets them. */
     releaseSession: assign((_, params: { abandoned: string[] }) => ({
-      raw: undefined,
-      stack: undefined,
+      session: NO_SESSION,
       abandoned: params.abandoned,
     })),
     /** Starts a hook phase at the first hook. */
-    startHookPhase: assign((_, params: { method: HookMethod }) => ({ hookCursor: 0, hookMethod: params.method })),
+    startHookPhase: assign((_, params: { method: HookMethod }) => ({
+      hookPhase: { method: params.method, cursor: 0 },
+    })),
     /** Moves the cursor to the next hook. */
-    nextHook: assign({ hookCursor: ({ context }) => context.hookCursor + 1 }),
+    nextHook: assign({
+      hookPhase: ({ context }) => ({ method: context.hookPhase.method, cursor: context.hookPhase.cursor + 1 }),
+    }),
     /** The hook at the cursor ran out of its `end` budget: it is abandoned. */
     abandonHook: assign({
-      abandonedHooks: ({ context }) => [...context.abandonedHooks, context.hooks[context.hookCursor] ?? '?'],
+      abandonedHooks: ({ context }) => [
+        ...context.abandonedHooks,
+        context.actors.hooks[context.hookPhase.cursor] ?? '?',
+      ],
     }),
     /** Says which hook was abandoned (provided: logging is I/O). */
     reportAbandonedHook: notProvided('reportAbandonedHook') as (args: { context: LifecycleContext }) => void,
@@ -175,8 +192,7 @@ const base = setup({
     recordClose: assign((_, params: { kind: 'clean' | 'error'; reason: string; cause: unknown }) => ({
       closing: { kind: params.kind, reason: params.reason, cause: params.cause },
       lastError: undefined,
-      hookCursor: 0,
-      hookMethod: (params.kind === 'error' ? 'endOnError' : 'end') as HookMethod,
+      hookPhase: { method: (params.kind === 'error' ? 'endOnError' : 'end') as HookMethod, cursor: 0 },
     })),
     /** Counts the created session; it becomes the active one. */
     markCreated: assign({
@@ -200,34 +216,34 @@ export const lifecycleSetup = base.extend({
   actions: {
     /** Spawns the producer and hook actors of the session stack just kept. */
     spawnServices: base.enqueueActions(({ context, enqueue }) => {
-      const stack = context.stack;
+      const stack = context.session.stack;
       if (stack === undefined) return;
-      context.producers.forEach((id, index) => {
+      context.actors.producers.forEach((id, index) => {
         enqueue.spawnChild('producer', { id, input: { index, generation: context.generation, stack } });
       });
-      context.hooks.forEach((id, index) => {
+      context.actors.hooks.forEach((id, index) => {
         enqueue.spawnChild('hook', { id, input: { index, generation: context.generation, stack } });
       });
     }),
 
     /** Stops the producer and hook actors of the released session (abandoning any still running). */
     stopSessionActors: base.enqueueActions(({ context, enqueue }) => {
-      for (const id of context.producers) enqueue.stopChild(id);
-      for (const id of context.hooks) enqueue.stopChild(id);
-      enqueue.assign({ producers: [], hooks: [] });
+      for (const id of context.actors.producers) enqueue.stopChild(id);
+      for (const id of context.actors.hooks) enqueue.stopChild(id);
+      enqueue.assign({ actors: NO_ACTORS });
     }),
 
     /** Stops the hook actors (after their `end`, before producers and the session close). */
     stopHooks: base.enqueueActions(({ context, enqueue }) => {
-      for (const id of context.hooks) enqueue.stopChild(id);
-      enqueue.assign({ hooks: [] });
+      for (const id of context.actors.hooks) enqueue.stopChild(id);
+      enqueue.assign({ actors: { producers: context.actors.producers, hooks: [] } });
     }),
 
     /** Sends the current hook method to the hook at the cursor (if any is left). */
     callHook: base.enqueueActions(({ context, enqueue }) => {
-      const id = context.hooks[context.hookCursor];
-      if (id !== undefined)
-        enqueue.sendTo(id, { type: 'CALL', method: context.hookMethod, closing: context.closing } satisfies HookCall);
+      const { method, cursor } = context.hookPhase;
+      const id = context.actors.hooks[cursor];
+      if (id !== undefined) enqueue.sendTo(id, { type: 'CALL', method, closing: context.closing } satisfies HookCall);
     }),
   },
 });

@@ -63,6 +63,47 @@ export interface CloseRequest {
   readonly cause: unknown;
 }
 
+/** What the chart was started with (`LifecycleInput`); it does not change. */
+export interface LifecycleConfig {
+  /** A readable name per hook (its class), for actor ids like `hook:CheckpointSaverHook#2`. */
+  readonly hookNames: readonly string[];
+  /** How long each hook's `end` may take before it is abandoned. */
+  readonly endGraceMs: number;
+  /** Whether the creator exposes restore/initialize steps (so the chart shows them). */
+  readonly stepped: boolean;
+  /** Whether the creator has something to restore from. */
+  readonly restores: boolean;
+}
+
+/** The hook phase under way: which method the hook actors are called with, and at which hook. */
+export interface HookPhase {
+  readonly method: HookMethod;
+  /** The index of the hook being called. */
+  readonly cursor: number;
+}
+
+/** The spawned actors of the current session, by id. */
+export interface SessionActors {
+  /** Its producer (queue runner) actors. */
+  readonly producers: readonly string[];
+  /** Its hook actors, in hook order. */
+  readonly hooks: readonly string[];
+}
+
+/** The session being built or in use. */
+export interface SessionRefs {
+  /** The raw session. */
+  readonly raw: RawSessionRef | undefined;
+  /** The session stack built on `raw` (once its services started). */
+  readonly stack: SessionStackRef | undefined;
+}
+
+/**
+ * The chart's context. Eighteen fields at most, grouped where they belong together: xstate copies
+ * the context at every `assign` (`Object.assign({}, context, update)`), and V8 makes an object of
+ * more than about twenty properties copied that way a slow dictionary, every copy and every read
+ * then costing ten times more.
+ */
 export interface LifecycleContext {
   /** Increments with every created session; run errors carry it to ignore stale reports. */
   generation: number;
@@ -86,30 +127,18 @@ export interface LifecycleContext {
   closing: CloseRequest | undefined;
   /** Producers still running after their grace period at the last close, abandoned. */
   abandoned: string[];
-  /** Ids of the producer (queue runner) actors of the current session. */
-  producers: string[];
-  /** Ids of the hook actors of the current session, in hook order. */
-  hooks: string[];
-  /** A readable name per hook (its class), for actor ids like `hook:CheckpointSaverHook#2`. */
-  hookNames: readonly string[];
-  /** Which hook is being called in the current phase. */
-  hookCursor: number;
-  /** The hook method the current phase calls. */
-  hookMethod: HookMethod;
-  /** How long each hook's `end` may take before it is abandoned. */
-  endGraceMs: number;
   /** Hooks abandoned because their `end` ran out of time. */
   abandonedHooks: string[];
-  /** Whether the creator exposes restore/initialize steps (so the chart shows them). */
-  stepped: boolean;
-  /** Whether the creator has something to restore from. */
-  restores: boolean;
+  /** The spawned actors of the current session. */
+  actors: SessionActors;
+  /** The hook phase under way (or last). */
+  hookPhase: HookPhase;
   /** True while the session is the one runs use (from `running` until it is left). */
   active: boolean;
-  /** The raw session being built or in use. */
-  raw: RawSessionRef | undefined;
-  /** The session stack built on `raw`. */
-  stack: SessionStackRef | undefined;
+  /** The session being built or in use. */
+  session: SessionRefs;
+  /** What the chart was started with. */
+  config: LifecycleConfig;
 }
 
 export interface LifecycleInput {

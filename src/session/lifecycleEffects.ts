@@ -220,15 +220,15 @@ export const providedLifecycle = lifecycleMachine.provide({
         decision.delayMs,
       );
     },
-    activateSession: ({ context, system }) => hostOf(system).activate(context.stack),
+    activateSession: ({ context, system }) => hostOf(system).activate(context.session.stack),
     deactivateSession: ({ system }) => hostOf(system).activate(undefined),
     retireSession: ({ context }) => {
-      if (context.stack !== undefined) context.stack.retired = true;
+      if (context.session.stack !== undefined) context.session.stack.retired = true;
     },
     reportAbandonedHook: ({ context, system }) => {
       const id = context.abandonedHooks.at(-1);
       logger.warn(
-        `Hook ${id} did not finish its ${context.hookMethod} within the ${hostOf(system).graceSecs}s grace period; it is abandoned.`,
+        `Hook ${id} did not finish its ${context.hookPhase.method} within the ${hostOf(system).graceSecs}s grace period; it is abandoned.`,
       );
     },
   },

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import v8 from 'node:v8';
+import { runInThisContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import { createActor, fromPromise, transition } from 'xstate';
 import { createTestModel, getShortestPaths } from 'xstate/graph';
@@ -239,18 +241,44 @@ describe('the live snapshot walks the chart', () => {
   });
 });
 
+describe('lifecycle context', () => {
+  it('stays a fast-mode object through creation, recovery and close (xstate copies it at every assign)', async () => {
+    // V8 turns an object of more than about twenty properties built by Object.assign (xstate's
+    // assign) into a dictionary: each copy and read then costs ten times more. Checked with V8's
+    // own %HasFastProperties, compiled after allowing natives syntax for this process.
+    v8.setFlagsFromString('--allow-natives-syntax');
+    const fast = runInThisContext('(o) => %HasFastProperties(o)') as (o: object) => boolean;
+    const { graph, doStep } = gstepGraph();
+    const contexts: object[] = [];
+    await withSession(
+      MonitoredSession.create({ graph, hooks: [new FakeHook(), new RaiseOnceAtCountN(2, new AbortedError('x'))] }),
+      async (s) => {
+        contexts.push(s.snapshot.context);
+        await s.run(doStep);
+        await s.run(doStep);
+        contexts.push(s.snapshot.context);
+        assert.equal(s.snapshot.context.recoveries, 1);
+      },
+    );
+    for (const context of contexts) {
+      assert.ok(Object.keys(context).length <= 18, `${Object.keys(context).length} context fields`);
+      assert.ok(fast(context), `a dictionary-mode context: ${Object.keys(context).join(', ')}`);
+    }
+  });
+});
+
 describe('lifecycle delays', () => {
   it('a "forever" delay (Infinity, or past 2^31 ms) is the longest timer, never the 1 ms Node would clamp it to', () => {
     const delays = lifecycleMachine.implementations.delays as Record<
       string,
-      (args: { context: { endGraceMs: number; retryInMs: number } }) => number
+      (args: { context: { config: { endGraceMs: number }; retryInMs: number } }) => number
     >;
     for (const name of ['endGrace', 'backoff', 'chiefWait']) {
       for (const ms of [Infinity, 2 ** 40]) {
-        const got = delays[name]!({ context: { endGraceMs: ms, retryInMs: ms } });
+        const got = delays[name]!({ context: { config: { endGraceMs: ms }, retryInMs: ms } });
         assert.equal(got, 2 ** 31 - 1, `${name}(${ms})`);
       }
-      assert.equal(delays[name]!({ context: { endGraceMs: 5, retryInMs: 5 } }), 5);
+      assert.equal(delays[name]!({ context: { config: { endGraceMs: 5 }, retryInMs: 5 } }), 5);
     }
   });
 });

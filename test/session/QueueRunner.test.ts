@@ -118,14 +118,14 @@ describe('queue runners inside a MonitoredSession', () => {
     const children = Object.keys(sess.snapshot.children);
     assert.deepEqual(children.filter((id) => id.startsWith('producer:')).length, 2);
     // Readable ids: an inspector shows which task each producer actor runs.
-    assert.deepEqual(sess.snapshot.context.producers, [
+    assert.deepEqual(sess.snapshot.context.actors.producers, [
       'producer:QueueRunner(input)/enqueue_0#0',
       'producer:QueueRunner(input)/close_on_stop#1',
     ]);
     assert.deepEqual([await sess.run(dequeue), await sess.run(dequeue)], [0, 1]);
     await sess.close();
     assert.deepEqual(order, ['afterCreateSession', 'end']);
-    assert.deepEqual(sess.snapshot.context.producers, []);
+    assert.deepEqual(sess.snapshot.context.actors.producers, []);
     assert.deepEqual(Object.keys(sess.snapshot.children), []);
   });
 

@@ -26,13 +26,13 @@ describe('hooks as child actors and the close order', () => {
       recovery: { backoff: { initialMs: 0 } },
     });
     const ids = ['hook:FakeHook#0', 'hook:FakeHook#1', 'hook:RaiseOnceAtCountN#2'];
-    assert.deepEqual(sess.snapshot.context.hooks, ids);
+    assert.deepEqual(sess.snapshot.context.actors.hooks, ids);
     assert.ok(ids.every((id) => id in sess.snapshot.children));
     const firstActors = ids.map((id) => sess.snapshot.children[id as never]);
     await sess.run(doStep);
     await sess.run(doStep); // recovers
     assert.equal(sess.snapshot.context.generation, 2);
-    assert.deepEqual(sess.snapshot.context.hooks, ids);
+    assert.deepEqual(sess.snapshot.context.actors.hooks, ids);
     // The recovered session has new hook actors: none of the first session's is still a child.
     const children = Object.values(sess.snapshot.children);
     assert.ok(firstActors.every((actor) => actor !== undefined && !children.includes(actor)));
