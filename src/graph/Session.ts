@@ -146,9 +146,11 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = new CancelledError('Session was closed while the operation was pending.');
-    for (const scope of this.#active) scope.cancel(error);
-    this.#active.clear();
+    if (this.#active.size > 0) {
+      const error = new CancelledError('Session was closed while the operation was pending.');
+      for (const scope of this.#active) scope.cancel(error);
+      this.#active.clear();
+    }
     this.#plans.clear();
     this.#store.release?.();
   }

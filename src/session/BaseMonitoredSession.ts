@@ -31,6 +31,17 @@ type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: nu
 const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
 
 /** The shared implementation of `MonitoredSession` (recoverable) and `SingularMonitoredSession`. */
+/**
+ * Whether the chart is in one of the top-level `states`: the name compared, where `matches`
+ * would parse a state path at each snapshot the waits below look at.
+ */
+function isIn(snapshot: LifecycleSnapshot, ...states: TopState[]): boolean {
+  const value = snapshot.value;
+  return states.includes((typeof value === 'string' ? value : Object.keys(value)[0]) as TopState);
+}
+
+type TopState = 'running' | 'detached' | 'stopping';
+
 export abstract class BaseMonitoredSession {
   readonly [MONITORED_SESSION] = true;
   readonly #singular: boolean;
@@ -64,11 +75,8 @@ export abstract class BaseMonitoredSession {
   /** Starts the lifecycle and waits for the first session (or the creation error). */
   protected async start(): Promise<void> {
     this.#actor.start();
-    const snapshot = await waitFor(
-      this.#actor,
-      (s) => s.matches('running') || s.matches('detached') || s.status === 'done',
-    );
-    if (!snapshot.matches('running')) {
+    const snapshot = await waitFor(this.#actor, (s) => isIn(s, 'running', 'detached') || s.status === 'done');
+    if (!isIn(snapshot, 'running')) {
       this.#closing = Promise.resolve();
       throw snapshot.context.lastError;
     }
@@ -192,17 +200,14 @@ export abstract class BaseMonitoredSession {
       if (decision?.failure === event.failure && decision.action === 'rethrow') throw error;
     }
     const snapshot = await this.#outcome();
-    if (snapshot.matches('running')) return;
-    if (snapshot.matches('detached')) throw snapshot.context.lastError ?? error;
+    if (isIn(snapshot, 'running')) return;
+    if (isIn(snapshot, 'detached')) throw snapshot.context.lastError ?? error;
     throw error;
   }
 
   /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
   #outcome(): Promise<LifecycleSnapshot> {
-    return waitFor(
-      this.#actor,
-      (s) => s.matches('running') || s.matches('detached') || s.matches('stopping') || s.status === 'done',
-    );
+    return waitFor(this.#actor, (s) => isIn(s, 'running', 'detached', 'stopping') || s.status === 'done');
   }
 
   /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
@@ -211,10 +216,10 @@ export abstract class BaseMonitoredSession {
       if (this.#closing !== undefined) throw closedError();
       const stack = this.#current;
       if (stack !== undefined) return stack;
-      if (this.#actor.getSnapshot().matches('detached')) this.#actor.send({ type: 'CREATE' });
+      if (isIn(this.#actor.getSnapshot(), 'detached')) this.#actor.send({ type: 'CREATE' });
       const snapshot = await this.#outcome();
-      if (snapshot.matches('running')) continue;
-      if (snapshot.matches('detached')) throw snapshot.context.lastError;
+      if (isIn(snapshot, 'running')) continue;
+      if (isIn(snapshot, 'detached')) throw snapshot.context.lastError;
       throw closedError();
     }
   }
