@@ -338,7 +338,7 @@ describe('Session.run', () => {
     // Turns: the executor's reaction to the op, the run's reaction to the executor, the caller's.
     let turns = 0;
     while (!done) {
-      await null;
+      await Promise.resolve();
       turns++;
     }
     await run;
