@@ -327,24 +327,6 @@ describe('Session.run', () => {
     await rejectsWith(run!, RuntimeError, 'Attempted to use a closed Session.');
   });
 
-  it("an asynchronous run settles in the caller's next turn after its last op settles (one reaction)", async () => {
-    const g = new Graph();
-    const later = deferred<number>();
-    const op = g.op('later', [], () => later.promise);
-    const sess = new Session(g);
-    let done = false;
-    const run = sess.run(op).then(() => (done = true));
-    later.resolve(1);
-    // Turns: the executor's reaction to the op, the run's reaction to the executor, the caller's.
-    let turns = 0;
-    while (!done) {
-      await Promise.resolve();
-      turns++;
-    }
-    await run;
-    assert.ok(turns <= 3, `${turns} microtask turns`);
-  });
-
   it('validates its constructor arguments', () => {
     assert.throws(() => new Session({} as Graph), /Session: expected `graph` to be a Graph, got \{\}/);
     assert.throws(() => new Session(new Graph(), { config: { operationTimeoutInMs: Number.NaN } }), ValueError);
