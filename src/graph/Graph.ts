@@ -5,12 +5,19 @@ import { capacityRule, checkName, inspectable, isCloneable, stringArray } from '
 import { checkInputs, checkVariable, variableArray } from './inputChecks.ts';
 import { FIFOQueue, type FIFOQueueOptions } from './FIFOQueue.ts';
 import { GraphKeys } from './GraphKeys.ts';
+import type { ResourceStore } from './ResourceStore.ts';
 import { Tensor, type Compute, type TensorLike, type ValuesOf } from './Tensor.ts';
 import { Variable, type VariableOptions } from './Variable.ts';
 
 let nextNodeId = 1;
 
 const FINALIZED_MESSAGE = 'Graph is finalized and cannot be modified.';
+
+/** Writes `value` to the variable `name` and answers it (the store's own `assignVariable` if it has one). */
+function assignVariable<T>(store: ResourceStore, name: string, value: T): T | Promise<T> {
+  if (store.assignVariable !== undefined) return store.assignVariable(name, value);
+  return andThen(store.writeVariable(name, value), () => value);
+}
 
 /**
  * A dataflow graph: placeholders, constants, variables, ops over plain (sync or async)
@@ -70,8 +77,7 @@ export class Graph {
     const name = this.#reserve((opts.name as string | undefined) ?? 'Variable', 'variable');
     const variable = new Variable<T>(this, nextNodeId++, name, initial, { trainable, local }, (v) =>
       this.#add(this.#reserve(`${name}/Assign`, 'variable'), 'Assign', [], (_args, ctx) => {
-        const value = v.initialValue();
-        return andThen(ctx.store.writeVariable(name, value), () => value);
+        return assignVariable(ctx.store, name, v.initialValue());
       }),
     );
     this.#nodes.set(name, variable);
@@ -106,12 +112,10 @@ export class Graph {
     if (value instanceof Tensor) {
       checkInputs(this, 'assign', [value]);
       return this.#add(unique, 'Assign', [value], (args, ctx) =>
-        andThen(ctx.store.writeVariable(variable.name, args[0]), () => args[0] as T),
+        assignVariable(ctx.store, variable.name, args[0] as T),
       );
     }
-    return this.#add(unique, 'Assign', [], (_args, ctx) =>
-      andThen(ctx.store.writeVariable(variable.name, value), () => value),
-    );
+    return this.#add(unique, 'Assign', [], (_args, ctx) => assignVariable(ctx.store, variable.name, value));
   }
 
   /** Adds `delta` to a numeric (number or bigint) variable, atomically (also across processes on a shared store). */

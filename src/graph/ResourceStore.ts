@@ -39,6 +39,11 @@ export interface ResourceStore {
    * store: one round trip instead of {@link isInitialized} then {@link readVariable}).
    */
   readVariableOr?(name: string, fallback: unknown): MaybePromise<unknown>;
+  /**
+   * {@link writeVariable} answering `value` once it is written: what an assignment op returns, in
+   * one step (a remote store: one continuation on the write's reply instead of two).
+   */
+  assignVariable?<T>(name: string, value: T): MaybePromise<T>;
   /** The queue named `name`, created with `capacity` on first use. */
   queue<T>(name: string, capacity: number): QueueResource<T>;
   /** Set when the store can no longer serve (its server closed); runs then fail with this error. */

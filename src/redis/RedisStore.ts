@@ -15,7 +15,13 @@ import { RedisQueue } from './RedisQueue.ts';
 import { EXISTS, MARK, START_EPOCH, type Script } from './scripts.ts';
 import type { RedisTarget } from './target.ts';
 
-const noop = (): void => {};
+/** A variable's key in the bound epoch, and the names of its operations (for errors). */
+interface VariableKey {
+  readonly key: string;
+  readonly read: string;
+  readonly write: string;
+  readonly add: string;
+}
 
 /**
  * One session's view of a job's state in Redis. Keys live under `ms:<job>:<epoch>:`; the epoch
@@ -38,8 +44,8 @@ export class RedisStore implements ResourceStore {
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
   #check: EpochCheck | undefined;
-  /** Variable keys in the bound epoch (cleared when it changes), and the epoch as bytes. */
-  readonly #keys = new Map<string, string>();
+  /** Variables' keys in the bound epoch and their operations' names (cleared when it changes), and the epoch as bytes. */
+  readonly #variables = new Map<string, VariableKey>();
   #epochBytes: Buffer | undefined;
   /**
    * Variables this view saw holding an integer in its epoch: their adds use plain `INCRBY` (a
@@ -113,8 +119,7 @@ export class RedisStore implements ResourceStore {
       if (fallback === MISSING) throw uninitialized(name);
       return fallback;
     }
-    const what = `read of ${name}`;
-    const key = this.#variableKey(epoch, name);
+    const { key, read: what } = this.#variable(epoch, name);
     const check = this.#check;
     if (check !== undefined) {
       return check.guard(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
@@ -139,20 +144,30 @@ export class RedisStore implements ResourceStore {
    * generation's keys, which nobody reads (its next read fails with `AbortedError`).
    */
   writeVariable(name: string, value: unknown): void | Promise<void> {
-    const encoded = encodeStored(value, name);
-    const epoch = this.#epoch;
-    if (typeof epoch !== 'string')
-      return andThen(this.requireEpoch(`write of ${name}`), () => this.#write(name, encoded));
-    return this.#write(name, encoded);
+    return this.#assign(name, value, undefined);
   }
 
-  #write(name: string, encoded: Buffer): Promise<void> {
-    const what = `write of ${name}`;
-    return this.conn
-      .send(['SET', this.#variableKey(this.#epoch as string, name), encoded], what)
-      .then(noop, (error) => {
-        throw mapRedisError(error, what);
-      });
+  /** {@link writeVariable} answering `value` once written (one continuation on the reply). */
+  assignVariable<T>(name: string, value: T): Promise<T> {
+    return this.#assign(name, value, value);
+  }
+
+  /** Writes `value`, answering `answer`. */
+  #assign<T>(name: string, value: unknown, answer: T): Promise<T> {
+    const encoded = encodeStored(value, name);
+    if (typeof this.#epoch !== 'string')
+      return Promise.resolve(this.requireEpoch(`write of ${name}`)).then(() => this.#write(name, encoded, answer));
+    return this.#write(name, encoded, answer);
+  }
+
+  #write<T>(name: string, encoded: Buffer, answer: T): Promise<T> {
+    const variable = this.#variable(this.#epoch as string, name);
+    return this.conn.send(['SET', variable.key, encoded], variable.write).then(
+      () => answer,
+      (error: unknown) => {
+        throw mapRedisError(error, variable.write);
+      },
+    );
   }
 
   /** This tick's epoch check; a `GET` of the epoch key when the tick has none yet. */
@@ -175,21 +190,29 @@ export class RedisStore implements ResourceStore {
     return check;
   }
 
-  /** The key of variable `name` in `epoch`, the bound epoch (cached). */
-  #variableKey(epoch: string, name: string): string {
-    let key = this.#keys.get(name);
-    if (key === undefined) this.#keys.set(name, (key = this.key(epoch, 'v', name)));
-    return key;
+  /** The key of variable `name` in `epoch`, the bound epoch, and its operations' names (cached). */
+  #variable(epoch: string, name: string): VariableKey {
+    let variable = this.#variables.get(name);
+    if (variable === undefined) {
+      variable = {
+        key: this.key(epoch, 'v', name),
+        read: `read of ${name}`,
+        write: `write of ${name}`,
+        add: `assignAdd of ${name}`,
+      };
+      this.#variables.set(name, variable);
+    }
+    return variable;
   }
 
   assignAdd(name: string, delta: number | bigint): unknown {
     checkDelta(name, delta);
     const epoch = this.#epoch;
-    const what = `assignAdd of ${name}`;
     if (typeof epoch === 'string' && Number.isSafeInteger(delta) && this.integers.has(name)) {
       // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
+      const { key, add: what } = this.#variable(epoch, name);
       const check = this.#checkEpoch(epoch);
-      const added = this.conn.send(['INCRBY', this.#variableKey(epoch, name), String(delta)], what);
+      const added = this.conn.send(['INCRBY', key, String(delta)], what);
       return check.guard(added, Number, what, (error) => {
         // No longer an integer there (a fraction was written): the general path.
         if (!(error instanceof InternalError)) throw error;
@@ -197,6 +220,7 @@ export class RedisStore implements ResourceStore {
         return addSlowly(this, epoch, name, delta, what);
       });
     }
+    const what = `assignAdd of ${name}`;
     return andThen(this.requireEpoch(what), (bound) => addSlowly(this, bound, name, delta, what));
   }
 
@@ -243,7 +267,7 @@ export class RedisStore implements ResourceStore {
   /** The bound epoch changed: cached keys and this tick's epoch check belong to the old one. */
   #bound(epoch: string | null): void {
     this.#epoch = epoch;
-    this.#keys.clear();
+    this.#variables.clear();
     this.#check = undefined;
     this.#epochBytes = epoch === null ? undefined : Buffer.from(epoch);
   }

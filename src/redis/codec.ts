@@ -17,15 +17,46 @@ type Typed = { set(source: ArrayLike<unknown>): void; length: number };
 type AnyCtor = new (...args: unknown[]) => Typed;
 
 /**
+ * Whole-buffer typed views of the last buffer written to (the shared pool of small `Buffer`s),
+ * by dtype: consecutive small values are copied in at an element offset, not through a new view each. Only buffers up to {@link VIEWED_MAX} are
+ * kept (a view keeps its buffer alive).
+ */
+class Views {
+  #buffer: ArrayBufferLike | undefined;
+  readonly #views: (AnyTypedArray | undefined)[] = [];
+
+  /** A view of all of `buffer` as `C` (index `dtype`), or `undefined` when `buffer` is too large to keep. */
+  of(buffer: ArrayBufferLike, C: Ctor, dtype: number): AnyTypedArray | undefined {
+    if (buffer !== this.#buffer) {
+      if (buffer.byteLength > VIEWED_MAX) return undefined;
+      this.#buffer = buffer;
+      this.#views.fill(undefined);
+    }
+    return (this.#views[dtype] ??= new (C as Ctor & AnyCtor)(
+      buffer,
+      0,
+      Math.floor(buffer.byteLength / C.BYTES_PER_ELEMENT),
+    ) as unknown as AnyTypedArray);
+  }
+}
+const VIEWED_MAX = 64 * 1024;
+const encodeViews = new Views();
+
+/**
  * Copies `t`'s elements into `out` at byte `at` through a typed view of `out`'s memory, so that
  * `t.buffer` is never touched: that would move a small typed array (kept on the JS heap) into
  * memory of its own, which costs more than the copy and makes garbage collection more frequent.
  */
-function copyInto(out: Buffer, at: number, t: ArrayBufferView): void {
+function copyInto(out: Buffer, at: number, t: ArrayBufferView, dtype = DTYPE_INDEX.get(t.constructor)): void {
   const C = t.constructor as Ctor & AnyCtor;
   const start = out.byteOffset + at;
-  if (start % C.BYTES_PER_ELEMENT === 0) new C(out.buffer, start, t.byteLength / C.BYTES_PER_ELEMENT).set(t as never);
-  else out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), at);
+  if (start % C.BYTES_PER_ELEMENT !== 0) {
+    out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), at);
+    return;
+  }
+  const view = dtype === undefined ? undefined : encodeViews.of(out.buffer, C, dtype);
+  if (view !== undefined) (view as { set(t: unknown, at: number): void }).set(t, start / C.BYTES_PER_ELEMENT);
+  else new C(out.buffer, start, t.byteLength / C.BYTES_PER_ELEMENT).set(t as never);
 }
 
 /** Reused for unaligned small values while decoding (decoding is synchronous). */
@@ -77,10 +108,10 @@ export function encodeStored(value: unknown, where: string): Buffer {
     // A bare typed array (the common variable): `t`, its dtype, padding to 8, the raw bytes.
     const t = value as ArrayBufferView;
     const out = Buffer.allocUnsafe(8 + t.byteLength);
-    out.fill(0, 0, 8);
     out[0] = 0x74; // 't'
     out[1] = dtype;
-    copyInto(out, 8, t);
+    out[2] = out[3] = out[4] = out[5] = out[6] = out[7] = 0;
+    copyInto(out, 8, t, dtype);
     return out;
   }
   const tensors: ArrayBufferView[] = [];
@@ -104,7 +135,7 @@ export function decodeStored(raw: Buffer, where: string): unknown {
     const C = DTYPES[DTYPE_NAMES[raw[1]!]!];
     return ownCopy(C, raw, 8, (raw.length - 8) / C.BYTES_PER_ELEMENT);
   }
-  if (tag !== 0x6a) return Number(raw.toString('latin1'));
+  if (tag !== 0x6a) return decimal(raw) ?? Number(raw.toString('latin1'));
   if (raw.length < 5) throw new DataLossError(`${where}: the stored value is not in a known format`);
   const headerLength = raw.readUInt32LE(1);
   const header = JSON.parse(raw.toString('utf8', 5, 5 + headerLength)) as { v: unknown; t?: TensorEntry[] };
@@ -112,6 +143,24 @@ export function decodeStored(raw: Buffer, where: string): unknown {
   // Copies into fresh memory: aligned for the view, and not shared with the reply buffer.
   const tensors = (header.t ?? []).map((e) => ownCopy(DTYPES[e.dtype], raw, start + e.offset, e.length));
   return decodeValue(header.v, tensors);
+}
+
+/**
+ * A stored integer of up to 15 digits (an optional `-`, then digits): exactly what `Number` makes
+ * of its text, without making the text. `undefined` for anything else (`Number` then decides).
+ */
+function decimal(raw: Buffer): number | undefined {
+  const length = raw.length;
+  const negative = raw[0] === 0x2d; // '-'
+  let i = negative ? 1 : 0;
+  if (length === i || length - i > 15) return undefined;
+  let n = 0;
+  for (; i < length; i++) {
+    const digit = raw[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
 }
 
 /** No fallback: an uninitialized variable is `FailedPreconditionError`. @internal */

@@ -124,4 +124,33 @@ describe('Server', () => {
     assert.throws(() => new Session(new Graph(), { target: 'mem://one' }), UsageValueError);
     assert.throws(() => registerTargetResolver('local:', () => store), UsageValueError);
   });
+
+  it("assignments go through a store's assignVariable when it has one (the value it answers)", async () => {
+    const values = new Map<string, unknown>();
+    const calls: string[] = [];
+    const store: ResourceStore = {
+      readVariable: (name) => values.get(name),
+      writeVariable: (name, value) => void (calls.push(`write ${name}`), values.set(name, value)),
+      assignVariable: async (name, value) => (calls.push(`assign ${name}`), values.set(name, value), value),
+      isInitialized: (name) => values.has(name),
+      queue: () => {
+        throw new Error('no queues');
+      },
+      closedWith: undefined,
+      close: () => {},
+    };
+    const unregister = registerTargetResolver('assigning:', () => store);
+    try {
+      const g = new Graph();
+      const v = g.variable(1, { name: 'v' });
+      const sess = new Session(g, { target: 'assigning://one' });
+      await sess.run(v.initializer);
+      assert.equal(await sess.run(g.assign(v, 5)), 5);
+      assert.equal(await sess.run(g.assign(v, g.constant(6))), 6);
+      assert.equal(await sess.run(v), 6);
+      assert.deepEqual(calls, ['assign v', 'assign v', 'assign v']);
+    } finally {
+      unregister();
+    }
+  });
 });

@@ -316,6 +316,17 @@ describe('Session.run', () => {
     await rejectsWith(sess.run(g.constant(1)), RuntimeError, 'Attempted to use a closed Session.');
   });
 
+  it('never throws synchronously: misuse and a closed session reject the returned promise', async () => {
+    const g = new Graph();
+    const sess = new Session(g);
+    let run: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => (run = sess.run('missing')));
+    await assert.rejects(run!, /missing/);
+    await sess.close();
+    assert.doesNotThrow(() => (run = sess.run(g.constant(1))));
+    await rejectsWith(run!, RuntimeError, 'Attempted to use a closed Session.');
+  });
+
   it('validates its constructor arguments', () => {
     assert.throws(() => new Session({} as Graph), /Session: expected `graph` to be a Graph, got \{\}/);
     assert.throws(() => new Session(new Graph(), { config: { operationTimeoutInMs: Number.NaN } }), ValueError);

@@ -57,3 +57,33 @@ describe('Redis codec: typed arrays', () => {
     assert.deepEqual(decodeStored(at(encodeStored(nested, 'nested'), 5), 'nested'), nested);
   });
 });
+
+describe('Redis codec: numbers and consecutive small arrays', () => {
+  it('decodes stored numbers exactly as Number() reads their text', () => {
+    const texts = ['0', '-0', '007', '42', '-17', '123456789012345', '-123456789012345', '1234567890123456'];
+    texts.push('9007199254740993', '1.5', '-2.25', '1e3', '', '-', 'Infinity', '-Infinity', 'NaN', ' 5', '5 ', '0x10');
+    for (const text of texts) {
+      const decoded = decodeStored(at(Buffer.from(text), 3), 'n');
+      assert.ok(Object.is(decoded, Number(text)), `${JSON.stringify(text)}: ${String(decoded)}`);
+    }
+    for (const n of [0, -0, 1, -1, 3241602947, 2 ** 53 - 1, -(2 ** 53) + 1, 0.1, 1e21, -5e-324]) {
+      assert.ok(Object.is(decodeStored(encodeStored(n, 'n'), 'n'), n), String(n));
+    }
+  });
+
+  it('encodes many small arrays in a row (across buffer pools) byte for byte', () => {
+    type Made = ArrayLike<unknown> & object;
+    const encoded: Buffer[] = [];
+    const arrays = Array.from({ length: 600 }, (_, i): Made => {
+      const C = ARRAYS[i % ARRAYS.length]!.constructor as new (length: number) => Made & Record<number, unknown>;
+      const array = new C(1 + (i % 5));
+      const big = typeof array[0] === 'bigint';
+      for (let k = 0; k < array.length; k++) array[k] = big ? BigInt(i + k) : i + k;
+      encoded.push(encodeStored(array, 'a'));
+      // Other small buffers from the same pools in between must not disturb them.
+      if (i % 7 === 0) Buffer.from('interleaved');
+      return array;
+    });
+    arrays.forEach((array, i) => assert.deepEqual(decodeStored(encoded[i]!, 'a'), array, `array ${i}`));
+  });
+});

@@ -113,6 +113,18 @@ describe('Redis store: one step, two round trips', () => {
     }
   });
 
+  it('assignVariable answers the value it wrote; writeVariable answers nothing; both write the same bytes', async () => {
+    const g = new Graph();
+    const sess = new Session(g, { target: server.target(newJob(), '&epoch=new') });
+    const store = sess.store as RedisStore;
+    const value = Float32Array.of(1.5, -2);
+    assert.equal(await store.assignVariable('a', value), value);
+    assert.equal(await store.writeVariable('b', value), undefined);
+    assert.deepEqual(await store.readVariable('a'), value);
+    assert.deepEqual(await store.readVariable('b'), value);
+    await sess.close();
+  });
+
   it('a tick whose first operation is an integer add checks the epoch too', async () => {
     const target = server.target(newJob());
     const g = new Graph();
