@@ -77,10 +77,10 @@ export interface CheckpointWrite {
  * write of one file costs two in a row (the file, then the directory), and TensorFlow's order 7.
  *
  * The path is also kept short in calls: on a local disk the cheap calls (open, write, rename,
- * close, unlink) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the
- * directory is opened alongside the writes, a data file is one `writev` of the tensors' own
- * memory, and a small data file's CRC is known before its write, so that the index is written
- * alongside it.
+ * close) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the directory
+ * is opened alongside the writes, a data file is one `writev` of the tensors' own memory, and a
+ * small data file's CRC is known before its write, so that the index is written alongside it.
+ * Retention's unlinks free blocks (slow on ext4): they run in the thread pool, all at once.
  */
 export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<{ metaWritten: boolean }> {
   const files = checkpointFiles(w.prefix);
@@ -203,7 +203,7 @@ function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly Tens
 async function dropCheckpoint({ prefix, files }: Dropped, calls: FileCalls): Promise<void> {
   try {
     if (files === undefined) return await deleteCheckpointFiles(prefix);
-    await Promise.all(files.map((f) => calls.unlink(f).catch(absent)));
+    await Promise.all(files.map((f) => calls.remove(f).catch(absent)));
   } catch (error) {
     logger.warn(`Saver.save: could not delete the old checkpoint ${prefix}: ${(error as Error).message}`);
   }
