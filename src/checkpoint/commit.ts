@@ -80,7 +80,9 @@ export interface CheckpointWrite {
  * close) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the directory
  * is opened alongside the writes, a data file is one `writev` of the tensors' own memory, and a
  * small data file's CRC is known before its write, so that the index is written alongside it.
- * Retention's unlinks free blocks (slow on ext4): they run in the thread pool, all at once.
+ * Retention's unlinks free blocks (slow on ext4): they run in the thread pool, all at once. A
+ * write in the background (`Saver.saveInBackground`) is given thread-pool calls throughout: the
+ * event loop trains meanwhile.
  */
 export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<{ metaWritten: boolean }> {
   const files = checkpointFiles(w.prefix);
