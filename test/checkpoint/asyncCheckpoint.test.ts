@@ -199,6 +199,32 @@ describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint
     void gstep;
   });
 
+  it('a write in the background goes on while steps run, in a loop that never waits on I/O itself', async () => {
+    const dir = await tempDir();
+    const { graph, doStep } = gstepGraph(); // synchronous ops: a run never leaves the microtask queue
+    const saved: number[] = [];
+    const listener: CheckpointSaverListener = { afterSave: (_s, step) => void saved.push(step) };
+    const hook = new CheckpointSaverHook({
+      checkpointDir: dir,
+      saveSteps: 1_000_000,
+      async: true,
+      listeners: [listener],
+    });
+    const sess = await MonitoredSession.create({
+      sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }),
+      hooks: [hook],
+    });
+    // The save at creation (step 0) is written in the background, and reported at a step boundary
+    // once written: within some steps, not at the next save (a million steps away) or the close.
+    let steps = 0;
+    while (saved.length === 0 && steps < 10_000) {
+      await sess.run(doStep);
+      steps++;
+    }
+    assert.deepEqual(saved, [0], `the write of step 0 was not done after ${steps} steps`);
+    await sess.close();
+  });
+
   it('the close waits for a write still in the background', async () => {
     const dir = await tempDir();
     const { graph, gstep, doStep } = gstepGraph();
