@@ -150,9 +150,11 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     await state?.commit();
     // One round of fsyncs: the files (unless done above) and the directory's renames.
     await Promise.all([syncFirst ? undefined : durable(), syncDir(await directory, dir, api)]);
+    // Retention only once the new checkpoint is durable; its removes (thread pool) go on while
+    // the temporaries are closed.
+    const dropping = Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));
     await closeAll(temps);
-    // Retention only once the new checkpoint is durable.
-    await Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));
+    await dropping;
     return { metaWritten: meta instanceof TempFile };
   } catch (error) {
     await Promise.all(temps.map((t) => t.discard()));
