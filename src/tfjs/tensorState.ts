@@ -20,7 +20,21 @@ export interface TensorState {
  * the variable is assigned before the promise settles. The arrays are copies the caller owns.
  */
 export function readTensorState(tensor: tf.Tensor): Promise<TensorState> {
+  return Promise.resolve(tensorStateOf(tensor));
+}
+
+/** Backends whose `dataSync` is a plain read of memory (nothing to wait for, no GPU pipeline to stall). */
+const READS_MEMORY = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/**
+ * {@link readTensorState} without a promise when the backend's memory can be read at once (CPU,
+ * WASM, tfjs-node: `dataSync`) and the tensor holds numbers; else its promise.
+ */
+export function tensorStateOf(tensor: tf.Tensor): TensorState | Promise<TensorState> {
   const { dtype } = tensor;
+  if (dtype !== 'string' && READS_MEMORY.has(tf.getBackend())) {
+    return { dtype, shape: [...tensor.shape], data: copyOf(tensor.dataSync() as TensorState['data'], dtype) };
+  }
   const shape = [...tensor.shape];
   if (dtype === 'string') {
     return tensor.bytes().then((raw) => {
