@@ -56,7 +56,8 @@ export interface CheckpointWrite {
  *    index, then the state file. A process crash (kill -9) cannot reorder renames or lose page
  *    cache bytes: the state file never names a checkpoint whose files are not all in place.
  * 2. Then one round of fsyncs, all concurrent so that one journal commit can serve them: the
- *    data, the index, the meta graph when it was written, and the directory (the renames). A
+ *    data, the index, the meta graph when it was written, and the directory (the renames). The
+ *    files' fsyncs start before the state file's rename, the directory's after it. A
  *    power loss before they all return can leave the new files torn or missing, never the older
  *    checkpoints: nothing of them was touched, and retention deletes only after this round.
  *    Readers then refuse the torn index or data and fall back to the newest intact checkpoint;
@@ -147,9 +148,14 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     ]);
     await index.commit();
     metaTmp = undefined;
-    await state?.commit();
-    // One round of fsyncs: the files (unless done above) and the directory's renames.
-    await Promise.all([syncFirst ? undefined : durable(), syncDir(await directory, dir, api)]);
+    // One round of fsyncs: the files' (unless done above) start now, alongside the state file's
+    // rename (a rename over a file, which ext4 makes flush it); the directory's once every rename
+    // is done.
+    const handle = await directory;
+    await Promise.all([
+      syncFirst ? undefined : durable(),
+      state === undefined ? syncDir(handle, dir, api) : state.commit().then(() => syncDir(handle, dir, api)),
+    ]);
     // Retention only once the new checkpoint is durable; its removes (thread pool) go on while
     // the temporaries are closed.
     const dropping = Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));

@@ -84,7 +84,7 @@ describe('checkpoint write order', () => {
     ['inline', inline],
     ['thread pool', threadPool],
   ] as const) {
-    it(`a new checkpoint: renames in order, then every fsync, then retention (${name} calls)`, async () => {
+    it(`a new checkpoint: renames in order, the files' fsyncs from the index's, the directory's last, then retention (${name} calls)`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'ms-order-'));
       await writeCheckpoint(checkpoint(dir, base, 1), 'test');
       const { calls, log } = recorder(base);
@@ -96,8 +96,12 @@ describe('checkpoint write order', () => {
         at(log, 'rename checkpoint'),
       ];
       assert.ok(renameData < renameIndex && renameIndex < renameState, log.join(', '));
-      const syncs = [`fsync ${data}`, 'fsync model.ckpt-2.index', 'fsync directory'].map((e) => at(log, e));
-      assert.ok(Math.min(...syncs) > renameState, `an fsync came before the renames: ${log.join(', ')}`);
+      const fileSyncs = [`fsync ${data}`, 'fsync model.ckpt-2.index'].map((e) => at(log, e));
+      const syncs = [...fileSyncs, at(log, 'fsync directory')];
+      assert.ok(Math.min(...fileSyncs) > renameIndex, `a file's fsync came before its rename: ${log.join(', ')}`);
+      // The files' fsyncs overlap the state file's rename; the directory's covers every rename.
+      assert.ok(Math.max(...fileSyncs) < renameState, `the fsyncs waited for the state file: ${log.join(', ')}`);
+      assert.ok(at(log, 'fsync directory') > renameState, `the directory fsync came too early: ${log.join(', ')}`);
       // Retention removes (in the thread pool, both at once: an unlink that frees blocks is slow).
       const unlinks = log.flatMap((e, i) => (e.startsWith('remove model.ckpt-1.') ? [i] : []));
       assert.equal(unlinks.length, 2, 'the dropped checkpoint had an index and a data file (no meta)');
