@@ -11,7 +11,7 @@ import {
   type NamedTensor,
   type OptimizerState,
 } from './optimizerState.ts';
-import { isTensorState, signature, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
+import { isTensorState, signature, statesOf, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
 import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 
 /** A weight of a tfjs-layers model (`LayerVariable`): its name and the `tf.Variable` it reads. */
@@ -129,7 +129,8 @@ export class TfjsState implements Saveable {
   async #read(): Promise<Record<string, unknown>> {
     const reads = this.#entries.map((e) => tensorStateOf(e.variable()));
     const optimizer = this.#optimizer === undefined ? undefined : readOptimizerState(this.#optimizer);
-    const values = reads.some(isThenable) ? await Promise.all(reads) : (reads as TensorState[]);
+    const read = statesOf(reads);
+    const values = isThenable(read) ? await read : read;
     const state: Record<string, unknown> = {};
     this.#entries.forEach((e, i) => (state[e.key] = values[i]));
     if (optimizer !== undefined) state[OPTIMIZER_KEY] = await optimizer;

@@ -3,7 +3,7 @@ import { isThenable } from '../internal/promise.ts';
 
 /** A named tensor, as `optimizer.getWeights()` lists them. */
 export type NamedTensor = { name: string; tensor: tf.Tensor };
-import { isTensorState, signature, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
+import { isTensorState, signature, statesOf, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
 import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 
 /** A slot of the optimizer (`dense_Dense1/kernel/m`): its tfjs name and its value. */
@@ -52,7 +52,8 @@ export async function readOptimizerState(optimizer: tf.Optimizer): Promise<Optim
   // Read in one pass (at once on a backend that reads its memory), then awaited if need be.
   const slotReads = slots.map((s) => tensorStateOf(s.tensor));
   const hiddenReads = [...hidden].map(([key, v]) => [key, tensorStateOf(v)] as const);
-  const slotValues = slotReads.some(isThenable) ? await Promise.all(slotReads) : (slotReads as TensorState[]);
+  const read = statesOf(slotReads);
+  const slotValues = isThenable(read) ? await read : read;
   const slotStates = slotValues.map((t, i): SlotState => ({ name: slots[i]!.name, ...t }));
   const hiddenStates: Record<string, TensorState> = {};
   for (const [key, read] of hiddenReads) hiddenStates[key] = isThenable(read) ? await read : read;

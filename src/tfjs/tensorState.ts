@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isThenable } from '../internal/promise.ts';
 
 /**
  * One tfjs tensor's value as checkpointed state: dtype, shape and raw bytes (never a JSON list of
@@ -50,6 +51,13 @@ export function tensorStateOf(tensor: tf.Tensor): TensorState | Promise<TensorSt
     });
   }
   return tensor.data().then((values) => ({ dtype, shape, data: copyOf(values as TensorState['data'], dtype) }));
+}
+
+/** The states of `reads` (from {@link tensorStateOf}): at once when none is a promise, else a promise of them. */
+export function statesOf(
+  reads: readonly (TensorState | Promise<TensorState>)[],
+): TensorState[] | Promise<TensorState[]> {
+  return reads.some(isThenable) ? Promise.all(reads.map(async (r) => r)) : (reads as TensorState[]);
 }
 
 /** A copy of backend memory in the array type of `dtype` (the CPU backend hands out its own arrays). */
