@@ -10,6 +10,7 @@ import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded } from './encoding.ts';
 import { writeCheckpoint, type Dropped, type Kept } from './commit.ts';
 import { CheckpointDirectories } from './directories.ts';
+import { threadPool } from '../internal/fileCalls.ts';
 import { trackWrite, type BackgroundSave } from './pendingWrites.ts';
 import { graphDef, metaKeyOf, sameMeta } from './graphDef.ts';
 import { logger } from '../logger.ts';
@@ -201,7 +202,18 @@ export class Saver {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
       text: renderCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
-    const checkpoint = { prefix, tensors, entries, index, meta, state, drop: plan?.dropped ?? [], calls };
+    // A write in the background makes every call in the thread pool: the event loop is training
+    // meanwhile, and inline calls (see `fileCalls.ts`) would run on it.
+    const checkpoint = {
+      prefix,
+      tensors,
+      entries,
+      index,
+      meta,
+      state,
+      drop: plan?.dropped ?? [],
+      calls: copy ? threadPool : calls,
+    };
     const write = async (): Promise<string> => {
       await writeCheckpoint(checkpoint, 'Saver.save').catch(async (error: unknown) => {
         // The directory was removed since this saver made it: make it again, once.

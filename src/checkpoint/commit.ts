@@ -56,7 +56,8 @@ export interface CheckpointWrite {
  *    index, then the state file. A process crash (kill -9) cannot reorder renames or lose page
  *    cache bytes: the state file never names a checkpoint whose files are not all in place.
  * 2. Then one round of fsyncs, all concurrent so that one journal commit can serve them: the
- *    data, the index, the meta graph when it was written, and the directory (the renames). A
+ *    data, the index, the meta graph when it was written, and the directory (the renames). The
+ *    files' fsyncs start before the state file's rename, the directory's after it. A
  *    power loss before they all return can leave the new files torn or missing, never the older
  *    checkpoints: nothing of them was touched, and retention deletes only after this round.
  *    Readers then refuse the torn index or data and fall back to the newest intact checkpoint;
@@ -77,10 +78,12 @@ export interface CheckpointWrite {
  * write of one file costs two in a row (the file, then the directory), and TensorFlow's order 7.
  *
  * The path is also kept short in calls: on a local disk the cheap calls (open, write, rename,
- * close, unlink) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the
- * directory is opened alongside the writes, a data file is one `writev` of the tensors' own
- * memory, and a small data file's CRC is known before its write, so that the index is written
- * alongside it.
+ * close) run inline rather than as thread-pool round trips (see `fileCalls.ts`), the directory
+ * is opened alongside the writes, a data file is one `writev` of the tensors' own memory, and a
+ * small data file's CRC is known before its write, so that the index is written alongside it.
+ * Retention's unlinks free blocks (slow on ext4): they run in the thread pool, all at once. A
+ * write in the background (`Saver.saveInBackground`) is given thread-pool calls throughout: the
+ * event loop trains meanwhile.
  */
 export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<{ metaWritten: boolean }> {
   const files = checkpointFiles(w.prefix);
@@ -145,12 +148,19 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
     ]);
     await index.commit();
     metaTmp = undefined;
-    await state?.commit();
-    // One round of fsyncs: the files (unless done above) and the directory's renames.
-    await Promise.all([syncFirst ? undefined : durable(), syncDir(await directory, dir, api)]);
+    // One round of fsyncs: the files' (unless done above) start now, alongside the state file's
+    // rename (a rename over a file, which ext4 makes flush it); the directory's once every rename
+    // is done.
+    const handle = await directory;
+    await Promise.all([
+      syncFirst ? undefined : durable(),
+      state === undefined ? syncDir(handle, dir, api) : state.commit().then(() => syncDir(handle, dir, api)),
+    ]);
+    // Retention only once the new checkpoint is durable; its removes (thread pool) go on while
+    // the temporaries are closed.
+    const dropping = Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));
     await closeAll(temps);
-    // Retention only once the new checkpoint is durable.
-    await Promise.all(w.drop.map((d) => dropCheckpoint(d, calls)));
+    await dropping;
     return { metaWritten: meta instanceof TempFile };
   } catch (error) {
     await Promise.all(temps.map((t) => t.discard()));
@@ -203,7 +213,7 @@ function* dataPieces(tensors: readonly ArrayBufferView[], entries: readonly Tens
 async function dropCheckpoint({ prefix, files }: Dropped, calls: FileCalls): Promise<void> {
   try {
     if (files === undefined) return await deleteCheckpointFiles(prefix);
-    await Promise.all(files.map((f) => calls.unlink(f).catch(absent)));
+    await Promise.all(files.map((f) => calls.remove(f).catch(absent)));
   } catch (error) {
     logger.warn(`Saver.save: could not delete the old checkpoint ${prefix}: ${(error as Error).message}`);
   }

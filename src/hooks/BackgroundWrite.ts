@@ -18,6 +18,11 @@ export class BackgroundWrite {
     );
   }
 
+  /** True while a write is in flight (tracked, not yet ended). */
+  get pending(): boolean {
+    return this.#write !== undefined && this.#outcome === undefined;
+  }
+
   /** True once the write has ended and its outcome is there to take. */
   get ended(): boolean {
     return this.#outcome !== undefined;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { yieldToEventLoop } from '../internal/brand.ts';
 import { writeFileDurably } from '../internal/durableFile.ts';
 import { graphDefBytes, graphToPbtxt } from '../checkpoint/graphDef.ts';
 import { RuntimeError, UsageValueError } from '../errors.ts';
@@ -160,6 +161,10 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
 
   override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
     checkRunArgs(AFTER_RUN, runContext, runValues);
+    // A write in the background goes on only when the event loop turns (its calls complete there),
+    // and a training loop whose steps never wait on I/O never lets it: one turn per step while a
+    // write is in flight, else the write would wait for the next save, and that step for it.
+    if (this.#background.pending) await yieldToEventLoop();
     if (this.#background.ended && (await this.#settle(runSession(AFTER_RUN, runContext), false)))
       runContext.requestStop();
     if (!this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)) return;

@@ -35,7 +35,9 @@ import {
  *   the kernel, less than one round trip through the thread pool, so a small checkpoint with a
  *   dozen such calls saves in a fraction of the time.
  *
- * `fsync` is never inline: it waits for the device and always runs in the thread pool.
+ * `fsync` is never inline: it waits for the device and always runs in the thread pool. Nor is
+ * `remove`, the unlink of a file whose blocks are on disk (a dropped checkpoint's): freeing them
+ * takes hundreds of microseconds on ext4, so several run at once in the thread pool.
  * Descriptors are plain numbers (a `FileHandle`, with its event emitter and transfer machinery,
  * costs more than the system call on this path); their owners close them on every path.
  */
@@ -51,6 +53,8 @@ export interface FileCalls {
   rename(from: string, to: string): Promise<void>;
   link(existing: string, name: string): Promise<void>;
   unlink(file: string): Promise<void>;
+  /** Unlinks a file whose data may be on disk (a dropped checkpoint's): always in the thread pool. */
+  remove(file: string): Promise<void>;
   /** False only when no entry is named `file` (ENOENT); any other answer is true. Never throws. */
   taken(file: string): Promise<boolean>;
 }
@@ -72,6 +76,8 @@ function now<T>(fn: () => T): Promise<T> {
 
 /** fsync, always in the thread pool. */
 const syncFd = (fd: number): Promise<void> => call((done) => fsync(fd, done));
+/** An unlink that may free blocks, always in the thread pool. */
+const removeFile = (file: string): Promise<void> => call((done) => unlink(file, done));
 
 export const threadPool: FileCalls = {
   fsync: syncFd,
@@ -84,6 +90,7 @@ export const threadPool: FileCalls = {
   rename: (from, to) => call((done) => rename(from, to, done)),
   link: (existing, name) => call((done) => link(existing, name, done)),
   unlink: (file) => call((done) => unlink(file, done)),
+  remove: removeFile,
   taken: (file) => new Promise((resolve) => lstat(file, (error) => resolve(error?.code !== 'ENOENT'))),
 };
 
@@ -98,6 +105,7 @@ export const inline: FileCalls = {
   rename: (from, to) => now(() => renameSync(from, to)),
   link: (existing, name) => now(() => linkSync(existing, name)),
   unlink: (file) => now(() => unlinkSync(file)),
+  remove: removeFile,
   taken: (file) => now(() => lstatSync(file, { throwIfNoEntry: false }) !== undefined).catch(() => true),
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Saveable } from '../checkpoint/Saveable.ts';
 import { NotFoundError } from '../errors.ts';
+import { isThenable } from '../internal/promise.ts';
 import { checkOptions, expect, instanceOf, misuse, optional, rule } from '../internal/validate.ts';
 import {
   checkOptimizerState,
@@ -10,7 +11,7 @@ import {
   type NamedTensor,
   type OptimizerState,
 } from './optimizerState.ts';
-import { isTensorState, readTensorState, signature, tensorFromState, type TensorState } from './tensorState.ts';
+import { isTensorState, signature, statesOf, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
 import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 
 /** A weight of a tfjs-layers model (`LayerVariable`): its name and the `tf.Variable` it reads. */
@@ -121,15 +122,19 @@ export class TfjsState implements Saveable {
     return this.#entries.map((e) => e.key);
   }
 
-  /** Reads every value; all reads start in one synchronous pass (one consistent snapshot). */
-  #read(): Promise<Record<string, unknown>> {
-    const reads = this.#entries.map((e) => readTensorState(e.variable()).then((s) => [e.key, s] as const));
+  /**
+   * Reads every value; all reads start in one synchronous pass (one consistent snapshot), and on
+   * a backend that reads its memory at once, they are done in it (no promise per tensor).
+   */
+  async #read(): Promise<Record<string, unknown>> {
+    const reads = this.#entries.map((e) => tensorStateOf(e.variable()));
     const optimizer = this.#optimizer === undefined ? undefined : readOptimizerState(this.#optimizer);
-    return Promise.all([Promise.all(reads), optimizer]).then(([values, opt]) => {
-      const state: Record<string, unknown> = Object.fromEntries(values);
-      if (opt !== undefined) state[OPTIMIZER_KEY] = opt;
-      return state;
-    });
+    const read = statesOf(reads);
+    const values = isThenable(read) ? await read : read;
+    const state: Record<string, unknown> = {};
+    this.#entries.forEach((e, i) => (state[e.key] = values[i]));
+    if (optimizer !== undefined) state[OPTIMIZER_KEY] = await optimizer;
+    return state;
   }
 
   /** The state to checkpoint: every variable as `{ dtype, shape, data }` and the optimizer's state. */

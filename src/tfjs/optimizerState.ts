@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isThenable } from '../internal/promise.ts';
 
 /** A named tensor, as `optimizer.getWeights()` lists them. */
 export type NamedTensor = { name: string; tensor: tf.Tensor };
-import { isTensorState, readTensorState, signature, tensorFromState, type TensorState } from './tensorState.ts';
+import { isTensorState, signature, statesOf, tensorFromState, tensorStateOf, type TensorState } from './tensorState.ts';
 import { TfjsStateMismatchError } from './TfjsStateMismatchError.ts';
 
 /** A slot of the optimizer (`dense_Dense1/kernel/m`): its tfjs name and its value. */
@@ -48,15 +49,15 @@ export async function readOptimizerState(optimizer: tf.Optimizer): Promise<Optim
   const slots = await currentWeights(optimizer);
   const hidden = hiddenVariables(optimizer, slots);
   const iterations = optimizer.iterations;
-  const slotReads = slots.map((s) => readTensorState(s.tensor).then((t): SlotState => ({ name: s.name, ...t })));
-  const hiddenReads = [...hidden].map(([key, v]) => readTensorState(v).then((t) => [key, t] as const));
-  const [slotStates, hiddenStates] = await Promise.all([Promise.all(slotReads), Promise.all(hiddenReads)]);
-  return {
-    className: optimizer.getClassName(),
-    iterations,
-    slots: slotStates,
-    hidden: Object.fromEntries(hiddenStates),
-  };
+  // Read in one pass (at once on a backend that reads its memory), then awaited if need be.
+  const slotReads = slots.map((s) => tensorStateOf(s.tensor));
+  const hiddenReads = [...hidden].map(([key, v]) => [key, tensorStateOf(v)] as const);
+  const read = statesOf(slotReads);
+  const slotValues = isThenable(read) ? await read : read;
+  const slotStates = slotValues.map((t, i): SlotState => ({ name: slots[i]!.name, ...t }));
+  const hiddenStates: Record<string, TensorState> = {};
+  for (const [key, read] of hiddenReads) hiddenStates[key] = isThenable(read) ? await read : read;
+  return { className: optimizer.getClassName(), iterations, slots: slotStates, hidden: hiddenStates };
 }
 
 /** Checks that a value read from a checkpoint is an {@link OptimizerState}. */

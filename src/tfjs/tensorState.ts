@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isThenable } from '../internal/promise.ts';
 
 /**
  * One tfjs tensor's value as checkpointed state: dtype, shape and raw bytes (never a JSON list of
@@ -20,7 +21,21 @@ export interface TensorState {
  * the variable is assigned before the promise settles. The arrays are copies the caller owns.
  */
 export function readTensorState(tensor: tf.Tensor): Promise<TensorState> {
+  return Promise.resolve(tensorStateOf(tensor));
+}
+
+/** Backends whose `dataSync` is a plain read of memory (nothing to wait for, no GPU pipeline to stall). */
+const READS_MEMORY = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/**
+ * {@link readTensorState} without a promise when the backend's memory can be read at once (CPU,
+ * WASM, tfjs-node: `dataSync`) and the tensor holds numbers; else its promise.
+ */
+export function tensorStateOf(tensor: tf.Tensor): TensorState | Promise<TensorState> {
   const { dtype } = tensor;
+  if (dtype !== 'string' && READS_MEMORY.has(tf.getBackend())) {
+    return { dtype, shape: [...tensor.shape], data: copyOf(tensor.dataSync() as TensorState['data'], dtype) };
+  }
   const shape = [...tensor.shape];
   if (dtype === 'string') {
     return tensor.bytes().then((raw) => {
@@ -36,6 +51,13 @@ export function readTensorState(tensor: tf.Tensor): Promise<TensorState> {
     });
   }
   return tensor.data().then((values) => ({ dtype, shape, data: copyOf(values as TensorState['data'], dtype) }));
+}
+
+/** The states of `reads` (from {@link tensorStateOf}): at once when none is a promise, else a promise of them. */
+export function statesOf(
+  reads: readonly (TensorState | Promise<TensorState>)[],
+): TensorState[] | Promise<TensorState[]> {
+  return reads.some(isThenable) ? Promise.all(reads.map(async (r) => r)) : (reads as TensorState[]);
 }
 
 /** A copy of backend memory in the array type of `dtype` (the CPU backend hands out its own arrays). */

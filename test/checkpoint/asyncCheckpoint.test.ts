@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,6 +72,27 @@ function gatedSaver() {
     },
   };
   return { saver, gated, gates };
+}
+
+/** The synchronous `node:fs` calls `work` makes (those that would block the event loop), by name. */
+async function countSyncCalls(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const names = ['openSync', 'writevSync', 'renameSync', 'linkSync', 'unlinkSync', 'closeSync', 'lstatSync'] as const;
+  const counts: Record<string, number> = {};
+  const originals = names.map((name) => [name, fs[name]] as const);
+  for (const [name, original] of originals) {
+    (fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      counts[name] = (counts[name] ?? 0) + 1;
+      return (original as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  syncBuiltinESMExports();
+  try {
+    await work();
+  } finally {
+    for (const [name, original] of originals) (fs as unknown as Record<string, unknown>)[name] = original;
+    syncBuiltinESMExports();
+  }
+  return counts;
 }
 
 describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint)', () => {
@@ -176,6 +199,32 @@ describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint
     void gstep;
   });
 
+  it('a write in the background goes on while steps run, in a loop that never waits on I/O itself', async () => {
+    const dir = await tempDir();
+    const { graph, doStep } = gstepGraph(); // synchronous ops: a run never leaves the microtask queue
+    const saved: number[] = [];
+    const listener: CheckpointSaverListener = { afterSave: (_s, step) => void saved.push(step) };
+    const hook = new CheckpointSaverHook({
+      checkpointDir: dir,
+      saveSteps: 1_000_000,
+      async: true,
+      listeners: [listener],
+    });
+    const sess = await MonitoredSession.create({
+      sessionCreator: new ChiefSessionCreator({ graph, checkpointDir: dir }),
+      hooks: [hook],
+    });
+    // The save at creation (step 0) is written in the background, and reported at a step boundary
+    // once written: within some steps, not at the next save (a million steps away) or the close.
+    let steps = 0;
+    while (saved.length === 0 && steps < 10_000) {
+      await sess.run(doStep);
+      steps++;
+    }
+    assert.deepEqual(saved, [0], `the write of step 0 was not done after ${steps} steps`);
+    await sess.close();
+  });
+
   it('the close waits for a write still in the background', async () => {
     const dir = await tempDir();
     const { graph, gstep, doStep } = gstepGraph();
@@ -216,6 +265,25 @@ describe('asynchronous checkpointing (CheckpointSaverHook async, asyncCheckpoint
       values.every((x) => x === 1),
       'the checkpoint holds values changed after the snapshot',
     );
+  });
+
+  it('a write in the background makes no system call on the event loop (training runs there meanwhile)', async () => {
+    const dir = await tempDir();
+    const { graph } = gstepGraph();
+    const saver = new Saver({ maxToKeep: 1 }); // so that the later saves drop one (retention)
+    const sess = new Session(graph);
+    await sess.run(graph.globalVariablesInitializer());
+    const file = path.join(dir, 'model.ckpt');
+    await saver.save(sess, file, { globalStep: 1 }); // the directory made and cleaned
+    const counted = await countSyncCalls(async () => {
+      const { written } = await saver.saveInBackground(sess, file, { globalStep: 2 });
+      await written;
+    });
+    assert.deepEqual(counted, {}, 'calls made on the event loop');
+    // The same save in the foreground, on a local disk (Linux), makes its cheap calls inline.
+    const foreground = await countSyncCalls(() => saver.save(sess, file, { globalStep: 3 }));
+    if (process.platform === 'linux') assert.ok((foreground['openSync'] ?? 0) > 0, JSON.stringify(foreground));
+    assert.equal(await latestCheckpoint(dir), `${file}-3`);
   });
 
   it('a failed background write is never lost: counted by the saver, reported at the next step boundary', async () => {

@@ -11,7 +11,7 @@ import { layoutTensors } from '../../src/checkpoint/encoding.ts';
 import { readCheckpoint } from '../../src/checkpoint/reader.ts';
 import { inline, threadPool, type FileCalls } from '../../src/internal/fileCalls.ts';
 
-/** File calls that log what they do: `rename <final name>`, `fsync <file>`, `unlink <file>`. */
+/** File calls that log what they do: `rename <final name>`, `fsync <file>`, `unlink <file>`, `remove <file>`. */
 function recorder(base: FileCalls): { calls: FileCalls; log: string[] } {
   const log: string[] = [];
   const names = new Map<number, string>();
@@ -34,6 +34,10 @@ function recorder(base: FileCalls): { calls: FileCalls; log: string[] } {
     async unlink(file) {
       await base.unlink(file);
       log.push(`unlink ${path.basename(file)}`);
+    },
+    async remove(file) {
+      await base.remove(file);
+      log.push(`remove ${path.basename(file)}`);
     },
   };
   return { calls, log };
@@ -80,7 +84,7 @@ describe('checkpoint write order', () => {
     ['inline', inline],
     ['thread pool', threadPool],
   ] as const) {
-    it(`a new checkpoint: renames in order, then every fsync, then retention (${name} calls)`, async () => {
+    it(`a new checkpoint: renames in order, the files' fsyncs from the index's, the directory's last, then retention (${name} calls)`, async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'ms-order-'));
       await writeCheckpoint(checkpoint(dir, base, 1), 'test');
       const { calls, log } = recorder(base);
@@ -92,10 +96,16 @@ describe('checkpoint write order', () => {
         at(log, 'rename checkpoint'),
       ];
       assert.ok(renameData < renameIndex && renameIndex < renameState, log.join(', '));
-      const syncs = [`fsync ${data}`, 'fsync model.ckpt-2.index', 'fsync directory'].map((e) => at(log, e));
-      assert.ok(Math.min(...syncs) > renameState, `an fsync came before the renames: ${log.join(', ')}`);
-      const unlinks = log.flatMap((e, i) => (e.startsWith('unlink model.ckpt-1.') ? [i] : []));
+      const fileSyncs = [`fsync ${data}`, 'fsync model.ckpt-2.index'].map((e) => at(log, e));
+      const syncs = [...fileSyncs, at(log, 'fsync directory')];
+      assert.ok(Math.min(...fileSyncs) > renameIndex, `a file's fsync came before its rename: ${log.join(', ')}`);
+      // The files' fsyncs overlap the state file's rename; the directory's covers every rename.
+      assert.ok(Math.max(...fileSyncs) < renameState, `the fsyncs waited for the state file: ${log.join(', ')}`);
+      assert.ok(at(log, 'fsync directory') > renameState, `the directory fsync came too early: ${log.join(', ')}`);
+      // Retention removes (in the thread pool, both at once: an unlink that frees blocks is slow).
+      const unlinks = log.flatMap((e, i) => (e.startsWith('remove model.ckpt-1.') ? [i] : []));
       assert.equal(unlinks.length, 2, 'the dropped checkpoint had an index and a data file (no meta)');
+      assert.ok(!log.some((e) => e.startsWith('unlink')), `retention unlinked on the event loop: ${log.join(', ')}`);
       assert.ok(Math.min(...unlinks) > Math.max(...syncs), `retention before the fsyncs: ${log.join(', ')}`);
       assert.ok(!log.includes('fsync checkpoint'), 'the state file is not fsynced');
       await readCheckpoint(path.join(dir, 'model.ckpt-2'));
