@@ -1,6 +1,7 @@
 import { UsageValueError } from '../errors.ts';
 import type { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
+import type { Coordinator } from '../session/Coordinator.ts';
 import { checkOptions, is, optional } from '../internal/validate.ts';
 import { GraphBound } from './GraphBound.ts';
 import { checkRunArgs, runSession, stepResult } from './hookArgs.ts';
@@ -54,9 +55,16 @@ export class StopAtStepHook extends SessionRunHook<number> {
     this.#step.begin(graph);
   }
 
-  override async afterCreateSession(session: Session): Promise<void> {
-    const step = this.#step.afterCreateSession(session);
-    if (this.#lastStep === undefined) this.#lastStep = (await session.run(step)) + this.#numSteps!;
+  /**
+   * Fixes the last step at the first session (`numSteps` past its step). A session that starts at
+   * or past the last step (restored there, by a recovery or a restart) has nothing left to do: the
+   * coordinator is asked to stop before any step runs, where TensorFlow would run one more.
+   */
+  override async afterCreateSession(session: Session, coord: Coordinator): Promise<void> {
+    const step = this.#step.afterCreateSession(session); // checks `session`
+    const current = await session.run(step);
+    if (this.#lastStep === undefined) this.#lastStep = current + this.#numSteps!;
+    else if (current >= this.#lastStep) coord.requestStop();
   }
 
   override beforeRun(): SessionRunArgs {

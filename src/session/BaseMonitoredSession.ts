@@ -165,6 +165,11 @@ export abstract class BaseMonitoredSession {
       }
       this.#leave(stack);
       this.#fresh = true;
+      // The session was lost while this attempt ran (a producer failed, say): the result stands,
+      // but the caller's next shouldStop() must answer for the new session, whose hooks may
+      // already ask to stop (a StopAtStepHook restored at its last step). Returning during the
+      // recovery, a loop would see no session, run once more and train a step past its end.
+      if (stack.retired && this.#closing === undefined) await this.#outcome();
       return result;
     }
   }

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   AbortedError,
   CancelledError,
+  CheckpointSaverHook,
   ChiefSessionCreator,
+  Coordinator,
   DeadlineExceededError,
   Graph,
   InvalidArgumentError,
   MonitoredSession,
   OutOfRangeError,
   RuntimeError,
+  Saver,
   Scaffold,
   Session,
   SessionRunArgs,
@@ -23,6 +29,8 @@ import {
   withSession,
   type MonitoredSessionOptions,
   type SessionCreator,
+  type SessionRunContext,
+  type SessionRunValues,
   type StepContext,
 } from '../../src/index.ts';
 import { rejectsWith } from '../helpers/assert.ts';
@@ -84,6 +92,78 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
         assert.equal(s.shouldStop(), true);
       },
     );
+  });
+
+  it('a session created at (or past) its last step stops before any step runs (TensorFlow would run one more)', async () => {
+    const { graph, gstep, doStep } = gstepGraph();
+    const assign5 = graph.assign(gstep, 5);
+    const scaffold = new Scaffold({ initFn: async (_sc, session) => void (await session.run(assign5)) });
+    for (const lastStep of [5, 4]) {
+      graph.unsafeUnfinalize();
+      await withSession(
+        MonitoredSession.create({
+          sessionCreator: new ChiefSessionCreator({ graph, scaffold }),
+          hooks: [new StopAtStepHook({ lastStep })],
+        }),
+        async (s) => {
+          assert.equal(s.shouldStop(), true, `restored at 5 with lastStep ${lastStep}`);
+          assert.equal(await s.run(gstep), 5);
+        },
+      );
+    }
+    graph.unsafeUnfinalize();
+    await withSession(
+      MonitoredSession.create({
+        sessionCreator: new ChiefSessionCreator({ graph, scaffold }),
+        hooks: [new StopAtStepHook({ lastStep: 6 })],
+      }),
+      async (s) => {
+        assert.equal(s.shouldStop(), false);
+        assert.equal(await s.run(doStep), 6);
+        assert.equal(s.shouldStop(), true);
+      },
+    );
+  });
+
+  it('a run that ends while a recovery replaces its session returns once the new session runs: a loop never trains past its last step', async () => {
+    // The session is lost (a producer's AbortedError, reported by the coordinator) while the run of
+    // the last step is in flight; that run still succeeds and its StopAtStepHook asks to stop. The
+    // recovery restores the checkpoint of that last step, and the loop must stop there.
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-stop-recovery-'));
+    const { graph, gstep, doStep } = gstepGraph();
+    const lastStep = 4;
+    class LoseSessionDuringLastStep extends SessionRunHook {
+      #coord: Coordinator | undefined;
+      override afterCreateSession(_session: Session, coord: Coordinator): void {
+        this.#coord = coord;
+      }
+      override beforeRun(): SessionRunArgs {
+        return new SessionRunArgs(gstep);
+      }
+      override afterRun(_context: SessionRunContext, values: SessionRunValues<number>): void {
+        if (values.results === lastStep - 1) this.#coord?.requestStop(new AbortedError('producer lost'));
+      }
+    }
+    const saver = new Saver();
+    const scaffold = new Scaffold({ saver });
+    const steps: number[] = [];
+    await withSession(
+      MonitoredSession.create({
+        sessionCreator: new ChiefSessionCreator({ graph, scaffold, checkpointDir: dir }),
+        hooks: [
+          new LoseSessionDuringLastStep(),
+          new StopAtStepHook({ lastStep }),
+          new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 1, saver }),
+        ],
+        recovery: { backoff: { initialMs: 1 } },
+      }),
+      async (s) => {
+        while (!s.shouldStop()) steps.push(await s.run(doStep));
+        assert.equal(s.snapshot.context.recoveries, 1);
+      },
+    );
+    assert.deepEqual(steps, [1, 2, 3, 4]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('test_num_steps: StopAtStepHook(numSteps) counts from the step at creation', async () => {
