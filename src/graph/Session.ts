@@ -90,11 +90,27 @@ export class Session {
    * The result has the shape of `fetches`. `runMetadata` is filled in place when `options` ask
    * for tracing (`traceLevel`) or partition graphs.
    */
-  async run<const F extends Fetch>(
+  run<const F extends Fetch>(
     fetches: F,
     feedDict?: FeedDict | null,
     options?: RunOptions | null,
     runMetadata?: RunMetadata | null,
+  ): Promise<FetchResult<F>> {
+    // Not an async function: an asynchronous run continues in one reaction on the executor's
+    // promise (no await, no async frame), and a synchronous one settles at once. Any error,
+    // thrown here or by the run, is the returned promise's rejection.
+    try {
+      return this.#run(fetches, feedDict, options, runMetadata);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #run<const F extends Fetch>(
+    fetches: F,
+    feedDict: FeedDict | null | undefined,
+    options: RunOptions | null | undefined,
+    runMetadata: RunMetadata | null | undefined,
   ): Promise<FetchResult<F>> {
     if (this.#closed) throw new RuntimeError('Attempted to use a closed Session.');
     const closedWith = this.#store.closedWith;
@@ -123,20 +139,26 @@ export class Session {
     const tracing = (options?.traceLevel ?? 0) > 0;
     const trace: NodeExecStats[] | undefined = tracing ? [] : undefined;
     const scope = new RunScope();
-    let values = execute(plan, feedValues, { store: this.#store, scope }, trace);
-    if (values instanceof Promise) values = await this.#settle(values, scope, timeoutInMs);
-    if (runMetadata) {
-      if (trace) runMetadata.stepStats = trace;
-      if (options?.outputPartitionGraphs)
-        runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
+    const values = execute(plan, feedValues, { store: this.#store, scope }, trace);
+    if (!(values instanceof Promise))
+      return Promise.resolve(result<F>(values, plan, shape, fetches, options, runMetadata, trace));
+    if (timeoutInMs > 0 && !isForever(timeoutInMs)) {
+      return this.#settleWithin(values, scope, timeoutInMs).then((settled) =>
+        result<F>(settled, plan, shape, fetches, options, runMetadata, trace),
+      );
     }
-    const slots = plan.fetchSlots;
-    if (shape === FetchShape.SINGLE) return values[slots[0]!] as FetchResult<F>;
-    const fetched = new Array<unknown>(slots.length);
-    for (let i = 0; i < slots.length; i++) fetched[i] = values[slots[i]!];
-    // A flat array of tensors (the common case) is already its own result.
-    if (shape === FetchShape.FLAT_ARRAY) return fetched as FetchResult<F>;
-    return readingInput('fetches', fetches, () => buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
+    // No timeout (the common case): one reaction on the run.
+    this.#active.add(scope);
+    return values.then(
+      (settled) => {
+        this.#active.delete(scope);
+        return result<F>(settled, plan, shape, fetches, options, runMetadata, trace);
+      },
+      (error: unknown) => {
+        this.#active.delete(scope);
+        throw this.#failed(scope, error);
+      },
+    );
   }
 
   /**
@@ -153,23 +175,6 @@ export class Session {
     }
     this.#plans.clear();
     this.#store.release?.();
-  }
-
-  /** Waits for an asynchronous run, enforcing the timeout and cancelling leftovers on failure. */
-  #settle(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
-    if (timeoutInMs > 0 && !isForever(timeoutInMs)) return this.#settleWithin(values, scope, timeoutInMs);
-    // No timeout (the common case): one reaction on the run, no async function around it.
-    this.#active.add(scope);
-    return values.then(
-      (settled) => {
-        this.#active.delete(scope);
-        return settled;
-      },
-      (error: unknown) => {
-        this.#active.delete(scope);
-        throw this.#failed(scope, error);
-      },
-    );
   }
 
   /** Cancels what is left of a failed run (blocked queue operations) so it cannot take elements later. */
@@ -230,6 +235,30 @@ export class Session {
 }
 
 const NO_TENSORS: readonly never[] = Object.freeze([]);
+
+/** A run's result in the shape of its fetches, and its metadata filled in. */
+function result<const F extends Fetch>(
+  values: readonly unknown[],
+  plan: Plan,
+  shape: FetchShape,
+  fetches: F,
+  options: RunOptions | null | undefined,
+  runMetadata: RunMetadata | null | undefined,
+  trace: NodeExecStats[] | undefined,
+): FetchResult<F> {
+  if (runMetadata) {
+    if (trace) runMetadata.stepStats = trace;
+    if (options?.outputPartitionGraphs)
+      runMetadata.partitionGraphs = [{ device: CPU_DEVICE, nodes: plan.nodes.map((n) => n.name) }];
+  }
+  const slots = plan.fetchSlots;
+  if (shape === FetchShape.SINGLE) return values[slots[0]!] as FetchResult<F>;
+  const fetched = new Array<unknown>(slots.length);
+  for (let i = 0; i < slots.length; i++) fetched[i] = values[slots[i]!];
+  // A flat array of tensors (the common case) is already its own result.
+  if (shape === FetchShape.FLAT_ARRAY) return fetched as FetchResult<F>;
+  return readingInput('fetches', fetches, () => buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
+}
 
 function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
   if (a.length !== b.length) return false;

@@ -166,10 +166,11 @@ export abstract class BaseMonitoredSession {
       this.#leave(stack);
       this.#fresh = true;
       // The session was lost while this attempt ran (a producer failed, say): the result stands,
-      // but the caller's next shouldStop() must answer for the new session, whose hooks may
-      // already ask to stop (a StopAtStepHook restored at its last step). Returning during the
-      // recovery, a loop would see no session, run once more and train a step past its end.
-      if (stack.retired && this.#closing === undefined) await this.#outcome();
+      // but the caller's next shouldStop() must answer for a new session, whose hooks may already
+      // ask to stop (a StopAtStepHook restored at its last step). Returning during the recovery
+      // (or the next one, when the new session is lost in turn), a loop would see no session,
+      // run once more and train a step past its end.
+      if (stack.retired) await this.#nextSession();
       return result;
     }
   }
@@ -208,6 +209,13 @@ export abstract class BaseMonitoredSession {
     if (isIn(snapshot, 'running')) return;
     if (isIn(snapshot, 'detached')) throw snapshot.context.lastError ?? error;
     throw error;
+  }
+
+  /** Waits until a session is current again, or none will be (detached, closing). */
+  async #nextSession(): Promise<void> {
+    while (this.#current === undefined && this.#closing === undefined) {
+      if (!isIn(await this.#outcome(), 'running')) return;
+    }
   }
 
   /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
