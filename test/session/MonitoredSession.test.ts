@@ -132,10 +132,16 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ms-stop-recovery-'));
     const { graph, gstep, doStep } = gstepGraph();
     const lastStep = 4;
+    // `again`: the first new session is lost in turn, as it starts (a second recovery).
     class LoseSessionDuringLastStep extends SessionRunHook {
       #coord: Coordinator | undefined;
+      #created = 0;
+      constructor(readonly again: boolean) {
+        super();
+      }
       override afterCreateSession(_session: Session, coord: Coordinator): void {
         this.#coord = coord;
+        if (this.again && ++this.#created === 2) coord.requestStop(new AbortedError('producer lost again'));
       }
       override beforeRun(): SessionRunArgs {
         return new SessionRunArgs(gstep);
@@ -144,25 +150,28 @@ describe('MonitoredSession (MonitoredSessionTest)', () => {
         if (values.results === lastStep - 1) this.#coord?.requestStop(new AbortedError('producer lost'));
       }
     }
-    const saver = new Saver();
-    const scaffold = new Scaffold({ saver });
-    const steps: number[] = [];
-    await withSession(
-      MonitoredSession.create({
-        sessionCreator: new ChiefSessionCreator({ graph, scaffold, checkpointDir: dir }),
-        hooks: [
-          new LoseSessionDuringLastStep(),
-          new StopAtStepHook({ lastStep }),
-          new CheckpointSaverHook({ checkpointDir: dir, saveSteps: 1, saver }),
-        ],
-        recovery: { backoff: { initialMs: 1 } },
-      }),
-      async (s) => {
-        while (!s.shouldStop()) steps.push(await s.run(doStep));
-        assert.equal(s.snapshot.context.recoveries, 1);
-      },
-    );
-    assert.deepEqual(steps, [1, 2, 3, 4]);
+    for (const again of [false, true]) {
+      const saver = new Saver();
+      const scaffold = new Scaffold({ saver });
+      const steps: number[] = [];
+      graph.unsafeUnfinalize();
+      await withSession(
+        MonitoredSession.create({
+          sessionCreator: new ChiefSessionCreator({ graph, scaffold, checkpointDir: path.join(dir, `${again}`) }),
+          hooks: [
+            new LoseSessionDuringLastStep(again),
+            new StopAtStepHook({ lastStep }),
+            new CheckpointSaverHook({ checkpointDir: path.join(dir, `${again}`), saveSteps: 1, saver }),
+          ],
+          recovery: { backoff: { initialMs: 1 } },
+        }),
+        async (s) => {
+          while (!s.shouldStop()) steps.push(await s.run(doStep));
+          assert.equal(s.snapshot.context.recoveries, again ? 2 : 1);
+        },
+      );
+      assert.deepEqual(steps, [1, 2, 3, 4], again ? 'lost twice' : 'lost once');
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
