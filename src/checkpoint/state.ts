@@ -135,17 +135,6 @@ async function readStateFile(dir: string): Promise<StateFileRead> {
 }
 
 /**
- * The newest checkpoint `<dir>/checkpoint` names, when that file is valid and names one that is
- * there; else `undefined`, without a word (unlike {@link getCheckpointState}, which then scans the
- * directory and says why). For a read ahead, which must not log what the restore will log.
- * @internal
- */
-export async function newestListedCheckpoint(dir: string): Promise<string | undefined> {
-  const read = await readStateFile(dir);
-  return read === 'missing' || 'ignored' in read ? undefined : read.modelCheckpointPath;
-}
-
-/**
  * Reads `<dir>/checkpoint`; relative paths are resolved against `dir`. Without a state file and
  * without checkpoints this is "no checkpoint": `undefined`, not an error. A state file that is
  * damaged, empty, unparsable, missing or names a checkpoint that is not there never hides

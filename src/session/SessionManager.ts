@@ -3,7 +3,7 @@ import { sleep, systemClock, type Clock } from '../clock.ts';
 import { Saver, checkpointExists } from '../checkpoint/Saver.ts';
 import { readAhead } from '../checkpoint/reader.ts';
 import { checkpointWritesSettled } from '../checkpoint/pendingWrites.ts';
-import { getCheckpointState, newestListedCheckpoint } from '../checkpoint/state.ts';
+import { getCheckpointState } from '../checkpoint/state.ts';
 import {
   DataLossError,
   DeadlineExceededError,
@@ -139,9 +139,8 @@ export class SessionManager {
   }
 
   /**
-   * Starts reading the checkpoint {@link SessionManager.restore} would restore first (the newest
-   * the state file lists, once this process's writes in flight landed), so that the restore finds
-   * it read. A damaged or missing state file is left to the restore, which says what it does. A recovery
+   * Starts reading the checkpoint {@link SessionManager.restore} would restore first (the newest,
+   * once this process's writes in flight landed), so that the restore finds it read. A recovery
    * calls this while it closes the lost session. Only for a `Saver`. Options as for `restore`
    * (misused ones are refused); the read itself never fails (the restore reads again, and
    * reports, whatever went wrong).
@@ -155,8 +154,8 @@ export class SessionManager {
     if (!checkpointDir) return;
     void (async () => {
       await checkpointWritesSettled(checkpointDir);
-      const newest = await newestListedCheckpoint(checkpointDir);
-      if (newest !== undefined) readAhead(newest);
+      const state = await getCheckpointState(checkpointDir);
+      if (state !== undefined) readAhead(state.modelCheckpointPath);
     })().catch(() => {});
   }
 

@@ -1,24 +1,11 @@
 // A recovery reads the checkpoint it will restore while it closes the lost session
 // (src/checkpoint/reader.ts readAhead): the restore uses that read only while it is current.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  AbortedError,
-  ChiefSessionCreator,
-  Graph,
-  MonitoredSession,
-  Saver,
-  Scaffold,
-  Session,
-  SessionRunHook,
-  getOrCreateGlobalStep,
-  setLogger,
-  silentLogger,
-  withSession,
-} from '../../src/index.ts';
+import { Graph, Saver, Session } from '../../src/index.ts';
 import { checkpointFiles, readAhead, readAheadSettled } from '../../src/checkpoint/reader.ts';
 
 async function setup() {
@@ -103,45 +90,3 @@ describe('reading a checkpoint ahead of its restore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
-
-describe('a recovery reads ahead', () => {
-  it('without a word of its own: a damaged state file is reported once per restore, by the restore', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ms-read-ahead-'));
-    const graph = new Graph();
-    const step = getOrCreateGlobalStep(graph);
-    const train = graph.assignAdd(step, 1);
-    const saver = new Saver();
-    const init = new Session(graph);
-    await init.run(graph.globalVariablesInitializer());
-    await saver.save(init, path.join(dir, 'model.ckpt'), { globalStep: 3 });
-    await init.close();
-    await writeFile(path.join(dir, 'checkpoint'), 'not a state file\n');
-    const warnings: string[] = [];
-    const previous = setLogger({ ...silentLogger, warn: (message: string) => void warnings.push(message) });
-    try {
-      const sessionCreator = new ChiefSessionCreator({ graph, scaffold: new Scaffold({ saver }), checkpointDir: dir });
-      await withSession(
-        MonitoredSession.create({ sessionCreator, hooks: [new AbortOnce()], recovery: { backoff: { initialMs: 1 } } }),
-        async (s) => {
-          assert.equal(await s.run(train), 1); // the checkpoint holds step 0 (its name says 3)
-          assert.equal(s.snapshot.context.recoveries, 1);
-        },
-      );
-    } finally {
-      setLogger(previous);
-    }
-    const damaged = warnings.filter((w) => w.startsWith('getCheckpointState:'));
-    assert.equal(damaged.length, 2, `one per restore (creation, recovery): ${damaged.join(' | ')}`);
-    await rm(dir, { recursive: true, force: true });
-  });
-});
-
-/** Fails the first run with AbortedError: one recovery. */
-class AbortOnce extends SessionRunHook {
-  #done = false;
-  override beforeRun(): undefined {
-    if (this.#done) return undefined;
-    this.#done = true;
-    throw new AbortedError('lost once');
-  }
-}
