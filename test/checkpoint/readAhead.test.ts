@@ -33,21 +33,14 @@ async function overwrite(from: string, to: string): Promise<void> {
   await copyFile(a.index, b.index);
 }
 
-/** Checkpoints `a` (values 1, 2, 3) and `b` (7, 8, 9), with `a` read ahead. */
-async function firstReadAhead() {
-  const job = await setup();
-  const save = (name: string) => job.saver.save(job.sess, path.join(job.dir, name), { writeMetaGraph: false });
-  const first = await save('a');
-  await job.set([7, 8, 9]);
-  const second = await save('b');
-  readAhead(first);
-  await readAheadSettled();
-  return { ...job, first, second };
-}
-
 describe('reading a checkpoint ahead of its restore', () => {
   it('the restore takes the read made ahead, once', async () => {
-    const { dir, restored, first, second } = await firstReadAhead();
+    const { dir, sess, saver, restored, set } = await setup();
+    const first = await saver.save(sess, path.join(dir, 'a'), { writeMetaGraph: false });
+    await set([7, 8, 9]);
+    const second = await saver.save(sess, path.join(dir, 'b'), { writeMetaGraph: false });
+    readAhead(first);
+    await readAheadSettled();
     // The files change under it without a save of this process: the read made ahead is used...
     await overwrite(second, first);
     assert.deepEqual(await restored(first), [1, 2, 3]);
@@ -68,7 +61,12 @@ describe('reading a checkpoint ahead of its restore', () => {
   });
 
   it('a read of another checkpoint lets the read ahead go; a checkpoint over the size limit is not read ahead', async () => {
-    const { dir, sess, saver, restored, set, first, second } = await firstReadAhead();
+    const { dir, sess, saver, restored, set } = await setup();
+    const first = await saver.save(sess, path.join(dir, 'a'), { writeMetaGraph: false });
+    await set([7, 8, 9]);
+    const second = await saver.save(sess, path.join(dir, 'b'), { writeMetaGraph: false });
+    readAhead(first);
+    await readAheadSettled();
     assert.deepEqual(await restored(second), [7, 8, 9]);
     await overwrite(second, first);
     assert.deepEqual(await restored(first), [7, 8, 9], 'the read ahead of `a` was let go');
