@@ -10,13 +10,6 @@ export interface BackgroundSave {
 
 /** Checkpoint writes in flight in this process, by directory (asynchronous checkpointing). */
 const inFlight = new Map<string, Set<Promise<void>>>();
-/** How many checkpoint writes this process started, by directory. */
-const started = new Map<string, number>();
-
-/** How many checkpoint writes this process started in `dir`: a read ahead is stale once it changes. */
-export function writesStarted(dir: string): number {
-  return started.get(path.resolve(dir)) ?? 0;
-}
 
 /**
  * Records `write` as in flight in `dir` until it settles; returns a promise that settles with it
@@ -24,7 +17,6 @@ export function writesStarted(dir: string): number {
  */
 export function trackWrite(dir: string, write: Promise<unknown>): Promise<void> {
   const key = path.resolve(dir);
-  started.set(key, (started.get(key) ?? 0) + 1);
   const settled = write.then(
     () => {},
     () => {},

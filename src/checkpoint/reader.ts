@@ -7,7 +7,6 @@ import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
 import { readWhole } from './files.ts';
 import { callsFor } from '../internal/fileCalls.ts';
-import { writesStarted } from './pendingWrites.ts';
 
 /** The index file of a checkpoint: what is where in its data file, and the checksums. */
 export interface IndexFile {
@@ -137,64 +136,10 @@ export async function readIndex(
   return { index, dataFile: dataFileOf(index, files.index, api) };
 }
 
-/**
- * Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum.
- * A read of the same checkpoint started ahead ({@link readAhead}) is used when nothing was written
- * to its directory since it started.
- */
+/** Reads and verifies a checkpoint: its index checksum, then the data file's size and checksum. */
 export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Promise<CheckpointContents> {
   expect(api, 'prefix', prefix, is.nonEmptyString);
-  const early = await takeAhead(prefix);
-  return early ?? (await readVerified(prefix, api, Infinity))!;
-}
-
-/**
- * A read started ahead of a restore, one at a time: taken by the next read of its checkpoint, or
- * dropped by the next read ahead.
- */
-let ahead: { prefix: string; writes: number; contents: Promise<CheckpointContents | undefined> } | undefined;
-
-/** A checkpoint up to this size is read ahead: holding a model twice for a moment then costs little. */
-export const READ_AHEAD_MAX_BYTES = 64 << 20;
-
-/**
- * Starts reading the checkpoint `prefix` now, for a restore about to come: a recovery reads it
- * while it closes the lost session and makes the new one. Only a checkpoint of at most
- * {@link READ_AHEAD_MAX_BYTES}: a larger one is read by the restore itself, so that a model is
- * never held twice for longer than a restore. Never fails: the restore reads again if it must.
- */
-export function readAhead(prefix: string, maxDataBytes = READ_AHEAD_MAX_BYTES): void {
-  const resolved = path.resolve(prefix);
-  const contents = readVerified(resolved, 'readAhead', maxDataBytes);
-  contents.catch(() => {}); // a failed read ahead is read again (and reported) by the restore
-  ahead = { prefix: resolved, writes: writesStarted(path.dirname(resolved)), contents };
-}
-
-/** Settles once the read ahead in progress (if any) is done. For tests. @internal */
-export async function readAheadSettled(): Promise<void> {
-  await ahead?.contents.catch(() => {});
-}
-
-/**
- * The read ahead of `prefix`, if there is one and no save into its directory started since. Any
- * read lets go of the read ahead (of this checkpoint or another): it is never held longer.
- */
-async function takeAhead(prefix: string): Promise<CheckpointContents | undefined> {
-  const taken = ahead;
-  ahead = undefined;
-  const resolved = path.resolve(prefix);
-  if (taken?.prefix !== resolved || taken.writes !== writesStarted(path.dirname(resolved))) return undefined;
-  return taken.contents.catch(() => undefined);
-}
-
-/** {@link readCheckpoint} itself; `undefined` when the data file is larger than `maxDataBytes`. */
-async function readVerified(
-  prefix: string,
-  api: string,
-  maxDataBytes: number,
-): Promise<CheckpointContents | undefined> {
   const { index, dataFile } = await readIndex(prefix, api);
-  if (index.dataBytes > maxDataBytes) return undefined;
   let data: Buffer;
   let dataCrc: number;
   try {

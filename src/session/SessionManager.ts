@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { sleep, systemClock, type Clock } from '../clock.ts';
-import { Saver, checkpointExists } from '../checkpoint/Saver.ts';
-import { readAhead } from '../checkpoint/reader.ts';
+import { checkpointExists } from '../checkpoint/Saver.ts';
 import { checkpointWritesSettled } from '../checkpoint/pendingWrites.ts';
 import { getCheckpointState } from '../checkpoint/state.ts';
 import {
@@ -136,27 +135,6 @@ export class SessionManager {
       }
     }
     throw firstError;
-  }
-
-  /**
-   * Starts reading the checkpoint {@link SessionManager.restore} would restore first (the newest,
-   * once this process's writes in flight landed), so that the restore finds it read. A recovery
-   * calls this while it closes the lost session. Only for a `Saver`. Options as for `restore`
-   * (misused ones are refused); the read itself never fails (the restore reads again, and
-   * reports, whatever went wrong).
-   */
-  readAhead(options: Pick<RestoreOptions, 'saver' | 'checkpointDir' | 'checkpointFilenameWithPath'>): void {
-    const { saver, checkpointDir, checkpointFilenameWithPath } = checkManagerOptions('readAhead', options, {
-      restore: true,
-    });
-    if (!(saver instanceof Saver)) return;
-    if (checkpointFilenameWithPath) return readAhead(checkpointFilenameWithPath);
-    if (!checkpointDir) return;
-    void (async () => {
-      await checkpointWritesSettled(checkpointDir);
-      const state = await getCheckpointState(checkpointDir);
-      if (state !== undefined) readAhead(state.modelCheckpointPath);
-    })().catch(() => {});
   }
 
   /**

@@ -25,11 +25,6 @@ export interface SteppedSessionCreator extends SessionCreator {
   restoreSession(session: Session): Promise<boolean>;
   /** Throws {@link NotReadyYet} when the session must be re-created after a wait. */
   initializeSession(session: Session, restored: boolean): Promise<void>;
-  /**
-   * Optional: a recovery is about to make a new session; starts reading what `restoreSession`
-   * will restore, while the lost session closes. Never throws.
-   */
-  readAhead?(): void;
 }
 
 /** True for creators that expose their steps. */
@@ -161,14 +156,6 @@ export class ChiefSessionCreator implements SteppedSessionCreator {
       checkpointDir: this.#options.checkpointDir,
       checkpointFilenameWithPath: this.#options.checkpointFilenameWithPath,
       waitForCheckpoint: false,
-    });
-  }
-
-  readAhead(): void {
-    this.#managerFor().readAhead({
-      saver: this.scaffold.saver,
-      checkpointDir: this.#options.checkpointDir,
-      checkpointFilenameWithPath: this.#options.checkpointFilenameWithPath,
     });
   }
 

@@ -158,9 +158,6 @@ export const providedLifecycle = lifecycleMachine.provide({
     closeStack: fromPromise(async ({ input, system }) => {
       const { raw, stack, recoveredFrom } = input;
       if (raw === undefined) return { abandoned: [] };
-      // A recovery: the checkpoint the new session restores is read while this one closes.
-      const { creator } = hostOf(system);
-      if (recoveredFrom !== undefined && isSteppedCreator(creator)) creator.readAhead?.();
       let closing = closings.get(raw);
       if (closing === undefined) {
         closing = closeSessionStack(hostOf(system), raw, stack, recoveredFrom);
