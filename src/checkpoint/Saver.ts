@@ -1,28 +1,28 @@
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { systemClock, type Clock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
 import { Graph } from '../graph/Graph.ts';
-import { arrayOf, checkOptions, expect, instanceOf, is, optional } from '../internal/validate.ts';
+import { arrayOf, checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded } from './encoding.ts';
-import { writeCheckpoint, type Dropped, type Kept } from './commit.ts';
+import { indexText, writeCheckpoint, type Kept } from './commit.ts';
+import { retain } from './retention.ts';
 import { CheckpointDirectories } from './directories.ts';
 import { threadPool } from '../internal/fileCalls.ts';
 import { trackWrite, type BackgroundSave } from './pendingWrites.ts';
 import { graphDef, metaKeyOf, sameMeta } from './graphDef.ts';
 import { logger } from '../logger.ts';
-import { FORMAT, checkpointFiles, readCheckpoint, type IndexFile } from './reader.ts';
-import { checkSaveables, collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
+import { FORMAT, checkpointFiles, readCheckpoint } from './reader.ts';
+import { collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
 import { CHECKPOINT_STATE_FILE, renderCheckpointState } from './state.ts';
 import {
-  CLOCK,
-  NON_NEGATIVE_OR_NULL,
   SESSION,
   STEP,
   checkLittleEndian,
+  resolveSaverOptions,
   type SaveOptions,
   type SaverOptions,
 } from './SaverOptions.ts';
@@ -57,19 +57,12 @@ export class Saver {
   #pending: Promise<void> = Promise.resolve();
 
   constructor(options: SaverOptions = {}) {
-    const known = ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables'] as const;
-    const opts = checkOptions('Saver', options, known);
-    const varList = optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable)));
-    const maxToKeep =
-      opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
-    const keepCheckpointEveryNHours =
-      optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000;
-    const clock = optional('Saver', 'clock', opts.clock, CLOCK);
+    const { varList, maxToKeep, keepCheckpointEveryNHours, clock, saveables } = resolveSaverOptions(options);
     this.#varList = varList;
-    this.maxToKeep = maxToKeep ?? 0;
+    this.maxToKeep = maxToKeep;
     this.keepCheckpointEveryNHours = keepCheckpointEveryNHours;
-    this.#clock = clock ?? systemClock;
-    this.#saveables = checkSaveables('Saver', opts.saveables);
+    this.#clock = clock;
+    this.#saveables = saveables;
     this.#nextKeepTime = this.#clock.now() + keepCheckpointEveryNHours * 3_600_000;
   }
 
@@ -196,7 +189,14 @@ export class Saver {
         : undefined;
     const { index: indexFile, data: dataFile, meta: metaFile } = checkpointFiles(prefix);
     const written = meta === undefined ? [indexFile, dataFile] : [indexFile, dataFile, metaFile];
-    const plan = (options.writeState ?? true) ? this.#retention(prefix, written) : undefined;
+    const plan =
+      (options.writeState ?? true)
+        ? retain(this.#last, { path: prefix, time: this.#clock.now(), files: written }, this.#nextKeepTime, {
+            maxToKeep: this.maxToKeep,
+            keepEveryMs: this.keepCheckpointEveryNHours * 3_600_000,
+            restoredFrom: this.#restoredFrom,
+          })
+        : undefined;
     const kept = plan?.kept.map((c) => c.path) ?? [];
     const state = plan && {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
@@ -281,38 +281,6 @@ export class Saver {
       unknownSaveables: unknown,
     });
   }
-
-  /**
-   * The retention after saving `prefix`: the kept list with `prefix` last, and the oldest
-   * checkpoints past `maxToKeep` to delete: not one due under `keepCheckpointEveryNHours`, nor the
-   * one this run restored from. Applied only once the save succeeded.
-   */
-  #retention(prefix: string, files: string[]): { kept: Kept[]; dropped: Dropped[]; nextKeepTime: number } {
-    const kept = this.#last.filter((c) => c.path !== prefix);
-    kept.push({ path: prefix, time: this.#clock.now(), files });
-    const dropped: Dropped[] = [];
-    let nextKeepTime = this.#nextKeepTime;
-    while (this.maxToKeep > 0 && kept.length > this.maxToKeep) {
-      const oldest = kept.shift()!;
-      if (oldest.time >= nextKeepTime) {
-        nextKeepTime += this.keepCheckpointEveryNHours * 3_600_000;
-        continue;
-      }
-      if (oldest.path !== this.#restoredFrom) dropped.push({ prefix: oldest.path, files: oldest.files });
-    }
-    return { kept, dropped, nextKeepTime };
-  }
-}
-
-/**
- * The index's JSON in two pieces, before and after the value of `dataCrc32`: the checksum of the
- * data is known only once the data is written, and the rest is stringified when the values are taken.
- */
-function indexText(index: IndexFile): [string, string] {
-  const { format, version, dataFile, dataBytes, dataCrc32: _, ...rest } = index;
-  const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
-  const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
-  return [`${head.slice(0, -1)},"dataCrc32":`, `,${tail.slice(1)}`];
 }
 
 /** The one place restore writes variables (a backend may batch these writes). */

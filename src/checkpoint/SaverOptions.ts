@@ -1,13 +1,13 @@
 /** The options of `Saver` and `Saver.save`, and the rules that check them. */
 import { endianness } from 'node:os';
-import type { Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { UnimplementedError } from '../errors.ts';
 import { Graph } from '../graph/Graph.ts';
 import type { Session } from '../graph/Session.ts';
 import { Tensor } from '../graph/Tensor.ts';
-import type { Variable } from '../graph/Variable.ts';
-import { is, rule, withMethods } from '../internal/validate.ts';
-import type { Saveable } from './Saveable.ts';
+import { Variable } from '../graph/Variable.ts';
+import { arrayOf, checkOptions, instanceOf, is, optional, rule, withMethods } from '../internal/validate.ts';
+import { checkSaveables, type Saveable } from './Saveable.ts';
 
 /** Options of `Saver`. */
 export interface SaverOptions {
@@ -64,4 +64,20 @@ export const CLOCK = withMethods<Clock>(
 export function checkLittleEndian(api: string): void {
   if (endianness() !== 'LE')
     throw new UnimplementedError(`${api}: checkpoints are little-endian; this host is big-endian`);
+}
+
+/** `Saver`'s options, checked, with their defaults. */
+export function resolveSaverOptions(options: SaverOptions) {
+  const known = ['varList', 'maxToKeep', 'keepCheckpointEveryNHours', 'clock', 'saveables'] as const;
+  const opts = checkOptions('Saver', options, known);
+  const maxToKeep =
+    opts.maxToKeep === null ? null : (optional('Saver', 'maxToKeep', opts.maxToKeep, NON_NEGATIVE_OR_NULL) ?? 5);
+  return {
+    varList: optional('Saver', 'varList', opts.varList, arrayOf(instanceOf(Variable))),
+    maxToKeep: maxToKeep ?? 0,
+    keepCheckpointEveryNHours:
+      optional('Saver', 'keepCheckpointEveryNHours', opts.keepCheckpointEveryNHours, is.positiveNumber) ?? 10000,
+    clock: optional('Saver', 'clock', opts.clock, CLOCK) ?? systemClock,
+    saveables: checkSaveables('Saver', opts.saveables),
+  };
 }

@@ -7,7 +7,7 @@ import { fsError } from '../internal/fsError.ts';
 import { temporaryName } from '../internal/tempFiles.ts';
 import type { TensorEntry } from './encoding.ts';
 import { logger } from '../logger.ts';
-import { checkpointFiles, deleteCheckpointFiles } from './reader.ts';
+import { checkpointFiles, deleteCheckpointFiles, type IndexFile } from './reader.ts';
 
 /** A checkpoint that retention drops, with its files when this process wrote them (else found by a scan). */
 export interface Dropped {
@@ -221,4 +221,15 @@ async function dropCheckpoint({ prefix, files }: Dropped, calls: FileCalls): Pro
 
 function absent(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOENT') throw error;
+}
+
+/**
+ * The index's JSON in two pieces, before and after the value of `dataCrc32`: the checksum of the
+ * data is known only once the data is written, and the rest is stringified when the values are taken.
+ */
+export function indexText(index: IndexFile): [string, string] {
+  const { format, version, dataFile, dataBytes, dataCrc32: _, ...rest } = index;
+  const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
+  const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
+  return [`${head.slice(0, -1)},"dataCrc32":`, `,${tail.slice(1)}`];
 }
