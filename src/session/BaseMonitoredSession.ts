@@ -3,7 +3,6 @@
  * (`machines/lifecycle.ts`, effects in `lifecycleEffects.ts`) drives creation, recovery and close;
  * the per-step path (`run`) goes straight to the active {@link SessionStack} and never touches it.
  */
-import { waitFor } from 'xstate';
 import type { LifecycleActor, LifecycleEvent, LifecycleSnapshot } from '../../machines/lifecycle.ts';
 import { RuntimeError } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
@@ -16,6 +15,7 @@ import { logger } from '../logger.ts';
 import { trackHooks } from '../resume/ResumeState.ts';
 import { isHookError } from './HookedSession.ts';
 import { InFlight } from './InFlight.ts';
+import { closed, firstOutcome, isIn, outcome } from './lifecycleWaits.ts';
 import { startLifecycle } from './lifecycleEffects.ts';
 import type { FailureSource } from './recovery.ts';
 import type { SessionStack } from './SessionStack.ts';
@@ -31,17 +31,6 @@ type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: nu
 const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
 
 /** The shared implementation of `MonitoredSession` (recoverable) and `SingularMonitoredSession`. */
-/**
- * Whether the chart is in one of the top-level `states`: the name compared, where `matches`
- * would parse a state path at each snapshot the waits below look at.
- */
-function isIn(snapshot: LifecycleSnapshot, ...states: TopState[]): boolean {
-  const value = snapshot.value;
-  return states.includes((typeof value === 'string' ? value : Object.keys(value)[0]) as TopState);
-}
-
-type TopState = 'running' | 'detached' | 'stopping';
-
 export abstract class BaseMonitoredSession {
   readonly [MONITORED_SESSION] = true;
   readonly #singular: boolean;
@@ -75,7 +64,7 @@ export abstract class BaseMonitoredSession {
   /** Starts the lifecycle and waits for the first session (or the creation error). */
   protected async start(): Promise<void> {
     this.#actor.start();
-    const snapshot = await waitFor(this.#actor, (s) => isIn(s, 'running', 'detached') || s.status === 'done');
+    const snapshot = await firstOutcome(this.#actor);
     if (!isIn(snapshot, 'running')) {
       this.#closing = Promise.resolve();
       throw snapshot.context.lastError;
@@ -205,7 +194,7 @@ export abstract class BaseMonitoredSession {
       const decision = this.#actor.getSnapshot().context.decision;
       if (decision?.failure === event.failure && decision.action === 'rethrow') throw error;
     }
-    const snapshot = await this.#outcome();
+    const snapshot = await outcome(this.#actor);
     if (isIn(snapshot, 'running')) return;
     if (isIn(snapshot, 'detached')) throw snapshot.context.lastError ?? error;
     throw error;
@@ -214,13 +203,8 @@ export abstract class BaseMonitoredSession {
   /** Waits until a session is current again, or none will be (detached, closing). */
   async #nextSession(): Promise<void> {
     while (this.#current === undefined && this.#closing === undefined) {
-      if (!isIn(await this.#outcome(), 'running')) return;
+      if (!isIn(await outcome(this.#actor), 'running')) return;
     }
-  }
-
-  /** Waits until the lifecycle has a session again, has none (detached), or is closing. */
-  #outcome(): Promise<LifecycleSnapshot> {
-    return waitFor(this.#actor, (s) => isIn(s, 'running', 'detached', 'stopping') || s.status === 'done');
   }
 
   /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
@@ -230,7 +214,7 @@ export abstract class BaseMonitoredSession {
       const stack = this.#current;
       if (stack !== undefined) return stack;
       if (isIn(this.#actor.getSnapshot(), 'detached')) this.#actor.send({ type: 'CREATE' });
-      const snapshot = await this.#outcome();
+      const snapshot = await outcome(this.#actor);
       if (isIn(snapshot, 'running')) continue;
       if (isIn(snapshot, 'detached')) throw snapshot.context.lastError;
       throw closedError();
@@ -295,7 +279,7 @@ export abstract class BaseMonitoredSession {
     await this.#drainRuns();
     // CLOSE is handled in every state: a creation in progress (or its hung afterCreateSession) is abandoned.
     this.#actor.send({ type: 'CLOSE', kind, reason: endReason, cause });
-    const snapshot = await waitFor(this.#actor, (s) => s.status === 'done');
+    const snapshot = await closed(this.#actor);
     const graph = this.#options.graph;
     if (graph !== undefined && !this.#graphWasFinalized) graph.unsafeUnfinalize();
     const error = snapshot.context.lastError;
@@ -308,11 +292,8 @@ export abstract class BaseMonitoredSession {
    */
   async #drainRuns(): Promise<void> {
     const { clock, graceSecs } = this.#options;
-    const left = await this.#inFlight.drained(clock, graceSecs * 1000);
-    if (left === 0) return;
-    this.#current?.inFlight.abandon();
-    logger.warn(
-      `Closing with ${left} run(s) still in flight after the ${graceSecs}s grace period; they are abandoned.`,
-    );
+    const warning = (left: number) =>
+      `Closing with ${left} run(s) still in flight after the ${graceSecs}s grace period; they are abandoned.`;
+    if ((await this.#inFlight.drain(clock, graceSecs * 1000, warning)) > 0) this.#current?.inFlight.abandon();
   }
 }

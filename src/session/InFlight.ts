@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { waitAtMost } from '../clock.ts';
+import { logger } from '../logger.ts';
 
 /**
  * Counts the attempts (runs, step functions) in flight, so a close can wait for them, at most a
@@ -28,6 +29,13 @@ export class InFlight {
     await waitAtMost(clock, ms, new Promise<void>((resolve) => (this.#idle = resolve)));
     this.#idle = undefined;
     return this.#count;
+  }
+
+  /** {@link drained}, and when some are still in flight after `ms`, the warning `warning(left)` is logged. */
+  async drain(clock: Clock, ms: number, warning: (left: number) => string): Promise<number> {
+    const left = await this.drained(clock, ms);
+    if (left > 0) logger.warn(warning(left));
+    return left;
   }
 
   /** The ones still in flight are given up: `drained` no longer waits for them. */

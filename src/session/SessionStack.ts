@@ -94,9 +94,11 @@ export async function closeSessionStack(
   } finally {
     // Producers stopped (a run blocked on their queue is released): the runs still using this
     // session (a hook's afterRun, say) finish before it closes, within the grace period.
-    const left = stack === undefined ? 0 : await stack.inFlight.drained(host.clock, host.graceSecs * 1000);
-    if (left > 0)
-      logger.warn(`Closing a session that ${left} run(s) still use after the ${host.graceSecs}s grace period.`);
+    await stack?.inFlight.drain(
+      host.clock,
+      host.graceSecs * 1000,
+      (left) => `Closing a session that ${left} run(s) still use after the ${host.graceSecs}s grace period.`,
+    );
     await closeQuietly(raw);
   }
   if (failed) {
