@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { InternalError, OpError, UnavailableError } from '../errors.ts';
 import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
 import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
@@ -7,12 +6,13 @@ import { andThen } from '../internal/promise.ts';
 import { addSlowly, checkDelta } from './add.ts';
 import { MISSING, decodeOr, encodeStored } from './codec.ts';
 import { deleteKeys, type RedisConnection } from './connection.ts';
-import { EpochCheck } from './epochCheck.ts';
+import { TickChecks } from './epochCheck.ts';
 import { mapRedisError } from './errors.ts';
 import { notReady, uninitialized } from './jobErrors.ts';
 import { waitForReady } from './ready.ts';
 import { RedisQueue } from './RedisQueue.ts';
-import { EXISTS, MARK, START_EPOCH, type Script } from './scripts.ts';
+import { EXISTS, MARK, type Script } from './scripts.ts';
+import { jobKeysOf, readyGeneration, startGeneration, type JobKeys } from './generation.ts';
 import type { RedisTarget } from './target.ts';
 
 /** A variable's key in the bound epoch, and the names of its operations (for errors). */
@@ -43,10 +43,10 @@ export class RedisStore implements ResourceStore {
   readonly #queues = new Map<string, RedisQueue<unknown> | FIFOQueueState<unknown>>();
   /** Blocked queue operations of this view, cancelled when the store closes. */
   readonly pending = new Set<Cancellable>();
-  #check: EpochCheck | undefined;
-  /** Variables' keys in the bound epoch and their operations' names (cleared when it changes), and the epoch as bytes. */
+  /** This tick's epoch check, shared by the tick's operations. */
+  readonly #checks = new TickChecks();
+  /** Variables' keys in the bound epoch and their operations' names (cleared when it changes). */
   readonly #variables = new Map<string, VariableKey>();
-  #epochBytes: Buffer | undefined;
   /**
    * Variables this view saw holding an integer in its epoch: their adds use plain `INCRBY` (a
    * missing key can then only mean a lost epoch, which the tick's epoch check reports).
@@ -55,13 +55,13 @@ export class RedisStore implements ResourceStore {
   readonly integers = new Set<string>();
 
   /** The job-level keys: epoch, ready marker, done marker. */
-  readonly jobKeys: { readonly epoch: string; readonly ready: string; readonly done: string };
+  readonly jobKeys: JobKeys;
 
   constructor(conn: RedisConnection, target: RedisTarget) {
     this.conn = conn;
     this.target = target;
-    const prefix = (this.#prefix = `ms:${target.job}`);
-    this.jobKeys = { epoch: `${prefix}:epoch`, ready: `${prefix}:ready`, done: `${prefix}:done` };
+    this.#prefix = `ms:${target.job}`;
+    this.jobKeys = jobKeysOf(this.#prefix);
   }
 
   get closedWith(): Error | undefined {
@@ -120,12 +120,12 @@ export class RedisStore implements ResourceStore {
       return fallback;
     }
     const { key, read: what } = this.#variable(epoch, name);
-    const check = this.#check;
+    const check = this.#checks.current;
     if (check !== undefined) {
       return check.guard(this.conn.send(['GET', key], what), (raw) => decodeOr(raw, name, fallback, what), what);
     }
     // The tick's first operation: the epoch key and the variable in one atomic MGET.
-    const fresh = this.#newCheck(epoch);
+    const fresh = this.#checks.fresh(epoch);
     return this.conn.send(['MGET', this.jobKeys.epoch, key], what).then(
       (reply) => {
         fresh.settle((reply as unknown[])[0]);
@@ -170,26 +170,6 @@ export class RedisStore implements ResourceStore {
     );
   }
 
-  /** This tick's epoch check; a `GET` of the epoch key when the tick has none yet. */
-  #checkEpoch(epoch: string): EpochCheck {
-    if (this.#check !== undefined) return this.#check;
-    const check = this.#newCheck(epoch);
-    this.conn.send(['GET', this.jobKeys.epoch], 'epoch check').then(
-      (current) => check.settle(current),
-      (error: unknown) => check.failWith(error),
-    );
-    return check;
-  }
-
-  /** A new epoch check for the operations of this tick; the next one is made once it settles. */
-  #newCheck(epoch: string): EpochCheck {
-    const check = new EpochCheck(this.#epochBytes ?? Buffer.from(epoch), () => {
-      if (this.#check === check) this.#check = undefined;
-    });
-    this.#check = check;
-    return check;
-  }
-
   /** The key of variable `name` in `epoch`, the bound epoch, and its operations' names (cached). */
   #variable(epoch: string, name: string): VariableKey {
     let variable = this.#variables.get(name);
@@ -211,7 +191,7 @@ export class RedisStore implements ResourceStore {
     if (typeof epoch === 'string' && Number.isSafeInteger(delta) && this.integers.has(name)) {
       // The common case (the global step, once seen): native INCRBY behind this tick's epoch check.
       const { key, add: what } = this.#variable(epoch, name);
-      const check = this.#checkEpoch(epoch);
+      const check = this.#checks.ensure(this.conn, this.jobKeys.epoch, epoch);
       const added = this.conn.send(['INCRBY', key, String(delta)], what);
       return check.guard(added, Number, what, (error) => {
         // No longer an integer there (a fraction was written): the general path.
@@ -246,16 +226,9 @@ export class RedisStore implements ResourceStore {
 
   /** Chief: starts a new run generation (the old one's keys are deleted in the background). */
   async startEpoch(): Promise<void> {
-    const epoch = randomBytes(8).toString('hex');
-    const { epoch: epochKey, ready, done } = this.jobKeys;
-    const old = (await this.conn.run(
-      START_EPOCH,
-      [epochKey, ready, done],
-      [epoch],
-      'start of a run generation',
-    )) as Buffer | null;
+    const { epoch, old } = await startGeneration(this.conn, this.jobKeys);
     this.adopt(epoch);
-    if (old !== null) void deleteKeys(this.conn, `${this.#prefix}:${old.toString()}:*`);
+    if (old !== null) void deleteKeys(this.conn, `${this.#prefix}:${old}:*`);
   }
 
   /** Binds this view to `epoch` (an existing run generation). */
@@ -268,20 +241,23 @@ export class RedisStore implements ResourceStore {
   #bound(epoch: string | null): void {
     this.#epoch = epoch;
     this.#variables.clear();
-    this.#check = undefined;
-    this.#epochBytes = epoch === null ? undefined : Buffer.from(epoch);
+    this.#checks.rebind();
   }
 
   /** Chief: marks the bound epoch ready, so workers go ahead. */
   async markReady(): Promise<void> {
-    const epoch = await this.requireEpoch('markReady');
-    await this.run(MARK, epoch, [this.jobKeys.ready], [epoch], 'markReady');
+    await this.#mark('markReady', this.jobKeys.ready, (epoch) => epoch);
   }
 
   /** Chief: marks the job complete at `step`; workers waiting for the chief then end cleanly. */
   async markDone(step: number): Promise<void> {
-    const epoch = await this.requireEpoch('markDone');
-    await this.run(MARK, epoch, [this.jobKeys.done], [String(step)], 'markDone');
+    await this.#mark('markDone', this.jobKeys.done, () => String(step));
+  }
+
+  /** Sets the job-level marker `key` to `value(epoch)`, checked against the bound epoch. */
+  async #mark(what: string, key: string, value: (epoch: string) => string): Promise<void> {
+    const epoch = await this.requireEpoch(what);
+    await this.run(MARK, epoch, [key], [value(epoch)], what);
   }
 
   /**
@@ -312,9 +288,7 @@ export class RedisStore implements ResourceStore {
       await this.startEpoch();
       return this.#epoch!;
     }
-    const { epoch, ready, done } = this.jobKeys;
-    const [e, r, d] = (await this.conn.command(['MGET', epoch, ready, done], 'session start')) as (Buffer | null)[];
-    const bound = e && r && e.equals(r) && !d ? e.toString() : null;
+    const bound = await readyGeneration(this.conn, this.jobKeys);
     this.#bound(bound);
     return bound;
   }

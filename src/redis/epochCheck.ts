@@ -85,3 +85,49 @@ export class EpochCheck {
     if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 }
+
+/**
+ * A store's epoch checks, one per tick: the tick's first operation makes one (riding along with
+ * its own command, or as a `GET` of the epoch key), the others of that tick share it, and the
+ * next tick makes a new one once it settled.
+ * @internal
+ */
+export class TickChecks {
+  #current: EpochCheck | undefined;
+  #epoch: Buffer | undefined;
+
+  /** This tick's check, if one was made. */
+  get current(): EpochCheck | undefined {
+    return this.#current;
+  }
+
+  /** A new check of `epoch` for this tick's operations (the caller sends what settles it). */
+  fresh(epoch: string): EpochCheck {
+    const check = new EpochCheck((this.#epoch ??= Buffer.from(epoch)), () => {
+      if (this.#current === check) this.#current = undefined;
+    });
+    this.#current = check;
+    return check;
+  }
+
+  /** This tick's check, or a new one settled by a `GET` of `epochKey` on `conn`. */
+  ensure(
+    conn: { send(command: string[], what: string): Promise<unknown> },
+    epochKey: string,
+    epoch: string,
+  ): EpochCheck {
+    if (this.#current !== undefined) return this.#current;
+    const check = this.fresh(epoch);
+    conn.send(['GET', epochKey], 'epoch check').then(
+      (current) => check.settle(current),
+      (error: unknown) => check.failWith(error),
+    );
+    return check;
+  }
+
+  /** The bound epoch changed: checks of the old one are forgotten. */
+  rebind(): void {
+    this.#current = undefined;
+    this.#epoch = undefined;
+  }
+}
