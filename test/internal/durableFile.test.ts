@@ -28,6 +28,16 @@ function shortWrites(base: FileCalls, most: number): FileCalls & { calls: number
   return calls;
 }
 
+/** A whole temporary file's life: write `pieces`, sync, close, commit; the CRC-32 of what was written. */
+async function writeDurably(file: string, pieces: Uint8Array[], calls?: FileCalls): Promise<number> {
+  const temp = await TempFile.create(file, 'test', calls);
+  const crc = await temp.write(pieces);
+  await temp.sync();
+  await temp.close();
+  await temp.commit();
+  return crc;
+}
+
 describe('durable files', () => {
   for (const [name, base] of [
     ['thread pool', threadPool],
@@ -38,11 +48,7 @@ describe('durable files', () => {
       const pieces = [Buffer.from('hello, '), new Uint8Array(0), Buffer.from('checkpoint'), Buffer.alloc(20, 7)];
       const calls = shortWrites(base, 3);
       const file = path.join(dir, 'f.bin');
-      const temp = await TempFile.create(file, 'test', calls);
-      const crc = await temp.write(pieces);
-      await temp.sync();
-      await temp.close();
-      await temp.commit();
+      const crc = await writeDurably(file, pieces, calls);
       const expected = Buffer.concat(pieces);
       assert.deepEqual(await readFile(file), expected);
       assert.equal(crc, crc32(expected));
@@ -55,11 +61,7 @@ describe('durable files', () => {
     // 2,500 pieces of 0 to 9 bytes: three writev batches of at most 1,024 buffers.
     const pieces = Array.from({ length: 2500 }, (_, i) => Uint8Array.from({ length: i % 10 }, (_, j) => (i + j) % 256));
     const file = path.join(dir, 'data');
-    const temp = await TempFile.create(file, 'test');
-    const crc = await temp.write(pieces);
-    await temp.sync();
-    await temp.close();
-    await temp.commit();
+    const crc = await writeDurably(file, pieces);
     const expected = Buffer.concat(pieces);
     assert.deepEqual(await readFile(file), expected);
     assert.equal(crc, crc32(expected));
