@@ -48,7 +48,7 @@ class AbortNext extends SessionRunHook {
 
 export async function benchRecovery(
   totalMb = 16,
-  rounds = Number(process.env['BENCH_RECOVERY_ROUNDS'] ?? 201),
+  rounds = Number(process.env['BENCH_RECOVERY_ROUNDS'] ?? 301),
 ): Promise<void> {
   const dir = await mkdtemp(path.join(process.env['BENCH_DIR'] ?? tmpdir(), 'ms-bench-recovery-'));
   const previous: Logger = setLogger(silentLogger);

@@ -19,7 +19,7 @@ import { intervalVerdict, median, medianWithCi, paired } from './harness.ts';
  * runs it (variables plus input position, random state, hook state and the resume flag) vs a save
  * of the same variables alone, as checkpoints were before. Alternating rounds, medians.
  */
-export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME_ROUNDS'] ?? 1001)): Promise<void> {
+export async function benchResumeState(rounds = Number(process.env['BENCH_RESUME_ROUNDS'] ?? 2001)): Promise<void> {
   const dir = await mkdtemp(path.join(process.env['BENCH_DIR'] ?? tmpdir(), 'ms-bench-resume-'));
   const model = buildIrisModel({ seed: 1, faultRate: 0 });
   trackHooks(model.graph, [
