@@ -60,9 +60,14 @@ function forward(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Ar
   return { loss, gradW, gradB };
 }
 
-/** `xs` with each feature moved by `noise * (2u - 1)`, `u` uniform in [0, 1). */
-function jittered(xs: Float32Array, u: Float64Array, noise: number): Float32Array {
-  const out = new Float32Array(xs.length);
+/**
+ * `xs` with each feature moved by `noise * (2u - 1)`, `u` uniform in [0, 1), written into `into`
+ * when it has the right length. The gradient op passes its own scratch array: `forward` reads the
+ * jittered batch synchronously and keeps nothing of it, and a typed array this size would be
+ * allocated outside the JS heap at every step (several times the cost of the loop).
+ */
+function jittered(xs: Float32Array, u: Float64Array, noise: number, into: Float32Array): Float32Array {
+  const out = into.length === xs.length ? into : new Float32Array(xs.length);
   for (let i = 0; i < xs.length; i++) out[i] = xs[i]! + noise * (2 * u[i]! - 1);
   return out;
 }
@@ -147,9 +152,10 @@ export function buildIrisModel(options: IrisModelOptions): IrisModel {
     { name: 'weights' },
   );
   const bias = graph.variable(() => new Float32Array(CLASSES), { name: 'bias' });
+  const scratch = new Float32Array(batchSize * FEATURES);
   const grads = graph.op('gradients', [weights, bias, batch, jitter], (w, b, { xs, ys }, u) => {
     maybeFail('gradients');
-    return forward(w, b, jittered(xs, u, noise), ys);
+    return forward(w, b, jittered(xs, u, noise, scratch), ys);
   });
   const train = graph.group(
     [

@@ -1,4 +1,5 @@
 import type { OpError } from '../errors.ts';
+import { Pending, type Listener } from '../internal/pending.ts';
 
 /** Something pending inside a run that can be cancelled (a blocked queue operation). */
 export interface Cancellable {
@@ -37,17 +38,29 @@ export class RunScope {
    * Work the run must finish although no op waits for it (a state write whose new value ops
    * already use): the run settles after it, and fails if it fails.
    */
-  waitFor(work: Promise<unknown>): void {
+  waitFor(work: PromiseLike<unknown>): void {
     this.#work++;
     // Observed at once (a run that already failed must not leave it rejecting unhandled), and
-    // counted, so that the run usually finds it done without waiting on a promise.
-    work.then(
+    // counted, so that the run usually finds it done without waiting on a promise. A store's
+    // `Pending` calls back directly.
+    if (work instanceof Pending) {
+      work.listen(RunScope.#workListener, this);
+      return;
+    }
+    Promise.resolve(work).then(
       () => this.#workSettled(),
-      (error: unknown) => {
-        this.#workFailed ??= { error };
-        this.#workSettled();
-      },
+      (error: unknown) => this.#workFailedWith(error),
     );
+  }
+
+  static readonly #workListener: Listener<RunScope> = {
+    settled: (scope) => scope.#workSettled(),
+    failed: (scope, error) => scope.#workFailedWith(error),
+  };
+
+  #workFailedWith(error: unknown): void {
+    this.#workFailed ??= { error };
+    this.#workSettled();
   }
 
   /**

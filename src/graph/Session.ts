@@ -1,7 +1,7 @@
 import { checkClock, systemClock, type Clock } from '../clock.ts';
 import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError } from '../errors.ts';
 import { checkOptions, expect, instanceOf, is, isForever, optional } from '../internal/validate.ts';
-import { buildPlan, execute, type Plan } from './executor.ts';
+import { buildPlan, execute, type Finish, type Plan } from './executor.ts';
 import {
   FetchShape,
   buildResult,
@@ -139,26 +139,19 @@ export class Session {
     const tracing = (options?.traceLevel ?? 0) > 0;
     const trace: NodeExecStats[] | undefined = tracing ? [] : undefined;
     const scope = new RunScope();
-    const values = execute(plan, feedValues, { store: this.#store, scope }, trace);
+    const timed = timeoutInMs > 0 && !isForever(timeoutInMs);
+    // No timeout (the common case): the run's own promise settles with the result (no reaction after it).
+    const end = timed ? undefined : new RunEnd(this.#active, scope, plan, shape, fetches, options, runMetadata, trace);
+    const values = execute(plan, feedValues, { store: this.#store, scope }, trace, end);
     if (!(values instanceof Promise))
       return Promise.resolve(result<F>(values, plan, shape, fetches, options, runMetadata, trace));
-    if (timeoutInMs > 0 && !isForever(timeoutInMs)) {
-      return this.#settleWithin(values, scope, timeoutInMs).then((settled) =>
+    if (end === undefined) {
+      return this.#settleWithin(values as Promise<unknown[]>, scope, timeoutInMs).then((settled) =>
         result<F>(settled, plan, shape, fetches, options, runMetadata, trace),
       );
     }
-    // No timeout (the common case): one reaction on the run.
     this.#active.add(scope);
-    return values.then(
-      (settled) => {
-        this.#active.delete(scope);
-        return result<F>(settled, plan, shape, fetches, options, runMetadata, trace);
-      },
-      (error: unknown) => {
-        this.#active.delete(scope);
-        throw this.#failed(scope, error);
-      },
-    );
+    return values as Promise<FetchResult<F>>;
   }
 
   /**
@@ -177,14 +170,6 @@ export class Session {
     this.#store.release?.();
   }
 
-  /** Cancels what is left of a failed run (blocked queue operations) so it cannot take elements later. */
-  #failed(scope: RunScope, error: unknown): unknown {
-    scope.cancel(
-      new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }),
-    );
-    return error;
-  }
-
   async #settleWithin(values: Promise<unknown[]>, scope: RunScope, timeoutInMs: number): Promise<unknown[]> {
     this.#active.add(scope);
     let timer: unknown;
@@ -201,7 +186,7 @@ export class Session {
       return await Promise.race([values, timeout]);
     } catch (error) {
       values.catch(() => {});
-      throw this.#failed(scope, error);
+      throw failedRun(scope, error);
     } finally {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
       this.#active.delete(scope);
@@ -235,6 +220,38 @@ export class Session {
 }
 
 const NO_TENSORS: readonly never[] = Object.freeze([]);
+
+/** Cancels what is left of a failed run (blocked queue operations) so it cannot take elements later. */
+function failedRun(scope: RunScope, error: unknown): unknown {
+  scope.cancel(
+    new CancelledError('Run was cancelled because another operation of the same run failed.', { cause: error }),
+  );
+  return error;
+}
+
+/** How an asynchronous run without a timeout ends: its result made in the run's own callback. */
+class RunEnd implements Finish {
+  constructor(
+    readonly active: Set<RunScope>,
+    readonly scope: RunScope,
+    readonly plan: Plan,
+    readonly shape: FetchShape,
+    readonly fetches: Fetch,
+    readonly options: RunOptions | null | undefined,
+    readonly runMetadata: RunMetadata | null | undefined,
+    readonly trace: NodeExecStats[] | undefined,
+  ) {}
+
+  done(values: unknown[]): unknown {
+    this.active.delete(this.scope);
+    return result(values, this.plan, this.shape, this.fetches, this.options, this.runMetadata, this.trace);
+  }
+
+  failed(error: unknown): unknown {
+    this.active.delete(this.scope);
+    return failedRun(this.scope, error);
+  }
+}
 
 /** A run's result in the shape of its fetches, and its metadata filled in. */
 function result<const F extends Fetch>(

@@ -2,6 +2,7 @@ import { InternalError, OpError, UnavailableError } from '../errors.ts';
 import { FIFOQueueState } from '../graph/FIFOQueueState.ts';
 import type { QueueResource, ResourceStore } from '../graph/ResourceStore.ts';
 import type { Cancellable } from '../graph/RunScope.ts';
+import { Pending } from '../internal/pending.ts';
 import { andThen } from '../internal/promise.ts';
 import { addSlowly, checkDelta } from './add.ts';
 import { MISSING, decodeOr, encodeStored } from './codec.ts';
@@ -126,17 +127,25 @@ export class RedisStore implements ResourceStore {
     }
     // The tick's first operation: the epoch key and the variable in one atomic MGET.
     const fresh = this.#checks.fresh(epoch);
-    return this.conn.send(['MGET', this.jobKeys.epoch, key], what).then(
+    const out = new Pending<unknown>();
+    this.conn.send(['MGET', this.jobKeys.epoch, key], what).then(
       (reply) => {
         fresh.settle((reply as unknown[])[0]);
-        if (fresh.error !== undefined) throw fresh.error;
-        return decodeOr((reply as unknown[])[1], name, fallback, what);
+        if (fresh.error !== undefined) return out.reject(fresh.error);
+        let value: unknown;
+        try {
+          value = decodeOr((reply as unknown[])[1], name, fallback, what);
+        } catch (error) {
+          return out.reject(error);
+        }
+        out.resolve(value);
       },
       (error: unknown) => {
         fresh.failWith(error);
-        throw mapRedisError(error, what);
+        out.reject(mapRedisError(error, what));
       },
     );
+    return out;
   }
 
   /**
@@ -162,12 +171,12 @@ export class RedisStore implements ResourceStore {
 
   #write<T>(name: string, encoded: Buffer, answer: T): Promise<T> {
     const variable = this.#variable(this.#epoch as string, name);
-    return this.conn.send(['SET', variable.key, encoded], variable.write).then(
-      () => answer,
-      (error: unknown) => {
-        throw mapRedisError(error, variable.write);
-      },
+    const out = new Pending<T>();
+    this.conn.send(['SET', variable.key, encoded], variable.write).then(
+      () => out.resolve(answer),
+      (error: unknown) => out.reject(mapRedisError(error, variable.write)),
     );
+    return out;
   }
 
   /** The key of variable `name` in `epoch`, the bound epoch, and its operations' names (cached). */

@@ -1,4 +1,5 @@
 import type { OpError } from '../errors.ts';
+import { Pending } from '../internal/pending.ts';
 import { mapRedisError } from './errors.ts';
 import { epochLost } from './jobErrors.ts';
 
@@ -44,37 +45,55 @@ export class EpochCheck {
 
   /**
    * `ok(value)` of the operation's `reply` once this check passed (at once when it already has,
-   * the usual case). A lost epoch takes precedence over the operation's own failure, which goes
-   * to `failed` (mapped to the error taxonomy) or is thrown; `what` names the operation.
+   * the usual case), as a `Pending` settled in the reply's callback. A lost epoch takes
+   * precedence over the operation's own failure, which goes to `failed` (mapped to the error
+   * taxonomy) or is the result; `what` names the operation.
    */
   guard<T>(
     reply: Promise<unknown>,
     ok: (value: unknown) => T,
     what: string,
-    failed?: (error: OpError) => T | Promise<T>,
-  ): Promise<T> {
-    return reply.then(
-      (value) => (this.#settled ? this.#passed(ok, value) : this.#wait().then(() => this.#passed(ok, value))),
+    failed?: (error: OpError) => T | PromiseLike<T>,
+  ): Pending<T> {
+    const out = new Pending<T>();
+    reply.then(
+      (value) => {
+        if (this.#settled) this.#passed(out, ok, value);
+        else this.#later(() => this.#passed(out, ok, value));
+      },
       (error: unknown) => {
         const mapped = mapRedisError(error, what);
-        return this.#settled ? this.#failed(mapped, failed) : this.#wait().then(() => this.#failed(mapped, failed));
+        if (this.#settled) this.#failed(out, mapped, failed);
+        else this.#later(() => this.#failed(out, mapped, failed));
       },
     );
+    return out;
   }
 
-  #passed<T>(ok: (value: unknown) => T, value: unknown): T {
-    if (this.#error !== undefined) throw this.#error;
-    return ok(value);
+  #passed<T>(out: Pending<T>, ok: (value: unknown) => T, value: unknown): void {
+    if (this.#error !== undefined) return out.reject(this.#error);
+    let result: T;
+    try {
+      result = ok(value);
+    } catch (error) {
+      return out.reject(error);
+    }
+    out.resolve(result);
   }
 
-  #failed<T>(error: OpError, failed: ((error: OpError) => T | Promise<T>) | undefined): T | Promise<T> {
-    if (this.#error !== undefined) throw this.#error;
-    if (failed === undefined) throw error;
-    return failed(error);
+  #failed<T>(out: Pending<T>, error: OpError, failed: ((error: OpError) => T | PromiseLike<T>) | undefined): void {
+    if (this.#error !== undefined) return out.reject(this.#error);
+    if (failed === undefined) return out.reject(error);
+    try {
+      out.follow(failed(error));
+    } catch (thrown) {
+      out.reject(thrown);
+    }
   }
 
-  #wait(): Promise<void> {
-    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+  /** Runs `then` once this check settled (it never throws). */
+  #later(then: () => void): void {
+    (this.#waiters ??= []).push(then);
   }
 
   #finish(): void {
@@ -82,7 +101,7 @@ export class EpochCheck {
     this.#onSettled();
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve();
+    if (waiters !== undefined) for (const then of waiters) then();
   }
 }
 

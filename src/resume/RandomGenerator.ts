@@ -70,7 +70,7 @@ export class RandomGenerator {
       // The draw is usable at once; the run (not its users) waits for the state write, so a
       // remote store sends it with the step's other writes instead of a round trip of its own.
       const written = store.writeVariable(this.#key, this.#random.getState());
-      if (isThenable(written)) scope.waitFor(Promise.resolve(written));
+      if (isThenable(written)) scope.waitFor(written);
       return out;
     });
   }
