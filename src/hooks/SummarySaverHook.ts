@@ -167,7 +167,9 @@ export class SummarySaverHook extends SessionRunHook<number | { globalStep: numb
     if (this.#writer === undefined) return;
     const fetched = runValues.results;
     const results =
-      typeof fetched === 'number' ? { globalStep: fetched } : expect(AFTER_RUN, 'runValues.results', fetched, resultsRule);
+      typeof fetched === 'number'
+        ? { globalStep: fetched }
+        : expect(AFTER_RUN, 'runValues.results', fetched, resultsRule);
     if (this.#nextStep === undefined || this.#requested) return this.#write(runContext, this.#writer, results);
     this.#nextStep = results.globalStep + 2;
   }
