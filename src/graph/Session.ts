@@ -45,6 +45,14 @@ export interface SessionOptions {
 const MAX_CACHED_PLANS = 1024;
 
 /**
+ * The key of {@link Session}'s run that answers synchronously when no op is asynchronous (the
+ * hooked layer's per-step path): the result itself, or a promise of it; errors are thrown. Not
+ * exported from the package.
+ * @internal
+ */
+export const RUN_NOW: unique symbol = Symbol('Session.runNow');
+
+/**
  * Runs parts of a {@link Graph}, holding variable values and queue contents (or sharing them
  * through a server's `target`).
  * @example
@@ -100,10 +108,25 @@ export class Session {
     // promise (no await, no async frame), and a synchronous one settles at once. Any error,
     // thrown here or by the run, is the returned promise's rejection.
     try {
-      return this.#run(fetches, feedDict, options, runMetadata);
+      const done = this.#run(fetches, feedDict, options, runMetadata);
+      return done instanceof Promise ? done : Promise.resolve(done);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * @internal {@link run} without the promise when every op answered synchronously: the result,
+   * or a promise of it; an error of a synchronous run is thrown. For the hooked layer, which adds
+   * its own promise only when something is asynchronous.
+   */
+  [RUN_NOW]<const F extends Fetch>(
+    fetches: F,
+    feedDict: FeedDict | null | undefined,
+    options: RunOptions | null | undefined,
+    runMetadata: RunMetadata | null | undefined,
+  ): FetchResult<F> | Promise<FetchResult<F>> {
+    return this.#run(fetches, feedDict, options, runMetadata);
   }
 
   #run<const F extends Fetch>(
@@ -111,7 +134,7 @@ export class Session {
     feedDict: FeedDict | null | undefined,
     options: RunOptions | null | undefined,
     runMetadata: RunMetadata | null | undefined,
-  ): Promise<FetchResult<F>> {
+  ): FetchResult<F> | Promise<FetchResult<F>> {
     if (this.#closed) throw new RuntimeError('Attempted to use a closed Session.');
     const closedWith = this.#store.closedWith;
     if (closedWith)
@@ -143,8 +166,7 @@ export class Session {
     // No timeout (the common case): the run's own promise settles with the result (no reaction after it).
     const end = timed ? undefined : new RunEnd(this.#active, scope, plan, shape, fetches, options, runMetadata, trace);
     const values = execute(plan, feedValues, { store: this.#store, scope }, trace, end);
-    if (!(values instanceof Promise))
-      return Promise.resolve(result<F>(values, plan, shape, fetches, options, runMetadata, trace));
+    if (!(values instanceof Promise)) return result<F>(values, plan, shape, fetches, options, runMetadata, trace);
     if (end === undefined) {
       return this.#settleWithin(values as Promise<unknown[]>, scope, timeoutInMs).then((settled) =>
         result<F>(settled, plan, shape, fetches, options, runMetadata, trace),

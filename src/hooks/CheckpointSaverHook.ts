@@ -159,8 +159,21 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
     return this.#step.fetchArgs;
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+  /**
+   * Not an async method: a step with no write in the background and no save due (all but one in
+   * `saveSteps`) returns nothing, and the hooked layer waits for no promise.
+   */
+  override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> | void {
     checkRunArgs(AFTER_RUN, runContext, runValues);
+    if (
+      this.#background.pending ||
+      this.#background.ended ||
+      this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)
+    )
+      return this.#afterRun(runContext, runValues);
+  }
+
+  async #afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
     // A write in the background goes on only when the event loop turns (its calls complete there),
     // and a training loop whose steps never wait on I/O never lets it: one turn per step while a
     // write is in flight, else the write would wait for the next save, and that step for it.

@@ -79,22 +79,35 @@ export class StepCounterHook extends SessionRunHook<number> {
     return this.#step.fetchArgs;
   }
 
-  override async afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
+  /**
+   * Not an async method: a step that does not trigger (all but one in `everyNSteps`) returns
+   * nothing, and the hooked layer waits for no promise.
+   */
+  override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> | void {
     checkRunArgs(AFTER_RUN, runContext, runValues);
     const stale = stepResult(AFTER_RUN, runValues.results);
-    if (this.#timer.shouldTriggerForStep(stale + 1)) {
-      const step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
-      if (this.#timer.shouldTriggerForStep(step)) {
-        const [elapsedSecs, elapsedSteps] = this.#timer.updateLastTriggeredStep(step);
-        if (elapsedSecs !== undefined && elapsedSecs > 0) {
-          const rate = elapsedSteps! / elapsedSecs;
-          this.lastStepsPerSec = rate;
-          const tag = `${this.#step.value.name}/sec`;
-          logger.info(`${tag}: ${rate.toFixed(4)}`);
-          this.#writer?.addSummary({ value: [{ tag, simpleValue: rate }] }, step);
-        }
+    if (this.#timer.shouldTriggerForStep(stale + 1)) return this.#trigger(runContext, stale);
+    this.#noteStep(stale);
+  }
+
+  /** Reads the global step after the run and, when the period has passed, logs and writes the rate. */
+  async #trigger(runContext: SessionRunContext, stale: number): Promise<void> {
+    const step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
+    if (this.#timer.shouldTriggerForStep(step)) {
+      const [elapsedSecs, elapsedSteps] = this.#timer.updateLastTriggeredStep(step);
+      if (elapsedSecs !== undefined && elapsedSecs > 0) {
+        const rate = elapsedSteps! / elapsedSecs;
+        this.lastStepsPerSec = rate;
+        const tag = `${this.#step.value.name}/sec`;
+        logger.info(`${tag}: ${rate.toFixed(4)}`);
+        this.#writer?.addSummary({ value: [{ tag, simpleValue: rate }] }, step);
       }
     }
+    this.#noteStep(stale);
+  }
+
+  /** Warns (a few times) when the global step a run saw did not move since the previous run. */
+  #noteStep(stale: number): void {
     if (this.#lastSeenStep !== undefined && stale === this.#lastSeenStep && this.#staleWarnings < 5) {
       this.#staleWarnings++;
       logger.warn(

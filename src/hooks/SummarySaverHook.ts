@@ -73,7 +73,7 @@ const opRule = anyOf<Tensor<Summary> | Tensor<Summary>[]>(
   tensorRule,
   arrayOf(tensorRule),
 );
-/** What this hook fetched: the global step and, when due, the summaries. */
+/** What this hook fetched on a step that writes: the global step and the summaries. */
 const resultsRule = rule<{ globalStep: number; summary?: Summary[] }>(
   'the fetched { globalStep, summary? }',
   'type',
@@ -85,7 +85,7 @@ const resultsRule = rule<{ globalStep: number; summary?: Summary[] }>(
 );
 
 /** Writes summaries every N steps or seconds, and a `SessionLog(START)` at the first step. */
-export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summary?: Summary[] }> {
+export class SummarySaverHook extends SessionRunHook<number | { globalStep: number; summary?: Summary[] }> {
   readonly #timer: SecondOrStepTimer;
   readonly #directory: DirectoryWriter;
   readonly #given: Writer | undefined;
@@ -147,26 +147,44 @@ export class SummarySaverHook extends SessionRunHook<{ globalStep: number; summa
     return op === undefined ? [] : [op];
   }
 
+  /**
+   * The global step alone (one tensor, the same `SessionRunArgs` every step) on the steps that
+   * write nothing; with the summaries, `{ globalStep, summary }`, on the steps that do.
+   */
   override beforeRun(): SessionRunArgs {
     this.#requested = this.#nextStep === undefined || this.#timer.shouldTriggerForStep(this.#nextStep);
-    const ops = this.#requested ? this.#ops() : [];
+    if (!this.#requested) return this.#step.fetchArgs;
+    const ops = this.#ops();
     return new SessionRunArgs({ globalStep: this.#step.value, ...(ops.length > 0 ? { summary: ops } : {}) });
   }
 
-  override async afterRun(
+  /** Not an async method: a step that writes nothing (all but one in `saveSteps`) returns nothing. */
+  override afterRun(
     runContext: SessionRunContext,
-    runValues: SessionRunValues<{ globalStep: number; summary?: Summary[] }>,
-  ): Promise<void> {
+    runValues: SessionRunValues<number | { globalStep: number; summary?: Summary[] }>,
+  ): Promise<void> | void {
     checkRunArgs(AFTER_RUN, runContext, runValues);
     if (this.#writer === undefined) return;
-    const results = expect(AFTER_RUN, 'runValues.results', runValues.results, resultsRule);
-    let step = results.globalStep + 1;
-    if (this.#nextStep === undefined || this.#requested)
-      step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
-    if (this.#nextStep === undefined) this.#writer.addSessionLog({ status: 'START' }, step);
+    const fetched = runValues.results;
+    const results =
+      typeof fetched === 'number'
+        ? { globalStep: fetched }
+        : expect(AFTER_RUN, 'runValues.results', fetched, resultsRule);
+    if (this.#nextStep === undefined || this.#requested) return this.#write(runContext, this.#writer, results);
+    this.#nextStep = results.globalStep + 2;
+  }
+
+  /** Reads the global step after the run, then writes the session log (first step) and the summaries. */
+  async #write(
+    runContext: SessionRunContext,
+    writer: Writer,
+    results: { globalStep: number; summary?: Summary[] },
+  ): Promise<void> {
+    const step = await runSession(AFTER_RUN, runContext).run(this.#step.value);
+    if (this.#nextStep === undefined) writer.addSessionLog({ status: 'START' }, step);
     if (this.#requested) {
       this.#timer.updateLastTriggeredStep(step);
-      for (const s of results.summary ?? []) this.#writer.addSummary(s, step);
+      for (const s of results.summary ?? []) writer.addSummary(s, step);
     }
     this.#nextStep = step + 1;
   }

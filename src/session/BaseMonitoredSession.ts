@@ -11,6 +11,7 @@ import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
 import type { Session } from '../graph/Session.ts';
 import type { EndReason } from './SessionRunHook.ts';
 import { MONITORED_SESSION } from '../internal/brand.ts';
+import { isThenable } from '../internal/promise.ts';
 import { logger } from '../logger.ts';
 import { trackHooks } from '../resume/ResumeState.ts';
 import { isHookError } from './HookedSession.ts';
@@ -24,6 +25,16 @@ import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
 import { CLOSE_WITH, CREATE } from './tokens.ts';
 
 export { CLOSE_WITH, CREATE } from './tokens.ts';
+
+/** A run as an attempt that a monitored session makes (again, after a failure) on a session stack. */
+function runAttempt<const F extends Fetch>(
+  fetches: F,
+  feedDict: FeedDict | null | undefined,
+  options: RunOptions | null | undefined,
+  runMetadata: RunMetadata | null | undefined,
+): (stack: SessionStack) => FetchResult<F> | Promise<FetchResult<F>> {
+  return (stack) => stack.runNow(fetches, feedDict, options, runMetadata) as FetchResult<F> | Promise<FetchResult<F>>;
+}
 
 /** A failure report to the chart, numbered so its decision can be found. */
 type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: number };
@@ -103,11 +114,21 @@ export abstract class BaseMonitoredSession {
     runMetadata?: RunMetadata | null,
   ): Promise<FetchResult<F>> {
     if (this.#closing !== undefined) return Promise.reject(closedError());
-    // The first attempt takes the current stack without awaiting anything else: the per-step path.
-    return this.#supervised(
-      'run',
-      (stack) => stack.run(fetches, feedDict, options, runMetadata) as Promise<FetchResult<F>>,
-      this.#current,
+    // The per-step path: the first attempt runs on the current stack at once (no closure is made
+    // for it), and a run that answers synchronously makes one promise, the one returned here.
+    const stack = this.#current;
+    if (stack === undefined) return this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata));
+    this.#enter(stack);
+    let result: unknown;
+    try {
+      result = stack.runNow(fetches, feedDict, options, runMetadata);
+    } catch (error) {
+      return this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata), stack, error);
+    }
+    if (!isThenable(result)) return Promise.resolve(this.#succeeded(stack, result as FetchResult<F>));
+    return Promise.resolve(result as Promise<FetchResult<F>>).then(
+      (value) => this.#succeeded(stack, value),
+      (error: unknown) => this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata), stack, error),
     );
   }
 
@@ -130,38 +151,47 @@ export abstract class BaseMonitoredSession {
   /**
    * Runs `attempt` on the current session stack, counted as in flight (close waits for it). A
    * failure is decided by the recovery policy (MonitoredSession only); an attempt whose session a
-   * recovery replaced under it is made again on the new one, whatever it failed with.
+   * recovery replaced under it is made again on the new one, whatever it failed with. `failed`
+   * and `error`: a first attempt made outside (on `failed`, still entered) that threw `error`.
    */
   async #supervised<R>(
     source: FailureSource,
     attempt: (stack: SessionStack) => R | Promise<R>,
-    first?: SessionStack,
+    failed?: SessionStack,
+    error?: unknown,
   ): Promise<R> {
-    for (let current = first; ; current = undefined) {
-      const stack = current ?? (await this.#ensureStack());
-      let result: R;
-      this.#enter(stack);
-      try {
-        result = await attempt(stack);
-      } catch (error) {
-        this.#leave(stack);
+    for (let lost = failed, why = error; ;) {
+      if (lost !== undefined) {
+        this.#leave(lost);
         // A run blocked on input while another run lost the session fails (OutOfRangeError, say)
         // only because the recovery closed its session: it is re-issued, not ended.
-        if (stack.retired && this.#closing === undefined) continue;
-        if (this.#singular) throw error;
-        await this.#recover(error, isHookError(error) ? 'hook' : source, stack);
-        continue;
+        if (!lost.retired || this.#closing !== undefined) {
+          if (this.#singular) throw why;
+          await this.#recover(why, isHookError(why) ? 'hook' : source, lost);
+        }
       }
-      this.#leave(stack);
-      this.#fresh = true;
-      // The session was lost while this attempt ran (a producer failed, say): the result stands,
-      // but the caller's next shouldStop() must answer for a new session, whose hooks may already
-      // ask to stop (a StopAtStepHook restored at its last step). Returning during the recovery
-      // (or the next one, when the new session is lost in turn), a loop would see no session,
-      // run once more and train a step past its end.
-      if (stack.retired) await this.#nextSession();
-      return result;
+      const stack = await this.#ensureStack();
+      this.#enter(stack);
+      try {
+        return this.#succeeded(stack, await attempt(stack));
+      } catch (caught) {
+        [lost, why] = [stack, caught];
+      }
     }
+  }
+
+  /**
+   * An attempt on `stack` succeeded: it leaves the stack, and the next failure is attempt 1 again.
+   * The session was lost while this attempt ran (a producer failed, say): the result stands,
+   * but the caller's next shouldStop() must answer for a new session, whose hooks may already
+   * ask to stop (a StopAtStepHook restored at its last step). Returning during the recovery
+   * (or the next one, when the new session is lost in turn), a loop would see no session,
+   * run once more and train a step past its end.
+   */
+  #succeeded<R>(stack: SessionStack, result: R): R | Promise<R> {
+    this.#leave(stack);
+    this.#fresh = true;
+    return stack.retired ? this.#nextSession().then(() => result) : result;
   }
 
   /** An attempt starts using `stack`: close (and a recovery's close of `stack`) waits for it. */

@@ -2,7 +2,7 @@ import { RuntimeError, describeValue } from '../errors.ts';
 import { isThenable } from '../internal/promise.ts';
 import { resolveFeeds, type FeedDict, type Fetch } from '../graph/fetches.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
-import type { Session } from '../graph/Session.ts';
+import { RUN_NOW, Session } from '../graph/Session.ts';
 import type { Tensor } from '../graph/Tensor.ts';
 import { SessionRunArgs, SessionRunContext, SessionRunValues, SessionRunHook, type Hook } from './SessionRunHook.ts';
 
@@ -73,6 +73,17 @@ function planFor(hooks: readonly Hook[]): HookPlan {
   return plan;
 }
 
+/** One hooked run's state between its steps (`beforeRun`s, the raw run, `afterRun`s). */
+interface HookedRun {
+  readonly context: SessionRunContext;
+  readonly fetches: Fetch;
+  readonly feedDict: FeedDict | null | undefined;
+  readonly options: RunOptions;
+  readonly metadata: RunMetadata;
+  hookFetches: Fetch[] | undefined;
+  hookFeeds: Map<Tensor, unknown> | undefined;
+}
+
 function conflictNames(keys: Iterable<Tensor>): string {
   return `[${[...keys].map((t) => `'${t.name}'`).join(', ')}]`;
 }
@@ -87,10 +98,13 @@ export class HookedSession {
   readonly #before: readonly { hook: Hook; index: number }[];
   readonly #after: readonly { hook: Hook; index: number }[];
   readonly #hookCount: number;
+  /** `raw` is a plain `Session` (not a wrapper such as the fault kit's), so its synchronous run can be used. */
+  readonly #direct: boolean;
   #stopRequested = false;
 
   constructor(raw: Session, hooks: readonly Hook[]) {
     this.raw = raw;
+    this.#direct = raw.run === Session.prototype.run;
     this.#hookCount = hooks.length;
     const plan = planFor(hooks);
     this.#before = plan.before;
@@ -102,91 +116,157 @@ export class HookedSession {
     return this.#stopRequested;
   }
 
+  /** {@link runNow} as a promise. */
   async run(
     fetches: Fetch,
     feedDict?: FeedDict | null,
     options?: RunOptions | null,
     runMetadata?: RunMetadata | null,
   ): Promise<unknown> {
+    return this.runNow(fetches, feedDict, options, runMetadata);
+  }
+
+  /**
+   * One run, synchronously for as long as every hook and op answers synchronously (a training
+   * step on the in-memory store, with the standard hooks, makes no promise here): the caller's
+   * result, or a promise of it from the first asynchronous answer on. An error before that is
+   * thrown, one after it rejects the promise.
+   */
+  runNow(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): unknown {
     if (this.#stopRequested) throw new RuntimeError('Run called even after should_stop requested.');
     if (this.#before.length === 0 && this.#after.length === 0)
-      return this.raw.run(fetches, feedDict, options, runMetadata);
+      return this.#rawRun(fetches, feedDict, options, runMetadata);
+    const run: HookedRun = {
+      context: new SessionRunContext(new SessionRunArgs(fetches, feedDict), this.raw),
+      fetches,
+      feedDict,
+      options: options ?? {},
+      metadata: runMetadata ?? {},
+      hookFetches: undefined,
+      hookFeeds: undefined,
+    };
+    const asked = this.#beforeFrom(run, 0);
+    return asked === undefined ? this.#execute(run) : asked.then(() => this.#execute(run));
+  }
 
-    const context = new SessionRunContext(new SessionRunArgs(fetches, feedDict), this.raw);
-    const runOptions: RunOptions = options ?? {};
-    const metadata: RunMetadata = runMetadata ?? {};
-    let hookFetches: Fetch[] | undefined;
-    let hookFeeds: Map<Tensor, unknown> | undefined;
+  /** The raw session's run; without a promise when the session is a plain `Session` and the run synchronous. */
+  #rawRun(
+    fetches: Fetch,
+    feeds: FeedDict | null | undefined,
+    options: RunOptions | null | undefined,
+    metadata: RunMetadata | null | undefined,
+  ): unknown {
+    return this.#direct
+      ? this.raw[RUN_NOW](fetches, feeds, options, metadata)
+      : this.raw.run(fetches, feeds, options, metadata);
+  }
 
-    for (const { hook, index } of this.#before) {
+  /** Every hook's `beforeRun` from the `k`-th on; a promise once one of them answers with one. */
+  #beforeFrom(run: HookedRun, k: number): Promise<void> | undefined {
+    for (; k < this.#before.length; k++) {
+      const { hook, index } = this.#before[k]!;
       let request;
       try {
-        request = hook.beforeRun!(context);
-        if (isThenable(request)) request = await request;
+        request = hook.beforeRun!(run.context);
       } catch (error) {
         throw markHookError(error);
       }
-      if (request === undefined || request === null) continue;
-      if (!(request instanceof SessionRunArgs)) {
-        throw new TypeError(
-          `SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`,
+      if (isThenable(request)) {
+        const next = k + 1;
+        return Promise.resolve(request).then(
+          (answer) => {
+            this.#take(run, index, answer);
+            return this.#beforeFrom(run, next);
+          },
+          (error: unknown) => {
+            throw markHookError(error);
+          },
         );
       }
-      if (request.fetches !== undefined && request.fetches !== null) {
-        (hookFetches ??= new Array<Fetch>(this.#hookCount + 1))[index] = request.fetches;
-      }
-      if (request.feedDict !== undefined) {
-        const { tensors, values } = resolveFeeds(this.raw.graph, request.feedDict);
-        if (tensors.length > 0) {
-          hookFeeds ??= new Map();
-          const conflicts = tensors.filter((t) => hookFeeds!.has(t));
-          if (conflicts.length > 0)
-            throw new RuntimeError(`Same tensor is fed by two hooks. Conflict(s): ${conflictNames(conflicts)}`);
-          tensors.forEach((t, i) => hookFeeds!.set(t, values[i]));
-        }
-      }
-      if (request.options !== undefined) mergeRunOptions(runOptions, request.options);
+      this.#take(run, index, request);
     }
+    return undefined;
+  }
 
-    let feeds: FeedDict | null | undefined = feedDict;
-    if (hookFeeds !== undefined) {
-      const user = feedDict === undefined || feedDict === null ? undefined : resolveFeeds(this.raw.graph, feedDict);
-      if (user === undefined || user.tensors.length === 0) {
-        feeds = hookFeeds;
-      } else {
-        const conflicts = user.tensors.filter((t) => hookFeeds!.has(t));
-        if (conflicts.length > 0) {
-          throw new RuntimeError(
-            `Same tensor is fed by a SessionRunHook and user. Conflict(s): ${conflictNames(conflicts)}`,
-          );
-        }
-        const merged = new Map(hookFeeds);
-        user.tensors.forEach((t, i) => merged.set(t, user.values[i]));
-        feeds = merged;
+  /** Adds what hook `index` asked for (its `SessionRunArgs`) to the run. */
+  #take(run: HookedRun, index: number, request: unknown): void {
+    if (request === undefined || request === null) return;
+    if (!(request instanceof SessionRunArgs)) {
+      throw new TypeError(
+        `SessionRunHook.beforeRun: expected a SessionRunArgs or undefined, got ${describeValue(request)} from hook ${index}`,
+      );
+    }
+    if (request.fetches !== undefined && request.fetches !== null) {
+      (run.hookFetches ??= new Array<Fetch>(this.#hookCount + 1))[index] = request.fetches;
+    }
+    if (request.feedDict !== undefined) {
+      const { tensors, values } = resolveFeeds(this.raw.graph, request.feedDict);
+      if (tensors.length > 0) {
+        const hookFeeds = (run.hookFeeds ??= new Map());
+        const conflicts = tensors.filter((t) => hookFeeds.has(t));
+        if (conflicts.length > 0)
+          throw new RuntimeError(`Same tensor is fed by two hooks. Conflict(s): ${conflictNames(conflicts)}`);
+        tensors.forEach((t, i) => hookFeeds.set(t, values[i]));
       }
     }
+    if (request.options !== undefined) mergeRunOptions(run.options, request.options);
+  }
 
-    let callerResult: unknown;
-    let hookResults: unknown[] | undefined;
-    if (hookFetches === undefined) {
-      callerResult = await this.raw.run(fetches, feeds, runOptions, metadata);
-    } else {
-      // Hooks' fetches come first, so a variable a hook reads (the global step, typically) is read
-      // before the caller's ops change it: hooks see the value before this run, as in TensorFlow.
-      hookFetches[this.#hookCount] = fetches;
-      hookResults = (await this.raw.run(hookFetches, feeds, runOptions, metadata)) as unknown[];
-      callerResult = hookResults[this.#hookCount];
+  /** The caller's feeds with the hooks' feeds merged in (a tensor fed by both is an error). */
+  #feeds(run: HookedRun): FeedDict | null | undefined {
+    const { feedDict, hookFeeds } = run;
+    if (hookFeeds === undefined) return feedDict;
+    const user = feedDict === undefined || feedDict === null ? undefined : resolveFeeds(this.raw.graph, feedDict);
+    if (user === undefined || user.tensors.length === 0) return hookFeeds;
+    const conflicts = user.tensors.filter((t) => hookFeeds.has(t));
+    if (conflicts.length > 0) {
+      throw new RuntimeError(
+        `Same tensor is fed by a SessionRunHook and user. Conflict(s): ${conflictNames(conflicts)}`,
+      );
     }
+    const merged = new Map(hookFeeds);
+    user.tensors.forEach((t, i) => merged.set(t, user.values[i]));
+    return merged;
+  }
 
-    for (const { hook, index } of this.#after) {
+  /** The raw run with the hooks' fetches and feeds, then the `afterRun`s. */
+  #execute(run: HookedRun): unknown {
+    const feeds = this.#feeds(run);
+    // Hooks' fetches come first, so a variable a hook reads (the global step, typically) is read
+    // before the caller's ops change it: hooks see the value before this run, as in TensorFlow.
+    if (run.hookFetches !== undefined) run.hookFetches[this.#hookCount] = run.fetches;
+    const fetched = this.#rawRun(run.hookFetches ?? run.fetches, feeds, run.options, run.metadata);
+    if (isThenable(fetched)) return Promise.resolve(fetched).then((values) => this.#afterFrom(run, values, 0));
+    return this.#afterFrom(run, fetched, 0);
+  }
+
+  /** Every hook's `afterRun` from the `k`-th on, then the caller's result; a promise once a hook answers with one. */
+  #afterFrom(run: HookedRun, fetched: unknown, k: number): unknown {
+    const hookResults = run.hookFetches === undefined ? undefined : (fetched as unknown[]);
+    for (; k < this.#after.length; k++) {
+      const { hook, index } = this.#after[k]!;
+      let done;
       try {
-        const done = hook.afterRun!(context, new SessionRunValues(hookResults?.[index], runOptions, metadata));
-        if (isThenable(done)) await done;
+        done = hook.afterRun!(run.context, new SessionRunValues(hookResults?.[index], run.options, run.metadata));
       } catch (error) {
         throw markHookError(error);
       }
+      if (isThenable(done)) {
+        const next = k + 1;
+        return Promise.resolve(done).then(
+          () => this.#afterFrom(run, fetched, next),
+          (error: unknown) => {
+            throw markHookError(error);
+          },
+        );
+      }
     }
-    if (context.stopRequested) this.#stopRequested = true;
-    return callerResult;
+    if (run.context.stopRequested) this.#stopRequested = true;
+    return hookResults === undefined ? fetched : hookResults[this.#hookCount];
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { isRecoverable } from '../errors.ts';
+import { isThenable } from '../internal/promise.ts';
 import type { FeedDict, Fetch } from '../graph/fetches.ts';
 import { GraphKeys } from '../graph/GraphKeys.ts';
 import type { RunMetadata, RunOptions } from '../graph/RunOptions.ts';
@@ -51,13 +52,33 @@ export class SessionStack {
     options?: RunOptions | null,
     runMetadata?: RunMetadata | null,
   ): Promise<unknown> {
+    return this.runNow(fetches, feedDict, options, runMetadata);
+  }
+
+  /** {@link run} without a promise when the hooked run answers synchronously (`HookedSession.runNow`); errors are thrown. */
+  runNow(
+    fetches: Fetch,
+    feedDict?: FeedDict | null,
+    options?: RunOptions | null,
+    runMetadata?: RunMetadata | null,
+  ): unknown {
+    let result: unknown;
     try {
-      return await this.hooked.run(fetches, feedDict, options, runMetadata);
+      result = this.hooked.runNow(fetches, feedDict, options, runMetadata);
     } catch (error) {
-      if (!isRecoverable(error) && this.coord.hasException && isRecoverable(this.coord.exception))
-        throw this.coord.exception;
-      throw error;
+      throw this.#preempted(error);
     }
+    if (!isThenable(result)) return result;
+    return Promise.resolve(result).then(undefined, (error: unknown) => {
+      throw this.#preempted(error);
+    });
+  }
+
+  /** The error a failed run reports: the coordinator's preemption error in place of one that is not (D1). */
+  #preempted(error: unknown): unknown {
+    return !isRecoverable(error) && this.coord.hasException && isRecoverable(this.coord.exception)
+      ? this.coord.exception
+      : error;
   }
 }
 
