@@ -3,7 +3,7 @@
  * (`machines/lifecycle.ts`, effects in `lifecycleEffects.ts`) drives creation, recovery and close;
  * the per-step path (`run`) goes straight to the active {@link SessionStack} and never touches it.
  */
-import type { LifecycleActor, LifecycleEvent, LifecycleSnapshot } from '../../machines/lifecycle.ts';
+import type { LifecycleActor, LifecycleSnapshot } from '../../machines/lifecycle.ts';
 import { RuntimeError } from '../errors.ts';
 import type { FeedDict, Fetch, FetchResult } from '../graph/fetches.ts';
 import type { Graph } from '../graph/Graph.ts';
@@ -15,29 +15,17 @@ import { isThenable } from '../internal/promise.ts';
 import { logger } from '../logger.ts';
 import { trackHooks } from '../resume/ResumeState.ts';
 import { isHookError } from './HookedSession.ts';
+import { FailureLog } from './FailureLog.ts';
 import { InFlight } from './InFlight.ts';
 import { closed, firstOutcome, isIn, outcome } from './lifecycleWaits.ts';
 import { startLifecycle } from './lifecycleEffects.ts';
 import type { FailureSource } from './recovery.ts';
-import type { SessionStack } from './SessionStack.ts';
+import { runAttempt, type SessionStack } from './SessionStack.ts';
 import { refuseNew, type ResolvedSessionOptions } from './sessionOptions.ts';
 import { StepContext, checkStepFn, type StepFn } from './StepContext.ts';
 import { CLOSE_WITH, CREATE } from './tokens.ts';
 
 export { CLOSE_WITH, CREATE } from './tokens.ts';
-
-/** A run as an attempt that a monitored session makes (again, after a failure) on a session stack. */
-function runAttempt<const F extends Fetch>(
-  fetches: F,
-  feedDict: FeedDict | null | undefined,
-  options: RunOptions | null | undefined,
-  runMetadata: RunMetadata | null | undefined,
-): (stack: SessionStack) => FetchResult<F> | Promise<FetchResult<F>> {
-  return (stack) => stack.runNow(fetches, feedDict, options, runMetadata) as FetchResult<F> | Promise<FetchResult<F>>;
-}
-
-/** A failure report to the chart, numbered so its decision can be found. */
-type RecoverEvent = Extract<LifecycleEvent, { type: 'RECOVER' }> & { failure: number };
 
 const closedError = (): RuntimeError => new RuntimeError('Session is already closed.');
 
@@ -51,9 +39,7 @@ export abstract class BaseMonitoredSession {
   /** The stack runs use: set and cleared by the chart (`activateSession`/`deactivateSession`) only. */
   #current: SessionStack | undefined;
   #closing: Promise<void> | undefined;
-  /** A run succeeded since the last recovery: the next failure is attempt 1 again. */
-  #fresh = true;
-  #failures = 0;
+  readonly #failures = new FailureLog();
   /** Attempts (runs, step functions) executing on a session; close waits for them before the hooks end. */
   readonly #inFlight = new InFlight();
 
@@ -67,8 +53,8 @@ export abstract class BaseMonitoredSession {
       ...options,
       recovers: !singular,
       activate: (stack) => void (this.#current = stack),
-      failureEvent: (error, source, stack) => this.#failureEvent(error, source, stack),
-      recovering: () => void (this.#fresh = false),
+      failureEvent: (error, source, stack) => this.#failures.event(error, source, stack),
+      recovering: () => this.#failures.recovering(),
     });
   }
 
@@ -117,18 +103,20 @@ export abstract class BaseMonitoredSession {
     // The per-step path: the first attempt runs on the current stack at once (no closure is made
     // for it), and a run that answers synchronously makes one promise, the one returned here.
     const stack = this.#current;
-    if (stack === undefined) return this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata));
+    if (stack === undefined)
+      return this.#supervised('run', runAttempt<FetchResult<F>>(fetches, feedDict, options, runMetadata));
     this.#enter(stack);
     let result: unknown;
     try {
       result = stack.runNow(fetches, feedDict, options, runMetadata);
     } catch (error) {
-      return this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata), stack, error);
+      return this.#supervised('run', runAttempt<FetchResult<F>>(fetches, feedDict, options, runMetadata), stack, error);
     }
     if (!isThenable(result)) return Promise.resolve(this.#succeeded(stack, result as FetchResult<F>));
     return Promise.resolve(result as Promise<FetchResult<F>>).then(
       (value) => this.#succeeded(stack, value),
-      (error: unknown) => this.#supervised('run', runAttempt(fetches, feedDict, options, runMetadata), stack, error),
+      (error: unknown) =>
+        this.#supervised('run', runAttempt<FetchResult<F>>(fetches, feedDict, options, runMetadata), stack, error),
     );
   }
 
@@ -190,7 +178,7 @@ export abstract class BaseMonitoredSession {
    */
   #succeeded<R>(stack: SessionStack, result: R): R | Promise<R> {
     this.#leave(stack);
-    this.#fresh = true;
+    this.#failures.succeeded();
     return stack.retired ? this.#nextSession().then(() => result) : result;
   }
 
@@ -205,21 +193,10 @@ export abstract class BaseMonitoredSession {
     this.#inFlight.leave();
   }
 
-  #failureEvent(error: unknown, source: FailureSource, stack: SessionStack): RecoverEvent {
-    return {
-      type: 'RECOVER',
-      error,
-      source,
-      generation: stack.generation,
-      fresh: this.#fresh,
-      failure: ++this.#failures,
-    };
-  }
-
   /** Reports `error` to the chart, which decides; returns to retry, or throws what the caller gets. */
   async #recover(error: unknown, source: FailureSource, stack: SessionStack): Promise<void> {
     if (stack === this.#current) {
-      const event = this.#failureEvent(error, source, stack);
+      const event = this.#failures.event(error, source, stack);
       this.#actor.send(event);
       const decision = this.#actor.getSnapshot().context.decision;
       if (decision?.failure === event.failure && decision.action === 'rethrow') throw error;

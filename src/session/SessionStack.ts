@@ -133,3 +133,13 @@ export async function closeSessionStack(
     logger.warn(`Producers abandoned after the ${host.graceSecs}s grace period: ${abandoned.join(', ')}`);
   return abandoned;
 }
+
+/** A run as an attempt that a monitored session makes (again, after a failure) on whichever stack is current. */
+export function runAttempt<R>(
+  fetches: Fetch,
+  feedDict: FeedDict | null | undefined,
+  options: RunOptions | null | undefined,
+  runMetadata: RunMetadata | null | undefined,
+): (stack: SessionStack) => R | Promise<R> {
+  return (stack) => stack.runNow(fetches, feedDict, options, runMetadata) as R | Promise<R>;
+}
