@@ -125,7 +125,7 @@ export async function benchCheckpoint(totalMb = Number(process.env['BENCH_CKPT_M
   try {
     await benchSmall(dir, Number(process.env['BENCH_SMALL_ROUNDS'] ?? 41));
     await benchLarge(dir, 16, 21, false);
-    await benchLarge(dir, totalMb, Number(process.env['BENCH_LARGE_ROUNDS'] ?? 6), true);
+    await benchLarge(dir, totalMb, Number(process.env['BENCH_LARGE_ROUNDS'] ?? 10), true);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
