@@ -30,12 +30,15 @@ interface Forward {
   gradB: Float32Array;
 }
 
+/** `forward`'s per-row scratch: it runs synchronously, and an array per call costs more than the row. */
+const EXPS = new Float64Array(CLASSES);
+
 /** Softmax cross-entropy over a batch, with gradients. Plain loops: this runs inside every step. */
 function forward(w: Float32Array, b: Float32Array, xs: Float32Array, ys: Int32Array): Forward {
   const n = ys.length;
   const gradW = new Float32Array(FEATURES * CLASSES);
   const gradB = new Float32Array(CLASSES);
-  const exps = new Float64Array(CLASSES);
+  const exps = EXPS;
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const row = i * FEATURES;

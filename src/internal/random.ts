@@ -12,11 +12,16 @@ export class SeededRandom {
 
   /** The next number, uniform in [0, 1). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.#state = advance(this.#state);
+    return uniformOf(this.#state);
+  }
+
+  /** Fills `out` with the next `out.length` numbers, as that many {@link next} calls would. */
+  fill(out: Float64Array): void {
+    // The state in a local: several times faster per number than the private field.
+    let state = this.#state;
+    for (let i = 0; i < out.length; i++) out[i] = uniformOf((state = advance(state)));
+    this.#state = state;
   }
 
   /** The generator's state: an integer in [0, 2^32), JSON-safe. */
@@ -31,6 +36,18 @@ export class SeededRandom {
     }
     this.#state = state;
   }
+}
+
+/** The state after `state`. */
+function advance(state: number): number {
+  return (state + 0x6d2b79f5) >>> 0;
+}
+
+/** The number in [0, 1) drawn at `state`. */
+function uniformOf(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
 /** A seeded PRNG as a plain function (see {@link SeededRandom}): the same seed gives the same run. */

@@ -5,7 +5,7 @@ import type { Cancellable } from '../graph/RunScope.ts';
 import { Pending } from '../internal/pending.ts';
 import { andThen } from '../internal/promise.ts';
 import { addSlowly, checkDelta } from './add.ts';
-import { MISSING, decodeOr, encodeStored } from './codec.ts';
+import { MISSING, decodeOr, encodeArg } from './codec.ts';
 import { deleteKeys, type RedisConnection } from './connection.ts';
 import { TickChecks } from './epochCheck.ts';
 import { mapRedisError } from './errors.ts';
@@ -15,14 +15,7 @@ import { RedisQueue } from './RedisQueue.ts';
 import { EXISTS, MARK, type Script } from './scripts.ts';
 import { jobKeysOf, readyGeneration, startGeneration, type JobKeys } from './generation.ts';
 import type { RedisTarget } from './target.ts';
-
-/** A variable's key in the bound epoch, and the names of its operations (for errors). */
-interface VariableKey {
-  readonly key: string;
-  readonly read: string;
-  readonly write: string;
-  readonly add: string;
-}
+import { VariableKey } from './variableKey.ts';
 
 /**
  * One session's view of a job's state in Redis. Keys live under `ms:<job>:<epoch>:`; the epoch
@@ -163,32 +156,22 @@ export class RedisStore implements ResourceStore {
 
   /** Writes `value`, answering `answer`. */
   #assign<T>(name: string, value: unknown, answer: T): Promise<T> {
-    const encoded = encodeStored(value, name);
-    if (typeof this.#epoch !== 'string')
-      return Promise.resolve(this.requireEpoch(`write of ${name}`)).then(() => this.#write(name, encoded, answer));
-    return this.#write(name, encoded, answer);
-  }
-
-  #write<T>(name: string, encoded: Buffer, answer: T): Promise<T> {
-    const variable = this.#variable(this.#epoch as string, name);
-    const out = new Pending<T>();
-    this.conn.send(['SET', variable.key, encoded], variable.write).then(
-      () => out.resolve(answer),
-      (error: unknown) => out.reject(mapRedisError(error, variable.write)),
+    const epoch = this.#epoch;
+    if (typeof epoch === 'string') {
+      const variable = this.#variable(epoch, name);
+      return variable.set(this.conn, variable.encode(value, name), answer);
+    }
+    const encoded = encodeArg(value, name);
+    return Promise.resolve(this.requireEpoch(`write of ${name}`)).then(() =>
+      this.#variable(this.#epoch as string, name).set(this.conn, encoded, answer),
     );
-    return out;
   }
 
   /** The key of variable `name` in `epoch`, the bound epoch, and its operations' names (cached). */
   #variable(epoch: string, name: string): VariableKey {
     let variable = this.#variables.get(name);
     if (variable === undefined) {
-      variable = {
-        key: this.key(epoch, 'v', name),
-        read: `read of ${name}`,
-        write: `write of ${name}`,
-        add: `assignAdd of ${name}`,
-      };
+      variable = new VariableKey(this.key(epoch, 'v', name), name);
       this.#variables.set(name, variable);
     }
     return variable;

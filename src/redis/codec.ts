@@ -101,8 +101,65 @@ const DTYPE_INDEX = new Map<unknown, number>(DTYPE_NAMES.map((name, i) => [DTYPE
  * @internal
  */
 export function encodeStored(value: unknown, where: string): Buffer {
-  if (typeof value === 'number') return Buffer.from(Object.is(value, -0) ? '-0' : String(value));
-  if (typeof value === 'bigint') return Buffer.from(`b${value.toString()}`);
+  const text = storedText(value);
+  return text === undefined ? encodeBinary(value, where) : Buffer.from(text);
+}
+
+/**
+ * {@link encodeStored} as a command argument: a number or bigint as its (ASCII) text, which the
+ * client writes as the same bytes with no `Buffer` of its own (and one chunk less to write).
+ * @internal
+ */
+export function encodeArg(value: unknown, where: string): string | Buffer {
+  return storedText(value) ?? encodeBinary(value, where);
+}
+
+/** How a number or bigint is stored; `undefined` for anything else. */
+function storedText(value: unknown): string | undefined {
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `b${value.toString()}`;
+  return undefined;
+}
+
+/**
+ * The stored form of a bare typed array of up to {@link VIEWED_MAX} bytes, kept to be rewritten in
+ * place by the next value of the same dtype and length (a variable's next write): no `Buffer` per
+ * write. Whoever keeps one must not rewrite it before the command that carried it was answered.
+ * @internal
+ */
+export class ReusableEncoding {
+  readonly buffer: Buffer;
+  readonly #view: Typed & { constructor: unknown };
+
+  /** `undefined` unless `value` is a bare typed array of up to {@link VIEWED_MAX} bytes. */
+  static of(value: unknown): ReusableEncoding | undefined {
+    if (!ArrayBuffer.isView(value) || value.byteLength > VIEWED_MAX) return undefined;
+    const dtype = DTYPE_INDEX.get(value.constructor);
+    return dtype === undefined ? undefined : new ReusableEncoding(value as unknown as Typed, dtype);
+  }
+
+  private constructor(t: Typed, dtype: number) {
+    const C = t.constructor as Ctor & AnyCtor;
+    this.buffer = Buffer.allocUnsafeSlow(8 + t.length * C.BYTES_PER_ELEMENT);
+    this.buffer.fill(0, 0, 8);
+    this.buffer[0] = 0x74; // 't', as encodeStored writes it
+    this.buffer[1] = dtype;
+    this.#view = new C(this.buffer.buffer, this.buffer.byteOffset + 8, t.length) as Typed & { constructor: unknown };
+    this.#view.set(t as unknown as ArrayLike<unknown>);
+  }
+
+  /** Copies `value` in when it has this encoding's dtype and length; `false` otherwise. */
+  write(value: unknown): boolean {
+    const view = this.#view;
+    if ((value as Typed | null)?.constructor !== view.constructor || (value as Typed).length !== view.length)
+      return false;
+    view.set(value as ArrayLike<unknown>);
+    return true;
+  }
+}
+
+/** {@link encodeStored} of anything but a number or bigint. */
+function encodeBinary(value: unknown, where: string): Buffer {
   const dtype = ArrayBuffer.isView(value) ? DTYPE_INDEX.get(value.constructor) : undefined;
   if (dtype !== undefined) {
     // A bare typed array (the common variable): `t`, its dtype, padding to 8, the raw bytes.

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { createClient, RESP_TYPES } from 'redis';
-import { encodeStored } from '../../src/redis/codec.ts';
+import { encodeArg, encodeStored } from '../../src/redis/codec.ts';
 import { closeRedisConnections } from '../../src/redis/index.ts';
 import { buildIrisModel, irisData } from '../../src/cli/iris.ts';
 import { Session } from '../../src/index.ts';
@@ -40,7 +40,8 @@ export async function benchRedis(): Promise<void> {
     await raw.connect();
     const w = encodeStored(new Float32Array(12), 'w');
     const b = encodeStored(new Float32Array(3), 'b');
-    const state = encodeStored(3241602947, 'state');
+    // A number goes as its text, as the step sends it.
+    const state = encodeArg(3241602947, 'state');
     await raw.sendCommand(['SET', 'floor:w', w]);
     await raw.sendCommand(['SET', 'floor:b', b]);
     await raw.sendCommand(['SET', 'floor:state', state]);

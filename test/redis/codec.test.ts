@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeStored, encodeStored } from '../../src/redis/codec.ts';
+import { ReusableEncoding, decodeStored, encodeArg, encodeStored } from '../../src/redis/codec.ts';
 
 const ARRAYS = [
   Float32Array.of(1.5, -2.25, Number.NaN),
@@ -85,5 +85,31 @@ describe('Redis codec: numbers and consecutive small arrays', () => {
       return array;
     });
     arrays.forEach((array, i) => assert.deepEqual(decodeStored(encoded[i]!, 'a'), array, `array ${i}`));
+  });
+});
+
+describe('Redis codec: command arguments', () => {
+  it('sends a number or bigint as the text of its stored bytes', () => {
+    for (const value of [0, -0, 3241602947, -1.5, Number.NaN, 2n ** 70n, -5n]) {
+      const arg = encodeArg(value, 'n');
+      assert.equal(typeof arg, 'string');
+      assert.ok(Buffer.from(arg as string).equals(encodeStored(value, 'n')), String(value));
+    }
+    assert.ok((encodeArg(Float32Array.of(1), 'a') as Buffer).equals(encodeStored(Float32Array.of(1), 'a')));
+  });
+
+  it('rewrites a reusable encoding in place with the bytes encodeStored makes', () => {
+    for (const array of ARRAYS) {
+      const encoding = ReusableEncoding.of(array)!;
+      assert.ok(encoding.buffer.equals(encodeStored(array, 'v')));
+      const next = array.slice().reverse();
+      assert.ok(encoding.write(next));
+      assert.ok(encoding.buffer.equals(encodeStored(next, 'v')));
+      assert.equal(encoding.write(array.slice(1)), false, 'another length');
+    }
+    assert.equal(ReusableEncoding.of(1), undefined);
+    assert.equal(ReusableEncoding.of({ a: Float32Array.of(1) }), undefined);
+    assert.equal(ReusableEncoding.of(new Float64Array(10_000)), undefined, 'too large to keep');
+    assert.equal(ReusableEncoding.of(Float32Array.of(1))!.write(Int32Array.of(1)), false, 'another dtype');
   });
 });
