@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
@@ -7,11 +6,12 @@ import { Graph } from '../graph/Graph.ts';
 import { arrayOf, checkOptions, expect, is, optional } from '../internal/validate.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
-import { decodeValue, encodeValue, layoutTensors, type AnyTypedArray, type Encoded } from './encoding.ts';
-import { indexText, writeCheckpoint, type Kept } from './commit.ts';
+import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
+import { indexFrom, indexText, writeCheckpoint, type Kept } from './commit.ts';
+import { writeInBackground, type BackgroundWriting } from './backgroundWriter.ts';
+import type { WriteJob } from './writeJob.ts';
 import { retain } from './retention.ts';
 import { CheckpointDirectories } from './directories.ts';
-import { threadPool } from '../internal/fileCalls.ts';
 import { trackWrite, type BackgroundSave } from './pendingWrites.ts';
 import { graphDef, metaKeyOf, sameMeta } from './graphDef.ts';
 import { logger } from '../logger.ts';
@@ -105,10 +105,10 @@ export class Saver {
    * the directory, wait for the write; a failed write counts in `failedSaves` and `lastSaveError`.
    */
   async saveInBackground(session: Session, savePath: string, options: SaveOptions = {}): Promise<BackgroundSave> {
-    const { prefix, write } = await this.#snapshot(session, savePath, options, true);
+    const { prefix, write, quiet } = await this.#snapshot(session, savePath, options, true);
     const written = write();
     this.#pending = trackWrite(path.dirname(prefix), written);
-    return { prefix, written };
+    return { prefix, written, quiet };
   }
 
   /** A save's values (copies in the background), taken after the previous write; either half's failure is counted. */
@@ -119,8 +119,8 @@ export class Saver {
         [this.#failedSaves, this.#lastSaveError] = [this.#failedSaves + 1, error];
         throw error;
       });
-    const { prefix, write } = await counted(this.#save(session, savePath, options, copy));
-    return { prefix, write: () => counted(write()) };
+    const { prefix, write, quiet } = await counted(this.#save(session, savePath, options, copy));
+    return { prefix, write: () => counted(write()), quiet };
   }
 
   /** Saves that failed (threw) since this saver was made: a lost checkpoint is never only a log line. */
@@ -161,7 +161,8 @@ export class Saver {
     const encodedStates: Record<string, Encoded> = {};
     for (const [name, state] of states) encodedStates[name] = encodeValue(state, tensors, name);
     const { entries, totalBytes } = layoutTensors(tensors);
-    if (copy) tensors.forEach((t, i) => (tensors[i] = (t as AnyTypedArray).slice()));
+    // Copies in their own memory (a Node `Buffer`'s `slice` is a view), handed to the writer thread.
+    if (copy) tensors.forEach((t, i) => (tensors[i] = new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()));
 
     // The index is stringified now, while the values are the ones taken (the encoding shares
     // objects with them), all but the data's checksum, which the write fills in.
@@ -175,10 +176,6 @@ export class Saver {
       variables: encoded,
       ...(states.size > 0 ? { saveables: encodedStates } : {}),
     });
-    const index = (dataCrc: number): string => {
-      const body = `${head}${dataCrc}${tail}`;
-      return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
-    };
     const metaKey = metaKeyOf(session.graph);
     const meta =
       (options.writeMetaGraph ?? true)
@@ -202,24 +199,33 @@ export class Saver {
       file: path.join(dir, CHECKPOINT_STATE_FILE),
       text: renderCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
-    // A write in the background makes every call in the thread pool: the event loop is training
-    // meanwhile, and inline calls (see `fileCalls.ts`) would run on it.
-    const checkpoint = {
-      prefix,
-      tensors,
-      entries,
-      index,
-      meta,
-      state,
-      drop: plan?.dropped ?? [],
-      calls: copy ? threadPool : calls,
-    };
+    const drop = plan?.dropped ?? [];
+    const checkpoint = { prefix, tensors, entries, index: indexFrom(head, tail), meta, state, drop, calls };
+    // A write in the background is made on the writer thread (see `backgroundWriter.ts`): the
+    // event loop is training meanwhile.
+    const job: WriteJob | undefined = copy
+      ? {
+          prefix,
+          tensors,
+          entries,
+          indexHead: head,
+          indexTail: tail,
+          meta: meta && { linkFrom: meta.linkFrom, text: meta.linkFrom === undefined ? meta.text() : undefined },
+          state,
+          drop,
+        }
+      : undefined;
+    let writing: BackgroundWriting | undefined;
+    const writeOnce = (): Promise<unknown> =>
+      job === undefined
+        ? writeCheckpoint(checkpoint, 'Saver.save')
+        : (writing = writeInBackground(job, 'Saver.save', () => meta?.text() ?? '')).done;
     const write = async (): Promise<string> => {
-      await writeCheckpoint(checkpoint, 'Saver.save').catch(async (error: unknown) => {
+      await writeOnce().catch(async (error: unknown) => {
         // The directory was removed since this saver made it: make it again, once.
         if (!(error instanceof NotFoundError) || !this.#dirs.forget(dir)) throw error;
         await this.#dirs.prepare(dir);
-        await writeCheckpoint(checkpoint, 'Saver.save');
+        await writeOnce();
       });
       if (meta !== undefined) this.#meta = { key: metaKey, file: checkpointFiles(prefix).meta };
       if (plan !== undefined) {
@@ -228,7 +234,7 @@ export class Saver {
       }
       return prefix;
     };
-    return { prefix, write };
+    return { prefix, write, quiet: () => writing?.quiet() === true };
   }
 
   /**

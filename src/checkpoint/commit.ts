@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { crc32Update } from '../internal/crc.ts';
 import { Directory, TempFile } from '../internal/durableFile.ts';
 import { SMALL_FILE, callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
@@ -30,7 +31,7 @@ export interface CheckpointWrite {
   /** The index text, given the data file's CRC-32. */
   index(dataCrc: number): string;
   /** The meta graph: its text, or an existing meta file with the same text to hard-link. */
-  meta: { text(): string; linkFrom?: string | undefined } | undefined;
+  meta: { text(): string | Promise<string>; linkFrom?: string | undefined } | undefined;
   /** The state file's text, or `undefined` to leave the state file alone. */
   state: { file: string; text: string } | undefined;
   /** Checkpoints to delete once the state file no longer lists them (retention). */
@@ -82,8 +83,8 @@ export interface CheckpointWrite {
  * is opened alongside the writes, a data file is one `writev` of the tensors' own memory, and a
  * small data file's CRC is known before its write, so that the index is written alongside it.
  * Retention's unlinks free blocks (slow on ext4): they run in the thread pool, all at once. A
- * write in the background (`Saver.saveInBackground`) is given thread-pool calls throughout: the
- * event loop trains meanwhile.
+ * write in the background (`Saver.saveInBackground`) runs this same function on the writer
+ * thread (`backgroundWriter.ts`), its cheap calls inline there: the event loop trains meanwhile.
  */
 export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<{ metaWritten: boolean }> {
   const files = checkpointFiles(w.prefix);
@@ -122,7 +123,7 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
           // Gone, or no hard links on this file system: write it instead.
         }
       }
-      return (await write(files.meta, [Buffer.from(w.meta.text())]))[0];
+      return (await write(files.meta, [Buffer.from(await w.meta.text())]))[0];
     };
     const early = small ? pieces.reduce(crc32Update, 0) : undefined;
     const indexStep = async (): Promise<TempFile> =>
@@ -232,4 +233,12 @@ export function indexText(index: IndexFile): [string, string] {
   const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
   const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
   return [`${head.slice(0, -1)},"dataCrc32":`, `,${tail.slice(1)}`];
+}
+
+/** The index file's text from {@link indexText}'s pieces, given the data's CRC-32: the JSON, then its own CRC-32. */
+export function indexFrom(head: string, tail: string): (dataCrc: number) => string {
+  return (dataCrc) => {
+    const body = `${head}${dataCrc}${tail}`;
+    return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
+  };
 }

@@ -6,6 +6,11 @@ export interface BackgroundSave {
   readonly prefix: string;
   /** Settles once the checkpoint is on disk, with its prefix, or rejects with the write's error. */
   readonly written: Promise<string>;
+  /**
+   * True while the write goes on without the event loop turning (it is on another thread): a
+   * training loop that turns the loop only for the write can skip the turn meanwhile.
+   */
+  readonly quiet?: () => boolean;
 }
 
 /** Checkpoint writes in flight in this process, by directory (asynchronous checkpointing). */

@@ -9,9 +9,11 @@ export type WriteOutcome = { step: number; failed: false } | { step: number; fai
 export class BackgroundWrite {
   #write: Promise<void> | undefined;
   #outcome: WriteOutcome | undefined;
+  #quiet: (() => boolean) | undefined;
 
   /** Follows `written`, the write of the checkpoint for `step` (after the previous outcome was taken). */
-  track(step: number, written: Promise<unknown>): void {
+  track(step: number, written: Promise<unknown>, quiet?: () => boolean): void {
+    this.#quiet = quiet;
     this.#write = written.then(
       () => void (this.#outcome = { step, failed: false }),
       (error: unknown) => void (this.#outcome = { step, failed: true, error }),
@@ -21,6 +23,11 @@ export class BackgroundWrite {
   /** True while a write is in flight (tracked, not yet ended). */
   get pending(): boolean {
     return this.#write !== undefined && this.#outcome === undefined;
+  }
+
+  /** True while the write is in flight and goes on without the event loop turning (the saver says so). */
+  get quiet(): boolean {
+    return this.pending && this.#quiet?.() === true;
   }
 
   /** True once the write has ended and its outcome is there to take. */

@@ -166,7 +166,7 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   override afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> | void {
     checkRunArgs(AFTER_RUN, runContext, runValues);
     if (
-      this.#background.pending ||
+      (this.#background.pending && !this.#background.quiet) ||
       this.#background.ended ||
       this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)
     )
@@ -176,8 +176,9 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
   async #afterRun(runContext: SessionRunContext, runValues: SessionRunValues<number>): Promise<void> {
     // A write in the background goes on only when the event loop turns (its calls complete there),
     // and a training loop whose steps never wait on I/O never lets it: one turn per step while a
-    // write is in flight, else the write would wait for the next save, and that step for it.
-    if (this.#background.pending) await yieldToEventLoop();
+    // write is in flight, else the write would wait for the next save, and that step for it. A
+    // write on another thread (`quiet`) needs no turn until that thread reports.
+    if (this.#background.pending && !this.#background.quiet) await yieldToEventLoop();
     if (this.#background.ended && (await this.#settle(runSession(AFTER_RUN, runContext), false)))
       runContext.requestStop();
     if (!this.#timer.shouldTriggerForStep(stepResult(AFTER_RUN, runValues.results) + STEPS_PER_RUN)) return;
@@ -239,7 +240,8 @@ export class CheckpointSaverHook extends SessionRunHook<number> {
       const saver = this.#getSaver();
       const options = { globalStep: step, writeMetaGraph: this.#saveGraphDef };
       if (background && typeof saver.saveInBackground === 'function') {
-        this.#background.track(step, (await saver.saveInBackground(session, this.savePath, options)).written);
+        const { written, quiet } = await saver.saveInBackground(session, this.savePath, options);
+        this.#background.track(step, written, quiet);
         return stop;
       }
       if (background && !this.#warnedSync) {

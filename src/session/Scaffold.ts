@@ -22,7 +22,7 @@ export interface SaverLike {
     session: Session,
     savePath: string,
     options?: { globalStep?: number; writeMetaGraph?: boolean },
-  ): Promise<{ prefix: string; written: Promise<string> }>;
+  ): Promise<{ prefix: string; written: Promise<string>; quiet?: () => boolean }>;
 }
 
 /** A user init function: called with the scaffold and the new session when nothing was restored. */
