@@ -126,7 +126,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   const base = {
     targetStep: options.steps,
     checkpointDir,
-    summaryDir: checkpointDir,
+    summaryDir: isChief ? checkpointDir : null,
     // Workers on a shared store train asynchronously (TensorFlow's semantics): a resume is not exact.
     exactResume: false,
     exactResumeReasons: ['a multi-worker job on a shared store (asynchronous updates)'],
@@ -194,7 +194,8 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
     ...base,
     ...ranReport({
       interrupted,
-      startStep: latestStep,
+      // A worker reads no checkpoint: it starts where the job was when it joined.
+      startStep: isChief ? latestStep : (restoredSteps[0] ?? 0),
       final,
       faultsInjected: model.faults.count,
       sess,

@@ -156,7 +156,7 @@ function render(report: TrainReport): string {
   const c = palette(colorEnabled(process.stdout, process.env));
   if (report.status === 'already-complete') {
     return (
-      `${c.green('Already complete:')} the checkpoint in ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
+      `${c.green('Already complete:')} ${report.checkpointDir.includes('://') ? 'the job on' : 'the checkpoint in'} ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
       `  ${c.dim(`Train further with --steps ${report.targetStep * 2}, or use another --checkpoint-dir.`)}\n`
     );
   }
@@ -175,7 +175,7 @@ function render(report: TrainReport): string {
     `  sessions         ${report.restoredSteps.length} started, at steps ${report.restoredSteps.slice(0, 8).join(', ')}${report.restoredSteps.length > 8 ? ', …' : ''}`,
     `  checkpoints      ${report.checkpointsWritten} written; latest ${report.latestCheckpoint ?? 'none'}`,
     `  resume           ${resumeLine(report, c)}`,
-    `  summaries        tensorboard --logdir ${report.summaryDir}`,
+    `  summaries        ${report.summaryDir === null ? c.dim('none here (the chief writes them)') : `tensorboard --logdir ${report.summaryDir}`}`,
     '',
   ].join('\n');
 }

@@ -52,7 +52,8 @@ export interface TrainReport {
   /** Accuracy on the held-out test set (the MLP job). */
   testAccuracy?: number;
   checkpointDir: string;
-  summaryDir: string;
+  /** Where this task's TensorBoard summaries are; `null` for a worker (the chief writes them). */
+  summaryDir: string | null;
   elapsedSecs: number;
   /**
    * Every restore of this run (from the checkpoint it started from, and in each recovery) continued

@@ -164,8 +164,12 @@ describe('distributed Iris on Redis: chief and two workers as processes', { time
     tasks[1]!.proc.kill('SIGKILL');
     assert.equal((await tasks[1]!.result).signal, 'SIGKILL');
     const chief = await expectFinished(tasks[0]!);
-    await expectFinished(tasks[2]!);
+    const worker = await expectFinished(tasks[2]!);
     assert.equal(chief.recoveries, 0);
+    // A worker's report: where the job was when it joined, and no summary directory of its own.
+    assert.equal(worker.startStep, worker.restoredSteps[0]);
+    assert.equal(worker.summaryDir, null);
+    assert.equal(chief.summaryDir, j.dir);
     await expectFinalCheckpoint(j.dir);
   });
 
