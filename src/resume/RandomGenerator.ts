@@ -3,6 +3,7 @@ import { Session } from '../graph/Session.ts';
 import type { ExecContext, Tensor } from '../graph/Tensor.ts';
 import { andThen, isThenable } from '../internal/promise.ts';
 import { SeededRandom } from '../internal/random.ts';
+import { float64s } from '../internal/slab.ts';
 import { checkOptions, expect, instanceOf, is, misuse, optional } from '../internal/validate.ts';
 import { resumeState } from './ResumeState.ts';
 import { readOr, resumeKey } from './storeKeys.ts';
@@ -49,8 +50,9 @@ export class RandomGenerator {
     expect(`${API}.uniforms`, 'name', name, is.nonEmptyString);
     return this.graph.addNode(name, 'StatefulUniform', [], (_args, ctx) =>
       this.#draw(ctx, () => {
-        // Not `Float64Array.from({ length }, fn)`: that costs several times more per step.
-        const out = new Float64Array(count);
+        // Not `Float64Array.from({ length }, fn)`: that costs several times more per step; and
+        // from a slab: a fresh array of more than 8 numbers would have memory of its own.
+        const out = float64s(count);
         this.#random.fill(out);
         return out;
       }),
