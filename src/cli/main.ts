@@ -156,7 +156,7 @@ function render(report: TrainReport): string {
   const c = palette(colorEnabled(process.stdout, process.env));
   if (report.status === 'already-complete') {
     return (
-      `${c.green('Already complete:')} ${report.checkpointDir.includes('://') ? 'the job on' : 'the checkpoint in'} ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
+      `${c.green('Already complete:')} ${report.checkpointDir} is at step ${report.finalStep} (target ${report.targetStep}); nothing to do.\n` +
       `  ${c.dim(`Train further with --steps ${report.targetStep * 2}, or use another --checkpoint-dir.`)}\n`
     );
   }
