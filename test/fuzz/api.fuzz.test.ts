@@ -30,6 +30,8 @@ import {
 import { argsArb, fuzzRoot, makeEnv, type Gen } from './values.ts';
 
 const CALL_TIMEOUT_MS = Number(process.env['FUZZ_CALL_TIMEOUT_MS'] ?? 1000);
+/** How much longer a call past {@link CALL_TIMEOUT_MS} may take before it is counted as a hang. */
+const SLOW_CALL_TIMEOUT_MS = 10 * CALL_TIMEOUT_MS;
 /** APIs that block by contract get a short bound: waiting longer teaches nothing. */
 const BLOCKING_TIMEOUT_MS = 100;
 const TIME_LIMIT_MS = Number(process.env['FUZZ_TIME_LIMIT_MS'] ?? 25_000) * Number(process.env['FC_RUNS_FACTOR'] ?? 1);
@@ -109,7 +111,11 @@ async function judge(api: string, input: string, call: () => unknown): Promise<u
   let value: unknown;
   try {
     const blocking = BLOCKING_BY_DESIGN.has(api.replace(/^.*→/, ''));
-    value = await bounded(call(), blocking ? BLOCKING_TIMEOUT_MS : CALL_TIMEOUT_MS);
+    const pending = call();
+    value = await bounded(pending, blocking ? BLOCKING_TIMEOUT_MS : CALL_TIMEOUT_MS);
+    // A call past its bound gets a longer second wait before it is called a hang: I/O (a writer's
+    // fsyncs at close) can take seconds on a loaded machine and still settle; a hang never does.
+    if (value === TIMED_OUT && !blocking) value = await bounded(pending, SLOW_CALL_TIMEOUT_MS);
     if (value === TIMED_OUT) outcome = blocking ? 'blocking' : 'hang';
   } catch (e) {
     error = e;
