@@ -1,7 +1,8 @@
 import { checkClock, systemClock, type Clock } from '../clock.ts';
 import { CancelledError, DeadlineExceededError, OpError, RuntimeError, UnavailableError } from '../errors.ts';
 import { checkOptions, expect, instanceOf, is, isForever, optional } from '../internal/validate.ts';
-import { buildPlan, execute, type Finish, type Plan } from './executor.ts';
+import { execute, type Finish, type Plan } from './executor.ts';
+import { PlanCache } from './PlanCache.ts';
 import {
   FetchShape,
   buildResult,
@@ -42,8 +43,6 @@ export interface SessionOptions {
   config?: SessionConfig;
 }
 
-const MAX_CACHED_PLANS = 1024;
-
 /**
  * The key of {@link Session}'s run that answers synchronously when no op is asynchronous (the
  * hooked layer's per-step path): the result itself, or a promise of it; errors are thrown. Not
@@ -67,8 +66,7 @@ export class Session {
   readonly #store: ResourceStore;
   readonly #clock: Clock;
   readonly #defaultTimeout: number;
-  readonly #plans = new Map<Tensor | undefined, { fetches: Tensor[]; fed: Tensor[]; plan: Plan }[]>();
-  #planCount = 0;
+  readonly #plans = new PlanCache();
   readonly #active = new Set<RunScope>();
   #closed = false;
 
@@ -156,7 +154,7 @@ export class Session {
     if (feedDict !== undefined && feedDict !== null) {
       ({ tensors: fed, values: feedValues } = resolveFeeds(this.graph, feedDict));
     }
-    const plan = this.#plan(flat, fed);
+    const plan = this.#plans.get(flat, fed);
 
     const timeoutInMs = options?.timeoutInMs ?? this.#defaultTimeout;
     const tracing = (options?.traceLevel ?? 0) > 0;
@@ -213,31 +211,6 @@ export class Session {
       if (timer !== undefined) this.#clock.clearTimeout(timer);
       this.#active.delete(scope);
     }
-  }
-
-  /**
-   * The cached plan for these fetches and feeds, built on first use. Plans are bucketed by their
-   * first tensor and compared element-wise: no key string is built on the per-step path.
-   */
-  #plan(fetches: readonly Tensor[], fed: readonly Tensor[]): Plan {
-    const head = fetches[0] ?? fed[0];
-    const bucket = this.#plans.get(head);
-    if (bucket !== undefined) {
-      for (let b = 0; b < bucket.length; b++) {
-        const entry = bucket[b]!;
-        if (sameTensors(entry.fetches, fetches) && sameTensors(entry.fed, fed)) return entry.plan;
-      }
-    }
-    const plan = buildPlan(fetches, fed);
-    if (this.#planCount >= MAX_CACHED_PLANS) {
-      this.#plans.clear();
-      this.#planCount = 0;
-    }
-    const entry = { fetches: [...fetches], fed: [...fed], plan };
-    if (bucket === undefined) this.#plans.set(head, [entry]);
-    else bucket.push(entry);
-    this.#planCount++;
-    return plan;
   }
 }
 
@@ -297,12 +270,6 @@ function result<const F extends Fetch>(
   // A flat array of tensors (the common case) is already its own result.
   if (shape === FetchShape.FLAT_ARRAY) return fetched as FetchResult<F>;
   return readingInput('fetches', fetches, () => buildResult(fetches, fetched, { i: 0 })) as FetchResult<F>;
-}
-
-function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const graphRule = instanceOf(Graph);
