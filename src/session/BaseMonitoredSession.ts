@@ -17,7 +17,7 @@ import { trackHooks } from '../resume/ResumeState.ts';
 import { isHookError } from './HookedSession.ts';
 import { FailureLog } from './FailureLog.ts';
 import { InFlight } from './InFlight.ts';
-import { closed, firstOutcome, isIn, outcome } from './lifecycleWaits.ts';
+import { closed, currentOrNew, firstOutcome, isIn, nextSession, outcome, type FacadeView } from './lifecycleWaits.ts';
 import { startLifecycle } from './lifecycleEffects.ts';
 import type { FailureSource } from './recovery.ts';
 import { runAttempt, type SessionStack } from './SessionStack.ts';
@@ -42,6 +42,11 @@ export abstract class BaseMonitoredSession {
   readonly #failures = new FailureLog();
   /** Attempts (runs, step functions) executing on a session; close waits for them before the hooks end. */
   readonly #inFlight = new InFlight();
+  /** What the chart waits read of this facade (off the per-step path). */
+  readonly #view: FacadeView<SessionStack> = {
+    current: () => this.#current,
+    closing: () => this.#closing !== undefined,
+  };
 
   protected constructor(token: unknown, options: ResolvedSessionOptions, singular: boolean) {
     if (token !== CREATE) refuseNew(new.target.name, token);
@@ -158,7 +163,7 @@ export abstract class BaseMonitoredSession {
           await this.#recover(why, isHookError(why) ? 'hook' : source, lost);
         }
       }
-      const stack = await this.#ensureStack();
+      const stack = await currentOrNew(this.#actor, this.#view, closedError);
       this.#enter(stack);
       try {
         return this.#succeeded(stack, await attempt(stack));
@@ -179,7 +184,7 @@ export abstract class BaseMonitoredSession {
   #succeeded<R>(stack: SessionStack, result: R): R | Promise<R> {
     this.#leave(stack);
     this.#failures.succeeded();
-    return stack.retired ? this.#nextSession().then(() => result) : result;
+    return stack.retired ? nextSession(this.#actor, this.#view).then(() => result) : result;
   }
 
   /** An attempt starts using `stack`: close (and a recovery's close of `stack`) waits for it. */
@@ -205,27 +210,6 @@ export abstract class BaseMonitoredSession {
     if (isIn(snapshot, 'running')) return;
     if (isIn(snapshot, 'detached')) throw snapshot.context.lastError ?? error;
     throw error;
-  }
-
-  /** Waits until a session is current again, or none will be (detached, closing). */
-  async #nextSession(): Promise<void> {
-    while (this.#current === undefined && this.#closing === undefined) {
-      if (!isIn(await outcome(this.#actor), 'running')) return;
-    }
-  }
-
-  /** The current stack, waiting for a recovery in progress or asking a detached chart for a session. */
-  async #ensureStack(): Promise<SessionStack> {
-    for (;;) {
-      if (this.#closing !== undefined) throw closedError();
-      const stack = this.#current;
-      if (stack !== undefined) return stack;
-      if (isIn(this.#actor.getSnapshot(), 'detached')) this.#actor.send({ type: 'CREATE' });
-      const snapshot = await outcome(this.#actor);
-      if (isIn(snapshot, 'running')) continue;
-      if (isIn(snapshot, 'detached')) throw snapshot.context.lastError;
-      throw closedError();
-    }
   }
 
   /**
