@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.ts';
 import type { Session } from '../graph/Session.ts';
 import { Graph } from '../graph/Graph.ts';
 import { arrayOf, checkOptions, expect, is, optional } from '../internal/validate.ts';
+import { checksumKindFor } from '../internal/checksum.ts';
 import { Tensor } from '../graph/Tensor.ts';
 import { Variable } from '../graph/Variable.ts';
 import { decodeValue, encodeValue, layoutTensors, type Encoded } from './encoding.ts';
@@ -15,7 +16,7 @@ import { CheckpointDirectories } from './directories.ts';
 import { trackWrite, type BackgroundSave } from './pendingWrites.ts';
 import { graphDef, metaKeyOf, sameMeta } from './graphDef.ts';
 import { logger } from '../logger.ts';
-import { FORMAT, checkpointFiles, readCheckpoint } from './reader.ts';
+import { FORMAT, checkpointFiles, indexVersionOf, readCheckpoint } from './reader.ts';
 import { collectSaveables, gatherStates, type RestoreResult, type Saveable } from './Saveable.ts';
 import { CHECKPOINT_STATE_FILE, renderCheckpointState } from './state.ts';
 import {
@@ -168,10 +169,9 @@ export class Saver {
     // objects with them), all but the data's checksum, which the write fills in.
     const [head, tail] = indexText({
       format: FORMAT,
-      version: 1,
+      version: indexVersionOf(checksumKindFor(totalBytes)),
       dataFile: path.basename(checkpointFiles(prefix).data),
       dataBytes: totalBytes,
-      dataCrc32: 0,
       tensors: entries,
       variables: encoded,
       ...(states.size > 0 ? { saveables: encodedStates } : {}),

@@ -1,14 +1,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { crc32Update } from '../internal/crc.ts';
+import { checksumKindFor, newChecksum } from '../internal/checksum.ts';
 import { Directory, TempFile } from '../internal/durableFile.ts';
 import { SMALL_FILE, callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
 import { fsError } from '../internal/fsError.ts';
 import { temporaryName } from '../internal/tempFiles.ts';
 import type { TensorEntry } from './encoding.ts';
 import { logger } from '../logger.ts';
-import { checkpointFiles, deleteCheckpointFiles, type IndexFile } from './reader.ts';
+import { DATA_CHECKSUMS, checkpointFiles, deleteCheckpointFiles, type IndexFile } from './reader.ts';
 
 /** A checkpoint that retention drops, with its files when this process wrote them (else found by a scan). */
 export interface Dropped {
@@ -28,8 +28,8 @@ export interface CheckpointWrite {
   prefix: string;
   tensors: readonly ArrayBufferView[];
   entries: readonly TensorEntry[];
-  /** The index text, given the data file's CRC-32. */
-  index(dataCrc: number): string;
+  /** The index text, given the data file's checksum (the kind `checksumKindFor` its size). */
+  index(dataChecksum: number | string): string;
   /** The meta graph: its text, or an existing meta file with the same text to hard-link. */
   meta: { text(): string | Promise<string>; linkFrom?: string | undefined } | undefined;
   /** The state file's text, or `undefined` to leave the state file alone. */
@@ -93,11 +93,12 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
   let metaTmp: string | undefined;
   let directory: Promise<Directory> | undefined;
   const pieces = [...dataPieces(w.tensors, w.entries)];
-  // A small data file's CRC is cheap to know first, so its index is written alongside it; a
-  // large one's is computed while its write is in flight, and its index follows.
+  // A small data file's checksum is cheap to know first, so its index is written alongside it;
+  // a large one's is computed while its write is in flight, and its index follows.
   const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
   const small = bytes <= SMALL_FILE;
   const calls = callsForSize(w.calls ?? threadPool, bytes);
+  const checksum = await newChecksum(checksumKindFor(bytes));
   try {
     directory = Directory.open(dir, calls).catch((error: unknown) => {
       throw fsError(api, 'open the directory', dir, error);
@@ -107,9 +108,10 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
       temps.push(temp);
       return temp;
     };
-    const write = async (file: string, pieces: Iterable<Uint8Array>): Promise<[TempFile, number]> => {
+    const write = async (file: string, pieces: Iterable<Uint8Array>, sum?: typeof checksum): Promise<TempFile> => {
       const temp = await create(file);
-      return [temp, await temp.write(pieces)];
+      await temp.write(pieces, sum);
+      return temp;
     };
     // The meta graph: a hard link to the same graph's meta file when there is one, else written.
     const metaStep = async (): Promise<string | TempFile | undefined> => {
@@ -123,20 +125,20 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
           // Gone, or no hard links on this file system: write it instead.
         }
       }
-      return (await write(files.meta, [Buffer.from(await w.meta.text())]))[0];
+      return write(files.meta, [Buffer.from(await w.meta.text())]);
     };
-    const early = small ? pieces.reduce(crc32Update, 0) : undefined;
+    if (small) for (const piece of pieces) checksum.update(piece);
     const indexStep = async (): Promise<TempFile> =>
-      early === undefined ? create(files.index) : (await write(files.index, [Buffer.from(w.index(early))]))[0];
-    const [[data, dataCrc], index, meta, state, replacing] = await Promise.all([
-      write(files.data, pieces),
+      small ? write(files.index, [Buffer.from(w.index(checksum.digest()))]) : create(files.index);
+    const [data, index, meta, state, replacing] = await Promise.all([
+      write(files.data, pieces, small ? undefined : checksum),
       indexStep(),
       metaStep(),
-      w.state === undefined ? undefined : write(w.state.file, [Buffer.from(w.state.text)]).then(([t]) => t),
+      w.state === undefined ? undefined : write(w.state.file, [Buffer.from(w.state.text)]),
       Promise.all([calls.taken(files.index), calls.taken(files.data)]).then(([i, d]) => i || d),
       directory,
     ]);
-    if (early === undefined) await index.write([Buffer.from(w.index(dataCrc))]);
+    if (!small) await index.write([Buffer.from(w.index(checksum.digest()))]);
     const durable = (): Promise<unknown> =>
       Promise.all([data.sync(), index.sync(), meta instanceof TempFile ? meta.sync() : undefined]);
     const syncFirst = replacing || process.platform === 'win32';
@@ -225,20 +227,23 @@ function absent(error: NodeJS.ErrnoException): void {
 }
 
 /**
- * The index's JSON in two pieces, before and after the value of `dataCrc32`: the checksum of the
- * data is known only once the data is written, and the rest is stringified when the values are taken.
+ * The index's JSON in two pieces, before and after the value of the data's checksum (the field
+ * its version says): the checksum is known only once the data is written, and the rest is
+ * stringified when the values are taken.
  */
-export function indexText(index: IndexFile): [string, string] {
-  const { format, version, dataFile, dataBytes, dataCrc32: _, ...rest } = index;
+export function indexText(index: Omit<IndexFile, 'dataCrc32' | 'dataXxh64'>): [string, string] {
+  const { format, version, dataFile, dataBytes, ...rest } = index as IndexFile;
+  delete rest.dataCrc32;
+  delete rest.dataXxh64;
   const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
   const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
-  return [`${head.slice(0, -1)},"dataCrc32":`, `,${tail.slice(1)}`];
+  return [`${head.slice(0, -1)},"${DATA_CHECKSUMS[version].field}":`, `,${tail.slice(1)}`];
 }
 
-/** The index file's text from {@link indexText}'s pieces, given the data's CRC-32: the JSON, then its own CRC-32. */
-export function indexFrom(head: string, tail: string): (dataCrc: number) => string {
-  return (dataCrc) => {
-    const body = `${head}${dataCrc}${tail}`;
+/** The index file's text from {@link indexText}'s pieces, given the data's checksum: the JSON, then its own CRC-32. */
+export function indexFrom(head: string, tail: string): (dataChecksum: number | string) => string {
+  return (dataChecksum) => {
+    const body = `${head}${JSON.stringify(dataChecksum)}${tail}`;
     return `${body}\ncrc32:${crc32(body).toString(16)}\n`;
   };
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32Update } from '../internal/crc.ts';
+import type { Checksum } from '../internal/checksum.ts';
 import { FailedPreconditionError } from '../errors.ts';
 import { fsError } from '../internal/fsError.ts';
 import { callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
@@ -44,19 +44,19 @@ export async function openRegular(file: string, api: string, calls: FileCalls): 
 
 /**
  * Reads a whole regular file into one buffer that owns its memory (so typed-array views can
- * align), computing its CRC-32 on the way: each chunk is checksummed while the next one is read.
- * `calls` (see `callsFor`) serve a small file; a large one is read in the thread pool.
+ * align), feeding it to `checksum` on the way: each chunk is checksummed while the next one is
+ * read. `calls` (see `callsFor`) serve a small file; a large one is read in the thread pool.
  */
 export async function readWhole(
   file: string,
   api: string,
   calls: FileCalls = threadPool,
-): Promise<{ buffer: Buffer; crc: number }> {
+  checksum?: Checksum,
+): Promise<Buffer> {
   const { fd, size } = await openRegular(file, api, calls);
   const reads = callsForSize(calls, size);
   try {
     const buffer = Buffer.allocUnsafeSlow(size);
-    let crc = 0;
     let offset = 0;
     let pending = size > 0 ? reads.read(fd, buffer, 0, Math.min(size, READ_CHUNK), 0) : undefined;
     while (pending !== undefined) {
@@ -65,9 +65,9 @@ export async function readWhole(
       offset += bytesRead;
       const more = bytesRead > 0 && offset < size;
       pending = more ? reads.read(fd, buffer, offset, Math.min(size - offset, READ_CHUNK), offset) : undefined;
-      crc = crc32Update(crc, buffer.subarray(start, offset));
+      checksum?.update(buffer.subarray(start, offset));
     }
-    return { buffer: offset === size ? buffer : buffer.subarray(0, offset), crc };
+    return offset === size ? buffer : buffer.subarray(0, offset);
   } catch (error) {
     throw fsError(api, 'read', file, error);
   } finally {

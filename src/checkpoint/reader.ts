@@ -7,14 +7,19 @@ import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
 import { readWhole } from './files.ts';
 import { callsFor } from '../internal/fileCalls.ts';
+import { newChecksum, type ChecksumKind } from '../internal/checksum.ts';
 
 /** The index file of a checkpoint: what is where in its data file, and the checksums. */
 export interface IndexFile {
   format: 'monitored-session-checkpoint';
-  version: 1;
+  /** Says which checksum the data file has (see {@link DATA_CHECKSUMS}). */
+  version: 1 | 2;
   dataFile: string;
   dataBytes: number;
-  dataCrc32: number;
+  /** Version 1: the data file's CRC-32. */
+  dataCrc32?: number;
+  /** Version 2: the data file's xxHash64, 16 hex digits. */
+  dataXxh64?: string;
   tensors: TensorEntry[];
   variables: Record<string, Encoded>;
   /** State of the saveables, by name (absent in checkpoints written before saveables existed). */
@@ -22,6 +27,30 @@ export interface IndexFile {
 }
 
 export const FORMAT = 'monitored-session-checkpoint';
+
+/**
+ * Each index version, the checksum of its data file and the field that holds it. Version 1
+ * (every checkpoint before xxHash64, and every small one since) is CRC-32; version 2 is
+ * xxHash64 (a large data file, see `checksumKindFor`). An older reader refuses a version-2
+ * index as of an unknown format rather than misreading it.
+ */
+export const DATA_CHECKSUMS = {
+  1: { kind: 'crc32', field: 'dataCrc32', name: 'CRC-32', valid: (v: unknown) => typeof v === 'number' },
+  2: {
+    kind: 'xxh64',
+    field: 'dataXxh64',
+    name: 'xxHash64',
+    valid: (v: unknown) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v),
+  },
+} as const satisfies Record<
+  IndexFile['version'],
+  { kind: ChecksumKind; field: keyof IndexFile; name: string; valid: (v: unknown) => boolean }
+>;
+
+/** The index version of a data file checksummed with `kind`. */
+export function indexVersionOf(kind: ChecksumKind): IndexFile['version'] {
+  return DATA_CHECKSUMS[1].kind === kind ? 1 : 2;
+}
 const DATA_SUFFIX = '.data-00000-of-00001';
 
 /** The files of the checkpoint `prefix`. */
@@ -107,7 +136,7 @@ export async function readIndex(
   const files = checkpointFiles(prefix);
   let raw: Buffer;
   try {
-    raw = (await readWhole(files.index, api, await callsFor(path.dirname(files.index)))).buffer;
+    raw = await readWhole(files.index, api, await callsFor(path.dirname(files.index)));
   } catch (error) {
     if (error instanceof NotFoundError)
       throw new NotFoundError(`${api}: checkpoint ${prefix} not found (no ${files.index})`, { cause: error });
@@ -128,7 +157,8 @@ export async function readIndex(
     index === null ||
     typeof index !== 'object' ||
     index.format !== FORMAT ||
-    index.version !== 1 ||
+    !Object.hasOwn(DATA_CHECKSUMS, index.version) ||
+    !DATA_CHECKSUMS[index.version].valid(index[DATA_CHECKSUMS[index.version].field]) ||
     !Array.isArray(index.tensors)
   ) {
     throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);
@@ -140,16 +170,18 @@ export async function readIndex(
 export async function readCheckpoint(prefix: string, api = 'Saver.restore'): Promise<CheckpointContents> {
   expect(api, 'prefix', prefix, is.nonEmptyString);
   const { index, dataFile } = await readIndex(prefix, api);
+  const { kind, field, name } = DATA_CHECKSUMS[index.version];
+  const checksum = await newChecksum(kind);
   let data: Buffer;
-  let dataCrc: number;
   try {
-    ({ buffer: data, crc: dataCrc } = await readWhole(dataFile, api, await callsFor(path.dirname(dataFile))));
+    data = await readWhole(dataFile, api, await callsFor(path.dirname(dataFile)), checksum);
   } catch (error) {
     throw unusableFile(error as OpError);
   }
-  if (data.byteLength !== index.dataBytes || dataCrc !== index.dataCrc32) {
+  const expected = index[field]!;
+  if (checksum.digest() !== expected || data.byteLength !== index.dataBytes) {
     throw new DataLossError(
-      `${api}: checkpoint data ${dataFile} is corrupt or truncated (expected ${index.dataBytes} bytes with CRC-32 ${index.dataCrc32.toString(16)})`,
+      `${api}: checkpoint data ${dataFile} is corrupt or truncated (expected ${index.dataBytes} bytes with ${name} ${expected.toString(16)})`,
     );
   }
   const tensors = index.tensors.map((e) => {

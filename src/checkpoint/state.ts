@@ -110,7 +110,7 @@ async function readStateFile(dir: string): Promise<StateFileRead> {
   const calls = await callsFor(dir);
   let text: string;
   try {
-    text = (await readWhole(file, 'getCheckpointState', calls)).buffer.toString('utf8');
+    text = (await readWhole(file, 'getCheckpointState', calls)).toString('utf8');
   } catch (error) {
     if (error instanceof NotFoundError) return 'missing';
     return { ignored: `${file} cannot be read (${(error as Error).message})` };

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32Update } from './crc.ts';
+import type { Checksum } from './checksum.ts';
 import { threadPool, type FileCalls } from './fileCalls.ts';
 import { fsError } from './fsError.ts';
 import { temporaryName } from './tempFiles.ts';
@@ -124,18 +124,16 @@ export class TempFile {
   }
 
   /**
-   * Writes `pieces` in order and returns their CRC-32, computed while the write is in flight
-   * (the pieces are the caller's memory, written without a copy).
+   * Writes `pieces` in order (the caller's memory, written without a copy), feeding them to
+   * `checksum` while the write is in flight.
    */
-  async write(pieces: Iterable<Uint8Array>): Promise<number> {
+  async write(pieces: Iterable<Uint8Array>, checksum?: Checksum): Promise<void> {
     try {
       const all = [...pieces];
       const writing = writeAll(this.#calls, this.#fd!, all);
-      // The CRC is computed while the write is in the thread pool; a failed write wins over it.
-      let crc = 0;
-      for (const piece of all) crc = crc32Update(crc, piece);
+      // The checksum runs while the write is in the thread pool; a failed write wins over it.
+      if (checksum !== undefined) for (const piece of all) checksum.update(piece);
       await writing;
-      return crc;
     } catch (error) {
       throw fsError(this.#api, 'write', this.file, error);
     }
@@ -181,17 +179,16 @@ export class TempFile {
 
 /**
  * Writes `pieces` to `file` crash-consistently: a temporary file in the same directory, fsync,
- * rename into place. The caller fsyncs the directory once after its renames. Returns the CRC-32
- * of the bytes written. A failure removes the temporary file.
+ * rename into place. The caller fsyncs the directory once after its renames. A failure removes
+ * the temporary file.
  */
-export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>, api: string): Promise<number> {
+export async function writeFileAtomic(file: string, pieces: Iterable<Uint8Array>, api: string): Promise<void> {
   const temp = await TempFile.create(file, api);
   try {
-    const crc = await temp.write(pieces);
+    await temp.write(pieces);
     await temp.sync();
     await temp.close();
     await temp.commit();
-    return crc;
   } catch (error) {
     await temp.discard();
     throw error;

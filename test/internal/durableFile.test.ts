@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { UnknownError, getCheckpointState } from '../../src/index.ts';
+import { newChecksum } from '../../src/internal/checksum.ts';
 import { TempFile } from '../../src/internal/durableFile.ts';
 import { callsFor, inline, threadPool, type FileCalls } from '../../src/internal/fileCalls.ts';
 
@@ -28,14 +29,15 @@ function shortWrites(base: FileCalls, most: number): FileCalls & { calls: number
   return calls;
 }
 
-/** A whole temporary file's life: write `pieces`, sync, close, commit; the CRC-32 of what was written. */
+/** A whole temporary file's life: write `pieces`, sync, close, commit; the CRC-32 of what was written (fed while in flight). */
 async function writeDurably(file: string, pieces: Uint8Array[], calls?: FileCalls): Promise<number> {
   const temp = await TempFile.create(file, 'test', calls);
-  const crc = await temp.write(pieces);
+  const checksum = await newChecksum('crc32');
+  await temp.write(pieces, checksum);
   await temp.sync();
   await temp.close();
   await temp.commit();
-  return crc;
+  return checksum.digest() as number;
 }
 
 describe('durable files', () => {
