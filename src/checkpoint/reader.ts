@@ -1,7 +1,7 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { DataLossError, NotFoundError, type OpError } from '../errors.ts';
+import { DataLossError, NotFoundError, UnimplementedError, type OpError } from '../errors.ts';
 import { unusableFile } from '../internal/fsError.ts';
 import { arrayOf, expect, is, optional } from '../internal/validate.ts';
 import { DTYPES, decodeValue, type AnyTypedArray, type Encoded, type TensorEntry } from './encoding.ts';
@@ -46,6 +46,8 @@ export const DATA_CHECKSUMS = {
   IndexFile['version'],
   { kind: ChecksumKind; field: keyof IndexFile; name: string; valid: (v: unknown) => boolean }
 >;
+
+const LATEST_VERSION = 2;
 
 /** The index version of a data file checksummed with `kind`. */
 export function indexVersionOf(kind: ChecksumKind): IndexFile['version'] {
@@ -153,12 +155,19 @@ export async function readIndex(
   } catch (error) {
     throw new DataLossError(`${api}: checkpoint index ${files.index} is not valid JSON`, { cause: error });
   }
+  if (index === null || typeof index !== 'object' || index.format !== FORMAT) {
+    throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);
+  }
+  const version: unknown = index.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > LATEST_VERSION) {
+    // Intact, but of a later release: not damage, which a scan would skip for an older checkpoint.
+    throw new UnimplementedError(
+      `${api}: ${files.index} is a checkpoint index of version ${version}, written by a later release of monitored-session; this one reads versions 1 to ${LATEST_VERSION}`,
+    );
+  }
   if (
-    index === null ||
-    typeof index !== 'object' ||
-    index.format !== FORMAT ||
-    !Object.hasOwn(DATA_CHECKSUMS, index.version) ||
-    !DATA_CHECKSUMS[index.version].valid(index[DATA_CHECKSUMS[index.version].field]) ||
+    (version !== 1 && version !== 2) ||
+    !DATA_CHECKSUMS[version].valid(index[DATA_CHECKSUMS[version].field]) ||
     !Array.isArray(index.tensors)
   ) {
     throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);

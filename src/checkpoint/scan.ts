@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { UnimplementedError } from '../errors.ts';
 import { readIndex } from './reader.ts';
 
 /** A checkpoint found in a directory whose index verifies and whose data file has the right size. */
@@ -16,6 +17,8 @@ const INDEX = '.index';
  * The checkpoints in `dir` that look intact without reading their data: the index is a regular
  * file whose checksum verifies, and the data file it names is a regular file of the size it
  * records (its checksum is verified by the restore itself). Oldest first: by step, then time.
+ * An intact index of a later release's version is thrown (`UnimplementedError`), not skipped:
+ * passing over it would resume from an older checkpoint, or from step 0, and lose its progress.
  */
 export async function findIntactCheckpoints(dir: string): Promise<FoundCheckpoint[]> {
   let names: string[];
@@ -35,7 +38,8 @@ export async function findIntactCheckpoints(dir: string): Promise<FoundCheckpoin
           if (!data.isFile() || data.size !== index.dataBytes) return undefined;
           const m = /-(\d+)$/.exec(prefix);
           return { prefix, step: m ? Number(m[1]) : -1, mtimeMs: data.mtimeMs };
-        } catch {
+        } catch (error) {
+          if (error instanceof UnimplementedError) throw error;
           return undefined;
         }
       }),

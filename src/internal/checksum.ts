@@ -25,9 +25,14 @@ export interface Checksum {
   digest(): number | string;
 }
 
-/** The checksum kind of a data file of `bytes` bytes. */
+/**
+ * The checksum kind of a data file of `bytes` bytes. Where there is no WebAssembly (`node
+ * --jitless`), every file is CRC-32.
+ */
 export function checksumKindFor(bytes: number): ChecksumKind {
-  return bytes <= SMALL_FILE ? 'crc32' : 'xxh64';
+  return bytes <= SMALL_FILE || typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== 'object'
+    ? 'crc32'
+    : 'xxh64';
 }
 
 /**
@@ -50,60 +55,74 @@ class Crc32 implements Checksum {
   }
 }
 
-/** The part of hash-wasm's hasher used here. */
-interface Hasher {
-  init(): unknown;
-  update(data: Uint8Array): unknown;
-  digest(encoding: 'hex'): string;
-}
+type Hasher = Awaited<ReturnType<(typeof import('hash-wasm/dist/xxhash64.umd.min.js'))['default']['createXXHash64']>>;
 
-/**
- * hash-wasm's xxHash64 alone (its 9 KB UMD build: the package's index holds every algorithm,
- * 270 KB, 20 ms to load); a variable specifier, as the build has no type declarations.
- */
-const XXH64_MODULE = 'hash-wasm/dist/xxhash64.umd.min.js';
 let createHasher: Promise<() => Promise<Hasher>> | undefined;
 /** Hashers not in use: each has its own WebAssembly memory; a file holds one from its first piece to its digest. */
 const idle: Hasher[] = [];
 
+const loadFailure = (error: unknown): InternalError =>
+  new InternalError(
+    `checkpoint checksum: cannot load xxHash64 from the 'hash-wasm' package (a dependency of monitored-session): ${(error as Error)?.message ?? String(error)}`,
+    { cause: error },
+  );
+
+/**
+ * hash-wasm's `createXXHash64`, imported once, alone: its 9 KB UMD build, where the package's
+ * index holds every algorithm (270 KB, 20 ms to load). A failed import is tried again next time.
+ */
+function hasherFactory(): Promise<() => Promise<Hasher>> {
+  if (createHasher === undefined) {
+    createHasher = import('hash-wasm/dist/xxhash64.umd.min.js').then(
+      ({ default: api }) =>
+        () =>
+          api.createXXHash64().catch((error: unknown) => {
+            throw loadFailure(error);
+          }),
+      (error: unknown) => {
+        createHasher = undefined;
+        throw loadFailure(error);
+      },
+    );
+  }
+  return createHasher;
+}
+
+/** Pieces smaller than this are gathered before they go to the hasher: each call into WebAssembly costs ~0.1-1 µs. */
+const GATHER = 64 * 1024;
+
 class Xxh64 implements Checksum {
   readonly kind = 'xxh64';
   #hasher: Hasher | undefined;
+  readonly #gathered = new Uint8Array(GATHER);
+  #used = 0;
   constructor(hasher: Hasher) {
     hasher.init();
     this.#hasher = hasher;
   }
   update(bytes: Uint8Array): void {
-    if (bytes.byteLength > 0) this.#hasher!.update(bytes);
+    if (bytes.byteLength >= GATHER) {
+      this.#flush();
+      this.#hasher!.update(bytes);
+      return;
+    }
+    if (this.#used + bytes.byteLength > GATHER) this.#flush();
+    this.#gathered.set(bytes, this.#used);
+    this.#used += bytes.byteLength;
+  }
+  #flush(): void {
+    if (this.#used > 0) this.#hasher!.update(this.#gathered.subarray(0, this.#used));
+    this.#used = 0;
   }
   /** Once per checksum: the hasher goes back to the idle ones. */
   digest(): string {
+    this.#flush();
     const hasher = this.#hasher!;
     this.#hasher = undefined;
     const hex = hasher.digest('hex');
     idle.push(hasher);
     return hex;
   }
-}
-
-/** hash-wasm's `createXXHash64`, imported once; a failed import is tried again next time. */
-function hasherFactory(): Promise<() => Promise<Hasher>> {
-  if (createHasher === undefined) {
-    createHasher = import(XXH64_MODULE).then(
-      (m: { default?: unknown }) => {
-        const api = (m.default ?? m) as { createXXHash64: () => Promise<Hasher> };
-        return () => api.createXXHash64();
-      },
-      (error: unknown) => {
-        createHasher = undefined;
-        throw new InternalError(
-          `checkpoint checksum: cannot load xxHash64 from the 'hash-wasm' package (a dependency of monitored-session; reinstall it)`,
-          { cause: error },
-        );
-      },
-    );
-  }
-  return createHasher;
 }
 
 async function xxh64(): Promise<Checksum> {

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { DataLossError, Graph, Saver, Session } from '../../src/index.ts';
+import { DataLossError, Graph, Saver, Session, UnimplementedError, getCheckpointState } from '../../src/index.ts';
 import { checksumKindFor, newChecksum, type ChecksumKind } from '../../src/internal/checksum.ts';
 import { SMALL_FILE } from '../../src/internal/fileCalls.ts';
 import { rejectsWith } from '../helpers/assert.ts';
@@ -13,6 +15,7 @@ import { params } from '../helpers/property.ts';
 import { referenceXxh64 } from '../helpers/xxh64.ts';
 
 const enc = new TextEncoder();
+const run = promisify(execFile);
 
 async function digestOf(kind: ChecksumKind, pieces: readonly Uint8Array[]): Promise<number | string> {
   const checksum = await newChecksum(kind);
@@ -92,6 +95,18 @@ describe('checkpoint data checksums', () => {
     assert.equal(b.digest(), referenceXxh64(enc.encode('xyz')));
   });
 
+  it('pieces gathered below 64 KiB and passed through above it hash as one whole', async () => {
+    const sizes = [60_000, 10_000, 70_000, 5, 0, 65_536, 3, 65_535, 1];
+    const pieces = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + k) & 255));
+    const whole = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const p of pieces) {
+      whole.set(p, at);
+      at += p.byteLength;
+    }
+    assert.equal(await digestOf('xxh64', pieces), referenceXxh64(whole));
+  });
+
   it('the kind is decided by the data file size: CRC-32 up to 1 MiB, xxHash64 above', () => {
     assert.equal(checksumKindFor(0), 'crc32');
     assert.equal(checksumKindFor(SMALL_FILE), 'crc32');
@@ -167,9 +182,11 @@ describe('checkpoint data checksums', () => {
     const index = await readIndexJson(prefix);
     for (const wrong of [
       { ...index, version: 1 }, // version 1 without dataCrc32
+      { ...index, version: '2' },
+      { ...index, version: [2] },
+      { ...index, version: 1.5 },
       { ...index, dataXxh64: 12345 },
       { ...index, dataXxh64: 'XYZ' },
-      { ...index, version: 3 },
     ]) {
       await writeIndexJson(prefix, wrong);
       await rejectsWith(
@@ -178,5 +195,49 @@ describe('checkpoint data checksums', () => {
         /not a checkpoint index of a known format/,
       );
     }
+  });
+
+  it('an intact index of a later version is UnimplementedError, and a scan for the newest checkpoint does not pass over it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-xxh-'));
+    const { graph, sess } = await model(100);
+    const saver = new Saver();
+    await saver.save(sess, path.join(dir, 'model.ckpt'), { globalStep: 1 });
+    const newer = await saver.save(sess, path.join(dir, 'model.ckpt'), { globalStep: 2 });
+    await writeIndexJson(newer, { ...(await readIndexJson(newer)), version: 3 });
+    await rejectsWith(
+      new Saver().restore(new Session(graph), newer),
+      UnimplementedError,
+      /version 3, written by a later release/,
+    );
+    // A damaged state file sends readers to the scan: it must not fall back to step 1 (or 0).
+    await writeFile(path.join(dir, 'checkpoint'), 'garbage');
+    await rejectsWith(getCheckpointState(dir), UnimplementedError, /version 3/);
+  });
+
+  it('without WebAssembly (node --jitless) a large checkpoint is CRC-32 and round-trips', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ms-xxh-'));
+    const script = path.join(dir, 'jitless.mts');
+    const src = new URL('../../src/index.ts', import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { Graph, Saver, Session } from ${JSON.stringify(src)};
+const g = new Graph();
+const w = new Float32Array(400_000).map((_, i) => i);
+g.variable(() => w.slice(), { name: 'w' });
+const s = new Session(g);
+await s.run(g.globalVariablesInitializer());
+const prefix = await new Saver().save(s, ${JSON.stringify(path.join(dir, 'model.ckpt'))});
+const r = new Session(g);
+await new Saver().restore(r, prefix);
+const [back] = await r.run(g.globalVariables());
+process.stdout.write(JSON.stringify({ prefix, wasm: typeof WebAssembly, same: Buffer.compare(Buffer.from(back.buffer), Buffer.from(w.buffer)) === 0 }));
+`,
+    );
+    const { stdout } = await run(process.execPath, ['--jitless', '--import', 'tsx', script], { timeout: 60_000 });
+    const out = JSON.parse(stdout) as { prefix: string; wasm: string; same: boolean };
+    assert.deepEqual([out.wasm, out.same], ['undefined', true]);
+    const index = await readIndexJson(out.prefix);
+    assert.equal(index.version, 1);
+    assert.equal(index.dataCrc32, crc32(await readFile(dataFile(out.prefix))));
   });
 });
