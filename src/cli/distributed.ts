@@ -185,7 +185,7 @@ export async function trainDistributed(options: TrainOptions & { distributed: Di
   }
   let interrupted = false;
   try {
-    interrupted = await trainUntilStopped(sess, model.train, options.signal);
+    interrupted = await trainUntilStopped(sess, model.train, options);
     if (isChief && !interrupted && final.step >= options.steps) await redis.markJobDone(master, final.step);
   } finally {
     await redis.closeRedisConnections();

@@ -6,12 +6,28 @@ import { withSession } from '../session/withSession.ts';
 import { SummaryWriterCache } from '../summary/SummaryWriterCache.ts';
 import { CheckpointSaverHook } from '../hooks/CheckpointSaverHook.ts';
 
+/** How a job's step loop is stopped and watched from outside (the CLI's signal handling). */
+export interface StopControl {
+  /** Aborting stops training at the next step boundary, with a final checkpoint. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called once this process has its session, before the first step. Until then a signal has
+   * nothing to stop or save (a worker waiting for its chief, a chief restoring): the CLI quits at once.
+   */
+  onTraining?: (() => void) | undefined;
+}
+
 /**
  * The CLI's step loop, shared by its jobs: runs `train` until the session says stop, or until
  * `signal` aborts (Ctrl-C, SIGTERM), then closes the session (hooks' `end`: a final checkpoint)
  * and the event files. Resolves `true` when the signal interrupted it.
  */
-export async function trainUntilStopped(sess: MonitoredSession, train: Tensor, signal?: AbortSignal): Promise<boolean> {
+export async function trainUntilStopped(
+  sess: MonitoredSession,
+  train: Tensor,
+  { signal, onTraining }: StopControl,
+): Promise<boolean> {
+  onTraining?.();
   let interrupted = false;
   await withSession(sess, async (s) => {
     while (!s.shouldStop()) {

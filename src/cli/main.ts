@@ -31,7 +31,8 @@ ${DISTRIBUTED_USAGE}
 Environment: MONITORED_SESSION_LOG=debug|info|warn|error|silent (default error); NO_COLOR=1.
 
 Exit codes: 0 done (or already done), 1 failed, 2 bad usage, 130 interrupted by Ctrl-C (SIGINT),
-143 terminated (SIGTERM); on either signal a final checkpoint is saved first.`;
+143 terminated (SIGTERM); on either signal a final checkpoint is saved first (a second signal quits
+at once; before the first step, as for a worker waiting for its chief, the first one does).`;
 
 class UsageError extends Error {}
 
@@ -206,12 +207,20 @@ async function main(argv: string[]): Promise<number> {
   setLogger(printer.logger(LEVELS.includes(level) ? (level as LogLevel) : 'error'));
   const controller = new AbortController();
   let stoppedBy: keyof typeof SIGNALS | undefined;
+  // Until this process has its session (a worker waiting for its chief, a chief restoring), no
+  // step has run here and there is nothing to save: a signal quits at once.
+  let training = false;
+  const saves = args.distributed === undefined || args.distributed.isChief;
   const onSignal = (signal: keyof typeof SIGNALS): void => {
     const { code, says, again } = SIGNALS[signal];
     if (controller.signal.aborted) process.exit(SIGNALS[stoppedBy ?? signal].code);
+    if (!training) {
+      process.stderr.write(`\n${says} before the first step: nothing to save, exiting (exit ${code}).\n`);
+      process.exit(code);
+    }
     stoppedBy = signal;
-    const note = `stopping at the next step and saving a checkpoint (${again} to quit now, exit ${code})`;
-    process.stderr.write(`\n${says}: ${note}.\n`);
+    const stopping = saves ? 'stopping at the next step and saving a checkpoint' : 'stopping at the next step';
+    process.stderr.write(`\n${says}: ${stopping} (${again} to quit now, exit ${code}).\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -220,7 +229,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { inspect: _inspect, record: _record, ...trainArgs } = args;
     const inspect = inspection.inspect ? { inspect: inspection.inspect } : {};
-    const report = await train({ ...trainArgs, progress: process.stderr, signal: controller.signal, ...inspect });
+    const onTraining = (): void => void (training = true);
+    const report = await train({
+      ...trainArgs,
+      progress: process.stderr,
+      signal: controller.signal,
+      onTraining,
+      ...inspect,
+    });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
     return report.status === 'interrupted' ? SIGNALS[stoppedBy ?? 'SIGINT'].code : 0;
   } finally {

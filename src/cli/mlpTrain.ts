@@ -11,11 +11,11 @@ import { monitoredTrainingSession } from '../training/monitoredTrainingSession.t
 import { useTfjsBackend, type TfjsBackendName } from '../tfjs/backend.ts';
 import { loadDigits } from './digits.ts';
 import { buildMlp } from './mlp.ts';
-import { alreadyComplete, countedCheckpoints, ranReport, trainUntilStopped } from './loop.ts';
+import { alreadyComplete, countedCheckpoints, ranReport, trainUntilStopped, type StopControl } from './loop.ts';
 import type { TrainReport } from './train.ts';
 
 /** Options of {@link trainMlp} (those of the Iris job, and the tfjs backend). */
-export interface MlpTrainOptions {
+export interface MlpTrainOptions extends StopControl {
   steps: number;
   checkpointDir: string;
   saveCheckpointSteps: number;
@@ -24,7 +24,6 @@ export interface MlpTrainOptions {
   /** @default 'cpu' */
   backend?: TfjsBackendName;
   progress: ProgressStream;
-  signal?: AbortSignal;
 }
 
 /** What the digit job did: the Iris job's report, with test accuracy and the data set's sizes. */
@@ -100,7 +99,7 @@ export async function trainMlp(options: MlpTrainOptions): Promise<MlpTrainReport
       ],
       recovery: { backoff: { initialMs: 5, maxMs: 500 } },
     });
-    const interrupted = await trainUntilStopped(sess, job.train, options.signal);
+    const interrupted = await trainUntilStopped(sess, job.train, options);
     return {
       ...base,
       ...ranReport({

@@ -12,10 +12,17 @@ import { checkSameModel, prepareCheckpointDir } from './checkpointDir.ts';
 import type { DistributedArgs } from './distributed.ts';
 import type { InspectObserver } from '../session/MonitoredSession.ts';
 import { buildIrisModel } from './iris.ts';
-import { alreadyComplete, countedCheckpoints, observeRun, ranReport, trainUntilStopped } from './loop.ts';
+import {
+  alreadyComplete,
+  countedCheckpoints,
+  observeRun,
+  ranReport,
+  trainUntilStopped,
+  type StopControl,
+} from './loop.ts';
 
 /** Options of {@link train}. */
-export interface TrainOptions {
+export interface TrainOptions extends StopControl {
   steps: number;
   checkpointDir: string;
   saveCheckpointSteps: number;
@@ -27,8 +34,6 @@ export interface TrainOptions {
   backend?: 'cpu' | 'wasm';
   /** Where progress goes (stderr). */
   progress: ProgressStream;
-  /** Aborting stops training at the next step boundary, with a final checkpoint. */
-  signal?: AbortSignal;
   /** One task of a distributed job on Redis (`--master` with `--chief` or `--worker N`). */
   distributed?: DistributedArgs | undefined;
   /** An inspect observer for the lifecycle (`--inspect`, `--record`). */
@@ -127,7 +132,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
     recovery: { backoff: { initialMs: 5, maxMs: 500 } },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
-  const interrupted = await trainUntilStopped(sess, model.train, options.signal);
+  const interrupted = await trainUntilStopped(sess, model.train, options);
   const restores = restoresOf(model.graph);
   return {
     ...base,

@@ -99,6 +99,18 @@ async function waitForStep(job: string, step: number, tasks: Task[]): Promise<vo
   }
 }
 
+/** Clients connected to the server now, other than the one asking. */
+async function otherClients(): Promise<number> {
+  const client = createClient({ url: `redis://127.0.0.1:${server.port}/0` });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.clientList()).length - 1;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
 function job(): { name: string; master: string; dir: string } {
   const name = `iris${process.pid}x${Math.floor(Math.random() * 1e9)}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'ms-dist-'));
@@ -191,5 +203,31 @@ describe('distributed Iris on Redis: chief and two workers as processes', { time
       assert.match(stderr, /AbortedError|run generation/, `${t.name} saw no AbortedError`);
     }
     await expectFinalCheckpoint(j.dir, lastStep);
+  });
+
+  it('a signal to a worker waiting for its chief quits at once; to a training worker, it stops without promising a checkpoint', async () => {
+    const j = job();
+    const waiting = spawnTask('waiting worker', j.master, ['--worker', '1'], path.join(j.dir, 'w1'));
+    // Connected and polling for readiness (there is no chief): no step can run here.
+    while ((await otherClients()) < 1) {
+      assert.equal(waiting.proc.exitCode, null, 'the worker exited before its chief came');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    waiting.proc.kill('SIGTERM');
+    const quit = await waiting.result;
+    assert.equal(quit.code, 143, `exited with ${quit.code ?? quit.signal}: ${quit.stderr.slice(-2000)}`);
+    assert.match(quit.stderr, /Terminated \(SIGTERM\) before the first step: nothing to save/);
+
+    const tasks = [
+      spawnTask('chief', j.master, ['--chief'], j.dir),
+      spawnTask('worker 2', j.master, ['--worker', '2'], path.join(j.dir, 'w2')),
+    ];
+    await waitForStep(j.name, 500, tasks);
+    tasks[1]!.proc.kill('SIGTERM');
+    const stopped = await tasks[1]!.result;
+    assert.equal(stopped.code, 143, `exited with ${stopped.code ?? stopped.signal}: ${stopped.stderr.slice(-2000)}`);
+    assert.equal(stopped.report.status, 'interrupted');
+    assert.match(stopped.stderr, /Terminated \(SIGTERM\): stopping at the next step \(a second signal/);
+    await expectFinished(tasks[0]!);
   });
 });
