@@ -216,16 +216,21 @@ async function main(argv: string[]): Promise<number> {
     if (controller.signal.aborted) process.exit(SIGNALS[stoppedBy ?? signal].code);
     if (!training) {
       process.stderr.write(`\n${says} before the first step: nothing to save, exiting (exit ${code}).\n`);
-      process.exit(code);
+      // A recording (--record) is finished first, for at most a second.
+      const bound = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      void Promise.race([closeInspection(), bound]).finally(() => process.exit(code));
+      return;
     }
     stoppedBy = signal;
     const stopping = saves ? 'stopping at the next step and saving a checkpoint' : 'stopping at the next step';
     process.stderr.write(`\n${says}: ${stopping} (${again} to quit now, exit ${code}).\n`);
     controller.abort();
   };
+  let closeInspection = async (): Promise<void> => {};
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const inspection = await startInspection(args, process.stderr);
+  closeInspection = () => inspection.close();
   try {
     const { inspect: _inspect, record: _record, ...trainArgs } = args;
     const inspect = inspection.inspect ? { inspect: inspection.inspect } : {};
