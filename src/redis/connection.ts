@@ -1,7 +1,7 @@
 import { createClient, RESP_TYPES, type RedisClientType } from 'redis';
 import { UnavailableError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { mapRedisError } from './errors.ts';
+import { isRefusal, mapRedisError } from './errors.ts';
 import type { Script } from './scripts.ts';
 
 type Client = RedisClientType<any, any, any, any, any>;
@@ -123,7 +123,7 @@ export class RedisConnection {
     if (idle !== undefined) idle.client.destroy();
     const client = makeClient(this.url, 'monitored-session-blocking');
     try {
-      await withDeadline(client.connect(), CONNECT_WAIT_MS, what);
+      await withDeadline(untilRefused(client, client.connect(), what), CONNECT_WAIT_MS, what);
       const id = Number(await client.sendCommand(['CLIENT', 'ID']));
       return { client, id };
     } catch (error) {
@@ -161,7 +161,7 @@ export class RedisConnection {
       );
     }
     const ready = this.#connecting ?? new Promise<void>((resolve) => this.#client.once('ready', () => resolve()));
-    return withDeadline(ready, CONNECT_WAIT_MS, what).then(() => {
+    return withDeadline(untilRefused(this.#client, ready, what), CONNECT_WAIT_MS, what).then(() => {
       if (!this.#client.isReady) throw new UnavailableError(`${what}: not connected to Redis at ${redact(this.url)}`);
     });
   }
@@ -173,6 +173,34 @@ export class RedisConnection {
     for (const b of this.#idle.splice(0)) b.client.destroy();
     if (this.#client.isOpen) this.#client.destroy();
   }
+}
+
+/**
+ * `connected`, unless the server refuses the connection first (a wrong or missing password, an
+ * untrusted TLS certificate): node-redis reports those as 'error' events and goes on
+ * reconnecting, so a wait would end as "unreachable" and the session would retry forever. The
+ * refusal is the answer, at once.
+ */
+function untilRefused<T>(client: Client, connected: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onError = (error: unknown): void => {
+      const mapped = mapRedisError(error, what);
+      if (!isRefusal(mapped)) return;
+      client.off('error', onError);
+      reject(mapped);
+    };
+    client.on('error', onError);
+    connected.then(
+      (value) => {
+        client.off('error', onError);
+        resolve(value);
+      },
+      (error: unknown) => {
+        client.off('error', onError);
+        reject(mapRedisError(error, what));
+      },
+    );
+  });
 }
 
 /** Rejects with `UnavailableError` when `promise` takes longer than `ms`; never leaves it unhandled. */

@@ -37,6 +37,19 @@ const CONNECTION_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** Node's codes for a TLS peer certificate it does not trust (OpenSSL's verify errors, the host name check). */
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|HOSTNAME_MISMATCH/;
+
+/**
+ * True for an error that waiting for the server will not mend: refused credentials, a missing
+ * permission, an untrusted certificate. A connection that meets one fails at once with it,
+ * where an unreachable server is `UnavailableError` (retried).
+ * @internal
+ */
+export function isRefusal(error: OpError): boolean {
+  return error instanceof UnauthenticatedError || error instanceof PermissionDeniedError;
+}
+
 /** Prefixes of the error replies our Lua scripts send, and of Redis' own replies, by class. */
 const REPLY_PREFIXES: readonly [string, new (message: string, options?: { cause?: unknown }) => OpError][] = [
   ['ABORTED', AbortedError],
@@ -78,6 +91,12 @@ export function mapRedisError(error: unknown, what: string): OpError {
     return new InternalError(`${what}: Redis replied ${message}`, { cause: error });
   }
   const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TLS_TRUST.test(code)) {
+    return new UnauthenticatedError(
+      `${what}: the Redis server's TLS certificate is not trusted (${code}: ${message}); a private CA's certificate goes in NODE_EXTRA_CA_CERTS`,
+      { cause: error },
+    );
+  }
   if (CONNECTION_ERRORS.has(name) || (typeof code === 'string' && CONNECTION_CODES.has(code))) {
     return new UnavailableError(`${what}: the Redis server is unreachable (${name || String(code)}: ${message})`, {
       cause: error,

@@ -7,6 +7,8 @@ import path from 'node:path';
 /** A `redis-server` of a test: loopback only, a free port, no persistence, stopped by PID. */
 export interface RedisServer {
   readonly port: number;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   readonly pid: number;
   /** A target for a job on this server: `redis://127.0.0.1:PORT/0?job=NAME`. */
   target(job: string, extra?: string): string;
@@ -41,14 +43,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setTimeout(200);
-    socket.on('connect', () => socket.write('PING\r\n'));
+    let reply = '';
+    socket.on('connect', () => socket.write(password === undefined ? 'PING\r\n' : `AUTH ${password}\r\nPING\r\n`));
     socket.on('data', (data) => {
+      reply += data.toString();
+      if (password !== undefined && !reply.includes('\r\n+') && !reply.startsWith('-')) return;
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      resolve(reply.includes('+PONG'));
     });
     socket.on('error', () => resolve(false));
     socket.on('timeout', () => {
@@ -58,10 +63,24 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** What else a test's server has: a password (`requirepass`), a TLS port with these files. */
+export interface RedisServerOptions {
+  password?: string;
+  tls?: { cert: string; key: string; ca: string };
+}
+
 /** Starts `redis-server --bind 127.0.0.1 --port <free> --save '' --appendonly no --dir <tmp>`. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   requireRedisServer();
   const port = await freePort();
+  const tlsPort = options.tls === undefined ? undefined : await freePort();
+  const extra = [
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+    ...(options.tls === undefined
+      ? []
+      : ['--tls-port', String(tlsPort), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key]),
+    ...(options.tls === undefined ? [] : ['--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no']),
+  ];
   const dir = mkdtempSync(path.join(tmpdir(), 'ms-redis-'));
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
@@ -80,6 +99,7 @@ export async function startRedisServer(): Promise<RedisServer> {
         dir,
         '--maxmemory-policy',
         'noeviction',
+        ...extra,
       ],
       {
         stdio: 'ignore',
@@ -87,7 +107,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     );
     child = proc;
     const deadline = Date.now() + 10_000;
-    while (!(await ping(port))) {
+    while (!(await ping(port, options.password))) {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode} on port ${port}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s`);
       await new Promise((r) => setTimeout(r, 20));
@@ -103,6 +123,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   await launch();
   return {
     port,
+    tlsPort,
     get pid() {
       return child!.pid!;
     },
