@@ -25,6 +25,9 @@ Options:
   --verbose                  print stack traces of failures
   --inspect                  serve the live inspector page (its URL, token included, goes to stderr)
   --record FILE              record the lifecycle to FILE as JSON lines (replay: monitored-session replay FILE)
+  --stop-grace-secs S        after Ctrl-C or SIGTERM, how long stopping (the step, the final checkpoint)
+                             may take before the process quits without it (default 25: under the 30 s
+                             that schedulers give before SIGKILL)
   -h, --help                 show this help
 ${DISTRIBUTED_USAGE}
 
@@ -49,6 +52,7 @@ interface Args {
   record: string | undefined;
   model: 'iris' | 'mlp';
   backend: 'cpu' | 'wasm';
+  stopGraceSecs: number;
 }
 
 /** Options that take a value: `--steps -5` hands them the value (the parser would call it ambiguous). */
@@ -63,6 +67,7 @@ const VALUED = new Set([
   '--record',
   '--model',
   '--backend',
+  '--stop-grace-secs',
 ]);
 
 /** `--name -5` → `--name=-5` for the options above, so negative numbers reach the range checks. */
@@ -95,6 +100,7 @@ function parse(argv: string[]): Args | 'help' {
         record: { type: 'string' },
         model: { type: 'string' },
         backend: { type: 'string' },
+        'stop-grace-secs': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...DISTRIBUTED_OPTIONS,
       },
@@ -126,6 +132,13 @@ function parse(argv: string[]): Args | 'help' {
   const backend = values.backend ?? 'wasm';
   if (backend !== 'cpu' && backend !== 'wasm')
     throw new UsageError(`expected --backend to be cpu or wasm, got ${JSON.stringify(backend)}`);
+  const graceRaw = values['stop-grace-secs'];
+  const stopGraceSecs = graceRaw === undefined ? 25 : Number(graceRaw);
+  if (graceRaw !== undefined && (graceRaw.trim() === '' || !(stopGraceSecs > 0 && stopGraceSecs <= 86_400))) {
+    throw new UsageError(
+      `expected --stop-grace-secs to be a number of seconds in (0, 86400], got ${JSON.stringify(graceRaw)}`,
+    );
+  }
   const dir = values['checkpoint-dir'] ?? (model === 'mlp' ? 'runs/mlp-digits' : 'runs/iris-softmax');
   if (dir.trim() === '') throw new UsageError('expected --checkpoint-dir to be a directory, got ""');
   return {
@@ -141,6 +154,7 @@ function parse(argv: string[]): Args | 'help' {
     record: values.record,
     model,
     backend,
+    stopGraceSecs,
   };
 }
 
@@ -225,6 +239,15 @@ async function main(argv: string[]): Promise<number> {
     const stopping = saves ? 'stopping at the next step and saving a checkpoint' : 'stopping at the next step';
     process.stderr.write(`\n${says}: ${stopping} (${again} to quit now, exit ${code}).\n`);
     controller.abort();
+    // A step that cannot finish (its server is gone, recovery waits for it) would hold the stop
+    // until the scheduler's SIGKILL: quit first, the latest checkpoint being the one on disk.
+    setTimeout(() => {
+      const what = saves ? 'without a final checkpoint (the latest on disk stays intact)' : 'now';
+      process.stderr.write(
+        `\n${says}: stopping did not finish within --stop-grace-secs ${args.stopGraceSecs} (a step is still waiting, e.g. for a lost server); exiting ${what} (exit ${code}).\n`,
+      );
+      process.exit(code);
+    }, args.stopGraceSecs * 1000).unref();
   };
   let closeInspection = async (): Promise<void> => {};
   process.on('SIGINT', onSignal);
@@ -232,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
   const inspection = await startInspection(args, process.stderr);
   closeInspection = () => inspection.close();
   try {
-    const { inspect: _inspect, record: _record, ...trainArgs } = args;
+    const { inspect: _inspect, record: _record, stopGraceSecs: _grace, ...trainArgs } = args;
     const inspect = inspection.inspect ? { inspect: inspection.inspect } : {};
     const onTraining = (): void => void (training = true);
     const report = await train({

@@ -131,6 +131,11 @@ describe('monitored-session train (end to end)', { timeout: 120_000 }, () => {
     for (const [args, message] of [
       [['train', '--steps', '0'], /expected --steps to be an integer >= 1, got "0"/],
       [['train', '--fault-rate', '1.5'], /expected --fault-rate to be a probability in \[0, 1\), got "1.5"/],
+      [
+        ['train', '--stop-grace-secs', '0'],
+        /expected --stop-grace-secs to be a number of seconds in \(0, 86400\], got "0"/,
+      ],
+      [['train', '--stop-grace-secs', 'soon'], /expected --stop-grace-secs .* got "soon"/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
       [['fly'], /unknown command "fly"/],
     ] as const) {

@@ -230,4 +230,22 @@ describe('distributed Iris on Redis: chief and two workers as processes', { time
     assert.match(stopped.stderr, /Terminated \(SIGTERM\): stopping at the next step \(a second signal/);
     await expectFinished(tasks[0]!);
   });
+
+  it('SIGTERM while a step waits for a lost server quits within --stop-grace-secs, the latest checkpoint intact', async () => {
+    const j = job();
+    const chief = spawnTask('chief', j.master, ['--chief', '--stop-grace-secs', '1'], j.dir);
+    try {
+      await waitForStep(j.name, 500, [chief]);
+      await server.kill9(); // and not back: the step cannot finish, nor a final checkpoint be saved
+      chief.proc.kill('SIGTERM');
+      const { code, signal, stderr } = await chief.result;
+      assert.equal(code, 143, `exited with ${code ?? signal}: ${stderr.slice(-2000)}`);
+      assert.match(stderr, /stopping did not finish within --stop-grace-secs 1 .* exiting without a final checkpoint/);
+      const latest = await latestCheckpoint(j.dir);
+      assert.ok(latest !== undefined, 'no checkpoint on disk');
+      await readCheckpoint(latest); // intact: verifies
+    } finally {
+      await server.restart();
+    }
+  });
 });
