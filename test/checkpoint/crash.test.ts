@@ -12,9 +12,13 @@ const KILLS = Number(process.env['CRASH_KILLS'] ?? 50);
 const child = fileURLToPath(new URL('../helpers/crashChild.ts', import.meta.url));
 
 /** Starts the training child; resolves with it and the step it restored, once it trains. */
-function start(dir: string, mode: 'sync' | 'async'): Promise<{ kill: () => Promise<void>; restoredStep: number }> {
+function start(
+  dir: string,
+  mode: 'sync' | 'async',
+  length: number,
+): Promise<{ kill: () => Promise<void>; restoredStep: number }> {
   return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', child, dir, mode];
+    const args = ['--import', 'tsx', child, dir, mode, String(length)];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -42,23 +46,28 @@ async function temporaries(dir: string): Promise<string[]> {
 }
 
 /** Loads a checkpoint the way a restore does, and returns its global step. */
-async function loadStep(prefix: string): Promise<number> {
+async function loadStep(prefix: string, length: number): Promise<number> {
   const graph = new Graph();
   const step = getOrCreateGlobalStep(graph);
-  graph.variable(() => new Float32Array(50_000), { name: 'weights' });
+  graph.variable(() => new Float32Array(length), { name: 'weights' });
   const sess = new Session(graph);
   await new Saver().restore(sess, prefix);
   return sess.run(step);
 }
 
 const ASYNC_KILLS = Number(process.env['CRASH_ASYNC_KILLS'] ?? 20);
+const LARGE_KILLS = Number(process.env['CRASH_LARGE_KILLS'] ?? 15);
 
 describe('checkpoints survive kill -9', () => {
-  for (const [mode, kills] of [
-    ['sync', KILLS],
-    ['async', ASYNC_KILLS],
+  for (const [mode, kills, length] of [
+    ['sync', KILLS, 50_000],
+    ['async', ASYNC_KILLS, 50_000],
+    // Data files of 1.6 MB: over 1 MiB, so checksummed with xxHash64 while in flight.
+    ['async', LARGE_KILLS, 400_000],
   ] as const) {
-    const what = mode === 'async' ? ' (checkpoints written in the background, so mostly mid-write)' : '';
+    const what =
+      (mode === 'async' ? ' (checkpoints written in the background, so mostly mid-write)' : '') +
+      (length > 50_000 ? ', data files of 1.6 MB (xxHash64)' : '');
     it(
       `${kills} SIGKILLs at random moments${what}: the latest checkpoint always loads, never goes back, temporaries are cleaned`,
       { timeout: 600_000 },
@@ -71,7 +80,7 @@ describe('checkpoints survive kill -9', () => {
         let midWrite = 0;
         try {
           for (const [i, delay] of delays.entries()) {
-            const run = await start(dir, mode);
+            const run = await start(dir, mode, length);
             // The start restored the newest checkpoint, and no temporary of the killed run survived it.
             assert.equal(
               run.restoredStep,
@@ -88,7 +97,7 @@ describe('checkpoints survive kill -9', () => {
             // In the background, the first checkpoint (at the session's creation) may not be written yet.
             if (latest === undefined && mode === 'async' && previous === -1) continue;
             assert.ok(latest !== undefined, `kill ${i}: no checkpoint`);
-            const step = await loadStep(latest);
+            const step = await loadStep(latest, length);
             assert.ok(step >= previous, `kill ${i}: step went back from ${previous} to ${step}`);
             previous = step;
           }

@@ -1,5 +1,6 @@
 // A training process for the crash test: restores from the checkpoint directory, then trains
-// forever with a checkpoint every step (written in the background with the argument `async`).
+// forever with a checkpoint every step (written in the background with the argument `async`), of
+// a weights vector of the length of the third argument (default 50,000 floats).
 // The parent kills it with SIGKILL at random moments.
 import { Graph, getOrCreateGlobalStep, monitoredTrainingSession, setLogger, silentLogger } from '../../src/index.ts';
 
@@ -7,7 +8,7 @@ setLogger(silentLogger);
 const dir = process.argv[2]!;
 const graph = new Graph();
 const step = getOrCreateGlobalStep(graph);
-const weights = graph.variable(() => new Float32Array(50_000), { name: 'weights' });
+const weights = graph.variable(() => new Float32Array(Number(process.argv[4] ?? 50_000)), { name: 'weights' });
 const train = graph.group(
   [
     graph.assign(
