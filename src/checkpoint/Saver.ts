@@ -167,9 +167,10 @@ export class Saver {
 
     // The index is stringified now, while the values are the ones taken (the encoding shares
     // objects with them), all but the data's checksum, which the write fills in.
+    const checksum = checksumKindFor(totalBytes);
     const [head, tail] = indexText({
       format: FORMAT,
-      version: indexVersionOf(checksumKindFor(totalBytes)),
+      version: indexVersionOf(checksum),
       dataFile: path.basename(checkpointFiles(prefix).data),
       dataBytes: totalBytes,
       tensors: entries,
@@ -200,7 +201,7 @@ export class Saver {
       text: renderCheckpointState(dir, { modelCheckpointPath: prefix, allModelCheckpointPaths: kept }),
     };
     const drop = plan?.dropped ?? [];
-    const checkpoint = { prefix, tensors, entries, index: indexFrom(head, tail), meta, state, drop, calls };
+    const checkpoint = { prefix, tensors, entries, checksum, index: indexFrom(head, tail), meta, state, drop, calls };
     // A write in the background is made on the writer thread (see `backgroundWriter.ts`): the
     // event loop is training meanwhile.
     const job: WriteJob | undefined = copy
@@ -208,6 +209,7 @@ export class Saver {
           prefix,
           tensors,
           entries,
+          checksum,
           indexHead: head,
           indexTail: tail,
           meta: meta && { linkFrom: meta.linkFrom, text: meta.linkFrom === undefined ? meta.text() : undefined },

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { checksumKindFor, newChecksum } from '../internal/checksum.ts';
+import { newChecksum, type ChecksumKind } from '../internal/checksum.ts';
 import { Directory, TempFile } from '../internal/durableFile.ts';
 import { SMALL_FILE, callsForSize, threadPool, type FileCalls } from '../internal/fileCalls.ts';
 import { fsError } from '../internal/fsError.ts';
@@ -28,7 +28,9 @@ export interface CheckpointWrite {
   prefix: string;
   tensors: readonly ArrayBufferView[];
   entries: readonly TensorEntry[];
-  /** The index text, given the data file's checksum (the kind `checksumKindFor` its size). */
+  /** The data file's checksum, as the index's version says (`checksumKindFor` its size). */
+  checksum: ChecksumKind;
+  /** The index text, given the data file's checksum. */
   index(dataChecksum: number | string): string;
   /** The meta graph: its text, or an existing meta file with the same text to hard-link. */
   meta: { text(): string | Promise<string>; linkFrom?: string | undefined } | undefined;
@@ -98,7 +100,7 @@ export async function writeCheckpoint(w: CheckpointWrite, api: string): Promise<
   const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
   const small = bytes <= SMALL_FILE;
   const calls = callsForSize(w.calls ?? threadPool, bytes);
-  const checksum = await newChecksum(checksumKindFor(bytes));
+  const checksum = await newChecksum(w.checksum);
   try {
     directory = Directory.open(dir, calls).catch((error: unknown) => {
       throw fsError(api, 'open the directory', dir, error);
@@ -232,9 +234,7 @@ function absent(error: NodeJS.ErrnoException): void {
  * stringified when the values are taken.
  */
 export function indexText(index: Omit<IndexFile, 'dataCrc32' | 'dataXxh64'>): [string, string] {
-  const { format, version, dataFile, dataBytes, ...rest } = index as IndexFile;
-  delete rest.dataCrc32;
-  delete rest.dataXxh64;
+  const { format, version, dataFile, dataBytes, ...rest } = index;
   const head = JSON.stringify({ format, version, dataFile, dataBytes }); // `{...}`
   const tail = JSON.stringify(rest); // `{"tensors":...}`: never empty
   return [`${head.slice(0, -1)},"${DATA_CHECKSUMS[version].field}":`, `,${tail.slice(1)}`];

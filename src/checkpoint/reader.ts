@@ -47,11 +47,12 @@ export const DATA_CHECKSUMS = {
   { kind: ChecksumKind; field: keyof IndexFile; name: string; valid: (v: unknown) => boolean }
 >;
 
-const LATEST_VERSION = 2;
+const VERSIONS = Object.keys(DATA_CHECKSUMS).map(Number) as IndexFile['version'][];
+const LATEST_VERSION = Math.max(...VERSIONS);
 
 /** The index version of a data file checksummed with `kind`. */
 export function indexVersionOf(kind: ChecksumKind): IndexFile['version'] {
-  return DATA_CHECKSUMS[1].kind === kind ? 1 : 2;
+  return VERSIONS.find((v) => DATA_CHECKSUMS[v].kind === kind)!;
 }
 const DATA_SUFFIX = '.data-00000-of-00001';
 
@@ -166,8 +167,10 @@ export async function readIndex(
     );
   }
   if (
-    (version !== 1 && version !== 2) ||
-    !DATA_CHECKSUMS[version].valid(index[DATA_CHECKSUMS[version].field]) ||
+    !VERSIONS.includes(version as IndexFile['version']) ||
+    !DATA_CHECKSUMS[version as IndexFile['version']].valid(
+      index[DATA_CHECKSUMS[version as IndexFile['version']].field],
+    ) ||
     !Array.isArray(index.tensors)
   ) {
     throw new DataLossError(`${api}: ${files.index} is not a checkpoint index of a known format`);

@@ -2,6 +2,7 @@ import { OpError, UnknownError, errorClassByCode, type ErrorCodeName } from '../
 import type { FileCalls } from '../internal/fileCalls.ts';
 import { indexFrom, type CheckpointWrite, type Dropped } from './commit.ts';
 import type { TensorEntry } from './encoding.ts';
+import type { ChecksumKind } from '../internal/checksum.ts';
 
 /**
  * A checkpoint write as plain data, to hand to the writer thread (`writerThread.ts`): the
@@ -12,6 +13,7 @@ export interface WriteJob {
   prefix: string;
   tensors: ArrayBufferView[];
   entries: readonly TensorEntry[];
+  checksum: ChecksumKind;
   indexHead: string;
   indexTail: string;
   meta: { linkFrom: string | undefined; text: string | undefined } | undefined;
@@ -30,6 +32,7 @@ export function checkpointWrite(
     prefix: job.prefix,
     tensors: job.tensors,
     entries: job.entries,
+    checksum: job.checksum,
     index: indexFrom(job.indexHead, job.indexTail),
     meta: meta && { linkFrom: meta.linkFrom, text: () => meta.text ?? metaText() },
     state: job.state,

@@ -19,7 +19,6 @@ export type ChecksumKind = 'crc32' | 'xxh64';
 
 /** A running checksum over the pieces of one file, in order. */
 export interface Checksum {
-  readonly kind: ChecksumKind;
   update(bytes: Uint8Array): void;
   /** The checksum as the index stores it: CRC-32 as a number, xxHash64 as 16 hex digits. */
   digest(): number | string;
@@ -40,12 +39,11 @@ export function checksumKindFor(bytes: number): ChecksumKind {
  * whatever the running value (Node 20), which would reset a running checksum at an empty
  * piece (an empty tensor): an empty piece leaves the checksum as it is.
  */
-export function crc32Update(crc: number, bytes: Uint8Array): number {
+function crc32Update(crc: number, bytes: Uint8Array): number {
   return bytes.byteLength === 0 ? crc : crc32(bytes, crc);
 }
 
 class Crc32 implements Checksum {
-  readonly kind = 'crc32';
   #crc = 0;
   update(bytes: Uint8Array): void {
     this.#crc = crc32Update(this.#crc, bytes);
@@ -92,7 +90,6 @@ function hasherFactory(): Promise<() => Promise<Hasher>> {
 const GATHER = 64 * 1024;
 
 class Xxh64 implements Checksum {
-  readonly kind = 'xxh64';
   #hasher: Hasher | undefined;
   readonly #gathered = new Uint8Array(GATHER);
   #used = 0;

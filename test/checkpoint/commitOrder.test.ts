@@ -51,6 +51,7 @@ function checkpoint(dir: string, calls: FileCalls, step: number, drop: string[] 
     prefix,
     tensors,
     entries,
+    checksum: 'crc32',
     index: (dataCrc) => {
       const body = JSON.stringify({
         format: 'monitored-session-checkpoint',
