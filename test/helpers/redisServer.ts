@@ -51,7 +51,8 @@ function ping(port: number, password?: string): Promise<boolean> {
     socket.on('connect', () => socket.write(password === undefined ? 'PING\r\n' : `AUTH ${password}\r\nPING\r\n`));
     socket.on('data', (data) => {
       reply += data.toString();
-      if (password !== undefined && !reply.includes('\r\n+') && !reply.startsWith('-')) return;
+      // With a password the answer is two replies (+OK, then +PONG); an error ends it at once.
+      if (!reply.includes('+PONG') && !reply.includes('-')) return;
       socket.destroy();
       resolve(reply.includes('+PONG'));
     });
